@@ -1,0 +1,64 @@
+/**
+ * JSON-schema validation (ajv) for everything the harness reads or writes: results, configs,
+ * scenario files. Schemas live in `schemas/` at the repository root. Errors name the field by its
+ * path (`/bmcs/0/port`) and say what was wrong with it.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsModule, { type FormatsPlugin } from 'ajv-formats';
+
+// ajv-formats is CommonJS; under ESM interop its plugin may arrive wrapped in `default`.
+const addFormats = ((addFormatsModule as unknown as { default?: FormatsPlugin }).default ?? addFormatsModule) as FormatsPlugin;
+
+export const SCHEMA_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
+
+/** Input that does not match its schema. `problems` lists each bad field. */
+export class ValidationError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(`${source} is invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ValidationError';
+  }
+}
+
+const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, discriminator: true, useDefaults: false });
+addFormats(ajv);
+const compiled = new Map<string, ValidateFunction>();
+
+function validatorFor(schemaName: string): ValidateFunction {
+  let validate = compiled.get(schemaName);
+  if (!validate) {
+    const schema = JSON.parse(readFileSync(`${SCHEMA_DIR}${schemaName}.schema.json`, 'utf8')) as object;
+    validate = ajv.compile(schema);
+    compiled.set(schemaName, validate);
+  }
+  return validate;
+}
+
+/** Turns one ajv error into a sentence naming the field. */
+export function describeProblem(error: ErrorObject): string {
+  const field = error.instancePath || '(top level)';
+  switch (error.keyword) {
+    case 'required':
+      return `${field === '(top level)' ? '' : `${field}/`}${String(error.params.missingProperty)}: is required but missing`;
+    case 'additionalProperties':
+      return `${field === '(top level)' ? '' : `${field}/`}${String(error.params.additionalProperty)}: is not a known field (check its spelling)`;
+    case 'enum':
+      return `${field}: must be one of ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    default:
+      return `${field}: ${error.message ?? 'is invalid'}`;
+  }
+}
+
+/** Validates `data` against `schemas/<schemaName>.schema.json`; throws {@link ValidationError} naming each bad field. */
+export function validate<T>(schemaName: string, data: unknown, source: string): T {
+  const check = validatorFor(schemaName);
+  if (!check(data)) {
+    const problems = [...new Set((check.errors ?? []).map(describeProblem))];
+    throw new ValidationError(source, problems);
+  }
+  return data as T;
+}
