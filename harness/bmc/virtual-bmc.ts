@@ -10,6 +10,7 @@
  * and {@link stopAllBmcs} finds every leftover after a crash.
  */
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { commandLine, isAlive, run, spawnDaemon } from '../core/exec.ts';
@@ -63,6 +64,27 @@ function bmcDir(root: string, name: string): string {
 function isOurSim(pid: number, dir: string): boolean {
   const argv = commandLine(pid);
   return Boolean(argv && isAlive(pid) && argv[0]?.endsWith('ipmi_sim') && argv.includes(join(dir, 'lan.conf')));
+}
+
+/** Fails with a clear message when another process already holds the UDP port. */
+async function assertPortFree(address: string, port: number, name: string): Promise<void> {
+  const socket = createSocket('udp4');
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(port, address, () => resolve());
+    });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new Error(
+      code === 'EADDRINUSE'
+        ? `BMC ${name}: UDP port ${address}:${port} is already in use by another process; choose another port`
+        : `BMC ${name}: cannot listen on ${address}:${port}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  } finally {
+    await new Promise<void>((resolve) => socket.close(() => resolve())).catch(() => undefined);
+  }
 }
 
 /** Starts ipmi_sim on the files in `dir` and returns its pid. */
@@ -127,6 +149,7 @@ export class VirtualBmc {
       }
       await existing.stop();
     }
+    await assertPortFree(config.address, config.port, config.name);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(join(dir, 'sim-state'), { recursive: true, mode: 0o700 });
     chmodSync(dir, 0o700);

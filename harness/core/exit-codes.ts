@@ -16,7 +16,7 @@ const knownCodes: Record<number, string> = {
   125: 'the timeout command itself failed',
   126: 'found but not executable',
   127: 'command not found',
-  255: 'exited with 255 (for ssh: connection failed)',
+  255: 'failed; for ssh: the connection failed',
 };
 
 /** Describes an exit code or signal in words, e.g. `killed by SIGKILL (exit code 137)`. */

@@ -73,7 +73,7 @@ export async function waitFor<T>(
   const interval = options.intervalMs ?? 250;
   const started = performance.now();
   const deadline = started + options.timeoutMs;
-  let lastObserved = 'nothing yet (no probe completed)';
+  let lastObserved: string;
   for (;;) {
     if (options.signal?.aborted) throw new WaitCancelledError(what);
     try {

@@ -1,0 +1,60 @@
+/**
+ * The `ha-chaos` command line. Each command group lives in its own file; this one wires them,
+ * maps errors to documented exit codes (see exit-codes.ts), and turns Ctrl-C into an orderly
+ * cancellation.
+ */
+import { Command, CommanderError } from 'commander';
+import { ValidationError } from '../core/schema.ts';
+import { WaitTimeoutError } from '../core/wait.ts';
+import { ExecError } from '../core/exec.ts';
+import { IpmiError } from '../bmc/ipmi-client.ts';
+import { bmcCommand } from './bmc-command.ts';
+import { CliError, ExitCode } from './exit-codes.ts';
+
+/** The program, without side effects: tests call it with their own argv. */
+export function program(): Command {
+  const cli = new Command('ha-chaos')
+    .description('chaos and acceptance tests for two-node active/passive mail clusters (Pacemaker + Corosync + DRBD + IPMI fencing)')
+    .option('--debug', 'print debug detail (every command run) on the console')
+    .hook('preAction', (cmd) => {
+      if (cmd.opts<{ debug?: boolean }>().debug) process.env.HA_CHAOS_DEBUG = '1';
+    })
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 ok, 1 a verdict failed or is unknown, 2 bad usage or input, 3 host prerequisite missing,\n' +
+        '            4 infrastructure failure (a command or a wait failed), 130 interrupted.\n',
+    )
+    ;
+  cli.addCommand(bmcCommand());
+  // Settings do not flow into commands built on their own: apply them to the whole tree.
+  const apply = (cmd: Command) => {
+    cmd.exitOverride().showHelpAfterError();
+    cmd.commands.forEach(apply);
+  };
+  apply(cli);
+  return cli;
+}
+
+/** Maps an error to its exit code. */
+export function exitCodeFor(error: unknown): ExitCode {
+  if (error instanceof CliError) return error.exitCode;
+  if (error instanceof ValidationError) return ExitCode.USAGE;
+  if (error instanceof ExecError && error.reason === 'command not found') return ExitCode.PREREQUISITE;
+  if (error instanceof ExecError || error instanceof WaitTimeoutError || error instanceof IpmiError) return ExitCode.INFRASTRUCTURE;
+  return ExitCode.INFRASTRUCTURE;
+}
+
+/** Runs the CLI and resolves with the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await program().parseAsync(argv);
+    return ExitCode.OK;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are successes; commander already printed its message.
+      return error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
+    }
+    process.stderr.write(`ha-chaos: ${error instanceof Error ? error.message : String(error)}\n`);
+    return exitCodeFor(error);
+  }
+}

@@ -1,0 +1,97 @@
+import test from 'ava';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { RunStore } from '../../harness/report/run-store.ts';
+import { toJUnit } from '../../harness/report/junit.ts';
+import type { RunResults } from '../../harness/report/results.ts';
+import { ValidationError } from '../../harness/core/schema.ts';
+import { Logger, memorySink } from '../../harness/core/log.ts';
+import { registerSecret } from '../../harness/core/secrets.ts';
+import { tempDir } from '../helpers.ts';
+
+function results(store: RunStore, overrides: Partial<RunResults> = {}): RunResults {
+  return {
+    schemaVersion: 1,
+    runId: store.runId,
+    name: 'unit',
+    seed: store.seed,
+    startedAt: store.startedAt,
+    finishedAt: new Date().toISOString(),
+    valid: false,
+    summary: 'integrity: FAILED',
+    checks: {
+      integrity: { valid: false, summary: '1 acknowledged message lost', details: { lost: [17] } },
+      fencing: { valid: 'unknown', summary: 'no BMC log' },
+      'single-primary': { valid: true, summary: 'never two primaries' },
+    },
+    ...overrides,
+  };
+}
+
+test('a run directory is written in phases, with the seed from the start', (t) => {
+  const root = tempDir();
+  const store = RunStore.create({ root, name: 'power cut/active', seed: 42, log: new Logger('t', []) });
+  t.regex(store.runId, /^\d{8}-\d{6}-power-cut-active-[0-9a-f]{4}$/);
+  const started = RunStore.readManifest(store.dir);
+  t.is(started.phase, 'started');
+  t.is(started.seed, 42);
+  t.is(readlinkSync(join(root, 'latest')), store.runId);
+  t.true(existsSync(join(store.dir, 'history.jsonl')));
+
+  store.history.invoke('smtp-1', 'send', { id: 1 }).ok();
+  t.is(readFileSync(join(store.dir, 'history.jsonl'), 'utf8').trim().split('\n').length, 2);
+  store.setPhase('history');
+  t.is(RunStore.readManifest(store.dir).phase, 'history');
+
+  store.writeResults(results(store));
+  t.is(RunStore.readManifest(store.dir).phase, 'results');
+  const written = JSON.parse(readFileSync(join(store.dir, 'results.json'), 'utf8')) as RunResults;
+  t.is(written.checks.integrity!.valid, false);
+  t.true(existsSync(join(store.dir, 'junit.xml')));
+});
+
+test('invalid results are refused with the field named, and nothing is written', (t) => {
+  const store = RunStore.create({ root: tempDir(), name: 'bad', seed: 1, log: new Logger('t', []) });
+  const bad = results(store, { valid: 'maybe' as unknown as true, seed: -1 });
+  const error = t.throws(() => store.writeResults(bad), { instanceOf: ValidationError });
+  t.true(error!.problems.includes('/valid: must be one of true, false, "unknown"'));
+  t.true(error!.problems.includes('/seed: must be >= 0'));
+  t.false(existsSync(join(store.dir, 'results.json')));
+  t.is(RunStore.readManifest(store.dir).phase, 'started');
+});
+
+test('no secret reaches the run log, the history, the manifest or the results', (t) => {
+  const secret = registerSecret('run-store-Secret9');
+  const sink = memorySink();
+  const store = RunStore.create({ root: tempDir(), name: 'secret', seed: 7, meta: { bmc: { password: secret } }, log: new Logger('t', [sink]) });
+  store.log.info(`connecting with ${secret}`);
+  store.history.invoke('nemesis', 'fence', { password: secret }).info(`timeout for ${secret}`);
+  store.writeResults(results(store, { summary: `leak ${secret}` }));
+  for (const file of ['run.log', 'history.jsonl', 'run.json', 'results.json', 'junit.xml']) {
+    t.false(readFileSync(join(store.dir, file), 'utf8').includes(secret), file);
+  }
+  t.false(sink.lines.some((l) => l.includes(secret)));
+  t.true(sink.lines.some((l) => l.includes('connecting with ***')));
+});
+
+test('JUnit: a false verdict is a failure, unknown is an error, true passes', (t) => {
+  const xml = toJUnit({
+    schemaVersion: 1,
+    runId: 'r1',
+    name: 'unit',
+    seed: 3,
+    startedAt: '2026-11-25T10:00:00.000Z',
+    finishedAt: '2026-11-25T10:01:30.000Z',
+    valid: false,
+    summary: 's',
+    checks: {
+      a: { valid: true, summary: 'fine' },
+      b: { valid: false, summary: 'lost <2> & more' },
+      c: { valid: 'unknown', summary: 'no data' },
+    },
+  });
+  t.regex(xml, /<testsuites name="ha-chaos" tests="3" failures="1" errors="1" time="90.000">/);
+  t.regex(xml, /<testcase classname="ha-chaos.unit" name="b"><failure message="lost &lt;2&gt; &amp; more" type="verdict-false">/);
+  t.regex(xml, /<testcase classname="ha-chaos.unit" name="c"><error message="no data" type="verdict-unknown">/);
+  t.regex(xml, /<property name="seed" value="3"\/>/);
+});
