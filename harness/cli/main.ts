@@ -9,6 +9,8 @@ import { WaitTimeoutError } from '../core/wait.ts';
 import { ExecError } from '../core/exec.ts';
 import { IpmiError } from '../bmc/ipmi-client.ts';
 import { bmcCommand } from './bmc-command.ts';
+import { labCommand } from './lab-command.ts';
+import { wasInterrupted } from './interrupt.ts';
 import { CliError, ExitCode } from './exit-codes.ts';
 
 /** The program, without side effects: tests call it with their own argv. */
@@ -26,6 +28,7 @@ export function program(): Command {
     )
     ;
   cli.addCommand(bmcCommand());
+  cli.addCommand(labCommand());
   // Settings do not flow into commands built on their own: apply them to the whole tree.
   const apply = (cmd: Command) => {
     cmd.exitOverride().showHelpAfterError();
@@ -37,6 +40,7 @@ export function program(): Command {
 
 /** Maps an error to its exit code. */
 export function exitCodeFor(error: unknown): ExitCode {
+  if (wasInterrupted()) return ExitCode.INTERRUPTED;
   if (error instanceof CliError) return error.exitCode;
   if (error instanceof ValidationError) return ExitCode.USAGE;
   if (error instanceof ExecError && error.reason === 'command not found') return ExitCode.PREREQUISITE;

@@ -1,0 +1,106 @@
+/** `ha-chaos lab doctor|up|status|ssh|down`: the two-node cluster lab. */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { Command } from 'commander';
+import { rootLogger } from '../core/log.ts';
+import { checkHost, HOST_PACKAGES, installPackages, knownAccel, missingPackages, startDaemons } from '../lab/host.ts';
+import { Lab, HostNotReadyError } from '../lab/lab.ts';
+import { loadLabConfig, DEFAULT_LAB_CONFIG } from '../lab/lab-config.ts';
+import { unmetReadiness } from '../lab/status.ts';
+import { CliError, ExitCode } from './exit-codes.ts';
+import { interruptSignal } from './interrupt.ts';
+
+function labFrom(flags: { config?: string }): Lab {
+  return new Lab(loadLabConfig(flags.config ?? DEFAULT_LAB_CONFIG), rootLogger());
+}
+
+export function labCommand(): Command {
+  const lab = new Command('lab').description('the two-node lab: VMs (Vagrant + libvirt), DRBD, Corosync, Pacemaker, mail stack, virtual BMCs');
+  const configOption = ['--config <file>', `lab config (JSON, schemas/lab.schema.json; default ${DEFAULT_LAB_CONFIG.replace(/.*\/vagrant\//, 'vagrant/')})`] as const;
+
+  lab
+    .command('doctor')
+    .description('check every host prerequisite; --fix installs packages and starts libvirtd/virtlogd')
+    .option('--fix', 'install missing Debian packages and start the daemons')
+    .action(async (flags: { fix?: boolean }) => {
+      const log = rootLogger();
+      if (flags.fix) {
+        await installPackages(await missingPackages(Object.keys(HOST_PACKAGES), log), log);
+        const accel = knownAccel();
+        await startDaemons({ maskKvm: accel !== 'kvm' && existsSync('/dev/kvm'), log });
+      }
+      const report = await checkHost(log);
+      for (const c of report.checks) process.stdout.write(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}${c.ok || !c.fix ? '' : `\n     fix: ${c.fix}`}\n`);
+      if (!report.ok) throw new CliError('the host is not ready (see above); ha-chaos lab doctor --fix repairs what it can', ExitCode.PREREQUISITE);
+    });
+
+  lab
+    .command('up')
+    .description('bring the lab up (idempotent) and wait until it is ready')
+    .option(...configOption)
+    .action(async (flags: { config?: string }) => {
+      try {
+        const started = await labFrom(flags).up({ signal: interruptSignal() });
+        process.stdout.write(`lab ${started.lab.config.name} ready (${started.accel.toUpperCase()}): mail on ${started.plan.virtualIp} (SMTP 25, IMAP 143, POP3 110)\n`);
+      } catch (error) {
+        if (error instanceof HostNotReadyError) throw new CliError(error.message, ExitCode.PREREQUISITE);
+        throw error;
+      }
+    });
+
+  lab
+    .command('status')
+    .description('facts read from the cluster: nodes, resources, DRBD, virtual IP, BMC power, SMTP/IMAP')
+    .option(...configOption)
+    .option('--json', 'machine-readable output')
+    .action(async (flags: { config?: string; json?: boolean }) => {
+      const l = labFrom(flags);
+      const started = await l.attach();
+      const status = await started.status();
+      const unmet = unmetReadiness(status, l.plan.nodes.map((n) => n.name));
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify({ ...status, ready: unmet.length === 0, unmet }, null, 2)}\n`);
+        return;
+      }
+      const pm = status.pacemaker;
+      const out = [`lab ${status.lab} (${status.accel.toUpperCase()}), virtual IP ${status.virtualIp} on ${status.vipHolders.join(', ') || 'no node'}`];
+      for (const n of l.plan.nodes) {
+        const node = pm?.nodes.find((x) => x.name === n.name);
+        const d = status.drbd[n.name];
+        const drbd = !d ? 'unknown' : 'error' in d ? d.error : `${d.role} ${d.cs} ${d.disk}/${d.peerDisk}`;
+        out.push(`  ${n.name}: pacemaker ${node ? (node.online ? 'online' : 'OFFLINE') : 'unknown'}, DRBD ${drbd}, BMC power ${status.bmcPower[n.name] ?? 'unknown'}`);
+      }
+      for (const r of pm?.resources ?? []) out.push(`  ${r.id} (${r.agent}): ${r.role}${r.failed ? ' FAILED' : ''} on ${r.nodes.join(', ') || '-'}`);
+      out.push(`  SMTP: ${status.smtp.ok ? 'ok' : 'DOWN'} (${status.smtp.detail}); IMAP: ${status.imap.ok ? 'ok' : 'DOWN'} (${status.imap.detail})`);
+      out.push(unmet.length ? `NOT READY: ${unmet.join('; ')}` : 'ready');
+      process.stdout.write(`${out.join('\n')}\n`);
+      if (unmet.length) process.exitCode = ExitCode.INFRASTRUCTURE;
+    });
+
+  lab
+    .command('ssh')
+    .description('open a shell on a node, or run a command there: lab ssh node1 -- sudo crm_mon -1')
+    .argument('<node>', 'node1 or node2')
+    .argument('[command...]', 'command to run')
+    .option(...configOption)
+    .action(async (node: string, command: string[], flags: { config?: string }) => {
+      const l = labFrom(flags);
+      if (!l.plan.nodes.some((n) => n.name === node)) throw new CliError(`lab ssh: no node ${node} (nodes: ${l.plan.nodes.map((n) => n.name).join(', ')})`, ExitCode.USAGE);
+      const started = await l.attach();
+      const result = spawnSync('ssh', ['-F', started.ssh.configFile, ...(command.length ? [] : ['-t']), node, ...command], { stdio: 'inherit' });
+      process.exitCode = result.status ?? 1;
+    });
+
+  lab
+    .command('down')
+    .description('remove every domain, network, volume, BMC and file the lab made (idempotent; also after a crash)')
+    .option(...configOption)
+    .action(async (flags: { config?: string }) => {
+      const report = await labFrom(flags).down();
+      process.stdout.write(
+        `removed: ${report.domains.length} domains, ${report.networks.length} networks, ${report.volumes.length} volumes, ${report.bmcs.length} BMCs${report.stateDir ? ', the state directory' : ''}\n`,
+      );
+    });
+
+  return lab;
+}

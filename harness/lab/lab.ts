@@ -1,0 +1,440 @@
+/**
+ * The lab: two VMs brought up by Vagrant (vagrant-libvirt), provisioned into the Axigen-style
+ * HA cluster, each fenced through its own virtual BMC on the host.
+ *
+ * `new Lab(config).up()` is idempotent: it builds the box if its recipe changed, starts what is
+ * not running, provisions what is not provisioned, and waits (bounded) until the cluster is
+ * ready: both nodes online, DRBD UpToDate/UpToDate, all resources on one node, both stonith
+ * devices started, SMTP and IMAP answering on the virtual IP. `lab.down()` removes every domain,
+ * network, volume, BMC and file the lab made, also after a crash or Ctrl-C of `up`.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { run } from '../core/exec.ts';
+import { fileSink, type Logger } from '../core/log.ts';
+import { REPO_ROOT, stateRoot } from '../core/paths.ts';
+import { withProgress } from '../core/progress.ts';
+import { registerSecret } from '../core/secrets.ts';
+import { done, notYet, waitFor } from '../core/wait.ts';
+import { parseBmcConfig } from '../bmc/bmc-config.ts';
+import { IpmiError } from '../bmc/ipmi-client.ts';
+import { StartedVirtualBmc, stopAllBmcs, VirtualBmc } from '../bmc/virtual-bmc.ts';
+import { ensureBox, BOOT_ROOT, type Box } from './box.ts';
+import { accountNames, type LabSecrets } from './cluster-files.ts';
+import { checkHost, knownAccel, probeAccel, startDaemons, type Accel } from './host.ts';
+import { planLab, type LabConfig, type LabPlan } from './lab-config.ts';
+import { provisionHash, renderCibLoad, renderClusterStart, renderDrbdInit, renderNodeProvision, renderStoreInit } from './provision.ts';
+import { parseSshConfig, SshRunner } from './ssh.ts';
+import { parseCrmMon, parseProcDrbd, unmetReadiness, type LabStatus } from './status.ts';
+import { readGreeting } from './greeting.ts';
+
+const LIBVIRT = ['-c', 'qemu:///system'];
+const EMULATOR_WRAPPER = join(BOOT_ROOT, 'ha-chaos-qemu-tcg');
+
+/** QEMU under TCG with a 256 MiB translation cache instead of 1 GiB (which becomes resident). */
+const EMULATOR_SCRIPT = `#!/bin/sh
+# ha-chaos: qemu-system-x86_64 with a smaller TCG translation cache (written by the harness)
+prev=
+for arg do
+  shift
+  if [ "$prev" = -accel ] && [ "\${arg%%,*}" = tcg ]; then
+    case "$arg" in *tb-size=*) ;; *) arg="$arg,tb-size=256" ;; esac
+  fi
+  set -- "$@" "$arg"
+  prev=$arg
+done
+exec /usr/bin/qemu-system-x86_64 "$@"
+`;
+
+/** What `lab down` removed. */
+export interface DownReport {
+  domains: string[];
+  networks: string[];
+  volumes: string[];
+  bmcs: string[];
+  stateDir: boolean;
+}
+
+function lines(text: string): string[] {
+  return text.split('\n').map((l) => l.trim()).filter(Boolean);
+}
+
+/** A lab defined by its config; nothing is started until `up`. */
+export class Lab {
+  readonly plan: LabPlan;
+  readonly dir: string;
+  readonly log: Logger;
+
+  constructor(
+    readonly config: LabConfig,
+    log: Logger,
+  ) {
+    this.plan = planLab(config);
+    this.dir = join(stateRoot(), 'lab', config.name);
+    this.log = log.child(`lab:${config.name}`).withSink(fileSink(join(this.dir, 'lab.log')));
+  }
+
+  get session(): string {
+    return `lab-${this.config.name}`;
+  }
+
+  private vagrantEnv(): Record<string, string> {
+    return {
+      VAGRANT_CWD: this.dir,
+      HA_CHAOS_VAGRANT_PLAN: join(this.dir, 'vagrant.json'),
+      VAGRANT_DEFAULT_PROVIDER: 'libvirt',
+      VAGRANT_CHECKPOINT_DISABLE: '1',
+      VAGRANT_SUPPRESS_PLUGIN_INSTALL: '1',
+    };
+  }
+
+  private vagrant(args: string[], timeoutMs: number, signal?: AbortSignal, reject = true) {
+    return run('vagrant', [...args, '--no-color'], { timeoutMs, signal, env: this.vagrantEnv(), cwd: this.dir, node: 'host', phase: `vagrant ${args[0]}`, log: this.log, reject });
+  }
+
+  /** The lab's secrets, made once per lab (mode 0600) and registered for redaction. */
+  private secrets(): LabSecrets {
+    const file = join(this.dir, 'secrets.json');
+    let secrets: LabSecrets;
+    if (existsSync(file)) secrets = JSON.parse(readFileSync(file, 'utf8')) as LabSecrets;
+    else {
+      const pw = () => randomBytes(12).toString('base64').replace(/[+/=]/g, 'x').slice(0, 16);
+      secrets = {
+        bmcPassword: pw(),
+        corosyncKey: randomBytes(256).toString('base64'),
+        accounts: Object.fromEntries(accountNames(this.plan).map((u) => [u, pw()])),
+      };
+      writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+    }
+    registerSecret(secrets.bmcPassword);
+    registerSecret(secrets.corosyncKey);
+    Object.values(secrets.accounts).forEach(registerSecret);
+    return secrets;
+  }
+
+  /** The lab's own SSH key (never Vagrant's well-known insecure key). */
+  private async sshKey(): Promise<string> {
+    const key = join(this.dir, 'id_ed25519');
+    if (!existsSync(key)) {
+      await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `ha-chaos-${this.config.name}`, '-f', key], { timeoutMs: 30_000, log: this.log });
+    }
+    return key;
+  }
+
+  private writeVagrantPlan(box: Box, accel: Accel, key: string): void {
+    const pub = readFileSync(`${key}.pub`, 'utf8').trim();
+    const management = this.plan.networks.find((n) => n.role === 'management')!;
+    const plan = {
+      box: box.name,
+      accel,
+      prefix: this.plan.prefix,
+      kernel: box.kernel,
+      initrd: box.initrd,
+      emulator: accel === 'tcg' ? EMULATOR_WRAPPER : null,
+      sshKey: key,
+      bootTimeoutS: this.config.waits.bootS,
+      management: { name: management.libvirtName, cidr: management.cidr },
+      nodes: this.plan.nodes.map((n) => ({
+        name: n.name,
+        cpus: this.config.nodes.cpus,
+        memoryMiB: this.config.nodes.memoryMiB,
+        storageGiB: this.config.nodes.storageGiB,
+        managementMac: n.mac.management,
+        consoleLog: `/var/log/libvirt/qemu/${n.domain}-console.log`,
+        cmdLine: [
+          'root=/dev/vda rw console=ttyS0 mitigations=off net.ifnames=0',
+          `systemd.hostname=${n.name}`,
+          `ha_chaos.ssh_key=${Buffer.from(pub).toString('base64')}`,
+        ].join(' '),
+        networks: this.plan.networks
+          .filter((net) => net.role !== 'management')
+          .map((net) => ({ libvirtName: net.libvirtName, ip: n.ip[net.role as keyof typeof n.ip], mac: n.mac[net.role] })),
+      })),
+    };
+    writeFileSync(join(this.dir, 'vagrant.json'), `${JSON.stringify(plan, null, 2)}\n`);
+    writeFileSync(join(this.dir, 'Vagrantfile'), `load ${JSON.stringify(join(REPO_ROOT, 'vagrant/Vagrantfile'))}\n`);
+  }
+
+  /** Brings the lab up (idempotent) and waits until it is ready. */
+  async up(options: { signal?: AbortSignal } = {}): Promise<StartedLab> {
+    const { signal } = options;
+    const started = performance.now();
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const host = await checkHost(this.log);
+    const missing = host.checks.filter((c) => !c.ok && !['virtlogd', 'libvirtd'].includes(c.name));
+    if (missing.length) {
+      throw new HostNotReadyError(missing.map((c) => `${c.name}: ${c.detail}${c.fix ? ` (fix: ${c.fix})` : ''}`));
+    }
+    const box = await ensureBox({ log: this.log, signal });
+    const accel = knownAccel() ?? (await probeAccel(box.kernel, this.log));
+    await startDaemons({ maskKvm: accel === 'tcg' && existsSync('/dev/kvm'), log: this.log });
+    if (accel === 'tcg') writeFileSync(EMULATOR_WRAPPER, EMULATOR_SCRIPT, { mode: 0o755 });
+    const secrets = this.secrets();
+    const key = await this.sshKey();
+    this.writeVagrantPlan(box, accel, key);
+
+    await withProgress(this.log, `vagrant up (two VMs, ${accel.toUpperCase()})`, async () => {
+      const result = await this.vagrant(['up', '--no-provision'], (this.config.waits.bootS + 300) * 1000, signal);
+      this.log.debug(result.stdout);
+    });
+
+    const lab = new StartedLab(this, accel, await this.startBmcs(secrets.bmcPassword), await this.connect(key), secrets);
+    await lab.provision(signal);
+    await lab.waitReady(this.config.waits.clusterReadyS * 1000, signal);
+    this.log.info(`lab ready in ${((performance.now() - started) / 1000).toFixed(0)} s`, { virtualIp: this.plan.virtualIp });
+    return lab;
+  }
+
+  /** Reaches a lab that is up (for status, ssh), without changing it. */
+  async attach(): Promise<StartedLab> {
+    if (!existsSync(join(this.dir, 'secrets.json'))) throw new Error(`lab ${this.config.name} is not up (nothing in ${this.dir}); run: ha-chaos lab up`);
+    const secrets = this.secrets();
+    const bmcs = this.plan.nodes.map((n) => StartedVirtualBmc.attach(n.name, { stateRoot: this.bmcRoot, log: this.log }));
+    return new StartedLab(this, knownAccel() ?? 'tcg', bmcs, new SshRunner(join(this.dir, 'ssh_config')), secrets);
+  }
+
+  /** BMCs of this lab live under its own directory, so two labs never share names. */
+  get bmcRoot(): string {
+    return join(this.dir, 'host');
+  }
+
+  private async startBmcs(password: string): Promise<StartedVirtualBmc[]> {
+    const bmcs: StartedVirtualBmc[] = [];
+    for (const node of this.plan.nodes) {
+      const existing = existsSync(join(this.bmcRoot, 'bmc', node.name, 'bmc.json')) ? StartedVirtualBmc.attach(node.name, { stateRoot: this.bmcRoot, log: this.log }) : undefined;
+      if (existing?.isRunning()) {
+        bmcs.push(existing);
+        continue;
+      }
+      const config = parseBmcConfig(
+        { name: node.name, address: this.plan.bmcAddress, port: node.bmcPort, username: this.config.fencing.bmcUsername, password, target: { kind: 'libvirt', domain: node.domain } },
+        `BMC of ${node.name}`,
+      );
+      bmcs.push(await new VirtualBmc(config, { stateRoot: this.bmcRoot, session: this.session, log: this.log }).start());
+    }
+    return bmcs;
+  }
+
+  private async connect(key: string): Promise<SshRunner> {
+    const result = await this.vagrant(['ssh-config'], 120_000);
+    const hosts = parseSshConfig(result.stdout);
+    if (hosts.length !== this.plan.nodes.length) throw new Error(`vagrant ssh-config listed ${hosts.length} hosts, expected ${this.plan.nodes.length}`);
+    const ssh = SshRunner.write(join(this.dir, 'ssh_config'), hosts, key, this.dir);
+    for (const node of this.plan.nodes) {
+      await waitFor(
+        `ssh to ${node.name}`,
+        async () => {
+          const r = await ssh.root(node.name, 'true', { timeoutMs: 20_000, reject: false });
+          return r.ok ? done(true) : notYet(r.stderr || r.reason);
+        },
+        { timeoutMs: 180_000, intervalMs: 2000 },
+      );
+    }
+    return ssh;
+  }
+
+  /**
+   * Removes everything the lab made: BMCs, domains (with their volumes), networks, leftover
+   * volumes, SSH control sockets, and its state directory. Idempotent; works after a crash.
+   */
+  async down(): Promise<DownReport> {
+    const report: DownReport = { domains: [], networks: [], volumes: [], bmcs: [], stateDir: false };
+    const log = this.log;
+    report.bmcs = await stopAllBmcs({ stateRoot: this.bmcRoot, log });
+    if (existsSync(join(this.dir, 'Vagrantfile')) && existsSync(join(this.dir, 'vagrant.json'))) {
+      await this.vagrant(['destroy', '-f'], 300_000, undefined, false);
+    }
+    const prefix = this.plan.prefix;
+    const virsh = (args: string[]) => run('virsh', [...LIBVIRT, ...args], { timeoutMs: 60_000, reject: false, log, node: 'host', phase: 'lab down' });
+    if ((await run('pgrep', ['-x', 'libvirtd'], { timeoutMs: 5000, reject: false })).ok) {
+      for (const domain of lines((await virsh(['list', '--all', '--name'])).stdout).filter((d) => d.startsWith(prefix))) {
+        await virsh(['destroy', domain]);
+        await virsh(['undefine', domain, '--remove-all-storage']);
+        report.domains.push(domain);
+      }
+      for (const net of lines((await virsh(['net-list', '--all', '--name'])).stdout).filter((n) => n.startsWith(prefix))) {
+        await virsh(['net-destroy', net]);
+        await virsh(['net-undefine', net]);
+        report.networks.push(net);
+      }
+      const vols = (await virsh(['vol-list', 'default'])).stdout;
+      for (const vol of lines(vols).map((l) => l.split(/\s+/)[0]!).filter((v) => v.startsWith(prefix))) {
+        await virsh(['vol-delete', '--pool', 'default', vol]);
+        report.volumes.push(vol);
+      }
+    }
+    for (const sock of existsSync('/tmp') ? readdirSync('/tmp') : []) {
+      if (sock.startsWith('hachaos-') && existsSync(join(this.dir, 'ssh_config')) && readFileSync(join(this.dir, 'ssh_config'), 'utf8').includes(`/tmp/${sock.slice(0, 16)}`)) {
+        rmSync(join('/tmp', sock), { force: true });
+      }
+    }
+    if (existsSync(this.dir)) {
+      rmSync(this.dir, { recursive: true, force: true });
+      report.stateDir = true;
+    }
+    return report;
+  }
+}
+
+/** The host lacks something the lab needs. */
+export class HostNotReadyError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`the host is not ready for the lab:\n${problems.map((p) => `  - ${p}`).join('\n')}\nrun: ha-chaos lab doctor --fix`);
+    this.name = 'HostNotReadyError';
+  }
+}
+
+/** A lab whose VMs are up: SSH, BMCs, status. */
+export class StartedLab {
+  constructor(
+    readonly lab: Lab,
+    readonly accel: Accel,
+    readonly bmcs: StartedVirtualBmc[],
+    readonly ssh: SshRunner,
+    private readonly secrets: LabSecrets,
+  ) {}
+
+  get plan(): LabPlan {
+    return this.lab.plan;
+  }
+  get log(): Logger {
+    return this.lab.log;
+  }
+
+  /** The test accounts and their passwords (registered secrets). */
+  accounts(): Record<string, string> {
+    return { ...this.secrets.accounts };
+  }
+
+  bmc(node: string): StartedVirtualBmc {
+    const bmc = this.bmcs.find((b) => b.name === node);
+    if (!bmc) throw new Error(`no BMC for ${node}`);
+    return bmc;
+  }
+
+  /** Runs a bash script as root on a node. */
+  root(node: string, script: string, timeoutMs = 120_000, signal?: AbortSignal) {
+    return this.ssh.root(node, script, { timeoutMs, signal, log: this.log, phase: 'ssh' });
+  }
+
+  /** Provisions nodes whose provisioning is missing or stale, then bootstraps the cluster once. */
+  async provision(signal?: AbortSignal): Promise<void> {
+    const hash = provisionHash(this.plan);
+    const fresh: string[] = [];
+    await Promise.all(
+      this.plan.nodes.map(async (node) => {
+        const check = await this.root(node.name, `cat /etc/ha-chaos/provisioned 2>/dev/null || true`, 30_000, signal);
+        if (check.stdout.trim() === hash) return;
+        await withProgress(this.log, `provision ${node.name}`, () => this.root(node.name, renderNodeProvision(this.plan, node, this.secrets), 300_000, signal));
+        fresh.push(node.name);
+      }),
+    );
+    const [first] = this.plan.nodes;
+    const bootstrapped = (await this.root(first!.name, 'test -f /etc/ha-chaos/bootstrapped && echo yes || true', 30_000, signal)).stdout.trim() === 'yes';
+    if (!bootstrapped) {
+      await withProgress(this.log, 'cluster bootstrap', () => this.bootstrap(signal));
+    } else {
+      // After a fencing with start-on-boot off, a node's cluster stack stays down: start it.
+      await Promise.all(this.plan.nodes.map((n) => this.root(n.name, 'systemctl is-active -q pacemaker || systemctl start corosync pacemaker', 180_000, signal)));
+    }
+  }
+
+  private async bootstrap(signal?: AbortSignal): Promise<void> {
+    const nodes = this.plan.nodes.map((n) => n.name);
+    const [first] = nodes as [string, string];
+    await Promise.all(nodes.map((n) => this.root(n, renderDrbdInit(), 180_000, signal)));
+    await waitFor(
+      'DRBD connected between the nodes',
+      async () => {
+        const d = parseProcDrbd((await this.root(first, 'cat /proc/drbd', 20_000, signal)).stdout);
+        return d.cs === 'Connected' ? done(d) : notYet(`${d.cs} ${d.disk}/${d.peerDisk}`);
+      },
+      { timeoutMs: 120_000, intervalMs: 1000, signal },
+    );
+    await this.root(first, renderStoreInit(this.plan), 300_000, signal);
+    await Promise.all(nodes.map((n) => this.root(n, renderClusterStart(), 300_000, signal)));
+    await waitFor(
+      'both nodes online in Pacemaker',
+      async () => {
+        const r = await this.root(first, 'crm_mon -1 --output-as=xml', 30_000, signal);
+        const view = parseCrmMon(r.stdout);
+        const online = view.nodes.filter((n) => n.online).map((n) => n.name);
+        return online.length === nodes.length ? done(true) : notYet(`online: ${online.join(', ') || 'none'}`);
+      },
+      { timeoutMs: 300_000, intervalMs: 2000, signal },
+    );
+    await this.root(first, renderCibLoad(this.plan), 120_000, signal);
+  }
+
+  /** Reads every fact `lab status` reports. Never throws for an unreachable part: it says so. */
+  async status(): Promise<LabStatus> {
+    const vip = this.plan.virtualIp;
+    const script = `echo '@@crm'; crm_mon -1 --output-as=xml --inactive 2>&1 || true; echo '@@drbd'; cat /proc/drbd 2>&1 || true; echo '@@vip'; ip -4 -o addr show | grep -c ' ${vip}/' || true`;
+    const status: LabStatus = {
+      lab: this.lab.config.name,
+      accel: this.accel,
+      virtualIp: vip,
+      drbd: {},
+      vipHolders: [],
+      bmcPower: {},
+      smtp: { ok: false, detail: '' },
+      imap: { ok: false, detail: '' },
+    };
+    await Promise.all(
+      this.plan.nodes.map(async (node) => {
+        const r = await this.ssh.root(node.name, script, { timeoutMs: 30_000, reject: false, log: this.log, phase: 'status' });
+        if (!r.ok) {
+          status.drbd[node.name] = { error: `unreachable over ssh: ${r.reason}` };
+          return;
+        }
+        const section = (name: string) => r.stdout.split(`@@${name}\n`)[1]?.split('\n@@')[0] ?? '';
+        status.drbd[node.name] = parseProcDrbd(section('drbd'));
+        if (Number(section('vip').trim()) > 0) status.vipHolders.push(node.name);
+        if (!status.pacemaker) {
+          try {
+            status.pacemaker = parseCrmMon(section('crm'));
+            delete status.pacemakerError;
+          } catch (error) {
+            status.pacemakerError = `${node.name}: ${(error as Error).message}`;
+          }
+        }
+      }),
+    );
+    await Promise.all(
+      this.bmcs.map(async (bmc) => {
+        try {
+          status.bmcPower[bmc.name] = await bmc.client({ retries: 1 }).status();
+        } catch (error) {
+          status.bmcPower[bmc.name] = `unknown (${error instanceof IpmiError ? error.kind : (error as Error).message})`;
+        }
+      }),
+    );
+    const greet = async (port: number, expect: RegExp) => {
+      try {
+        const line = await readGreeting(vip, port, 5000);
+        return { ok: expect.test(line), detail: line };
+      } catch (error) {
+        return { ok: false, detail: (error as Error).message };
+      }
+    };
+    [status.smtp, status.imap] = await Promise.all([greet(25, /^220 /), greet(143, /^\* OK/)]);
+    return status;
+  }
+
+  /** Waits until every readiness condition holds; the timeout names the ones that did not. */
+  async waitReady(timeoutMs: number, signal?: AbortSignal): Promise<LabStatus> {
+    const names = this.plan.nodes.map((n) => n.name);
+    return withProgress(this.log, 'waiting for the cluster to be ready', () =>
+      waitFor(
+        `lab ${this.lab.config.name} ready (nodes online, DRBD UpToDate/UpToDate, resources on one node, stonith started, SMTP+IMAP on ${this.plan.virtualIp})`,
+        async () => {
+          const status = await this.status();
+          const unmet = unmetReadiness(status, names);
+          return unmet.length === 0 ? done(status) : notYet(unmet.join('; '));
+        },
+        { timeoutMs, intervalMs: 3000, signal },
+      ),
+    );
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * Provisioning: the bash script each node runs (as root, over SSH, on stdin) to become a cluster
+ * member, and the scripts of the one-time cluster bootstrap. Rendered from the plan; secrets
+ * travel inside the script on stdin, never on a command line.
+ */
+import { createHash } from 'node:crypto';
+import {
+  accountNames,
+  bmcPasswordFile,
+  DRBD_DEVICE,
+  DRBD_RESOURCE,
+  MAIL_STORE,
+  postfixSettings,
+  renderCib,
+  renderCorosyncConf,
+  renderDovecotConf,
+  renderDovecotUsers,
+  renderDrbdResource,
+  renderHosts,
+  renderNetworkd,
+  renderVmailbox,
+  VMAIL_UID,
+  type LabSecrets,
+} from './cluster-files.ts';
+import type { LabPlan, NodePlan } from './lab-config.ts';
+
+const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** A heredoc writing `content` to `path` with `mode`. */
+function file(path: string, content: string, mode = '0644'): string {
+  const tag = 'HACHAOS_EOF';
+  if (content.includes(tag)) throw new Error(`content for ${path} contains the heredoc tag`);
+  return `install -d "$(dirname ${q(path)})"\ncat > ${q(path)} <<'${tag}'\n${content}${content.endsWith('\n') ? '' : '\n'}${tag}\nchmod ${mode} ${q(path)}`;
+}
+
+/** A hash of what provisioning writes: re-provision exactly when it changes. */
+export function provisionHash(plan: LabPlan): string {
+  return createHash('sha256').update(JSON.stringify(plan)).digest('hex').slice(0, 12);
+}
+
+/** The node's provisioning script: networks, hosts, corosync, DRBD, fencing credentials, mail stack. */
+export function renderNodeProvision(plan: LabPlan, node: NodePlan, secrets: LabSecrets): string {
+  const statics = (['client', 'ring0', 'ring1', 'replication'] as const).map((role) => file(`/etc/systemd/network/20-${role}.network`, renderNetworkd(node, role)));
+  const bmcFiles = plan.nodes.map((n) => file(bmcPasswordFile(n.name), secrets.bmcPassword, '0600'));
+  const boot = plan.config.cluster.startOnBoot ? 'enable' : 'disable';
+  return [
+    'set -euo pipefail',
+    'install -d -m 0700 /etc/ha-chaos',
+    ...statics,
+    'networkctl reload',
+    `for i in $(seq 1 100); do ip -4 -o addr show | grep -q ' ${node.ip.replication}/' && break; sleep 0.1; done`,
+    `ip -4 -o addr show | grep -q ' ${node.ip.replication}/' || { echo "static addresses did not come up" >&2; ip -o link >&2; exit 1; }`,
+    file('/etc/hosts', renderHosts(plan)),
+    file('/etc/corosync/corosync.conf', renderCorosyncConf(plan)),
+    `echo ${q(secrets.corosyncKey)} | base64 -d > /etc/corosync/authkey && chmod 0400 /etc/corosync/authkey`,
+    file(`/etc/drbd.d/${DRBD_RESOURCE}.res`, renderDrbdResource(plan)),
+    'modprobe drbd',
+    ...bmcFiles,
+    `getent group vmail >/dev/null || groupadd -g ${VMAIL_UID} vmail`,
+    `getent passwd vmail >/dev/null || useradd -u ${VMAIL_UID} -g ${VMAIL_UID} -d ${MAIL_STORE}/vmail -M -s /usr/sbin/nologin vmail`,
+    `install -d ${MAIL_STORE}`,
+    '[ -f /etc/postfix/main.cf ] || cp /usr/share/postfix/main.cf.debian /etc/postfix/main.cf',
+    '[ -f /etc/postfix/master.cf ] || cp /usr/share/postfix/master.cf.dist /etc/postfix/master.cf',
+    `postconf -e ${postfixSettings(plan).map(q).join(' ')}`,
+    // No chroot: one queue on the replicated store, no per-node copies of files under a chroot.
+    "postconf -F '*/*/chroot = n'",
+    file('/etc/postfix/vmailbox', renderVmailbox(plan)),
+    file('/etc/dovecot/local.conf', renderDovecotConf()),
+    "sed -i 's/^!include auth-system.conf.ext/#&/' /etc/dovecot/conf.d/10-auth.conf",
+    file('/etc/dovecot/users', renderDovecotUsers(secrets), '0640'),
+    'chgrp dovecot /etc/dovecot/users',
+    `systemctl ${boot} corosync.service pacemaker.service 2>/dev/null`,
+    `echo ${provisionHash(plan)} > /etc/ha-chaos/provisioned`,
+    '',
+  ].join('\n');
+}
+
+/** Step 1 of the bootstrap, on every node: DRBD metadata and the resource up. */
+export function renderDrbdInit(): string {
+  return [
+    'set -euo pipefail',
+    `drbdadm down ${DRBD_RESOURCE} 2>/dev/null || true`,
+    `(yes yes || true) | drbdadm -- --force create-md ${DRBD_RESOURCE}`,
+    `drbdadm up ${DRBD_RESOURCE}`,
+    '',
+  ].join('\n');
+}
+
+/**
+ * Step 2, on node1 once both are Connected: skip the initial sync (both disks are blank, so
+ * they are identical), create the file system and the mail store's layout, hand DRBD back.
+ */
+export function renderStoreInit(plan: LabPlan): string {
+  const users = accountNames(plan).join(' ');
+  return [
+    'set -euo pipefail',
+    `drbdadm -- --clear-bitmap new-current-uuid ${DRBD_RESOURCE}`,
+    `drbdadm primary ${DRBD_RESOURCE}`,
+    `mkfs.ext4 -q -F -L mailstore ${DRBD_DEVICE}`,
+    `mount ${DRBD_DEVICE} ${MAIL_STORE}`,
+    `install -d -o ${VMAIL_UID} -g ${VMAIL_UID} -m 0770 ${MAIL_STORE}/vmail`,
+    `for u in ${users}; do install -d -o ${VMAIL_UID} -g ${VMAIL_UID} -m 0700 ${MAIL_STORE}/vmail/$u; done`,
+    // Starting Postfix once creates its queue on the store with the right owners.
+    'postfix start && postfix stop',
+    `umount ${MAIL_STORE}`,
+    `drbdadm secondary ${DRBD_RESOURCE}`,
+    '',
+  ].join('\n');
+}
+
+/** Step 3, every node: hand DRBD to Pacemaker and start the cluster stack. */
+export function renderClusterStart(): string {
+  return ['set -euo pipefail', `drbdadm down ${DRBD_RESOURCE} 2>/dev/null || true`, 'systemctl start corosync.service pacemaker.service', ''].join('\n');
+}
+
+/** Step 4, on node1 once both nodes are online: load the resource configuration. */
+export function renderCibLoad(plan: LabPlan): string {
+  return ['set -euo pipefail', file('/etc/ha-chaos/cluster.crm', renderCib(plan), '0600'), 'crm configure load update /etc/ha-chaos/cluster.crm', 'touch /etc/ha-chaos/bootstrapped', ''].join('\n');
+}

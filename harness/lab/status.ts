@@ -1,0 +1,157 @@
+/**
+ * The lab's facts, read from the cluster itself: Pacemaker's view (`crm_mon --output-as=xml`),
+ * DRBD's (`/proc/drbd`, the DRBD 8.4 kernel module's status), the virtual IP's holder, and
+ * whether SMTP and IMAP answer on the virtual IP. Parsers are pure and unit-tested on literal
+ * output; `readiness` says which readiness condition is not met, in words.
+ */
+import { XMLParser } from 'fast-xml-parser';
+
+export interface PacemakerNode {
+  name: string;
+  online: boolean;
+  standby: boolean;
+  unclean: boolean;
+  isDc: boolean;
+}
+
+export interface PacemakerResource {
+  id: string;
+  agent: string;
+  role: string;
+  active: boolean;
+  failed: boolean;
+  /** Nodes it runs on. */
+  nodes: string[];
+  /** Parent group or clone id, if any. */
+  parent?: string;
+}
+
+export interface PacemakerFailure {
+  op: string;
+  node: string;
+  exitReason: string;
+  status: string;
+}
+
+export interface PacemakerView {
+  dc?: string;
+  nodes: PacemakerNode[];
+  resources: PacemakerResource[];
+  failures: PacemakerFailure[];
+}
+
+const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => ['node', 'resource', 'failure', 'group', 'clone'].includes(name) });
+
+type XmlNode = Record<string, unknown>;
+const arr = (v: unknown): XmlNode[] => (Array.isArray(v) ? (v as XmlNode[]) : v ? [v as XmlNode] : []);
+const bool = (v: unknown) => v === 'true';
+
+function resourcesOf(container: XmlNode, parent?: string): PacemakerResource[] {
+  const own = arr(container.resource).map((r) => ({
+    id: String(r.id),
+    agent: String(r.resource_agent ?? ''),
+    role: String(r.role ?? ''),
+    active: bool(r.active),
+    failed: bool(r.failed),
+    nodes: arr(r.node).map((n) => String(n.name)),
+    parent,
+  }));
+  const nested = [...arr(container.group), ...arr(container.clone)].flatMap((g) => resourcesOf(g, String(g.id)));
+  return [...own, ...nested];
+}
+
+/** Parses `crm_mon -1 --output-as=xml --inactive`. */
+export function parseCrmMon(text: string): PacemakerView {
+  const doc = xml.parse(text) as XmlNode;
+  const root = (doc['pacemaker-result'] ?? doc.crm_mon) as XmlNode | undefined;
+  if (!root) throw new Error('crm_mon output is not pacemaker-result XML');
+  const nodes = arr((root.nodes as XmlNode | undefined)?.node).map((n) => ({
+    name: String(n.name),
+    online: bool(n.online),
+    standby: bool(n.standby),
+    unclean: bool(n.unclean),
+    isDc: bool(n.is_dc),
+  }));
+  const failures = arr((root.failures as XmlNode | undefined)?.failure).map((f) => ({
+    op: String(f.op_key ?? f.task ?? ''),
+    node: String(f.node ?? ''),
+    exitReason: String(f.exitreason ?? ''),
+    status: String(f.status ?? ''),
+  }));
+  return { dc: nodes.find((n) => n.isDc)?.name, nodes, resources: resourcesOf((root.resources as XmlNode | undefined) ?? {}), failures };
+}
+
+export interface DrbdState {
+  /** Connection state, e.g. Connected, WFConnection, StandAlone, Unconfigured. */
+  cs: string;
+  role: string;
+  peerRole: string;
+  disk: string;
+  peerDisk: string;
+  /** Out of sync, KiB. */
+  outOfSyncKiB: number;
+}
+
+/** Parses the first device of `/proc/drbd` (DRBD 8.4). Unconfigured -> cs Unconfigured. */
+export function parseProcDrbd(text: string): DrbdState {
+  const line = /^\s*0:\s+cs:(\S+)(?:\s+ro:(\S+)\/(\S+)\s+ds:(\S+)\/(\S+))?/m.exec(text);
+  if (!line) return { cs: 'Unconfigured', role: 'Unconfigured', peerRole: 'Unknown', disk: 'Diskless', peerDisk: 'DUnknown', outOfSyncKiB: 0 };
+  const oos = /oos:(\d+)/.exec(text);
+  return {
+    cs: line[1]!,
+    role: line[2] ?? 'Unconfigured',
+    peerRole: line[3] ?? 'Unknown',
+    disk: line[4] ?? 'Diskless',
+    peerDisk: line[5] ?? 'DUnknown',
+    outOfSyncKiB: oos ? Number(oos[1]) : 0,
+  };
+}
+
+/** Everything `lab status` reports. */
+export interface LabStatus {
+  lab: string;
+  accel: string;
+  virtualIp: string;
+  pacemaker?: PacemakerView;
+  pacemakerError?: string;
+  drbd: Record<string, DrbdState | { error: string }>;
+  vipHolders: string[];
+  bmcPower: Record<string, string>;
+  smtp: { ok: boolean; detail: string };
+  imap: { ok: boolean; detail: string };
+}
+
+/** The readiness conditions `lab up` waits for; returns the unmet ones, in words. */
+export function unmetReadiness(status: LabStatus, nodeNames: string[]): string[] {
+  const unmet: string[] = [];
+  const pm = status.pacemaker;
+  if (!pm) {
+    unmet.push(`Pacemaker not answering (${status.pacemakerError ?? 'no reply'})`);
+  } else {
+    const offline = nodeNames.filter((n) => !pm.nodes.find((x) => x.name === n)?.online);
+    if (offline.length) unmet.push(`node(s) not online: ${offline.join(', ')}`);
+    const fences = pm.resources.filter((r) => r.agent.startsWith('stonith:'));
+    if (fences.length < nodeNames.length || fences.some((r) => !r.active || r.failed)) {
+      unmet.push(`stonith devices not all started (${fences.map((r) => `${r.id}:${r.role}`).join(', ') || 'none configured'})`);
+    }
+    const service = pm.resources.filter((r) => !r.agent.startsWith('stonith:') && !r.id.startsWith('drbd_'));
+    const notStarted = service.filter((r) => !r.active || r.failed);
+    if (service.length === 0) unmet.push('no mail resources configured');
+    else if (notStarted.length) unmet.push(`resources not started: ${notStarted.map((r) => r.id).join(', ')}`);
+    const hosts = new Set(service.flatMap((r) => r.nodes));
+    if (hosts.size > 1) unmet.push(`mail resources split over ${[...hosts].join(' and ')}`);
+    const promoted = pm.resources.filter((r) => r.id.startsWith('drbd_') && r.role === 'Promoted').flatMap((r) => r.nodes);
+    if (promoted.length !== 1) unmet.push(`DRBD promoted on ${promoted.length} nodes (want 1)`);
+    if (pm.failures.length) unmet.push(`failed actions: ${pm.failures.map((f) => `${f.op} on ${f.node}`).join(', ')}`);
+  }
+  for (const n of nodeNames) {
+    const d = status.drbd[n];
+    if (!d || 'error' in d) unmet.push(`DRBD on ${n}: ${d && 'error' in d ? d.error : 'unknown'}`);
+    else if (d.cs !== 'Connected' || d.disk !== 'UpToDate' || d.peerDisk !== 'UpToDate') unmet.push(`DRBD on ${n}: ${d.cs} ${d.disk}/${d.peerDisk} (want Connected UpToDate/UpToDate)`);
+  }
+  if (status.vipHolders.length !== 1) unmet.push(`virtual IP ${status.virtualIp} held by ${status.vipHolders.length} nodes (want 1)`);
+  for (const [n, p] of Object.entries(status.bmcPower)) if (p !== 'on') unmet.push(`BMC of ${n} reports power ${p}`);
+  if (!status.smtp.ok) unmet.push(`SMTP on ${status.virtualIp}:25 not answering (${status.smtp.detail})`);
+  if (!status.imap.ok) unmet.push(`IMAP on ${status.virtualIp}:143 not answering (${status.imap.detail})`);
+  return unmet;
+}
