@@ -119,8 +119,40 @@ export async function ensureBox(options: { log: Logger; signal?: AbortSignal; fo
       run('vagrant', ['box', 'add', '--force', '--name', box.name, boxFile], { ...common, timeoutMs: 10 * 60_000 }),
     );
     log.info(`box ${box.name} built`);
+    await pruneOldBoxes(box, log);
     return box;
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * Removes boxes of older recipes: Vagrant's copy, the volume vagrant-libvirt uploaded to the
+ * default pool, and the kernel directory. Boxes cost ~1 GB each; without this they pile up.
+ */
+export async function pruneOldBoxes(current: Box, log: Logger): Promise<string[]> {
+  const removed: string[] = [];
+  const list = await run('vagrant', ['box', 'list', '--machine-readable'], { timeoutMs: 60_000, log, reject: false });
+  const names = new Set(list.stdout.split('\n').map((l) => l.split(',')[3] ?? '').filter((n) => n.startsWith('ha-chaos/debian12-') && n !== current.name));
+  for (const name of names) {
+    await run('vagrant', ['box', 'remove', '--force', '--all', name], { timeoutMs: 120_000, log, reject: false });
+    removed.push(name);
+  }
+  const vols = await run('virsh', ['-c', 'qemu:///system', 'vol-list', 'default'], { timeoutMs: 60_000, log, reject: false });
+  for (const vol of vols.stdout.split('\n').map((l) => l.trim().split(/\s+/)[0] ?? '')) {
+    if (vol.startsWith('ha-chaos-VAGRANTSLASH-debian12-') && !vol.includes(current.hash)) {
+      await run('virsh', ['-c', 'qemu:///system', 'vol-delete', '--pool', 'default', vol], { timeoutMs: 60_000, log, reject: false });
+      removed.push(vol);
+    }
+  }
+  if (existsSync(BOOT_ROOT)) {
+    for (const dir of readdirSync(BOOT_ROOT)) {
+      if (/^ha-chaos-[0-9a-f]{12}$/.test(dir) && dir !== `ha-chaos-${current.hash}`) {
+        rmSync(join(BOOT_ROOT, dir), { recursive: true, force: true });
+        removed.push(join(BOOT_ROOT, dir));
+      }
+    }
+  }
+  if (removed.length) log.info(`removed old boxes: ${removed.join(', ')}`);
+  return removed;
 }

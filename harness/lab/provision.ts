@@ -100,8 +100,11 @@ export function renderStoreInit(plan: LabPlan): string {
     `mount ${DRBD_DEVICE} ${MAIL_STORE}`,
     `install -d -o ${VMAIL_UID} -g ${VMAIL_UID} -m 0770 ${MAIL_STORE}/vmail`,
     `for u in ${users}; do install -d -o ${VMAIL_UID} -g ${VMAIL_UID} -m 0700 ${MAIL_STORE}/vmail/$u; done`,
-    // Starting Postfix once creates its queue on the store with the right owners.
-    'postfix start && postfix stop',
+    // Starting Postfix once creates its queue (under a root-owned directory) on the store.
+    `install -d -m 0755 ${MAIL_STORE}/postfix`,
+    'postfix start',
+    'postfix stop',
+    `test -d ${MAIL_STORE}/postfix/maildrop || { echo "postfix did not create its queue on the store" >&2; exit 1; }`,
     `umount ${MAIL_STORE}`,
     `drbdadm secondary ${DRBD_RESOURCE}`,
     '',

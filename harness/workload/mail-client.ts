@@ -1,0 +1,97 @@
+/**
+ * Real mail clients through the virtual IP: SMTP in (nodemailer), IMAP out (imapflow). Every call
+ * is bounded. A send resolves only on the server's 250; anything else throws, and the caller
+ * decides whether that is a definite failure (a 5xx rejection) or unknown (a timeout, a dropped
+ * connection: the message may exist).
+ */
+import { createTransport } from 'nodemailer';
+import { ImapFlow } from 'imapflow';
+
+export interface MailServer {
+  host: string;
+  smtpPort?: number;
+  imapPort?: number;
+}
+
+export interface SendOptions {
+  from: string;
+  to: string;
+  subject: string;
+  text: string;
+  /** Connection, greeting and socket timeouts. Default 10 s each. */
+  timeoutMs?: number;
+}
+
+/** The SMTP server's final answer to one message. */
+export interface SendResult {
+  /** The full server response, e.g. `250 2.0.0 Ok: queued as 4F3A21`. */
+  response: string;
+  messageId: string;
+}
+
+/** An SMTP error that the server answered with a definite rejection (4xx/5xx after DATA or RCPT). */
+export function isDefiniteRejection(error: unknown): boolean {
+  const code = (error as { responseCode?: number }).responseCode;
+  return typeof code === 'number' && code >= 400 && code < 600;
+}
+
+/** Sends one message over SMTP (no TLS, no auth: the lab's relay trusts its networks). */
+export async function sendMail(server: MailServer, options: SendOptions): Promise<SendResult> {
+  const timeout = options.timeoutMs ?? 10_000;
+  const transport = createTransport({
+    host: server.host,
+    port: server.smtpPort ?? 25,
+    secure: false,
+    ignoreTLS: true,
+    connectionTimeout: timeout,
+    greetingTimeout: timeout,
+    socketTimeout: timeout,
+    name: 'ha-chaos-client',
+  });
+  try {
+    const info = await transport.sendMail({ from: options.from, to: options.to, subject: options.subject, text: options.text });
+    if (!/^250[ -]/.test(info.response)) throw new Error(`SMTP answered "${info.response}", not 250`);
+    return { response: info.response, messageId: info.messageId };
+  } finally {
+    transport.close();
+  }
+}
+
+export interface MailboxMessage {
+  uid: number;
+  subject: string;
+}
+
+/** Lists the subjects in a user's INBOX over IMAP. */
+export async function listInbox(server: MailServer, user: string, password: string, timeoutMs = 15_000): Promise<MailboxMessage[]> {
+  const client = new ImapFlow({
+    host: server.host,
+    port: server.imapPort ?? 143,
+    secure: false,
+    doSTARTTLS: false,
+    auth: { user, pass: password },
+    logger: false,
+    connectionTimeout: timeoutMs,
+    greetingTimeout: timeoutMs,
+    socketTimeout: timeoutMs,
+  });
+  client.on('error', () => undefined); // surfaced through the awaited calls below
+  await client.connect();
+  try {
+    const lock = await client.getMailboxLock('INBOX');
+    try {
+      const messages: MailboxMessage[] = [];
+      const exists = typeof client.mailbox === 'object' ? client.mailbox.exists : 0;
+      if (exists > 0) {
+        for await (const msg of client.fetch('1:*', { uid: true, envelope: true })) {
+          messages.push({ uid: msg.uid, subject: msg.envelope?.subject ?? '' });
+        }
+      }
+      return messages;
+    } finally {
+      lock.release();
+    }
+  } finally {
+    await client.logout().catch(() => client.close());
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * The lab tier: boots the real lab (two VMs, DRBD, Corosync, Pacemaker, Postfix + Dovecot,
+ * virtual BMCs) and checks it for real. Runs in `npm test` and in CI; a cold run builds the box.
+ */
+import test from 'ava';
+import { existsSync, readdirSync } from 'node:fs';
+import { run } from '../../harness/core/exec.ts';
+import { fileSink, rootLogger } from '../../harness/core/log.ts';
+import { done, notYet, waitFor } from '../../harness/core/wait.ts';
+import { Lab, type StartedLab } from '../../harness/lab/lab.ts';
+import { loadLabConfig } from '../../harness/lab/lab-config.ts';
+import { unmetReadiness } from '../../harness/lab/status.ts';
+import { listInbox, sendMail } from '../../harness/workload/mail-client.ts';
+
+const MIN = 60_000;
+const lab = new Lab(loadLabConfig(), rootLogger('lab-tier').withSink(fileSink('reports/lab-tier.log')));
+let started: StartedLab;
+
+const virsh = async (...args: string[]) => (await run('virsh', ['-c', 'qemu:///system', ...args], { timeoutMs: 60_000 })).stdout;
+
+test.before(async (t) => {
+  t.timeout(40 * MIN, 'lab up (a cold run builds the box)');
+  const t0 = Date.now();
+  started = await lab.up();
+  t.log(`lab up took ${((Date.now() - t0) / 1000).toFixed(0)} s (${started.accel.toUpperCase()})`);
+});
+
+test.after.always(async (t) => {
+  t.timeout(10 * MIN);
+  await lab.down();
+});
+
+test.serial('status reports a ready cluster: one active node holding DRBD primary, the IP and the mail service', async (t) => {
+  t.timeout(5 * MIN);
+  const status = await started.status();
+  t.deepEqual(unmetReadiness(status, ['node1', 'node2']), []);
+  const pm = status.pacemaker!;
+  t.deepEqual(pm.nodes.map((n) => [n.name, n.online]), [
+    ['node1', true],
+    ['node2', true],
+  ]);
+  const active = pm.resources.find((r) => r.id === 'vip')!.nodes;
+  t.is(active.length, 1);
+  t.deepEqual(status.vipHolders, active);
+  t.deepEqual(pm.resources.filter((r) => r.id.startsWith('drbd_') && r.role === 'Promoted').flatMap((r) => r.nodes), active);
+  for (const id of ['fs_mail', 'smtp', 'imap']) t.deepEqual(pm.resources.find((r) => r.id === id)?.nodes, active, id);
+  t.deepEqual(status.bmcPower, { node1: 'on', node2: 'on' });
+  t.regex(status.smtp.detail, /^220 /);
+  t.regex(status.imap.detail, /^\* OK/);
+  t.true(['tcg', 'kvm'].includes(status.accel));
+});
+
+test.serial('a message sent by SMTP to the virtual IP is read back once by IMAP', async (t) => {
+  t.timeout(5 * MIN);
+  const server = { host: started.plan.virtualIp };
+  const password = started.accounts().user1!;
+  const subject = `ha-chaos lab-tier ${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+  const sent = await sendMail(server, { from: 'probe@lab.test', to: 'user1@lab.test', subject, text: 'hello through the virtual IP' });
+  t.regex(sent.response, /^250 /);
+  const found = await waitFor(
+    `message "${subject}" in user1's INBOX`,
+    async () => {
+      const inbox = await listInbox(server, 'user1', password);
+      const hits = inbox.filter((m) => m.subject === subject);
+      return hits.length > 0 ? done(hits) : notYet(`${inbox.length} messages, none with the subject`);
+    },
+    { timeoutMs: 60_000, intervalMs: 1000 },
+  );
+  t.is(found.length, 1);
+});
+
+test.serial('stonith_admin --reboot node2 from node1 power-cycles node2 through its BMC, and node2 rejoins', async (t) => {
+  t.timeout(20 * MIN);
+  const domain = started.plan.nodes[1]!.domain;
+  const idBefore = (await virsh('domid', domain)).trim();
+  const since = Date.now();
+  await started.ssh.close('node2');
+  const fence = await started.root('node1', 'stonith_admin --reboot node2 --timeout 180', 240_000);
+  t.true(fence.ok);
+  const actions = started
+    .bmc('node2')
+    .powerLog()
+    .filter((e) => e.time >= since)
+    .map((e) => `${e.request}=${e.value}:${e.result}`);
+  t.deepEqual(actions.slice(0, 2), ['power=0:done', 'power=1:done'], `BMC power log: ${actions.join(', ')}`);
+  await waitFor(
+    `domain ${domain} running again`,
+    async () => ((await virsh('domstate', domain)).trim() === 'running' ? done(true) : notYet('not running')),
+    { timeoutMs: 2 * MIN, intervalMs: 1000 },
+  );
+  t.not((await virsh('domid', domain)).trim(), idBefore, 'a new QEMU process: the VM was really power-cycled');
+  const t0 = Date.now();
+  started = await lab.up(); // idempotent: reconnects, starts node2's cluster stack, waits until ready
+  t.log(`node2 back in the cluster ${((Date.now() - t0) / 1000).toFixed(0)} s after the fence returned`);
+  const status = await started.status();
+  t.true(status.pacemaker!.nodes.every((n) => n.online));
+});
+
+test.serial('lab down leaves nothing behind', async (t) => {
+  t.timeout(10 * MIN);
+  const report = await lab.down();
+  t.is(report.bmcs.length, 2);
+  const prefix = lab.plan.prefix;
+  t.deepEqual((await virsh('list', '--all', '--name')).split('\n').filter((d) => d.startsWith(prefix)), []);
+  t.deepEqual((await virsh('net-list', '--all', '--name')).split('\n').filter((n) => n.startsWith(prefix)), []);
+  t.false((await virsh('vol-list', 'default')).includes(prefix));
+  t.false(existsSync(lab.dir));
+  const sims = await run('pgrep', ['-af', 'ipmi_sim'], { timeoutMs: 5000, reject: false });
+  t.false(sims.stdout.includes(lab.dir));
+  t.deepEqual(readdirSync('/tmp').filter((f) => f.startsWith('hachaos-')), []);
+  t.deepEqual(await lab.down(), { domains: [], networks: [], volumes: [], bmcs: [], stateDir: false }, 'down is idempotent');
+});

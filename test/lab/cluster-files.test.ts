@@ -1,0 +1,60 @@
+import test from 'ava';
+import { loadLabConfig, planLab } from '../../harness/lab/lab-config.ts';
+import { renderCib, renderCorosyncConf, renderDrbdResource, renderNetworkd, renderDovecotUsers, postfixSettings } from '../../harness/lab/cluster-files.ts';
+import { renderNodeProvision, renderStoreInit } from '../../harness/lab/provision.ts';
+
+const plan = planLab(loadLabConfig());
+const secrets = { bmcPassword: 'BmcPw-123456', corosyncKey: 'a2V5', accounts: { user1: 'pw-user-1' } };
+
+test('corosync: two knet links, one per heartbeat NIC, two_node quorum, the configured token', (t) => {
+  const conf = renderCorosyncConf(plan);
+  t.regex(conf, /transport: knet/);
+  t.regex(conf, /token: 3000/);
+  t.regex(conf, /two_node: 1/);
+  t.regex(conf, /name: node1\n {4}nodeid: 1\n {4}ring0_addr: 10\.213\.20\.11\n {4}ring1_addr: 10\.213\.30\.11/);
+  t.is(conf.match(/linknumber:/g)?.length, 2);
+});
+
+test('DRBD: protocol C on the dedicated disk, over the replication network, fencing through Pacemaker', (t) => {
+  const res = renderDrbdResource(plan);
+  t.regex(res, /protocol C;/);
+  t.regex(res, /disk \/dev\/vdb;/);
+  t.regex(res, /on node2 \{\n {4}address 10\.213\.40\.12:7789;/);
+  t.regex(res, /fencing resource-and-stonith;/);
+  t.regex(res, /fence-peer "\/usr\/lib\/drbd\/crm-fence-peer.sh"/);
+});
+
+test('CIB: promotable DRBD, the group in order, tied to the promoted node; one IPMI device per node, delayed for node1 only', (t) => {
+  const cib = renderCib(plan);
+  t.regex(cib, /clone ms_drbd_mail drbd_mail meta promotable=true promoted-max=1/);
+  t.regex(cib, /^group g_mail fs_mail vip smtp imap$/m);
+  t.regex(cib, /^colocation c_mail_on_drbd_primary inf: g_mail ms_drbd_mail:Promoted$/m);
+  t.regex(cib, /^order o_drbd_before_mail Mandatory: ms_drbd_mail:promote g_mail:start$/m);
+  t.regex(cib, /stonith-enabled=true stonith-timeout=120s/);
+  t.regex(cib, /load-threshold=400%/);
+  t.regex(cib, /primitive fence_node1 stonith:fence_ipmilan params ip=10\.213\.1\.1 ipport=6231 .*cipher=3 pcmk_host_list=node1 pcmk_delay_base=5s/);
+  t.notRegex(cib.split('\n').find((l) => l.startsWith('primitive fence_node2'))!, /pcmk_delay_base/);
+  t.regex(cib, /^location l_fence_node1 fence_node1 -inf: node1$/m);
+  t.regex(cib, /password_script="cat \/etc\/ha-chaos\/bmc-node1.pw"/);
+  t.regex(cib, /primitive vip ocf:heartbeat:IPaddr2 params ip=10\.213\.10\.100 cidr_netmask=24 nic=eth1/);
+  t.regex(cib, /primitive smtp ocf:heartbeat:postfix op start timeout=120s/);
+});
+
+test('networkd matches NICs by MAC', (t) => {
+  t.is(renderNetworkd(plan.nodes[1]!, 'ring1'), `[Match]\nMACAddress=${plan.nodes[1]!.mac.ring1}\n\n[Link]\nRequiredForOnline=no\n\n[Network]\nAddress=10.213.30.12/24\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n`);
+});
+
+test('mail: the Postfix queue and the mailboxes live on the replicated store', (t) => {
+  const settings = postfixSettings(plan);
+  t.true(settings.includes('queue_directory=/srv/mail/postfix'));
+  t.true(settings.includes('virtual_mailbox_base=/srv/mail/vmail'));
+  t.is(renderDovecotUsers(secrets), 'user1:{PLAIN}pw-user-1\n');
+});
+
+test('provisioning keeps the BMC password off the CIB and in root-only files', (t) => {
+  t.false(renderCib(plan).includes(secrets.bmcPassword));
+  const script = renderNodeProvision(plan, plan.nodes[0]!, secrets);
+  t.regex(script, /cat > '\/etc\/ha-chaos\/bmc-node2.pw' <<'HACHAOS_EOF'\nBmcPw-123456\nHACHAOS_EOF\nchmod 0600/);
+  t.regex(script, /postconf -F '\*\/\*\/chroot = n'/);
+  t.regex(renderStoreInit(plan), /--clear-bitmap new-current-uuid mail/);
+});
