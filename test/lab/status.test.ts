@@ -1,0 +1,91 @@
+import test from 'ava';
+import { readFileSync } from 'node:fs';
+import { parseCrmMon, parseProcDrbd, unmetReadiness, type LabStatus } from '../../harness/lab/status.ts';
+
+const readyXml = readFileSync('fixtures/lab/crm_mon-ready.xml', 'utf8');
+
+test('crm_mon XML of a ready lab (captured from a real one)', (t) => {
+  const view = parseCrmMon(readyXml);
+  t.deepEqual(view.nodes.map((n) => [n.name, n.online, n.unclean]), [
+    ['node1', true, false],
+    ['node2', true, false],
+  ]);
+  t.truthy(view.dc);
+  const byId = Object.fromEntries(view.resources.map((r) => [`${r.id}@${r.nodes.join(',')}`, r]));
+  t.is(byId['vip@node2']?.role, 'Started');
+  t.is(byId['vip@node2']?.parent, 'g_mail');
+  t.is(byId['drbd_mail@node2']?.role, 'Promoted');
+  t.is(byId['drbd_mail@node1']?.role, 'Unpromoted');
+  t.is(byId['fence_node1@node2']?.agent, 'stonith:fence_ipmilan');
+  t.deepEqual(view.failures, []);
+});
+
+test('crm_mon: failures and offline nodes', (t) => {
+  const xml = `<pacemaker-result api-version="2.30" request="crm_mon">
+  <nodes><node name="node1" id="1" online="true" standby="false" unclean="false" is_dc="true"/><node name="node2" id="2" online="false" standby="false" unclean="true" is_dc="false"/></nodes>
+  <resources><resource id="fence_node2" resource_agent="stonith:fence_ipmilan" role="Stopped" active="false" failed="false" nodes_running_on="0"/></resources>
+  <failures><failure op_key="smtp_start_0" node="node2" exitstatus="not installed" exitreason="Postfix queue directory missing" exitcode="5" call="40" status="complete" task="start"/></failures>
+</pacemaker-result>`;
+  const view = parseCrmMon(xml);
+  t.is(view.dc, 'node1');
+  t.true(view.nodes[1]!.unclean);
+  t.deepEqual(view.failures, [{ op: 'smtp_start_0', node: 'node2', exitReason: 'Postfix queue directory missing', status: 'complete' }]);
+  t.throws(() => parseCrmMon('crm_mon: Error: cluster is not available on this node'), { message: /not pacemaker-result XML/ });
+});
+
+test('/proc/drbd (DRBD 8.4)', (t) => {
+  t.deepEqual(parseProcDrbd(readFileSync('fixtures/lab/proc-drbd-primary.txt', 'utf8')), {
+    cs: 'Connected',
+    role: 'Primary',
+    peerRole: 'Secondary',
+    disk: 'UpToDate',
+    peerDisk: 'UpToDate',
+    outOfSyncKiB: 0,
+  });
+  t.like(parseProcDrbd(' 0: cs:WFConnection ro:Primary/Unknown ds:UpToDate/DUnknown C r-----\n    ns:0 nr:0 dw:8 oos:1024\n'), {
+    cs: 'WFConnection',
+    peerDisk: 'DUnknown',
+    outOfSyncKiB: 1024,
+  });
+  t.like(parseProcDrbd(' 0: cs:Unconfigured\n'), { cs: 'Unconfigured', role: 'Unconfigured' });
+  t.like(parseProcDrbd('version: 8.4.11\n'), { cs: 'Unconfigured' });
+});
+
+const ready: LabStatus = {
+  lab: 'lab',
+  accel: 'tcg',
+  virtualIp: '10.213.10.100',
+  pacemaker: parseCrmMon(readyXml),
+  drbd: {
+    node1: { cs: 'Connected', role: 'Secondary', peerRole: 'Primary', disk: 'UpToDate', peerDisk: 'UpToDate', outOfSyncKiB: 0 },
+    node2: { cs: 'Connected', role: 'Primary', peerRole: 'Secondary', disk: 'UpToDate', peerDisk: 'UpToDate', outOfSyncKiB: 0 },
+  },
+  vipHolders: ['node2'],
+  bmcPower: { node1: 'on', node2: 'on' },
+  smtp: { ok: true, detail: '220 mail.lab.test ESMTP' },
+  imap: { ok: true, detail: '* OK Dovecot ready.' },
+};
+
+test('readiness: a ready lab has nothing unmet', (t) => {
+  t.deepEqual(unmetReadiness(ready, ['node1', 'node2']), []);
+});
+
+test('readiness: each unmet condition is named', (t) => {
+  const unmet = unmetReadiness(
+    {
+      ...ready,
+      drbd: { ...ready.drbd, node1: { cs: 'SyncTarget', role: 'Secondary', peerRole: 'Primary', disk: 'Inconsistent', peerDisk: 'UpToDate', outOfSyncKiB: 500 } },
+      vipHolders: ['node1', 'node2'],
+      bmcPower: { node1: 'on', node2: 'unknown (timeout)' },
+      imap: { ok: false, detail: 'connect ECONNREFUSED' },
+    },
+    ['node1', 'node2'],
+  );
+  t.deepEqual(unmet, [
+    'DRBD on node1: SyncTarget Inconsistent/UpToDate (want Connected UpToDate/UpToDate)',
+    'virtual IP 10.213.10.100 held by 2 nodes (want 1)',
+    'BMC of node2 reports power unknown (timeout)',
+    'IMAP on 10.213.10.100:143 not answering (connect ECONNREFUSED)',
+  ]);
+  t.deepEqual(unmetReadiness({ ...ready, pacemaker: undefined, pacemakerError: 'node1: connection refused' }, ['node1', 'node2'])[0], 'Pacemaker not answering (node1: connection refused)');
+});
