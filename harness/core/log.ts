@@ -67,7 +67,15 @@ export class Logger {
 /** A sink that appends every line to a file, synchronously, so a crash loses nothing. */
 export function fileSink(path: string): LogSink {
   mkdirSync(dirname(path), { recursive: true });
-  return { write: (line) => appendFileSync(path, `${line}\n`) };
+  return {
+    write(line) {
+      try {
+        appendFileSync(path, `${line}\n`);
+      } catch {
+        // The directory vanished (e.g. a cleanup removed it): logging must never break the work.
+      }
+    },
+  };
 }
 
 /** A sink that prints to stderr from `minLevel` up. */

@@ -72,8 +72,12 @@ export class Lab {
   ) {
     this.plan = planLab(config);
     this.dir = join(stateRoot(), 'lab', config.name);
-    this.log = log.child(`lab:${config.name}`).withSink(fileSink(join(this.dir, 'lab.log')));
+    this.consoleLog = log.child(`lab:${config.name}`);
+    this.log = this.consoleLog.withSink(fileSink(join(this.dir, 'lab.log')));
   }
+
+  /** The log without the lab's file: for `down`, which removes that file's directory. */
+  private readonly consoleLog: Logger;
 
   get session(): string {
     return `lab-${this.config.name}`;
@@ -89,8 +93,8 @@ export class Lab {
     };
   }
 
-  private vagrant(args: string[], timeoutMs: number, signal?: AbortSignal, reject = true) {
-    return run('vagrant', [...args, '--no-color'], { timeoutMs, signal, env: this.vagrantEnv(), cwd: this.dir, node: 'host', phase: `vagrant ${args[0]}`, log: this.log, reject });
+  private vagrant(args: string[], timeoutMs: number, signal?: AbortSignal, reject = true, log = this.log) {
+    return run('vagrant', [...args, '--no-color'], { timeoutMs, signal, env: this.vagrantEnv(), cwd: this.dir, node: 'host', phase: `vagrant ${args[0]}`, log, reject });
   }
 
   /** The lab's secrets, made once per lab (mode 0600) and registered for redaction. */
@@ -240,10 +244,10 @@ export class Lab {
    */
   async down(): Promise<DownReport> {
     const report: DownReport = { domains: [], networks: [], volumes: [], bmcs: [], stateDir: false };
-    const log = this.log;
+    const log = this.consoleLog;
     report.bmcs = await stopAllBmcs({ stateRoot: this.bmcRoot, log });
     if (existsSync(join(this.dir, 'Vagrantfile')) && existsSync(join(this.dir, 'vagrant.json'))) {
-      await this.vagrant(['destroy', '-f'], 300_000, undefined, false);
+      await this.vagrant(['destroy', '-f'], 300_000, undefined, false, log);
     }
     const prefix = this.plan.prefix;
     const virsh = (args: string[]) => run('virsh', [...LIBVIRT, ...args], { timeoutMs: 60_000, reject: false, log, node: 'host', phase: 'lab down' });
