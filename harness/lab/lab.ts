@@ -318,8 +318,11 @@ export class StartedLab {
   }
 
   /** Runs a bash script as root on a node. */
-  root(node: string, script: string, timeoutMs = 120_000, signal?: AbortSignal) {
-    return this.ssh.root(node, script, { timeoutMs, signal, log: this.log, phase: 'ssh' });
+  async root(node: string, script: string, timeoutMs = 120_000, signal?: AbortSignal) {
+    const result = await this.ssh.root(node, script, { timeoutMs, signal, log: this.log, phase: 'ssh' });
+    const output = `${result.stdout}\n${result.stderr}`.trim();
+    if (output) this.log.debug(`${node} output:\n${output}`);
+    return result;
   }
 
   /** Provisions nodes whose provisioning is missing or stale, then bootstraps the cluster once. */

@@ -1,0 +1,49 @@
+/**
+ * Failover time: how long clients saw no service. The outage starts at the fault and ends at the
+ * first successful client operation after the last failed or unknown one that followed it; it is
+ * held to the scenario's SLO. With `no-outage`, any failed or unknown operation after the fault
+ * fails the check. The split into phases comes from the observations.
+ */
+import type { Checker } from './checker.ts';
+import type { Observations } from './observations.ts';
+import type { Scenario } from '../scenario/scenario.ts';
+import { pairOperations, outcome } from '../history/operation.ts';
+
+/** Client operations that measure availability: sends and probes (not the final read-back). */
+const isClientOp = (process: string) => process.startsWith('smtp-') || process.startsWith('probe-');
+
+export const failoverTime: Checker<Scenario, Observations> = {
+  name: 'failover-time',
+  check({ scenario, history, observations }) {
+    const faultAt = observations.fault.injectedAt;
+    const after = pairOperations(history)
+      .filter((p) => isClientOp(p.invoke.process) && p.invoke.time >= faultAt)
+      .map((p) => ({ time: p.completion?.time ?? p.invoke.time, outcome: outcome(p), process: p.invoke.process }))
+      .sort((a, b) => a.time - b.time);
+    const bad = after.filter((o) => o.outcome !== 'ok');
+    const phases = Object.fromEntries(Object.entries(observations.phases).map(([k, v]) => [k, Number(((v - faultAt) / 1000).toFixed(2))]));
+    if (after.length === 0) return { valid: 'unknown', summary: 'no client operation after the fault: availability unmeasured', details: { phases } };
+    if (bad.length === 0) {
+      return { valid: true, summary: 'no client-visible outage', details: { outageSeconds: 0, phases } };
+    }
+    if (scenario.expect === 'no-outage') {
+      return {
+        valid: false,
+        summary: `${bad.length} client operations failed after the fault, where no outage is allowed`,
+        details: { failed: bad.slice(0, 20), phases },
+      };
+    }
+    const lastBad = bad.at(-1)!.time;
+    const back = after.find((o) => o.outcome === 'ok' && o.time > lastBad);
+    if (!back) {
+      return { valid: false, summary: 'the service did not come back within the run', details: { lastFailureAt: lastBad, phases } };
+    }
+    const outage = (back.time - faultAt) / 1000;
+    const ok = outage <= scenario.slo.maxOutageSeconds;
+    return {
+      valid: ok,
+      summary: `outage ${outage.toFixed(1)} s (SLO ${scenario.slo.maxOutageSeconds} s)${ok ? '' : ': over the SLO'}`,
+      details: { outageSeconds: Number(outage.toFixed(2)), sloSeconds: scenario.slo.maxOutageSeconds, firstSuccessBy: back.process, phases },
+    };
+  },
+};

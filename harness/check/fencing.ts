@@ -1,0 +1,37 @@
+/**
+ * Fencing before takeover: when the scenario expects a failover, the failed node must have been
+ * fenced (a successful fence event targeting it, and its BMC showing it powered off) before the
+ * survivor promoted DRBD. A takeover without a confirmed fence is a failure. Scenarios that
+ * expect no failover must see no promotion on the other node and no fencing at all.
+ */
+import type { Checker } from './checker.ts';
+import type { Observations } from './observations.ts';
+import type { Scenario } from '../scenario/scenario.ts';
+
+export const fencing: Checker<Scenario, Observations> = {
+  name: 'fencing',
+  check({ scenario, observations }) {
+    const { fault } = observations;
+    const takeover = observations.promotions.filter((p) => p.node !== fault.node && p.at >= fault.injectedAt).sort((a, b) => a.at - b.at)[0];
+    const fences = observations.fenceEvents.filter((f) => f.target === fault.node && f.completedAt >= fault.injectedAt);
+    const confirmed = fences.filter((f) => f.status === 'success').sort((a, b) => a.completedAt - b.completedAt)[0];
+    const offs = observations.bmcPower.filter((e) => e.node === fault.node && e.time >= fault.injectedAt - 1000 && e.result === 'done' && e.request === 'power' && e.value === '0');
+    const details = { takeoverAt: takeover?.at, fenceConfirmedAt: confirmed?.completedAt, fenceEvents: fences, bmcPowerOffs: offs.map((o) => o.time) };
+
+    if (scenario.expect === 'no-outage') {
+      const wrong = [takeover ? `${takeover.node} promoted` : '', fences.length ? `${fences.length} fencing operation(s) against ${fault.node}` : ''].filter(Boolean);
+      return wrong.length ? { valid: false, summary: `no failover was allowed, but ${wrong.join(' and ')}`, details } : { valid: true, summary: 'no takeover and no fencing, as required', details };
+    }
+    if (!takeover) {
+      if (scenario.expect === 'failover') return { valid: 'unknown', summary: 'no takeover was observed: nothing to order', details };
+      return { valid: true, summary: 'recovered in place: no takeover to order against fencing', details };
+    }
+    if (!confirmed) return { valid: false, summary: `${takeover.node} took over without a confirmed fence of ${fault.node}`, details };
+    if (confirmed.completedAt > takeover.at) {
+      return { valid: false, summary: `${takeover.node} promoted ${((confirmed.completedAt - takeover.at) / 1000).toFixed(2)} s before the fence of ${fault.node} was confirmed`, details };
+    }
+    const offBefore = offs.some((o) => o.time <= takeover.at);
+    if (!offBefore) return { valid: false, summary: `the BMC of ${fault.node} shows no power-off before the takeover`, details };
+    return { valid: true, summary: `${fault.node} fenced ${((takeover.at - confirmed.completedAt) / 1000).toFixed(2)} s before ${takeover.node} promoted`, details };
+  },
+};

@@ -1,0 +1,60 @@
+/**
+ * What the observers saw during a run, besides the history: all times are host-clock epoch ms
+ * (node timestamps are mapped with each node's measured clock offset before they land here).
+ */
+
+/** The fault under test. */
+export interface FaultObservation {
+  name: string;
+  /** The node the fault hit. */
+  node: string;
+  injectedAt: number;
+  healedAt?: number;
+}
+
+/** A fencing operation as the cluster's fencer recorded it (`stonith_admin --history`). */
+export interface FenceEvent {
+  target: string;
+  action: string;
+  /** `success`, `failed`, `pending`. */
+  status: string;
+  /** Which node executed it. */
+  delegate?: string;
+  completedAt: number;
+}
+
+/** A DRBD role change to Primary (from the node's kernel log). */
+export interface Promotion {
+  node: string;
+  at: number;
+}
+
+/** One request a BMC's chassis control received. */
+export interface BmcPowerEvent {
+  node: string;
+  time: number;
+  request: string;
+  value: string;
+  result: string;
+}
+
+/** One poll of one node by the watcher. */
+export interface NodeSample {
+  time: number;
+  node: string;
+  reachable: boolean;
+  drbdRole?: string;
+  holdsVip?: boolean;
+}
+
+export interface Observations {
+  fault: FaultObservation;
+  fenceEvents: FenceEvent[];
+  promotions: Promotion[];
+  bmcPower: BmcPowerEvent[];
+  samples: NodeSample[];
+  /** The lab's readiness after the heal. */
+  convergence?: { ok: boolean; unmet: string[]; checkedAt: number };
+  /** Named moments of the failover (detected, fence requested...), host clock. */
+  phases: Record<string, number>;
+}

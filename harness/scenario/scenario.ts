@@ -1,0 +1,45 @@
+/**
+ * A scenario is a plain value: which fault, what the cluster must do about it, the workload that
+ * runs meanwhile, and the service-level objective the verdict is held to.
+ */
+
+/** The faults of the first certification. */
+export type FaultKind =
+  | 'power-cut-active'
+  | 'hard-reset-active'
+  | 'heartbeat-loss-active'
+  | 'one-ring-loss-active'
+  | 'kill-mail-service-active'
+  | 'kill-corosync-active';
+
+/** What a correct cluster does about the fault. */
+export type Expectation =
+  /** The active node is fenced and the peer takes over. */
+  | 'failover'
+  /** The service never stops. */
+  | 'no-outage'
+  /** The service may stop briefly and come back on either node, without fencing being required. */
+  | 'recovery';
+
+export interface Scenario {
+  name: string;
+  description: string;
+  fault: FaultKind;
+  expect: Expectation;
+  slo: {
+    /** Longest allowed client-visible outage, seconds. */
+    maxOutageSeconds: number;
+  };
+  workload: {
+    /** Messages sent per second in total (SMTP through the virtual IP). */
+    sendRate: number;
+    /** Availability probe interval (SMTP greeting and IMAP login), ms; at most 250. */
+    probeIntervalMs: number;
+    /** Seconds of workload before the fault. */
+    warmupSeconds: number;
+    /** Longest time to wait for the service to come back after the fault. */
+    recoveryTimeoutSeconds: number;
+    /** Seconds of workload after the service is back. */
+    cooldownSeconds: number;
+  };
+}

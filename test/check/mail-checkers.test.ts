@@ -1,0 +1,151 @@
+/** The certification checkers on literal histories and observations, including every case that must fail. */
+import test from 'ava';
+import type { Operation } from '../../harness/history/operation.ts';
+import type { Observations } from '../../harness/check/observations.ts';
+import type { Scenario } from '../../harness/scenario/scenario.ts';
+import { mailIntegrity } from '../../harness/check/mail-integrity.ts';
+import { failoverTime } from '../../harness/check/failover-time.ts';
+import { fencing } from '../../harness/check/fencing.ts';
+import { singlePrimary } from '../../harness/check/single-primary.ts';
+import { convergence } from '../../harness/check/convergence.ts';
+
+/** Builds a history from compact rows: [time, process, type, f, value?]. */
+function h(rows: [number, string, Operation['type'], string, unknown?][]): Operation[] {
+  return rows.map(([time, process, type, f, value], index) => ({ index, time, process, type, f, ...(value === undefined ? {} : { value }) }));
+}
+
+const scenario: Scenario = {
+  name: 'power-cut-active',
+  description: '',
+  fault: 'power-cut-active',
+  expect: 'failover',
+  slo: { maxOutageSeconds: 120 },
+  workload: { sendRate: 2, probeIntervalMs: 250, warmupSeconds: 10, recoveryTimeoutSeconds: 300, cooldownSeconds: 10 },
+};
+
+const obs = (over: Partial<Observations> = {}): Observations => ({
+  fault: { name: 'power-cut-active', node: 'node1', injectedAt: 1000 },
+  fenceEvents: [],
+  promotions: [],
+  bmcPower: [],
+  samples: [],
+  phases: {},
+  ...over,
+});
+
+const send = (t: number, p: string, id: number, outcome: 'ok' | 'fail' | 'info'): [number, string, Operation['type'], string, unknown?][] => [
+  [t, p, 'invoke', 'send', { id }],
+  [t + 10, p, outcome, 'send'],
+];
+const read = (t: number, account: string, ids: number[]): [number, string, Operation['type'], string, unknown?][] => [
+  [t, 'reader', 'invoke', 'read', { account }],
+  [t + 5, 'reader', 'ok', 'read', { account, ids }],
+];
+
+const check = (c: typeof mailIntegrity, history: Operation[], o = obs()) => c.check({ scenario, history, observations: o });
+
+test('integrity: every acknowledged message read back once passes; unknown outcomes are reported apart', (t) => {
+  const history = h([...send(0, 'smtp-1', 1, 'ok'), ...send(20, 'smtp-1', 2, 'info'), ...send(40, 'smtp-1', 3, 'ok'), ...read(100, 'user1', [1, 3, 2])]);
+  const r = check(mailIntegrity, history);
+  t.is(r.valid, true);
+  t.deepEqual((r.details as { unknownOutcome: unknown }).unknownOutcome, { count: 1, found: [2], notFound: [] });
+});
+
+test('integrity: a lost acknowledged message fails', (t) => {
+  const r = check(mailIntegrity, h([...send(0, 'smtp-1', 1, 'ok'), ...send(20, 'smtp-1', 2, 'ok'), ...read(100, 'user1', [1])]));
+  t.is(r.valid, false);
+  t.is(r.summary, '1 acknowledged message(s) lost');
+  t.deepEqual((r.details as { lost: number[] }).lost, [2]);
+});
+
+test('integrity: a duplicate, a refused-but-delivered and a never-sent message fail', (t) => {
+  const r = check(mailIntegrity, h([...send(0, 'smtp-1', 1, 'ok'), ...send(20, 'smtp-1', 2, 'fail'), ...read(100, 'user1', [1, 1, 2, 99])]));
+  t.is(r.valid, false);
+  t.is(r.summary, '1 message(s) delivered more than once; 1 refused message(s) delivered; 1 message(s) never sent were found');
+});
+
+test('integrity: unknown when the mailboxes were not read back, or nothing was acknowledged', (t) => {
+  t.is(check(mailIntegrity, h([...send(0, 'smtp-1', 1, 'ok'), [100, 'reader', 'invoke', 'read', { account: 'user1' }], [101, 'reader', 'info', 'read']])).valid, 'unknown');
+  t.is(check(mailIntegrity, h([...send(0, 'smtp-1', 1, 'info'), ...read(100, 'user1', [])])).valid, 'unknown');
+});
+
+test('failover time: the outage ends at the first success after the last failure, held to the SLO', (t) => {
+  const history = h([
+    ...send(900, 'smtp-1', 1, 'ok'),
+    [1100, 'probe-smtp', 'invoke', 'probe'],
+    [1200, 'probe-smtp', 'fail', 'probe'],
+    ...send(1300, 'smtp-1', 2, 'info'),
+    [60_000, 'probe-smtp', 'invoke', 'probe'],
+    [60_100, 'probe-smtp', 'fail', 'probe'],
+    [61_000, 'probe-smtp', 'invoke', 'probe'],
+    [61_050, 'probe-smtp', 'ok', 'probe'],
+  ]);
+  const r = failoverTime.check({ scenario, history, observations: obs({ phases: { 'fence-confirmed': 31_000 } }) });
+  t.is(r.valid, true);
+  t.like(r.details, { outageSeconds: 60.05, phases: { 'fence-confirmed': 30 } });
+  const tight = failoverTime.check({ scenario: { ...scenario, slo: { maxOutageSeconds: 30 } }, history, observations: obs() });
+  t.is(tight.valid, false);
+  t.is(tight.summary, 'outage 60.0 s (SLO 30 s): over the SLO');
+});
+
+test('failover time: never back fails; no-outage scenarios fail on any failure; no data is unknown', (t) => {
+  const down = h([[1100, 'probe-imap', 'invoke', 'probe'], [1200, 'probe-imap', 'fail', 'probe']]);
+  t.is(failoverTime.check({ scenario, history: down, observations: obs() }).summary, 'the service did not come back within the run');
+  const blip = h([[1100, 'probe-imap', 'invoke', 'probe'], [1200, 'probe-imap', 'fail', 'probe'], [1300, 'probe-imap', 'invoke', 'probe'], [1400, 'probe-imap', 'ok', 'probe']]);
+  t.is(failoverTime.check({ scenario: { ...scenario, expect: 'no-outage' }, history: blip, observations: obs() }).valid, false);
+  t.is(failoverTime.check({ scenario, history: h([]), observations: obs() }).valid, 'unknown');
+});
+
+test('fencing: fence confirmed and power off before the takeover passes', (t) => {
+  const o = obs({
+    fenceEvents: [{ target: 'node1', action: 'reboot', status: 'success', completedAt: 30_000 }],
+    bmcPower: [{ node: 'node1', time: 1000, request: 'power', value: '0', result: 'done' }],
+    promotions: [{ node: 'node2', at: 31_000 }],
+  });
+  const r = fencing.check({ scenario, history: [], observations: o });
+  t.is(r.valid, true);
+  t.is(r.summary, 'node1 fenced 1.00 s before node2 promoted');
+});
+
+test('fencing: a takeover before the fence, or with no fence, fails', (t) => {
+  const early = obs({
+    fenceEvents: [{ target: 'node1', action: 'reboot', status: 'success', completedAt: 30_000 }],
+    bmcPower: [{ node: 'node1', time: 29_000, request: 'power', value: '0', result: 'done' }],
+    promotions: [{ node: 'node2', at: 20_000 }],
+  });
+  t.is(fencing.check({ scenario, history: [], observations: early }).valid, false);
+  const none = obs({ fenceEvents: [{ target: 'node1', action: 'reboot', status: 'failed', completedAt: 30_000 }], promotions: [{ node: 'node2', at: 40_000 }] });
+  t.is(fencing.check({ scenario, history: [], observations: none }).summary, 'node2 took over without a confirmed fence of node1');
+  const noTakeover = fencing.check({ scenario, history: [], observations: obs() });
+  t.is(noTakeover.valid, 'unknown');
+  const forbidden = fencing.check({ scenario: { ...scenario, expect: 'no-outage' }, history: [], observations: obs({ promotions: [{ node: 'node2', at: 5000 }] }) });
+  t.is(forbidden.valid, false);
+});
+
+test('single primary: two Primaries or two IP holders at one moment fail', (t) => {
+  const fine = obs({
+    samples: [
+      { time: 0, node: 'node1', reachable: true, drbdRole: 'Primary', holdsVip: true },
+      { time: 100, node: 'node2', reachable: true, drbdRole: 'Secondary', holdsVip: false },
+      { time: 5000, node: 'node2', reachable: true, drbdRole: 'Primary', holdsVip: true },
+      { time: 5100, node: 'node1', reachable: false },
+    ],
+  });
+  t.is(singlePrimary.check({ scenario, history: [], observations: fine }).valid, true);
+  const split = obs({
+    samples: [
+      { time: 0, node: 'node1', reachable: true, drbdRole: 'Primary', holdsVip: true },
+      { time: 300, node: 'node2', reachable: true, drbdRole: 'Primary', holdsVip: false },
+    ],
+  });
+  const r = singlePrimary.check({ scenario, history: [], observations: split });
+  t.is(r.valid, false);
+  t.regex(r.summary, /^both node2 and node1 DRBD Primary at /);
+  t.is(singlePrimary.check({ scenario, history: [], observations: obs() }).valid, 'unknown');
+});
+
+test('convergence', (t) => {
+  t.is(convergence.check({ scenario, history: [], observations: obs({ convergence: { ok: true, unmet: [], checkedAt: 1 } }) }).valid, true);
+  t.is(convergence.check({ scenario, history: [], observations: obs({ convergence: { ok: false, unmet: ['node(s) not online: node1'], checkedAt: 1 } }) }).summary, 'not converged: node(s) not online: node1');
+  t.is(convergence.check({ scenario, history: [], observations: obs() }).valid, 'unknown');
+});
