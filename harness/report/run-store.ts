@@ -7,7 +7,7 @@
  */
 import { mkdirSync, renameSync, symlinkSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { redact } from '../core/secrets.ts';
 import { validate } from '../core/schema.ts';
@@ -125,6 +125,7 @@ export class RunStore {
   /** Writes a JSON file into the run directory (redacted, atomic). */
   writeJson(name: string, data: unknown): string {
     const path = join(this.dir, name);
+    mkdirSync(dirname(path), { recursive: true });
     writeAtomic(path, `${JSON.stringify(data, null, 2)}\n`);
     return path;
   }
@@ -132,6 +133,7 @@ export class RunStore {
   /** Writes a text file into the run directory (redacted, atomic). */
   writeText(name: string, text: string): string {
     const path = join(this.dir, name);
+    mkdirSync(dirname(path), { recursive: true });
     writeAtomic(path, text);
     return path;
   }

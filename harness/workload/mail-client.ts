@@ -63,7 +63,7 @@ export interface MailboxMessage {
 }
 
 /** Lists the subjects in a user's INBOX over IMAP. */
-export async function listInbox(server: MailServer, user: string, password: string, timeoutMs = 15_000): Promise<MailboxMessage[]> {
+export async function listInbox(server: MailServer, user: string, password: string, timeoutMs = 15_000, options: { headersOnly?: boolean } = {}): Promise<MailboxMessage[]> {
   const client = new ImapFlow({
     host: server.host,
     port: server.imapPort ?? 143,
@@ -82,6 +82,8 @@ export async function listInbox(server: MailServer, user: string, password: stri
     try {
       const messages: MailboxMessage[] = [];
       const exists = typeof client.mailbox === 'object' ? client.mailbox.exists : 0;
+      // headersOnly: a login probe; it needs the mailbox opened, not its contents.
+      if (options.headersOnly) return Array.from({ length: exists }, (_, i) => ({ uid: i + 1, subject: '' }));
       if (exists > 0) {
         for await (const msg of client.fetch('1:*', { uid: true, envelope: true })) {
           messages.push({ uid: msg.uid, subject: msg.envelope?.subject ?? '' });

@@ -1,0 +1,80 @@
+/** `ha-chaos certify` (bring the lab up, run scenarios, exit non-zero on any failed verdict) and `ha-chaos report <run-dir>`. */
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomInt } from 'node:crypto';
+import { Command } from 'commander';
+import { rootLogger } from '../core/log.ts';
+import { Lab } from '../lab/lab.ts';
+import { DEFAULT_LAB_CONFIG, loadLabConfig } from '../lab/lab-config.ts';
+import type { RunResults } from '../report/results.ts';
+import { runScenario } from '../run/run-scenario.ts';
+import { SCENARIOS } from '../scenario/catalog.ts';
+import { CliError, ExitCode } from './exit-codes.ts';
+import { interruptSignal } from './interrupt.ts';
+
+function parseIntFlag(name: string) {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) throw new CliError(`--${name}: "${value}" is not a non-negative integer`, ExitCode.USAGE);
+    return n;
+  };
+}
+
+/** One line per check, for the console. */
+export function summarize(results: RunResults, dir?: string): string {
+  const verdict = results.valid === true ? 'PASS' : results.valid === false ? 'FAIL' : 'UNKNOWN';
+  const lines = [`${verdict} ${results.name} (run ${results.runId}, seed ${results.seed})`];
+  for (const [name, r] of Object.entries(results.checks)) lines.push(`  ${r.valid === true ? 'ok     ' : r.valid === false ? 'FAILED ' : 'UNKNOWN'} ${name}: ${r.summary}`);
+  const phases = (results.metrics?.phasesSecondsAfterFault ?? {}) as Record<string, number>;
+  if (Object.keys(phases).length) {
+    lines.push(`  phases (s after the fault): ${Object.entries(phases).sort((a, b) => a[1] - b[1]).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  }
+  if (dir) lines.push(`  report: ${dir}/timeline.html`);
+  return lines.join('\n');
+}
+
+export function certifyCommand(): Command {
+  return new Command('certify')
+    .description('bring the lab up if needed, run the certification scenarios under real mail load, judge each; exit 1 on any failed or unknown verdict')
+    .option('--scenario <name>', `one scenario (${Object.keys(SCENARIOS).join(', ')}); default: all`)
+    .option('--seed <n>', 'seed (recorded in every report; default: random)', parseIntFlag('seed'))
+    .option('--repeat <n>', 'run each scenario n times', parseIntFlag('repeat'), 1)
+    .option('--config <file>', 'lab config', DEFAULT_LAB_CONFIG)
+    .option('--reports <dir>', 'where run directories go', 'reports')
+    .action(async (flags: { scenario?: string; seed?: number; repeat: number; config: string; reports: string }) => {
+      const names = flags.scenario ? [flags.scenario] : Object.keys(SCENARIOS);
+      for (const name of names) if (!SCENARIOS[name]) throw new CliError(`--scenario: no scenario named "${name}" (known: ${Object.keys(SCENARIOS).join(', ')})`, ExitCode.USAGE);
+      const log = rootLogger();
+      const lab = new Lab(loadLabConfig(flags.config), log);
+      const seed = flags.seed ?? randomInt(0, 2 ** 31);
+      let failed = 0;
+      for (let i = 0; i < flags.repeat; i++) {
+        for (const name of names) {
+          const { dir, results } = await runScenario({ lab, scenario: SCENARIOS[name]!, seed: seed + i, reportsRoot: flags.reports, log, signal: interruptSignal() });
+          process.stdout.write(`${summarize(results, dir)}\n`);
+          if (results.valid !== true) failed += 1;
+        }
+      }
+      if (failed) throw new CliError(`${failed} run(s) did not pass`, ExitCode.VERDICT_FAILED);
+    });
+}
+
+export function reportCommand(): Command {
+  return new Command('report')
+    .description('print the summary of a run directory (reports/<run-id> or reports/latest)')
+    .argument('[run-dir]', 'the run directory', 'reports/latest')
+    .action((dir: string) => {
+      const file = join(dir, 'results.json');
+      if (!existsSync(file)) {
+        const manifest = join(dir, 'run.json');
+        if (existsSync(manifest)) {
+          const m = JSON.parse(readFileSync(manifest, 'utf8')) as { phase: string; runId: string };
+          throw new CliError(`run ${m.runId} has no results: it stopped in phase "${m.phase}" (see ${dir}/run.log and history.jsonl)`, ExitCode.VERDICT_FAILED);
+        }
+        throw new CliError(`${dir}: not a run directory (no results.json or run.json)`, ExitCode.USAGE);
+      }
+      const results = JSON.parse(readFileSync(file, 'utf8')) as RunResults;
+      process.stdout.write(`${summarize(results, dir)}\n`);
+      if (results.valid !== true) process.exitCode = ExitCode.VERDICT_FAILED;
+    });
+}

@@ -1,0 +1,15 @@
+/** Fault kind -> implementation. */
+import type { FaultKind } from '../scenario/scenario.ts';
+import type { Fault } from './fault.ts';
+import { hardResetActive, powerCutActive } from './bmc-faults.ts';
+
+const FAULTS: Partial<Record<FaultKind, Fault>> = {
+  'power-cut-active': powerCutActive,
+  'hard-reset-active': hardResetActive,
+};
+
+export function faultFor(kind: FaultKind): Fault {
+  const fault = FAULTS[kind];
+  if (!fault) throw new Error(`fault ${kind} is not implemented yet (implemented: ${Object.keys(FAULTS).join(', ')})`);
+  return fault;
+}

@@ -1,0 +1,24 @@
+/**
+ * Faults: each is a value with a name, `inject`, `heal` and `audit`. `heal` always runs (also
+ * when the run fails or is interrupted) and is safe to run twice or after a failed inject;
+ * `audit` proves afterwards that nothing of the fault is left.
+ */
+import type { Logger } from '../core/log.ts';
+import type { StartedLab } from '../lab/lab.ts';
+import type { FaultKind } from '../scenario/scenario.ts';
+
+export interface FaultContext {
+  lab: StartedLab;
+  /** The node the fault hits (the active node, for the `*-active` faults). */
+  node: string;
+  log: Logger;
+}
+
+export interface Fault {
+  readonly kind: FaultKind;
+  readonly description: string;
+  inject(ctx: FaultContext): Promise<unknown>;
+  heal(ctx: FaultContext): Promise<void>;
+  /** Leftovers of the fault, in words; empty when clean. */
+  audit(ctx: FaultContext): Promise<string[]>;
+}

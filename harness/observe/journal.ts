@@ -1,0 +1,59 @@
+/**
+ * Reading a failover out of a node's journal (`journalctl -o short-unix`): when the peer's loss
+ * was detected, when fencing was requested and confirmed, when DRBD was promoted, the file
+ * system mounted, the IP raised and the mail service started. Pure: tested on literal lines.
+ */
+
+export interface JournalLine {
+  /** Node clock, epoch ms. */
+  time: number;
+  text: string;
+}
+
+/** Parses `journalctl -o short-unix` output. */
+export function parseJournal(text: string): JournalLine[] {
+  const lines: JournalLine[] = [];
+  for (const raw of text.split('\n')) {
+    const m = /^(\d+)\.(\d+) (.*)$/.exec(raw);
+    if (m) lines.push({ time: Number(m[1]) * 1000 + Number(m[2]!.padEnd(6, '0').slice(0, 6)) / 1000, text: m[3]! });
+  }
+  return lines;
+}
+
+export interface FailoverEvents {
+  /** Phase name -> first occurrence (node clock). */
+  phases: Record<string, number>;
+  /** Fencing operations against `target` that the journal reports as finished. */
+  fences: { target: string; action: string; ok: boolean; time: number }[];
+  /** Promotions of DRBD on this node (node clock). */
+  promotions: number[];
+}
+
+const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Finds the failover's moments in the survivor's journal, from `since` (node clock) on. */
+export function failoverEvents(lines: JournalLine[], failed: string, since: number): FailoverEvents {
+  const f = esc(failed);
+  const patterns: Record<string, RegExp> = {
+    detected: new RegExp(`(A processor failed|Token has not been received|Node ${f} state is now lost|host: \\d+ has no active links|link: host: \\d+ link: \\d+ is down)`),
+    'fence-requested': new RegExp(`(Requesting (peer )?fencing \\(\\w+\\) (of|targeting) (node )?${f}|Client .* wants to fence \\(\\w+\\) '?${f})`),
+    'fence-confirmed': new RegExp(`(${f} was terminated \\(\\w+\\) by .*: OK|Operation '?\\w+'? \\[\\d+\\] (for host|targeting) '?${f}'? .*(OK|ok))`),
+    'drbd-promoted': /Result of promote operation for drbd_\w+ on \S+: ok/,
+    'fs-mounted': /Result of start operation for fs_\w+ on \S+: ok/,
+    'ip-up': /Result of start operation for vip on \S+: ok/,
+    'smtp-started': /Result of start operation for smtp on \S+: ok/,
+    'imap-started': /Result of start operation for imap on \S+: ok/,
+  };
+  const phases: Record<string, number> = {};
+  const fences: FailoverEvents['fences'] = [];
+  const promotions: number[] = [];
+  const fenceResult = new RegExp(`${f} was terminated \\((\\w+)\\) by .*: (OK|\\w+)`);
+  for (const line of lines) {
+    if (line.time < since) continue;
+    for (const [phase, re] of Object.entries(patterns)) if (phases[phase] === undefined && re.test(line.text)) phases[phase] = line.time;
+    const fr = fenceResult.exec(line.text);
+    if (fr) fences.push({ target: failed, action: fr[1]!, ok: fr[2] === 'OK', time: line.time });
+    if (/Result of promote operation for drbd_\w+ on \S+: ok/.test(line.text)) promotions.push(line.time);
+  }
+  return { phases, fences, promotions };
+}

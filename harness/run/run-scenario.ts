@@ -1,0 +1,178 @@
+/**
+ * One certification run of one scenario: bring the lab to ready, measure node clocks, arm the
+ * watcher, start the workload, inject the fault, wait (bounded) for the service to come back,
+ * cool down, stop the workload, heal (always), check convergence, read every mailbox back,
+ * collect evidence, and judge. Everything lands in one run directory, written in phases.
+ */
+import type { Logger } from '../core/log.ts';
+import { sleep, waitFor, done, notYet, WaitTimeoutError } from '../core/wait.ts';
+import { compose } from '../check/checker.ts';
+import { convergence } from '../check/convergence.ts';
+import { failoverTime } from '../check/failover-time.ts';
+import { fencing } from '../check/fencing.ts';
+import { mailIntegrity } from '../check/mail-integrity.ts';
+import { singlePrimary } from '../check/single-primary.ts';
+import type { Observations } from '../check/observations.ts';
+import { faultFor } from '../faults/catalog.ts';
+import type { FaultContext } from '../faults/fault.ts';
+import { now } from '../history/history.ts';
+import { outcome, pairOperations, type Operation } from '../history/operation.ts';
+import type { Lab, StartedLab } from '../lab/lab.ts';
+import { unmetReadiness } from '../lab/status.ts';
+import { measureOffset, toHostClock, type ClockOffset } from '../observe/clock.ts';
+import { collectEvidence } from '../observe/collect.ts';
+import { failoverEvents, parseJournal } from '../observe/journal.ts';
+import { NodeWatcher } from '../observe/watcher.ts';
+import { RunStore } from '../report/run-store.ts';
+import type { RunResults } from '../report/results.ts';
+import { renderTimeline } from '../report/timeline.ts';
+import type { Scenario } from '../scenario/scenario.ts';
+import { MailWorkload } from '../workload/workload.ts';
+
+export interface RunOptions {
+  lab: Lab;
+  scenario: Scenario;
+  seed: number;
+  reportsRoot?: string;
+  log: Logger;
+  signal?: AbortSignal;
+}
+
+export interface RunOutcome {
+  dir: string;
+  results: RunResults;
+}
+
+/** The first moment after the fault when clients succeed again after their last failure. */
+function serviceBackAt(history: readonly Operation[], faultAt: number): number | undefined {
+  const after = pairOperations(history)
+    .filter((p) => p.invoke.f === 'probe' && p.invoke.time >= faultAt)
+    .map((p) => ({ t: p.completion?.time ?? p.invoke.time, ok: outcome(p) === 'ok' }));
+  const lastBad = after.filter((o) => !o.ok).at(-1)?.t;
+  if (lastBad === undefined) return undefined;
+  return after.find((o) => o.ok && o.t > lastBad)?.t;
+}
+
+/** Waits until both probes succeed again after having failed (or, if nothing failed, a grace period passed). */
+async function waitForService(history: () => readonly Operation[], faultAt: number, scenario: Scenario, signal?: AbortSignal): Promise<void> {
+  await waitFor(
+    'the mail service back on the virtual IP (SMTP and IMAP probes succeeding after the fault)',
+    () => {
+      const ops = pairOperations(history()).filter((p) => p.invoke.f === 'probe' && p.invoke.time >= faultAt && p.completion);
+      const last = (proc: string) => ops.filter((p) => p.invoke.process === proc).at(-1);
+      const smtp = last('probe-smtp');
+      const imap = last('probe-imap');
+      const anyFailed = ops.some((p) => outcome(p) !== 'ok');
+      const bothOk = smtp && imap && outcome(smtp) === 'ok' && outcome(imap) === 'ok';
+      if (bothOk && (anyFailed || now() - faultAt > 45_000)) return done(true);
+      return notYet(`smtp ${smtp ? outcome(smtp) : 'no probe yet'}, imap ${imap ? outcome(imap) : 'no probe yet'}, failures since fault: ${anyFailed}`);
+    },
+    { timeoutMs: scenario.workload.recoveryTimeoutSeconds * 1000, intervalMs: 500, signal },
+  );
+}
+
+export async function runScenario(options: RunOptions): Promise<RunOutcome> {
+  const { scenario, seed, signal } = options;
+  const fault = faultFor(scenario.fault);
+  const store = RunStore.create({ root: options.reportsRoot, name: scenario.name, seed, meta: { scenario, lab: options.lab.config }, log: options.log });
+  const log = store.log;
+  const history = store.history;
+
+  let lab: StartedLab = await options.lab.up({ signal });
+  const before = await lab.status();
+  const active = before.vipHolders[0];
+  if (!active || before.vipHolders.length !== 1) throw new Error(`cannot tell the active node: the virtual IP is held by [${before.vipHolders.join(', ')}]`);
+  const offsets: Record<string, ClockOffset> = {};
+  for (const n of lab.plan.nodes) offsets[n.name] = await measureOffset(lab, n.name);
+  store.setPhase('started', { activeNode: active, accel: lab.accel, clockOffsets: offsets });
+  log.info(`scenario ${scenario.name}: fault ${scenario.fault} on the active node ${active}`, { seed });
+
+  const workload = new MailWorkload({
+    host: lab.plan.virtualIp,
+    domain: lab.lab.config.mail.domain,
+    accounts: lab.accounts(),
+    history,
+    tag: store.runId,
+    sendRate: scenario.workload.sendRate,
+    probeIntervalMs: scenario.workload.probeIntervalMs,
+    log,
+  });
+  const watcher = new NodeWatcher(lab, 500, log);
+  const observations: Observations = { fault: { name: scenario.fault, node: active, injectedAt: 0 }, fenceEvents: [], promotions: [], bmcPower: [], samples: [], phases: {} };
+  const ctx = (): FaultContext => ({ lab, node: active, log });
+
+  watcher.start();
+  workload.start();
+  try {
+    await sleep(scenario.workload.warmupSeconds * 1000, signal);
+    observations.fault.injectedAt = now();
+    await history.record('nemesis', scenario.fault, { node: active }, () => fault.inject(ctx()));
+    try {
+      await waitForService(() => history.operations(), observations.fault.injectedAt, scenario, signal);
+      await sleep(scenario.workload.cooldownSeconds * 1000, signal);
+    } catch (error) {
+      if (!(error instanceof WaitTimeoutError)) throw error;
+      log.error(error.message); // the checkers report the outage; the run goes on to heal and judge
+    }
+  } finally {
+    await workload.stop();
+    store.setPhase('history');
+    await history.record('nemesis', 'heal', { node: active }, () => fault.heal(ctx())).catch((e: unknown) => log.error(`heal failed: ${(e as Error).message}`));
+    observations.fault.healedAt = now();
+  }
+
+  // Convergence: the lab must come back to ready on its own plus the harness's routine start of
+  // a rebooted node's cluster stack (start-on-boot is off by default).
+  try {
+    lab = await options.lab.up();
+    watcher.retarget(lab);
+    const status = await lab.status();
+    const unmet = [...unmetReadiness(status, lab.plan.nodes.map((n) => n.name)), ...(await fault.audit(ctx()))];
+    observations.convergence = { ok: unmet.length === 0, unmet, checkedAt: now() };
+  } catch (error) {
+    observations.convergence = { ok: false, unmet: [(error as Error).message.split('\n')[0]!], checkedAt: now() };
+  }
+  await workload.readBack();
+  observations.samples = await watcher.stop();
+
+  const evidence = await collectEvidence(lab, store, observations.fault.injectedAt - 60_000, offsets);
+  observations.bmcPower = lab.bmcs.flatMap((b) => b.powerLog().map((e) => ({ node: b.name, ...e })));
+  for (const e of evidence) {
+    if (!e.journal || e.node === active) continue;
+    const sinceNode = observations.fault.injectedAt + (offsets[e.node]?.offsetMs ?? 0);
+    const events = failoverEvents(parseJournal(e.journal), active, sinceNode);
+    for (const [phase, t] of Object.entries(events.phases)) observations.phases[phase] = toHostClock(t, offsets[e.node]);
+    observations.fenceEvents.push(...events.fences.map((f) => ({ target: f.target, action: f.action, status: f.ok ? 'success' : 'failed', delegate: e.node, completedAt: toHostClock(f.time, offsets[e.node]) })));
+    observations.promotions.push(...events.promotions.map((t) => ({ node: e.node, at: toHostClock(t, offsets[e.node]) })));
+  }
+  const back = serviceBackAt(history.operations(), observations.fault.injectedAt);
+  if (back) observations.phases['service-answering'] = back;
+  store.writeJson('observations.json', observations);
+
+  const checker = compose<Scenario, Observations>(scenario.name, [failoverTime, mailIntegrity, fencing, singlePrimary, convergence]);
+  const verdict = checker.check({ scenario, history: history.operations(), observations });
+  const outage = verdict.results?.['failover-time']?.details?.outageSeconds;
+  const results: RunResults = {
+    schemaVersion: 1,
+    runId: store.runId,
+    name: scenario.name,
+    seed,
+    startedAt: store.startedAt,
+    finishedAt: new Date().toISOString(),
+    valid: verdict.valid,
+    summary: verdict.summary,
+    checks: verdict.results ?? {},
+    environment: { accel: lab.accel, lab: lab.lab.config.name, activeNode: active, clockOffsets: offsets, cluster: lab.lab.config.cluster },
+    metrics: {
+      outageSeconds: outage ?? null,
+      phasesSecondsAfterFault: Object.fromEntries(Object.entries(observations.phases).map(([k, v]) => [k, Number(((v - observations.fault.injectedAt) / 1000).toFixed(2))])),
+      operations: history.operations().length,
+    },
+  };
+  store.writeResults(results);
+  store.writeText(
+    'timeline.html',
+    renderTimeline({ results, history: history.operations(), markers: { fault: observations.fault.injectedAt, ...observations.phases, ...(observations.fault.healedAt ? { healed: observations.fault.healedAt } : {}) } }),
+  );
+  return { dir: store.dir, results };
+}

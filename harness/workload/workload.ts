@@ -1,0 +1,127 @@
+/**
+ * The mail workload: SMTP senders deliver uniquely numbered messages through the virtual IP at a
+ * fixed rate, availability probes (SMTP greeting, IMAP login) run every few hundred ms, and after
+ * the run a reader fetches every mailbox back over IMAP. Every operation lands in the history:
+ * sends complete ok (250), fail (definite rejection) or info (unknown: timeout, lost connection).
+ */
+import type { History } from '../history/history.ts';
+import type { Logger } from '../core/log.ts';
+import { sleep } from '../core/wait.ts';
+import { readGreeting } from '../lab/greeting.ts';
+import { isDefiniteRejection, listInbox, sendMail } from './mail-client.ts';
+
+export interface WorkloadOptions {
+  host: string;
+  domain: string;
+  /** Account name -> password. */
+  accounts: Record<string, string>;
+  history: History;
+  /** Tags every subject, so runs on the same lab never mix: `ha-chaos <tag> msg <n>`. */
+  tag: string;
+  sendRate: number;
+  probeIntervalMs: number;
+  log: Logger;
+}
+
+const SEND_TIMEOUT_MS = 10_000;
+const PROBE_TIMEOUT_MS = 2_000;
+
+/** Parses a workload subject back into its message number (for this run's tag only). */
+export function messageNumber(subject: string, tag: string): number | undefined {
+  const m = new RegExp(`^ha-chaos ${tag.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} msg (\\d+)$`).exec(subject);
+  return m ? Number(m[1]) : undefined;
+}
+
+export class MailWorkload {
+  private running = false;
+  private loops: Promise<void>[] = [];
+  private nextId = 1;
+  private stopController = new AbortController();
+
+  constructor(private readonly options: WorkloadOptions) {}
+
+  private get accountNames(): string[] {
+    return Object.keys(this.options.accounts);
+  }
+
+  /** Starts the sender and the probes. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loops = [this.sender('smtp-1'), this.probe('probe-smtp', () => this.smtpProbe()), this.probe('probe-imap', () => this.imapProbe())];
+    this.options.log.info('workload started', { sendRate: this.options.sendRate, probeIntervalMs: this.options.probeIntervalMs });
+  }
+
+  /** Stops every loop and waits for in-flight operations to complete (each is bounded). */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.stopController.abort();
+    await Promise.allSettled(this.loops);
+    this.options.log.info('workload stopped', { sent: this.nextId - 1 });
+  }
+
+  private async pace(startedAt: number, intervalMs: number): Promise<void> {
+    const wait = intervalMs - (performance.now() - startedAt);
+    if (wait > 0) await sleep(wait, this.stopController.signal).catch(() => undefined);
+  }
+
+  private async sender(process: string): Promise<void> {
+    const interval = 1000 / this.options.sendRate;
+    while (this.running) {
+      const started = performance.now();
+      const id = this.nextId++;
+      const account = this.accountNames[id % this.accountNames.length]!;
+      const to = `${account}@${this.options.domain}`;
+      const pending = this.options.history.invoke(process, 'send', { id, to });
+      try {
+        const result = await sendMail({ host: this.options.host }, { from: 'workload@ha-chaos.test', to, subject: `ha-chaos ${this.options.tag} msg ${id}`, text: `message ${id}\n`, timeoutMs: SEND_TIMEOUT_MS });
+        pending.ok({ response: result.response });
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        if (isDefiniteRejection(error)) pending.fail(message);
+        else pending.info(message);
+      }
+      await this.pace(started, interval);
+    }
+  }
+
+  private async probe(process: string, check: () => Promise<string>): Promise<void> {
+    while (this.running) {
+      const started = performance.now();
+      const pending = this.options.history.invoke(process, 'probe');
+      try {
+        pending.ok(await check());
+      } catch (error) {
+        // A probe only reads: a failed one means "not available now", never "maybe done".
+        pending.fail(error instanceof Error ? error.message : String(error));
+      }
+      await this.pace(started, this.options.probeIntervalMs);
+    }
+  }
+
+  private async smtpProbe(): Promise<string> {
+    const line = await readGreeting(this.options.host, 25, PROBE_TIMEOUT_MS);
+    if (!line.startsWith('220')) throw new Error(`SMTP greeting: ${line}`);
+    return line;
+  }
+
+  private async imapProbe(): Promise<string> {
+    const [user, password] = Object.entries(this.options.accounts)[0]!;
+    const inbox = await listInbox({ host: this.options.host }, user, password, PROBE_TIMEOUT_MS * 2, { headersOnly: true });
+    return `login ok (${inbox.length})`;
+  }
+
+  /** Reads every account's mailbox back: one `read` operation per account, ok with the message numbers found. */
+  async readBack(): Promise<void> {
+    for (const account of this.accountNames) {
+      await this.options.history
+        .record('reader', 'read', { account }, async () => {
+          const inbox = await listInbox({ host: this.options.host }, account, this.options.accounts[account]!, 30_000);
+          const ids = inbox.map((m) => messageNumber(m.subject, this.options.tag)).filter((n): n is number => n !== undefined);
+          return { account, ids };
+        })
+        .catch((error: unknown) => this.options.log.warn(`read-back of ${account} failed: ${(error as Error).message}`));
+    }
+  }
+}
