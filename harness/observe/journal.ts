@@ -32,10 +32,11 @@ export interface FailoverEvents {
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Finds the failover's moments in the survivor's journal, from `since` (node clock) on. */
-export function failoverEvents(lines: JournalLine[], failed: string, since: number): FailoverEvents {
+export function failoverEvents(lines: JournalLine[], failed: string, since: number, failedNodeId?: number): FailoverEvents {
   const f = esc(failed);
+  const host = failedNodeId === undefined ? '\\d+' : String(failedNodeId);
   const patterns: Record<string, RegExp> = {
-    detected: new RegExp(`(A processor failed|Token has not been received|Node ${f} state is now lost|host: \\d+ has no active links|link: host: \\d+ link: \\d+ is down)`),
+    detected: new RegExp(`(A processor failed|Token has not been received|Node ${f} state is now lost|host: ${host} has no active links|link: host: ${host} link: \\d+ is down)`),
     'fence-requested': new RegExp(`(Requesting (peer )?fencing \\(\\w+\\) (of|targeting) (node )?${f}|Client .* wants to fence \\(\\w+\\) '?${f})`),
     'fence-confirmed': new RegExp(`(${f} was terminated \\(\\w+\\) by .*: OK|Operation '?\\w+'? \\[\\d+\\] (for host|targeting) '?${f}'? .*(OK|ok))`),
     'drbd-promoted': /Result of promote operation for drbd_\w+ on \S+: ok/,

@@ -140,7 +140,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
   for (const e of evidence) {
     if (!e.journal || e.node === active) continue;
     const sinceNode = observations.fault.injectedAt + (offsets[e.node]?.offsetMs ?? 0);
-    const events = failoverEvents(parseJournal(e.journal), active, sinceNode);
+    const events = failoverEvents(parseJournal(e.journal), active, sinceNode, lab.plan.nodes.find((n) => n.name === active)?.index);
     for (const [phase, t] of Object.entries(events.phases)) observations.phases[phase] = toHostClock(t, offsets[e.node]);
     observations.fenceEvents.push(...events.fences.map((f) => ({ target: f.target, action: f.action, status: f.ok ? 'success' : 'failed', delegate: e.node, completedAt: toHostClock(f.time, offsets[e.node]) })));
     observations.promotions.push(...events.promotions.map((t) => ({ node: e.node, at: toHostClock(t, offsets[e.node]) })));

@@ -29,10 +29,17 @@ export interface SendResult {
   messageId: string;
 }
 
-/** An SMTP error that the server answered with a definite rejection (4xx/5xx after DATA or RCPT). */
-export function isDefiniteRejection(error: unknown): boolean {
-  const code = (error as { responseCode?: number }).responseCode;
-  return typeof code === 'number' && code >= 400 && code < 600;
+/**
+ * Whether a failed send definitely did not deliver the message: the server refused it (a 4xx/5xx
+ * answer), or the client never got as far as a conversation (the TCP connect failed or timed
+ * out, or no greeting came). Anything else (a connection lost or a timeout mid-transaction) may
+ * have delivered it: its outcome is unknown.
+ */
+export function sendDefinitelyFailed(error: unknown): boolean {
+  const e = error as { responseCode?: number; message?: string; code?: string };
+  if (typeof e.responseCode === 'number' && e.responseCode >= 400 && e.responseCode < 600) return true;
+  const message = e.message ?? '';
+  return /^connect (ECONNREFUSED|EHOSTUNREACH|ENETUNREACH)\b/.test(message) || message === 'Connection timeout' || message === 'Greeting never received';
 }
 
 /** Sends one message over SMTP (no TLS, no auth: the lab's relay trusts its networks). */

@@ -8,7 +8,7 @@ import type { History } from '../history/history.ts';
 import type { Logger } from '../core/log.ts';
 import { sleep } from '../core/wait.ts';
 import { readGreeting } from '../lab/greeting.ts';
-import { isDefiniteRejection, listInbox, sendMail } from './mail-client.ts';
+import { sendDefinitelyFailed, listInbox, sendMail } from './mail-client.ts';
 
 export interface WorkloadOptions {
   host: string;
@@ -79,7 +79,7 @@ export class MailWorkload {
         pending.ok({ response: result.response });
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        if (isDefiniteRejection(error)) pending.fail(message);
+        if (sendDefinitelyFailed(error)) pending.fail(message);
         else pending.info(message);
       }
       await this.pace(started, interval);
