@@ -11,6 +11,11 @@ import { Lab, type StartedLab } from '../../harness/lab/lab.ts';
 import { loadLabConfig } from '../../harness/lab/lab-config.ts';
 import { unmetReadiness } from '../../harness/lab/status.ts';
 import { listInbox, sendMail } from '../../harness/workload/mail-client.ts';
+import { runScenario } from '../../harness/run/run-scenario.ts';
+import { SCENARIOS } from '../../harness/scenario/catalog.ts';
+import { RunStore } from '../../harness/report/run-store.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const MIN = 60_000;
 const lab = new Lab(loadLabConfig(), rootLogger('lab-tier').withSink(fileSink('reports/lab-tier.log')));
@@ -98,6 +103,30 @@ test.serial('stonith_admin --reboot node2 from node1 power-cycles node2 through 
   t.log(`node2 back in the cluster ${((Date.now() - t0) / 1000).toFixed(0)} s after the fence returned`);
   const status = await started.status();
   t.true(status.pacemaker!.nodes.every((n) => n.online));
+});
+
+test.serial('certification: power-cut-active passes end to end and leaves a complete report', async (t) => {
+  t.timeout(30 * MIN);
+  const { dir, results } = await runScenario({ lab, scenario: SCENARIOS['power-cut-active']!, seed: 7, log: lab.log });
+  for (const [name, check] of Object.entries(results.checks)) t.log(`${name}: ${String(check.valid)}: ${check.summary}`);
+  t.log(`phases: ${JSON.stringify(results.metrics?.phasesSecondsAfterFault)}`);
+  t.is(results.valid, true, results.summary);
+  t.deepEqual(Object.keys(results.checks).sort(), ['convergence', 'failover-time', 'fencing', 'mail-integrity', 'single-primary']);
+  t.is(RunStore.readManifest(dir).phase, 'results');
+  t.is(RunStore.readManifest(dir).seed, 7);
+  const junit = readFileSync(join(dir, 'junit.xml'), 'utf8');
+  t.regex(junit, /tests="5" failures="0" errors="0"/);
+  t.regex(readFileSync(join(dir, 'timeline.html'), 'utf8'), /power-cut-active: PASS/);
+  for (const file of ['history.jsonl', 'observations.json', 'run.log', 'nodes/node1/journal.txt', 'nodes/node2/journal.txt', 'bmc/node1-power-log.json']) {
+    t.true(existsSync(join(dir, file)), file);
+  }
+  const secrets = [started.bmc('node1').secret(), ...Object.values(started.accounts())];
+  for (const file of ['history.jsonl', 'observations.json', 'run.log', 'run.json', 'results.json', 'nodes/node1/cib.xml', 'nodes/node2/journal.txt']) {
+    const text = readFileSync(join(dir, file), 'utf8');
+    t.false(secrets.some((s) => text.includes(s)), `no secret in ${file}`);
+  }
+  const report = await run('./bin/ha-chaos', ['report', dir], { timeoutMs: 60_000 });
+  t.regex(report.stdout, /^PASS power-cut-active/);
 });
 
 test.serial('lab down leaves nothing behind', async (t) => {
