@@ -2,10 +2,14 @@
 import type { FaultKind } from '../scenario/scenario.ts';
 import type { Fault } from './fault.ts';
 import { hardResetActive, powerCutActive } from './bmc-faults.ts';
+import { killCorosyncActive, killMailServiceActive, oneRingLossActive } from './node-faults.ts';
 
 const FAULTS: Partial<Record<FaultKind, Fault>> = {
   'power-cut-active': powerCutActive,
   'hard-reset-active': hardResetActive,
+  'one-ring-loss-active': oneRingLossActive,
+  'kill-mail-service-active': killMailServiceActive,
+  'kill-corosync-active': killCorosyncActive,
 };
 
 export function faultFor(kind: FaultKind): Fault {

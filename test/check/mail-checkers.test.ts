@@ -149,3 +149,11 @@ test('convergence', (t) => {
   t.is(convergence.check({ scenario, history: [], observations: obs({ convergence: { ok: false, unmet: ['node(s) not online: node1'], checkedAt: 1 } }) }).summary, 'not converged: node(s) not online: node1');
   t.is(convergence.check({ scenario, history: [], observations: obs() }).valid, 'unknown');
 });
+
+test('fencing: in a recovery scenario, a move after a clean stop needs no fence; a failed fence still fails', (t) => {
+  const recovery = { ...scenario, expect: 'recovery' as const };
+  t.is(fencing.check({ scenario: recovery, history: [], observations: obs({ promotions: [{ node: 'node2', at: 5000 }] }) }).valid, true);
+  t.is(fencing.check({ scenario: recovery, history: [], observations: obs() }).summary, 'recovered in place: no takeover to order against fencing');
+  const failedFence = obs({ promotions: [{ node: 'node2', at: 5000 }], fenceEvents: [{ target: 'node1', action: 'reboot', status: 'failed', completedAt: 4000 }] });
+  t.is(fencing.check({ scenario: recovery, history: [], observations: failedFence }).valid, false);
+});
