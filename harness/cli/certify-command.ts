@@ -9,6 +9,8 @@ import { DEFAULT_LAB_CONFIG, loadLabConfig } from '../lab/lab-config.ts';
 import type { RunResults } from '../report/results.ts';
 import { runScenario } from '../run/run-scenario.ts';
 import { SCENARIOS } from '../scenario/catalog.ts';
+import { loadScenarioFile } from '../scenario/scenario-file.ts';
+import type { Scenario } from '../scenario/scenario.ts';
 import { CliError, ExitCode } from './exit-codes.ts';
 import { interruptSignal } from './interrupt.ts';
 
@@ -33,30 +35,62 @@ export function summarize(results: RunResults, dir?: string): string {
   return lines.join('\n');
 }
 
-export function certifyCommand(): Command {
-  return new Command('certify')
-    .description('bring the lab up if needed, run the certification scenarios under real mail load, judge each; exit 1 on any failed or unknown verdict')
-    .option('--scenario <name>', `one scenario (${Object.keys(SCENARIOS).join(', ')}); default: all`)
+interface CertifyFlags {
+  scenario?: string;
+  seed?: number;
+  repeat: number;
+  config: string;
+  reports: string;
+}
+
+/** A scenario by built-in name, or from a YAML file. */
+function resolveScenario(value: string): Scenario {
+  if (SCENARIOS[value]) return SCENARIOS[value];
+  if (/\.ya?ml$/.test(value) || existsSync(value)) return loadScenarioFile(value);
+  throw new CliError(`--scenario: no scenario named "${value}" and no such file (built in: ${Object.keys(SCENARIOS).join(', ')})`, ExitCode.USAGE);
+}
+
+/** Runs scenarios on the lab; throws VERDICT_FAILED if any run did not pass. */
+async function certify(scenarios: Scenario[], flags: CertifyFlags): Promise<void> {
+  const log = rootLogger();
+  const lab = new Lab(loadLabConfig(flags.config), log);
+  const seed = flags.seed ?? randomInt(0, 2 ** 31);
+  let failed = 0;
+  for (let i = 0; i < flags.repeat; i++) {
+    for (const scenario of scenarios) {
+      const { dir, results } = await runScenario({ lab, scenario, seed: seed + i, reportsRoot: flags.reports, log, signal: interruptSignal() });
+      process.stdout.write(`${summarize(results, dir)}\n`);
+      if (results.valid !== true) failed += 1;
+    }
+  }
+  if (failed) throw new CliError(`${failed} run(s) did not pass`, ExitCode.VERDICT_FAILED);
+}
+
+function withRunOptions(command: Command): Command {
+  return command
     .option('--seed <n>', 'seed (recorded in every report; default: random)', parseIntFlag('seed'))
-    .option('--repeat <n>', 'run each scenario n times', parseIntFlag('repeat'), 1)
+    .option('--repeat <n>', 'run each scenario n times (seeds n, n+1, ...)', parseIntFlag('repeat'), 1)
     .option('--config <file>', 'lab config', DEFAULT_LAB_CONFIG)
-    .option('--reports <dir>', 'where run directories go', 'reports')
-    .action(async (flags: { scenario?: string; seed?: number; repeat: number; config: string; reports: string }) => {
-      const names = flags.scenario ? [flags.scenario] : Object.keys(SCENARIOS);
-      for (const name of names) if (!SCENARIOS[name]) throw new CliError(`--scenario: no scenario named "${name}" (known: ${Object.keys(SCENARIOS).join(', ')})`, ExitCode.USAGE);
-      const log = rootLogger();
-      const lab = new Lab(loadLabConfig(flags.config), log);
-      const seed = flags.seed ?? randomInt(0, 2 ** 31);
-      let failed = 0;
-      for (let i = 0; i < flags.repeat; i++) {
-        for (const name of names) {
-          const { dir, results } = await runScenario({ lab, scenario: SCENARIOS[name]!, seed: seed + i, reportsRoot: flags.reports, log, signal: interruptSignal() });
-          process.stdout.write(`${summarize(results, dir)}\n`);
-          if (results.valid !== true) failed += 1;
-        }
-      }
-      if (failed) throw new CliError(`${failed} run(s) did not pass`, ExitCode.VERDICT_FAILED);
-    });
+    .option('--reports <dir>', 'where run directories go', 'reports');
+}
+
+export function certifyCommand(): Command {
+  return withRunOptions(
+    new Command('certify')
+      .description('bring the lab up if needed, run the certification scenarios under real mail load, judge each; exit 1 on any failed or unknown verdict')
+      .option('--scenario <name|file>', `one scenario: a built-in name (${Object.keys(SCENARIOS).join(', ')}) or a YAML file; default: all built-in`),
+  ).action(async (flags: CertifyFlags) => {
+    const scenarios = flags.scenario ? [resolveScenario(flags.scenario)] : Object.values(SCENARIOS);
+    await certify(scenarios, flags);
+  });
+}
+
+export function runCommand(): Command {
+  return withRunOptions(new Command('run').description('run one scenario file (YAML, see schemas/scenario.schema.json and fixtures/scenarios/)').argument('<file>', 'the scenario file')).action(
+    async (file: string, flags: CertifyFlags) => {
+      await certify([loadScenarioFile(file)], flags);
+    },
+  );
 }
 
 export function reportCommand(): Command {

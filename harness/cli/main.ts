@@ -10,7 +10,7 @@ import { ExecError } from '../core/exec.ts';
 import { IpmiError } from '../bmc/ipmi-client.ts';
 import { bmcCommand } from './bmc-command.ts';
 import { labCommand } from './lab-command.ts';
-import { certifyCommand, reportCommand } from './certify-command.ts';
+import { certifyCommand, reportCommand, runCommand } from './certify-command.ts';
 import { wasInterrupted } from './interrupt.ts';
 import { CliError, ExitCode } from './exit-codes.ts';
 
@@ -31,6 +31,7 @@ export function program(): Command {
   cli.addCommand(bmcCommand());
   cli.addCommand(labCommand());
   cli.addCommand(certifyCommand());
+  cli.addCommand(runCommand());
   cli.addCommand(reportCommand());
   // Settings do not flow into commands built on their own: apply them to the whole tree.
   const apply = (cmd: Command) => {

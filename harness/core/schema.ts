@@ -18,6 +18,8 @@ export class ValidationError extends Error {
   constructor(
     readonly source: string,
     readonly problems: string[],
+    /** The JSON pointer of each problem's field (parallel to `problems`), where known. */
+    readonly paths: string[] = [],
   ) {
     super(`${source} is invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'ValidationError';
@@ -53,12 +55,23 @@ export function describeProblem(error: ErrorObject): string {
   }
 }
 
+/** The JSON pointer of the field an error is about (the missing or unknown property included). */
+export function fieldPath(error: ErrorObject): string {
+  if (error.keyword === 'required') return `${error.instancePath}/${String(error.params.missingProperty)}`;
+  if (error.keyword === 'additionalProperties') return `${error.instancePath}/${String(error.params.additionalProperty)}`;
+  return error.instancePath;
+}
+
 /** Validates `data` against `schemas/<schemaName>.schema.json`; throws {@link ValidationError} naming each bad field. */
 export function validate<T>(schemaName: string, data: unknown, source: string): T {
   const check = validatorFor(schemaName);
   if (!check(data)) {
-    const problems = [...new Set((check.errors ?? []).map(describeProblem))];
-    throw new ValidationError(source, problems);
+    const seen = new Map<string, string>();
+    for (const error of check.errors ?? []) {
+      const problem = describeProblem(error);
+      if (!seen.has(problem)) seen.set(problem, fieldPath(error));
+    }
+    throw new ValidationError(source, [...seen.keys()], [...seen.values()]);
   }
   return data as T;
 }

@@ -1,47 +1,21 @@
-/** The built-in scenarios of the certification. */
+/** The built-in scenarios: the YAML files in fixtures/scenarios/, validated like any other. */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../core/paths.ts';
+import { loadScenarioFile } from './scenario-file.ts';
 import type { Scenario } from './scenario.ts';
 
-const workload: Scenario['workload'] = { sendRate: 2, probeIntervalMs: 250, warmupSeconds: 15, recoveryTimeoutSeconds: 300, cooldownSeconds: 15 };
+export const SCENARIO_DIR = join(REPO_ROOT, 'fixtures/scenarios');
 
-export const SCENARIOS: Record<string, Scenario> = {
-  'power-cut-active': {
-    name: 'power-cut-active',
-    description: 'The active node loses power. The peer must fence it, promote DRBD, mount the store, take the IP and start mail; no acknowledged message may be lost.',
-    fault: 'power-cut-active',
-    expect: 'failover',
-    slo: { maxOutageSeconds: 180 },
-    workload,
-  },
-  'hard-reset-active': {
-    name: 'hard-reset-active',
-    description: 'The active node is hard-reset. The peer must fence it and take over; no acknowledged message may be lost.',
-    fault: 'hard-reset-active',
-    expect: 'failover',
-    slo: { maxOutageSeconds: 180 },
-    workload,
-  },
-  'one-ring-loss-active': {
-    name: 'one-ring-loss-active',
-    description: 'The active node loses one of its two heartbeat NICs. Corosync must carry on over the other ring: no outage, no fencing.',
-    fault: 'one-ring-loss-active',
-    expect: 'no-outage',
-    slo: { maxOutageSeconds: 0 },
-    workload,
-  },
-  'kill-mail-service-active': {
-    name: 'kill-mail-service-active',
-    description: "The active node's Postfix master is killed (SIGKILL). The cluster must notice and recover the service, in place or on the peer.",
-    fault: 'kill-mail-service-active',
-    expect: 'recovery',
-    slo: { maxOutageSeconds: 180 },
-    workload,
-  },
-  'kill-corosync-active': {
-    name: 'kill-corosync-active',
-    description: "The active node's corosync is killed (SIGKILL). The peer must fence it and take over; no acknowledged message may be lost.",
-    fault: 'kill-corosync-active',
-    expect: 'failover',
-    slo: { maxOutageSeconds: 180 },
-    workload,
-  },
-};
+/** Loads every built-in scenario, by name. A file whose name differs from its `name` is an error. */
+export function builtinScenarios(): Record<string, Scenario> {
+  const out: Record<string, Scenario> = {};
+  for (const file of readdirSync(SCENARIO_DIR).filter((f) => f.endsWith('.yaml')).sort()) {
+    const scenario = loadScenarioFile(join(SCENARIO_DIR, file));
+    if (`${scenario.name}.yaml` !== file) throw new Error(`${join(SCENARIO_DIR, file)}: name "${scenario.name}" does not match the file name`);
+    out[scenario.name] = scenario;
+  }
+  return out;
+}
+
+export const SCENARIOS: Record<string, Scenario> = builtinScenarios();

@@ -1,0 +1,72 @@
+import test from 'ava';
+import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { parseScenario } from '../../harness/scenario/scenario-file.ts';
+import { builtinScenarios } from '../../harness/scenario/catalog.ts';
+import { ValidationError } from '../../harness/core/schema.ts';
+import { run } from '../../harness/core/exec.ts';
+import { tempDir } from '../helpers.ts';
+
+const good = `name: my-cut
+description: a power cut
+fault: power-cut-active
+expect: failover
+slo:
+  maxOutageSeconds: 90
+workload:
+  sendRate: 2
+  probeIntervalMs: 250
+  warmupSeconds: 10
+  recoveryTimeoutSeconds: 300
+  cooldownSeconds: 10
+`;
+
+function problems(text: string): string[] {
+  try {
+    parseScenario(text, 'x.yaml');
+    return [];
+  } catch (error) {
+    if (error instanceof ValidationError) return error.problems;
+    throw error;
+  }
+}
+
+test('a good scenario file parses into the plain value', (t) => {
+  const s = parseScenario(good, 'x.yaml');
+  t.like(s, { name: 'my-cut', fault: 'power-cut-active', expect: 'failover', slo: { maxOutageSeconds: 90 } });
+});
+
+test('every built-in scenario file is valid and named after its file', (t) => {
+  const all = builtinScenarios();
+  t.deepEqual(Object.keys(all).sort(), ['hard-reset-active', 'kill-corosync-active', 'kill-mail-service-active', 'one-ring-loss-active', 'power-cut-active']);
+});
+
+test('errors name the line and the field', (t) => {
+  t.deepEqual(problems(good.replace('sendRate: 2', 'sendRate: 500')), ['line 8: /workload/sendRate: must be <= 50']);
+  t.deepEqual(problems(good.replace('probeIntervalMs: 250', 'probeIntervalMs: 1000')), ['line 9: /workload/probeIntervalMs: must be <= 250']);
+  t.deepEqual(problems(good.replace('fault: power-cut-active', 'fault: meteor-strike')), [
+    'line 3: /fault: must be one of "power-cut-active", "hard-reset-active", "heartbeat-loss-active", "one-ring-loss-active", "kill-mail-service-active", "kill-corosync-active"',
+  ]);
+  t.deepEqual(problems(good.replace('  maxOutageSeconds: 90\n', '  maxOutage: 90\n')), [
+    'line 6: /slo/maxOutageSeconds: is required but missing',
+    'line 6: /slo/maxOutage: is not a known field (check its spelling)',
+  ]);
+  t.deepEqual(problems(good.replace('expect: failover\n', '')), ['line 1: expect: is required but missing']);
+});
+
+test('YAML syntax errors name the line', (t) => {
+  const p = problems(good.replace('slo:\n', 'slo: [\n'));
+  t.true(p.length > 0);
+  t.regex(p[0]!, /^line \d+: YAML syntax: /);
+});
+
+test('ha-chaos run with a broken file exits 2 naming file, line and field', async (t) => {
+  const file = join(tempDir(), 'broken.yaml');
+  writeFileSync(file, good.replace('warmupSeconds: 10', 'warmupSeconds: -1'));
+  const r = await run('./bin/ha-chaos', ['run', file], { timeoutMs: 60_000, reject: false });
+  t.is(r.exitCode, 2);
+  t.regex(r.stderr, /broken\.yaml is invalid:\n {2}- line 10: \/workload\/warmupSeconds: must be >= 0/);
+  const unknown = await run('./bin/ha-chaos', ['certify', '--scenario', 'no-such-scenario'], { timeoutMs: 60_000, reject: false });
+  t.is(unknown.exitCode, 2);
+  t.regex(unknown.stderr, /no scenario named "no-such-scenario"/);
+});
