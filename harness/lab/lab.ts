@@ -25,7 +25,7 @@ import { accountNames, type LabSecrets } from './cluster-files.ts';
 import { checkHost, knownAccel, probeAccel, startDaemons, type Accel } from './host.ts';
 import { planLab, type LabConfig, type LabPlan } from './lab-config.ts';
 import { provisionHash, renderCibLoad, renderClusterStart, renderDrbdInit, renderNodeProvision, renderStoreInit } from './provision.ts';
-import { parseSshConfig, SshRunner } from './ssh.ts';
+import { controlSocketPrefix, parseSshConfig, SshRunner } from './ssh.ts';
 import { parseCrmMon, parseProcDrbd, unmetReadiness, type LabStatus } from './status.ts';
 import { readGreeting } from './greeting.ts';
 
@@ -268,11 +268,12 @@ export class Lab {
         report.volumes.push(vol);
       }
     }
-    for (const sock of existsSync('/tmp') ? readdirSync('/tmp') : []) {
-      if (sock.startsWith('hachaos-') && existsSync(join(this.dir, 'ssh_config')) && readFileSync(join(this.dir, 'ssh_config'), 'utf8').includes(`/tmp/${sock.slice(0, 16)}`)) {
-        rmSync(join('/tmp', sock), { force: true });
-      }
+    if (existsSync(join(this.dir, 'ssh_config'))) {
+      const ssh = new SshRunner(join(this.dir, 'ssh_config'));
+      await Promise.all(this.plan.nodes.map((n) => ssh.close(n.name)));
     }
+    const sockets = controlSocketPrefix(this.dir);
+    for (const sock of readdirSync('/tmp').filter((f) => f.startsWith(sockets))) rmSync(join('/tmp', sock), { force: true });
     if (existsSync(this.dir)) {
       rmSync(this.dir, { recursive: true, force: true });
       report.stateDir = true;

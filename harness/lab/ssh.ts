@@ -35,8 +35,13 @@ export function parseSshConfig(text: string): SshHost[] {
 }
 
 /** Renders the lab's ssh_config. The control socket lives under /tmp (socket paths are short). */
+/** The prefix of the lab's SSH control sockets (under /tmp: socket paths must be short). */
+export function controlSocketPrefix(labId: string): string {
+  return `hachaos-${createHash('sha256').update(labId).digest('hex').slice(0, 8)}-`;
+}
+
 export function renderSshConfig(hosts: SshHost[], keyFile: string, labId: string): string {
-  const control = `/tmp/hachaos-${createHash('sha256').update(labId).digest('hex').slice(0, 8)}-%C`;
+  const control = `/tmp/${controlSocketPrefix(labId)}%C`;
   return hosts
     .map(
       (h) => `Host ${h.name}
