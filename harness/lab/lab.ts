@@ -243,31 +243,39 @@ export class Lab {
    * volumes, SSH control sockets, and its state directory. Idempotent; works after a crash.
    */
   async down(): Promise<DownReport> {
-    const report: DownReport = { domains: [], networks: [], volumes: [], bmcs: [], stateDir: false };
     const log = this.consoleLog;
-    report.bmcs = await stopAllBmcs({ stateRoot: this.bmcRoot, log });
+    const prefix = this.plan.prefix;
+    const virsh = (args: string[]) => run('virsh', [...LIBVIRT, ...args], { timeoutMs: 60_000, reject: false, log, node: 'host', phase: 'lab down' });
+    const libvirtd = (await run('pgrep', ['-x', 'libvirtd'], { timeoutMs: 5000, reject: false })).ok;
+    /** The libvirt objects carrying the lab's prefix right now. */
+    const ours = async () =>
+      libvirtd
+        ? {
+            domains: lines((await virsh(['list', '--all', '--name'])).stdout).filter((d) => d.startsWith(prefix)),
+            networks: lines((await virsh(['net-list', '--all', '--name'])).stdout).filter((n) => n.startsWith(prefix)),
+            volumes: lines((await virsh(['vol-list', 'default'])).stdout).map((l) => l.split(/\s+/)[0]!).filter((v) => v.startsWith(prefix)),
+          }
+        : { domains: [], networks: [], volumes: [] };
+    const found = await ours();
+    const report: DownReport = { ...found, bmcs: await stopAllBmcs({ stateRoot: this.bmcRoot, log }), stateDir: false };
     if (existsSync(join(this.dir, 'Vagrantfile')) && existsSync(join(this.dir, 'vagrant.json'))) {
       await this.vagrant(['destroy', '-f'], 300_000, undefined, false, log);
     }
-    const prefix = this.plan.prefix;
-    const virsh = (args: string[]) => run('virsh', [...LIBVIRT, ...args], { timeoutMs: 60_000, reject: false, log, node: 'host', phase: 'lab down' });
-    if ((await run('pgrep', ['-x', 'libvirtd'], { timeoutMs: 5000, reject: false })).ok) {
-      for (const domain of lines((await virsh(['list', '--all', '--name'])).stdout).filter((d) => d.startsWith(prefix))) {
-        await virsh(['destroy', domain]);
-        await virsh(['undefine', domain, '--remove-all-storage']);
-        report.domains.push(domain);
-      }
-      for (const net of lines((await virsh(['net-list', '--all', '--name'])).stdout).filter((n) => n.startsWith(prefix))) {
-        await virsh(['net-destroy', net]);
-        await virsh(['net-undefine', net]);
-        report.networks.push(net);
-      }
-      const vols = (await virsh(['vol-list', 'default'])).stdout;
-      for (const vol of lines(vols).map((l) => l.split(/\s+/)[0]!).filter((v) => v.startsWith(prefix))) {
-        await virsh(['vol-delete', '--pool', 'default', vol]);
-        report.volumes.push(vol);
-      }
+    // Whatever Vagrant did not remove (a crashed or interrupted `up`, a lost .vagrant dir).
+    const left = await ours();
+    for (const domain of left.domains) {
+      await virsh(['destroy', domain]);
+      await virsh(['undefine', domain, '--remove-all-storage']);
     }
+    for (const net of left.networks) {
+      await virsh(['net-destroy', net]);
+      await virsh(['net-undefine', net]);
+    }
+    for (const vol of (await ours()).volumes) await virsh(['vol-delete', '--pool', 'default', vol]);
+    const merge = (a: string[], b: string[]) => [...new Set([...a, ...b])];
+    report.domains = merge(report.domains, left.domains);
+    report.networks = merge(report.networks, left.networks);
+    report.volumes = merge(report.volumes, left.volumes);
     if (existsSync(join(this.dir, 'ssh_config'))) {
       const ssh = new SshRunner(join(this.dir, 'ssh_config'));
       await Promise.all(this.plan.nodes.map((n) => ssh.close(n.name)));
