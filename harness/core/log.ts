@@ -64,15 +64,23 @@ export class Logger {
   }
 }
 
-/** A sink that appends every line to a file, synchronously, so a crash loses nothing. */
+/**
+ * A sink that appends every line to a file, synchronously, so a crash loses nothing. The
+ * directory is made on the first write, not before: creating a logger changes nothing on disk.
+ * Logging never breaks the work: a line that cannot be written is dropped.
+ */
 export function fileSink(path: string): LogSink {
-  mkdirSync(dirname(path), { recursive: true });
   return {
     write(line) {
       try {
         appendFileSync(path, `${line}\n`);
       } catch {
-        // The directory vanished (e.g. a cleanup removed it): logging must never break the work.
+        try {
+          mkdirSync(dirname(path), { recursive: true });
+          appendFileSync(path, `${line}\n`);
+        } catch {
+          // Nowhere to write (e.g. a cleanup removed the directory's parent): drop the line.
+        }
       }
     },
   };
