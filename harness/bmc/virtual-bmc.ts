@@ -17,7 +17,7 @@ import { commandLine, isAlive, run, spawnDaemon } from '../core/exec.ts';
 import { silentLogger, type Logger } from '../core/log.ts';
 import { stateRoot } from '../core/paths.ts';
 import { registerSecret } from '../core/secrets.ts';
-import { done, notYet, sleep, StopWaiting, waitFor } from '../core/wait.ts';
+import { done, notYet, StopWaiting, waitFor } from '../core/wait.ts';
 import { endpointOf, type BmcConfig, type BmcEndpoint, type PowerTargetSpec } from './bmc-config.ts';
 import { IpmiClient, type IpmiClientOptions } from './ipmi-client.ts';
 import {
@@ -358,6 +358,5 @@ export async function stopAllBmcs(placement: BmcPlacement & { session?: string }
       stoppedNames.push(`orphan ipmi_sim pid ${entry}`);
     }
   }
-  await sleep(0);
   return stoppedNames;
 }

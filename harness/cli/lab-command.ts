@@ -1,9 +1,8 @@
 /** `ha-chaos lab doctor|up|status|ssh|down`: the two-node cluster lab. */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import { rootLogger } from '../core/log.ts';
-import { checkHost, HOST_PACKAGES, installPackages, knownAccel, missingPackages, startDaemons } from '../lab/host.ts';
+import { checkHost, HOST_PACKAGES, installPackages, knownAccel, kvmNeedsCover, missingPackages, startDaemons } from '../lab/host.ts';
 import { Lab, HostNotReadyError } from '../lab/lab.ts';
 import { loadLabConfig, DEFAULT_LAB_CONFIG } from '../lab/lab-config.ts';
 import { unmetReadiness } from '../lab/status.ts';
@@ -26,8 +25,7 @@ export function labCommand(): Command {
       const log = rootLogger();
       if (flags.fix) {
         await installPackages(await missingPackages(Object.keys(HOST_PACKAGES), log), log);
-        const accel = knownAccel();
-        await startDaemons({ maskKvm: accel !== 'kvm' && existsSync('/dev/kvm'), log });
+        await startDaemons({ maskKvm: kvmNeedsCover(knownAccel()), log });
       }
       const report = await checkHost(log);
       for (const c of report.checks) process.stdout.write(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}${c.ok || !c.fix ? '' : `\n     fix: ${c.fix}`}\n`);

@@ -7,7 +7,7 @@
  * KVM is present but unusable, libvirt would re-probe QEMU on every API call (~7.5 s each); the
  * fix is to run libvirtd in a private mount namespace where /dev/kvm is covered.
  */
-import { existsSync, readFileSync, statfsSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statfsSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, type ExecResult } from '../core/exec.ts';
 import type { Logger } from '../core/log.ts';
@@ -165,6 +165,14 @@ export async function installPackages(missing: string[], log: Logger): Promise<v
   });
 }
 
+/**
+ * Whether libvirtd must run with /dev/kvm covered: KVM is present but not known to work
+ * (`accel` is the probe's verdict, or undefined before the first probe).
+ */
+export function kvmNeedsCover(accel: Accel | undefined): boolean {
+  return accel !== 'kvm' && existsSync('/dev/kvm');
+}
+
 /** Sets `namespaces = [ ]` in qemu.conf (needed when libvirtd runs with /dev/kvm covered). */
 function configureQemuConf(log: Logger): void {
   const file = '/etc/libvirt/qemu.conf';
@@ -206,7 +214,7 @@ export async function startDaemons(options: { maskKvm: boolean; log: Logger }): 
         writeFileSync(marker, 'libvirtd runs with /dev/kvm covered\n');
       } else {
         await run('libvirtd', ['-d'], { timeoutMs: 30_000, log, phase: 'start libvirtd', node: 'host' });
-        await run('rm', ['-f', marker], { timeoutMs: 5000 });
+        rmSync(marker, { force: true });
       }
     }
   }

@@ -22,7 +22,7 @@ import { IpmiError } from '../bmc/ipmi-client.ts';
 import { StartedVirtualBmc, stopAllBmcs, VirtualBmc } from '../bmc/virtual-bmc.ts';
 import { ensureBox, BOOT_ROOT, type Box } from './box.ts';
 import { accountNames, type LabSecrets } from './cluster-files.ts';
-import { checkHost, knownAccel, probeAccel, startDaemons, type Accel } from './host.ts';
+import { checkHost, knownAccel, kvmNeedsCover, probeAccel, startDaemons, type Accel } from './host.ts';
 import { planLab, type LabConfig, type LabPlan } from './lab-config.ts';
 import { provisionHash, renderCibLoad, renderClusterStart, renderDrbdInit, renderNodeProvision, renderStoreInit } from './provision.ts';
 import { controlSocketPrefix, parseSshConfig, SshRunner } from './ssh.ts';
@@ -172,7 +172,7 @@ export class Lab {
     }
     const box = await ensureBox({ log: this.log, signal });
     const accel = knownAccel() ?? (await probeAccel(box.kernel, this.log));
-    await startDaemons({ maskKvm: accel === 'tcg' && existsSync('/dev/kvm'), log: this.log });
+    await startDaemons({ maskKvm: kvmNeedsCover(accel), log: this.log });
     if (accel === 'tcg') writeFileSync(EMULATOR_WRAPPER, EMULATOR_SCRIPT, { mode: 0o755 });
     const secrets = this.secrets();
     const key = await this.sshKey();
