@@ -203,6 +203,7 @@ export async function startDaemons(options: { maskKvm: boolean; log: Logger }): 
     if (!running || masked !== options.maskKvm) {
       if (options.maskKvm) {
         configureQemuConf(log);
+        mkdirSync(stateRoot(), { recursive: true });
         const cover = join(stateRoot(), 'kvm-cover');
         writeFileSync(cover, '', { mode: 0o000 });
         await run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', `mount --bind '${cover}' /dev/kvm && exec libvirtd -d`], {
