@@ -5,6 +5,7 @@
 import { $, chalk } from 'zx';
 
 $.verbose = false;
+$.quiet = true; // zx would echo every stderr line itself; AVA's output is piped through once, below
 const avaArgs = process.argv.slice(2);
 let passed = 0;
 let failed = 0;

@@ -2,7 +2,8 @@
  * Fencing before takeover: when the scenario expects a failover, the failed node must have been
  * fenced (a successful fence event targeting it, and its BMC showing it powered off) before the
  * survivor promoted DRBD. A takeover without a confirmed fence is a failure. Scenarios that
- * expect no failover must see no promotion on the other node and no fencing at all.
+ * expect no failover must see no promotion on the other node and no fencing at all. The failed
+ * node's peer must never be fenced (a fence race).
  */
 import type { Checker } from './checker.ts';
 import type { Observations } from './observations.ts';
@@ -18,6 +19,14 @@ export const fencing: Checker<Scenario, Observations> = {
     const offs = observations.bmcPower.filter((e) => e.node === fault.node && e.time >= fault.injectedAt - 1000 && e.result === 'done' && e.request === 'power' && e.value === '0');
     const details = { takeoverAt: takeover?.at, fenceConfirmedAt: confirmed?.completedAt, fenceEvents: fences, bmcPowerOffs: offs.map((o) => o.time) };
 
+    // The peer of the failed node is the one that must survive: shooting it too is a fence race
+    // (both nodes down: a full outage), whatever the scenario expects.
+    const peerShot = observations.fenceEvents.filter((f) => f.target !== fault.node && f.status === 'success' && f.completedAt >= fault.injectedAt);
+    const peerOffs = observations.bmcPower.filter((e) => e.node !== fault.node && e.time >= fault.injectedAt && e.result === 'done' && e.request === 'power' && e.value === '0');
+    if (peerShot.length || peerOffs.length) {
+      const victim = peerShot[0]?.target ?? peerOffs[0]!.node;
+      return { valid: false, summary: `${victim} was fenced too (fence race): only ${fault.node} had failed`, details: { ...details, peerFenced: peerShot, peerBmcPowerOffs: peerOffs.map((o) => o.time) } };
+    }
     if (scenario.expect === 'no-outage') {
       const wrong = [takeover ? `${takeover.node} promoted` : '', fences.length ? `${fences.length} fencing operation(s) against ${fault.node}` : ''].filter(Boolean);
       return wrong.length ? { valid: false, summary: `no failover was allowed, but ${wrong.join(' and ')}`, details } : { valid: true, summary: 'no takeover and no fencing, as required', details };

@@ -2,12 +2,13 @@
 import type { FaultKind } from '../scenario/scenario.ts';
 import type { Fault } from './fault.ts';
 import { hardResetActive, powerCutActive } from './bmc-faults.ts';
-import { killCorosyncActive, killMailServiceActive, oneRingLossActive } from './node-faults.ts';
+import { heartbeatLossActive, killCorosyncActive, killMailServiceActive, oneRingLossActive } from './node-faults.ts';
 
 const FAULTS: Partial<Record<FaultKind, Fault>> = {
   'power-cut-active': powerCutActive,
   'hard-reset-active': hardResetActive,
   'one-ring-loss-active': oneRingLossActive,
+  'heartbeat-loss-active': heartbeatLossActive,
   'kill-mail-service-active': killMailServiceActive,
   'kill-corosync-active': killCorosyncActive,
 };

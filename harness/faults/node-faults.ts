@@ -35,14 +35,45 @@ export const oneRingLossActive: Fault = {
     return { node: ctx.node, nic };
   },
   async heal(ctx) {
-    const nic = nodePlan(ctx).nic.ring0;
-    const r = await ctx.lab.ssh.root(ctx.node, `ip link set ${nic} up`, { timeoutMs: 60_000, reject: false });
-    if (!r.ok) ctx.log.warn(`heal: could not bring ${nic} up on ${ctx.node} (${r.reason}); a reboot would have`);
+    await linksUp(ctx, [nodePlan(ctx).nic.ring0]);
   },
   async audit(ctx) {
-    const nic = nodePlan(ctx).nic.ring0;
-    const r = await ctx.lab.ssh.root(ctx.node, `ip -o link show ${nic}`, { timeoutMs: 30_000, reject: false });
-    return r.ok && /state UP|,UP[,>]/.test(r.stdout) ? [] : [`${nic} on ${ctx.node} is not up: ${r.stdout.trim() || r.reason}`];
+    return linksDown(ctx, [nodePlan(ctx).nic.ring0]);
+  },
+};
+
+/** Brings the given links up where they are down; a node fenced meanwhile booted with them up. */
+async function linksUp(ctx: FaultContext, nics: string[]): Promise<void> {
+  const script = nics.map((nic) => `ip link set ${nic} up`).join(' && ');
+  const r = await ctx.lab.ssh.root(ctx.node, script, { timeoutMs: 60_000, reject: false });
+  if (!r.ok) ctx.log.warn(`heal: could not bring ${nics.join(', ')} up on ${ctx.node} (${r.reason}); the audit will say`);
+}
+
+async function linksDown(ctx: FaultContext, nics: string[]): Promise<string[]> {
+  const r = await ctx.lab.ssh.root(ctx.node, `for n in ${nics.join(' ')}; do ip -o link show $n; done`, { timeoutMs: 30_000, reject: false });
+  if (!r.ok) return [`could not read links ${nics.join(', ')} on ${ctx.node}: ${r.reason}`];
+  return r.stdout
+    .split('\n')
+    .filter((line) => line.trim() && !/[<,]UP[,>]/.test(line))
+    .map((line) => `link not up on ${ctx.node}: ${line.trim()}`);
+}
+
+export const heartbeatLossActive: Fault = {
+  kind: 'heartbeat-loss-active',
+  description:
+    'the active node loses both heartbeat NICs (ring0 and ring1) while its client NIC stays up: the peer must fence it and take over; the isolated node must not fence the peer',
+  async inject(ctx) {
+    const { ring0, ring1 } = nodePlan(ctx).nic;
+    await sh(ctx, `ip link set ${ring0} down && ip link set ${ring1} down`, `links ${ring0} (ring0) and ${ring1} (ring1) down`);
+    return { node: ctx.node, nics: [ring0, ring1] };
+  },
+  async heal(ctx) {
+    const { ring0, ring1 } = nodePlan(ctx).nic;
+    await linksUp(ctx, [ring0, ring1]);
+  },
+  async audit(ctx) {
+    const { ring0, ring1 } = nodePlan(ctx).nic;
+    return linksDown(ctx, [ring0, ring1]);
   },
 };
 

@@ -213,13 +213,25 @@ export function renderCib(plan: LabPlan): string {
   const c = plan.config.cluster;
   const t = c.operationTimeouts;
   const mail = mailResources(plan);
+  const heuristic = plan.config.fencing.pingHeuristic !== false;
+  const rings = plan.networks.filter((net) => net.role === 'ring0' || net.role === 'ring1').map((net) => net.hostIp);
   const fence = plan.nodes.map((n) => {
     const delay = n.index === 1 ? ` pcmk_delay_base=${plan.config.fencing.delayNode1}` : '';
-    return [
+    const lines = [
       `primitive fence_${n.name} stonith:fence_ipmilan params ip=${plan.bmcAddress} ipport=${n.bmcPort} username=${plan.config.fencing.bmcUsername} password_script="cat ${bmcPasswordFile(n.name)}" lanplus=1 cipher=3 pcmk_host_list=${n.name}${delay} op monitor interval=60s timeout=${t.stonithMonitor}`,
       `location l_fence_${n.name} fence_${n.name} -inf: ${n.name}`,
     ];
+    if (heuristic) {
+      // Runs on the would-be fencer, before the BMC device in the same level: a node that reaches
+      // neither ring's host side has lost its own heartbeat paths and must not shoot its peer.
+      lines.push(
+        `primitive ping_${n.name} stonith:fence_heuristics_ping params ping_targets=${rings.join(',')} ping_maxfail=${rings.length - 1} ping_count=2 ping_good_count=1 ping_interval=1 ping_timeout=1 pcmk_host_list=${n.name} op monitor interval=60s timeout=${t.stonithMonitor}`,
+        `location l_ping_${n.name} ping_${n.name} -inf: ${n.name}`,
+      );
+    }
+    return lines;
   });
+  const topology = heuristic ? [`fencing_topology ${plan.nodes.map((n) => `${n.name}: ping_${n.name},fence_${n.name}`).join(' ')}`] : [];
   return [
     `property cib-bootstrap-options: stonith-enabled=true stonith-timeout=${c.stonithTimeout} no-quorum-policy=stop load-threshold=${c.loadThreshold} cluster-recheck-interval=60s`,
     'rsc_defaults rsc-options: resource-stickiness=100',
@@ -232,6 +244,7 @@ export function renderCib(plan: LabPlan): string {
     `colocation c_mail_on_drbd_primary inf: g_mail ms_drbd_${DRBD_RESOURCE}:Promoted`,
     `order o_drbd_before_mail Mandatory: ms_drbd_${DRBD_RESOURCE}:promote g_mail:start`,
     ...fence.flat(),
+    ...topology,
     '',
   ].join('\n');
 }

@@ -18,7 +18,7 @@ export interface LabConfig {
   };
   nodes: { cpus: number; memoryMiB: number; storageGiB: number };
   storage: 'drbd';
-  fencing: { agent: 'fence_ipmilan'; bmcUsername: string; bmcPortBase: number; delayNode1: string };
+  fencing: { agent: 'fence_ipmilan'; bmcUsername: string; bmcPortBase: number; delayNode1: string; pingHeuristic?: boolean };
   cluster: {
     startOnBoot: boolean;
     corosyncTokenMs: number;

@@ -48,13 +48,24 @@ export function failoverEvents(lines: JournalLine[], failed: string, since: numb
   const phases: Record<string, number> = {};
   const fences: FailoverEvents['fences'] = [];
   const promotions: number[] = [];
-  const fenceResult = new RegExp(`${f} was terminated \\((\\w+)\\) by .*: (OK|\\w+)`);
   for (const line of lines) {
     if (line.time < since) continue;
     for (const [phase, re] of Object.entries(patterns)) if (phases[phase] === undefined && re.test(line.text)) phases[phase] = line.time;
-    const fr = fenceResult.exec(line.text);
-    if (fr) fences.push({ target: failed, action: fr[1]!, ok: fr[2] === 'OK', time: line.time });
     if (/Result of promote operation for drbd_\w+ on \S+: ok/.test(line.text)) promotions.push(line.time);
   }
+  fences.push(...fenceResults(lines, since).filter((r) => r.target === failed));
   return { phases, fences, promotions };
+}
+
+/** Every finished fencing operation the controller logged, whatever its target, from `since` on. */
+export function fenceResults(lines: JournalLine[], since: number): FailoverEvents['fences'] {
+  // pacemaker-controld: "Peer <target> was[ not] terminated (<action>) by <who> on behalf of <client>: <result>"
+  const re = /(?:Peer )?(\S+) was( not)? terminated \((\w+)\) by .*: (\S+)/;
+  const out: FailoverEvents['fences'] = [];
+  for (const line of lines) {
+    if (line.time < since) continue;
+    const m = re.exec(line.text);
+    if (m) out.push({ target: m[1]!, action: m[3]!, ok: !m[2] && m[4] === 'OK', time: line.time });
+  }
+  return out;
 }

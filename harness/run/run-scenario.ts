@@ -21,7 +21,7 @@ import type { Lab, StartedLab } from '../lab/lab.ts';
 import { unmetReadiness } from '../lab/status.ts';
 import { measureOffset, toHostClock, type ClockOffset } from '../observe/clock.ts';
 import { collectEvidence } from '../observe/collect.ts';
-import { failoverEvents, parseJournal } from '../observe/journal.ts';
+import { failoverEvents, fenceResults, parseJournal } from '../observe/journal.ts';
 import { NodeWatcher } from '../observe/watcher.ts';
 import { RunStore } from '../report/run-store.ts';
 import type { RunResults } from '../report/results.ts';
@@ -138,11 +138,19 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
   const evidence = await collectEvidence(lab, store, observations.fault.injectedAt - 60_000, offsets);
   observations.bmcPower = lab.bmcs.flatMap((b) => b.powerLog().map((e) => ({ node: b.name, ...e })));
   for (const e of evidence) {
-    if (!e.journal || e.node === active) continue;
+    if (!e.journal) continue;
+    const lines = parseJournal(e.journal);
     const sinceNode = observations.fault.injectedAt + (offsets[e.node]?.offsetMs ?? 0);
-    const events = failoverEvents(parseJournal(e.journal), active, sinceNode, lab.plan.nodes.find((n) => n.name === active)?.index);
+    // Fence results from every journal: a fence race shows up in the shooter's, which may be the failed node's.
+    for (const f of fenceResults(lines, sinceNode)) {
+      const completedAt = toHostClock(f.time, offsets[e.node]);
+      const status = f.ok ? 'success' : 'failed';
+      const seen = observations.fenceEvents.some((o) => o.target === f.target && o.status === status && Math.abs(o.completedAt - completedAt) < 5000);
+      if (!seen) observations.fenceEvents.push({ target: f.target, action: f.action, status, delegate: e.node, completedAt });
+    }
+    if (e.node === active) continue;
+    const events = failoverEvents(lines, active, sinceNode, lab.plan.nodes.find((n) => n.name === active)?.index);
     for (const [phase, t] of Object.entries(events.phases)) observations.phases[phase] = toHostClock(t, offsets[e.node]);
-    observations.fenceEvents.push(...events.fences.map((f) => ({ target: f.target, action: f.action, status: f.ok ? 'success' : 'failed', delegate: e.node, completedAt: toHostClock(f.time, offsets[e.node]) })));
     observations.promotions.push(...events.promotions.map((t) => ({ node: e.node, at: toHostClock(t, offsets[e.node]) })));
   }
   const back = serviceBackAt(history.operations(), observations.fault.injectedAt);

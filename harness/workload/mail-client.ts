@@ -1,16 +1,19 @@
 /**
- * Real mail clients through the virtual IP: SMTP in (nodemailer), IMAP out (imapflow). Every call
+ * Real mail clients through the virtual IP: SMTP in (nodemailer), IMAP out (imapflow), POP3 out
+ * (node-pop3). Every call
  * is bounded. A send resolves only on the server's 250; anything else throws, and the caller
  * decides whether that is a definite failure (a 5xx rejection) or unknown (a timeout, a dropped
  * connection: the message may exist).
  */
 import { createTransport } from 'nodemailer';
 import { ImapFlow } from 'imapflow';
+import Pop3Command from 'node-pop3';
 
 export interface MailServer {
   host: string;
   smtpPort?: number;
   imapPort?: number;
+  pop3Port?: number;
 }
 
 export interface SendOptions {
@@ -103,4 +106,45 @@ export async function listInbox(server: MailServer, user: string, password: stri
   } finally {
     await client.logout().catch(() => client.close());
   }
+}
+
+/** The Subject header of a message's header block (folded lines unfolded), or '' if it has none. */
+export function subjectOf(headers: string): string {
+  const unfolded = headers.split(/\r?\n\r?\n/)[0]!.replace(/\r?\n[ \t]+/g, ' ');
+  const m = /^Subject:[ \t]*(.*)$/im.exec(unfolded);
+  return m ? m[1]!.trim() : '';
+}
+
+/**
+ * Lists the subjects in a user's maildrop over POP3 (LIST, then TOP n 0 per message), within
+ * `timeoutMs` in all. Reads only: nothing is deleted, so IMAP and POP3 see the same store.
+ */
+export async function listMaildropPop3(server: MailServer, user: string, password: string, timeoutMs = 30_000): Promise<MailboxMessage[]> {
+  const client = new Pop3Command({ host: server.host, port: server.pop3Port ?? 110, user, password, tls: false, timeout: Math.min(timeoutMs, 10_000) });
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`POP3 listing of ${user} took longer than ${timeoutMs} ms`)), timeoutMs);
+  });
+  const work = (async () => {
+    const list = (await client.LIST()) as string[][];
+    const messages: MailboxMessage[] = [];
+    for (const [number] of list) {
+      const n = Number(number);
+      messages.push({ uid: n, subject: subjectOf(await client.TOP(n, 0)) });
+    }
+    return messages;
+  })();
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+    work.catch(() => undefined);
+    await Promise.race([client.QUIT().catch(() => undefined), sleepMs(2000)]);
+    // The library has no close(); a QUIT that did not finish must not leave its socket open.
+    (client as unknown as { _socket?: { destroy(): void } | null })._socket?.destroy();
+  }
+}
+
+function sleepMs(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

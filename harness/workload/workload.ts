@@ -1,14 +1,14 @@
 /**
  * The mail workload: SMTP senders deliver uniquely numbered messages through the virtual IP at a
  * fixed rate, availability probes (SMTP greeting, IMAP login) run every few hundred ms, and after
- * the run a reader fetches every mailbox back over IMAP. Every operation lands in the history:
+ * the run readers fetch every mailbox back, over IMAP and over POP3. Every operation lands in the history:
  * sends complete ok (250), fail (definite rejection) or info (unknown: timeout, lost connection).
  */
 import type { History } from '../history/history.ts';
 import type { Logger } from '../core/log.ts';
 import { sleep } from '../core/wait.ts';
 import { readGreeting } from '../lab/greeting.ts';
-import { sendDefinitelyFailed, listInbox, sendMail } from './mail-client.ts';
+import { sendDefinitelyFailed, listInbox, listMaildropPop3, sendMail } from './mail-client.ts';
 
 export interface WorkloadOptions {
   host: string;
@@ -112,16 +112,22 @@ export class MailWorkload {
     return `login ok (${inbox.length})`;
   }
 
-  /** Reads every account's mailbox back: one `read` operation per account, ok with the message numbers found. */
+  /**
+   * Reads every account's mailbox back, over IMAP and then over POP3: one `read` operation per
+   * account and protocol, ok with `{account, protocol, ids}` (the message numbers found).
+   */
   async readBack(): Promise<void> {
-    for (const account of this.accountNames) {
-      await this.options.history
-        .record('reader', 'read', { account }, async () => {
-          const inbox = await listInbox({ host: this.options.host }, account, this.options.accounts[account]!, 30_000);
-          const ids = inbox.map((m) => messageNumber(m.subject, this.options.tag)).filter((n): n is number => n !== undefined);
-          return { account, ids };
-        })
-        .catch((error: unknown) => this.options.log.warn(`read-back of ${account} failed: ${(error as Error).message}`));
+    const readers = { imap: listInbox, pop3: listMaildropPop3 } as const;
+    for (const [protocol, list] of Object.entries(readers)) {
+      for (const account of this.accountNames) {
+        await this.options.history
+          .record(`reader-${protocol}`, 'read', { account, protocol }, async () => {
+            const inbox = await list({ host: this.options.host }, account, this.options.accounts[account]!, 30_000);
+            const ids = inbox.map((m) => messageNumber(m.subject, this.options.tag)).filter((n): n is number => n !== undefined);
+            return { account, protocol, ids };
+          })
+          .catch((error: unknown) => this.options.log.warn(`${protocol} read-back of ${account} failed: ${(error as Error).message}`));
+      }
     }
   }
 }

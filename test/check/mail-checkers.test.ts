@@ -37,9 +37,9 @@ const send = (t: number, p: string, id: number, outcome: 'ok' | 'fail' | 'info')
   [t, p, 'invoke', 'send', { id }],
   [t + 10, p, outcome, 'send'],
 ];
-const read = (t: number, account: string, ids: number[]): [number, string, Operation['type'], string, unknown?][] => [
-  [t, 'reader', 'invoke', 'read', { account }],
-  [t + 5, 'reader', 'ok', 'read', { account, ids }],
+const read = (t: number, account: string, ids: number[], protocol = 'imap'): [number, string, Operation['type'], string, unknown?][] => [
+  [t, `reader-${protocol}`, 'invoke', 'read', { account, protocol }],
+  [t + 5, `reader-${protocol}`, 'ok', 'read', { account, protocol, ids }],
 ];
 
 const check = (c: typeof mailIntegrity, history: Operation[], o = obs()) => c.check({ scenario, history, observations: o });
@@ -48,14 +48,28 @@ test('integrity: every acknowledged message read back once passes; unknown outco
   const history = h([...send(0, 'smtp-1', 1, 'ok'), ...send(20, 'smtp-1', 2, 'info'), ...send(40, 'smtp-1', 3, 'ok'), ...read(100, 'user1', [1, 3, 2])]);
   const r = check(mailIntegrity, history);
   t.is(r.valid, true);
-  t.deepEqual((r.details as { unknownOutcome: unknown }).unknownOutcome, { count: 1, found: [2], notFound: [] });
+  t.is(r.summary, 'all 2 acknowledged messages read back exactly once over IMAP (1 unknown outcomes reported apart)');
+  t.deepEqual((r.details as { protocols: Record<string, { unknownOutcome: unknown }> }).protocols.imap!.unknownOutcome, { found: [2], notFound: [] });
+});
+
+test('integrity: each protocol is its own view; a message missing over POP3 only still fails', (t) => {
+  const sends = [...send(0, 'smtp-1', 1, 'ok'), ...send(20, 'smtp-1', 2, 'ok')];
+  const both = check(mailIntegrity, h([...sends, ...read(100, 'user1', [1, 2]), ...read(200, 'user1', [2, 1], 'pop3')]));
+  t.is(both.valid, true);
+  t.is(both.summary, 'all 2 acknowledged messages read back exactly once over IMAP and POP3 (0 unknown outcomes reported apart)');
+  const pop3Short = check(mailIntegrity, h([...sends, ...read(100, 'user1', [1, 2]), ...read(200, 'user1', [1], 'pop3')]));
+  t.is(pop3Short.valid, false);
+  t.is(pop3Short.summary, 'pop3: 1 acknowledged message(s) lost');
+  const notRead = check(mailIntegrity, h([...sends, ...read(100, 'user1', [1, 2]), [200, 'reader-pop3', 'invoke', 'read', { account: 'user1', protocol: 'pop3' }], [201, 'reader-pop3', 'fail', 'read', 'timeout']]));
+  t.is(notRead.valid, 'unknown');
+  t.deepEqual((notRead.details as { notRead: string[] }).notRead, ['pop3:user1']);
 });
 
 test('integrity: a lost acknowledged message fails', (t) => {
   const r = check(mailIntegrity, h([...send(0, 'smtp-1', 1, 'ok'), ...send(20, 'smtp-1', 2, 'ok'), ...read(100, 'user1', [1])]));
   t.is(r.valid, false);
   t.is(r.summary, '1 acknowledged message(s) lost');
-  t.deepEqual((r.details as { lost: number[] }).lost, [2]);
+  t.deepEqual((r.details as { protocols: Record<string, { lost: number[] }> }).protocols.imap!.lost, [2]);
 });
 
 test('integrity: a duplicate, a refused-but-delivered and a never-sent message fail', (t) => {
@@ -65,7 +79,7 @@ test('integrity: a duplicate, a refused-but-delivered and a never-sent message f
 });
 
 test('integrity: unknown when the mailboxes were not read back, or nothing was acknowledged', (t) => {
-  t.is(check(mailIntegrity, h([...send(0, 'smtp-1', 1, 'ok'), [100, 'reader', 'invoke', 'read', { account: 'user1' }], [101, 'reader', 'info', 'read']])).valid, 'unknown');
+  t.is(check(mailIntegrity, h([...send(0, 'smtp-1', 1, 'ok'), [100, 'reader-imap', 'invoke', 'read', { account: 'user1' }], [101, 'reader-imap', 'info', 'read']])).valid, 'unknown');
   t.is(check(mailIntegrity, h([...send(0, 'smtp-1', 1, 'info'), ...read(100, 'user1', [])])).valid, 'unknown');
 });
 
@@ -120,6 +134,33 @@ test('fencing: a takeover before the fence, or with no fence, fails', (t) => {
   t.is(noTakeover.valid, 'unknown');
   const forbidden = fencing.check({ scenario: { ...scenario, expect: 'no-outage' }, history: [], observations: obs({ promotions: [{ node: 'node2', at: 5000 }] }) });
   t.is(forbidden.valid, false);
+});
+
+test('fencing: a fence race (the failed node shoots its peer, with or without a takeover) fails', (t) => {
+  const race = obs({
+    fenceEvents: [
+      { target: 'node1', action: 'reboot', status: 'success', completedAt: 30_000 },
+      { target: 'node2', action: 'reboot', status: 'success', completedAt: 29_000 },
+    ],
+    bmcPower: [{ node: 'node1', time: 29_500, request: 'power', value: '0', result: 'done' }],
+    promotions: [{ node: 'node2', at: 31_000 }],
+  });
+  const r = fencing.check({ scenario, history: [], observations: race });
+  t.is(r.valid, false);
+  t.is(r.summary, 'node2 was fenced too (fence race): only node1 had failed');
+  const wrongVictim = obs({ fenceEvents: [{ target: 'node2', action: 'reboot', status: 'success', completedAt: 9000 }] });
+  t.is(fencing.check({ scenario, history: [], observations: wrongVictim }).valid, false);
+  const failedAttempt = obs({
+    fenceEvents: [
+      { target: 'node2', action: 'reboot', status: 'failed', completedAt: 9000 },
+      { target: 'node1', action: 'reboot', status: 'success', completedAt: 30_000 },
+    ],
+    bmcPower: [{ node: 'node1', time: 29_500, request: 'power', value: '0', result: 'done' }],
+    promotions: [{ node: 'node2', at: 31_000 }],
+  });
+  t.is(fencing.check({ scenario, history: [], observations: failedAttempt }).valid, true, 'a refused attempt at the peer is not a race');
+  const silentShot = obs({ ...failedAttempt, bmcPower: [...failedAttempt.bmcPower, { node: 'node2', time: 12_000, request: 'power', value: '0', result: 'done' }] });
+  t.is(fencing.check({ scenario, history: [], observations: silentShot }).summary, 'node2 was fenced too (fence race): only node1 had failed', "the peer's BMC power-off alone is proof");
 });
 
 test('single primary: two Primaries or two IP holders at one moment fail', (t) => {

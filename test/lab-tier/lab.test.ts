@@ -10,7 +10,7 @@ import { done, notYet, waitFor } from '../../harness/core/wait.ts';
 import { Lab, type StartedLab } from '../../harness/lab/lab.ts';
 import { loadLabConfig } from '../../harness/lab/lab-config.ts';
 import { unmetReadiness } from '../../harness/lab/status.ts';
-import { listInbox, sendMail } from '../../harness/workload/mail-client.ts';
+import { listInbox, listMaildropPop3, sendMail } from '../../harness/workload/mail-client.ts';
 import { runScenario } from '../../harness/run/run-scenario.ts';
 import { SCENARIOS } from '../../harness/scenario/catalog.ts';
 import { RunStore } from '../../harness/report/run-store.ts';
@@ -55,7 +55,7 @@ test.serial('status reports a ready cluster: one active node holding DRBD primar
   t.true(['tcg', 'kvm'].includes(status.accel));
 });
 
-test.serial('a message sent by SMTP to the virtual IP is read back once by IMAP', async (t) => {
+test.serial('a message sent by SMTP to the virtual IP is read back once by IMAP and once by POP3', async (t) => {
   t.timeout(5 * MIN);
   const server = { host: started.plan.virtualIp };
   const password = started.accounts().user1!;
@@ -72,6 +72,9 @@ test.serial('a message sent by SMTP to the virtual IP is read back once by IMAP'
     { timeoutMs: 60_000, intervalMs: 1000 },
   );
   t.is(found.length, 1);
+  const maildrop = await listMaildropPop3(server, 'user1', password);
+  t.is(maildrop.filter((m) => m.subject === subject).length, 1, `POP3 sees ${maildrop.length} messages`);
+  await t.throwsAsync(listMaildropPop3(server, 'user1', 'wrong-password', 10_000), undefined, 'POP3 refuses a wrong password');
 });
 
 test.serial('stonith_admin --reboot node2 from node1 power-cycles node2 through its BMC, and node2 rejoins', async (t) => {
@@ -125,8 +128,18 @@ test.serial('certification: power-cut-active passes end to end and leaves a comp
     const text = readFileSync(join(dir, file), 'utf8');
     t.false(secrets.some((s) => text.includes(s)), `no secret in ${file}`);
   }
+  t.regex(results.checks['mail-integrity']!.summary, /read back exactly once over IMAP and POP3/);
   const report = await run('./bin/ha-chaos', ['report', dir], { timeoutMs: 60_000 });
   t.regex(report.stdout, /^PASS power-cut-active/);
+});
+
+test.serial('certification: heartbeat-loss-active: the isolated active node is fenced, never its peer', async (t) => {
+  t.timeout(30 * MIN);
+  const { results } = await runScenario({ lab, scenario: SCENARIOS['heartbeat-loss-active']!, seed: 11, log: lab.log });
+  for (const [name, check] of Object.entries(results.checks)) t.log(`${name}: ${String(check.valid)}: ${check.summary}`);
+  t.log(`phases: ${JSON.stringify(results.metrics?.phasesSecondsAfterFault)}`);
+  t.is(results.valid, true, results.summary);
+  t.regex(results.checks.fencing!.summary, new RegExp(`^${String(results.environment?.activeNode)} fenced `));
 });
 
 test.serial('lab down leaves nothing behind', async (t) => {

@@ -40,6 +40,19 @@ test('CIB: promotable DRBD, the group in order, tied to the promoted node; one I
   t.regex(cib, /primitive smtp ocf:heartbeat:postfix op start timeout=120s/);
 });
 
+test('CIB: each fencing level runs the ring ping heuristic on the fencer before the BMC device', (t) => {
+  const cib = renderCib(plan);
+  t.regex(cib, /^primitive ping_node1 stonith:fence_heuristics_ping params ping_targets=10\.213\.20\.1,10\.213\.30\.1 ping_maxfail=1 .*pcmk_host_list=node1 /m);
+  t.regex(cib, /^location l_ping_node2 ping_node2 -inf: node2$/m);
+  t.regex(cib, /^fencing_topology node1: ping_node1,fence_node1 node2: ping_node2,fence_node2$/m);
+});
+
+test('CIB: without the ping heuristic, no topology and no heuristic devices', (t) => {
+  const cib = renderCib(planLab({ ...plan.config, fencing: { ...plan.config.fencing, pingHeuristic: false } }));
+  t.notRegex(cib, /fence_heuristics_ping|fencing_topology/);
+  t.regex(cib, /^primitive fence_node2 stonith:fence_ipmilan/m);
+});
+
 test('networkd matches NICs by MAC', (t) => {
   t.is(renderNetworkd(plan.nodes[1]!, 'ring1'), `[Match]\nMACAddress=${plan.nodes[1]!.mac.ring1}\n\n[Link]\nRequiredForOnline=no\n\n[Network]\nAddress=10.213.30.12/24\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n`);
 });

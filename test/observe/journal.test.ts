@@ -1,6 +1,6 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { failoverEvents, parseJournal } from '../../harness/observe/journal.ts';
+import { failoverEvents, fenceResults, parseJournal } from '../../harness/observe/journal.ts';
 import { toHostClock } from '../../harness/observe/clock.ts';
 
 // Lines captured from the survivor (node2) of a real power cut of node1.
@@ -35,6 +35,22 @@ test('events before the fault, or about the other node, are ignored', (t) => {
   const wrongNode = failoverEvents(lines, 'node2', fault, 2);
   t.is(wrongNode.phases.detected, 1795608903261.393, 'only the token loss, not node1 links, counts as detecting node2');
   t.deepEqual(wrongNode.fences, []);
+});
+
+test('fence results of any target, refused ones included', (t) => {
+  const race = parseJournal(
+    [
+      '1795608910.000000 node1 pacemaker-controld[725]:  error: Peer node2 was not terminated (reboot) by node1 on behalf of pacemaker-controld.725@node1: Error occurred',
+      '1795608920.500000 node1 pacemaker-controld[725]:  notice: Peer node2 was terminated (off) by node1 on behalf of pacemaker-controld.725@node1: OK',
+      '1795608921.000000 node1 kernel: unrelated line about node2',
+    ].join('\n'),
+  );
+  t.deepEqual(fenceResults(race, 0), [
+    { target: 'node2', action: 'reboot', ok: false, time: 1795608910000 },
+    { target: 'node2', action: 'off', ok: true, time: 1795608920500 },
+  ]);
+  t.deepEqual(fenceResults(race, 1795608915000).length, 1);
+  t.deepEqual(fenceResults(lines, fault), [{ target: 'node1', action: 'reboot', ok: true, time: 1795608921207.921 }]);
 });
 
 test('node times map onto the host clock by the measured offset', (t) => {

@@ -38,7 +38,7 @@ test('a good scenario file parses into the plain value', (t) => {
 
 test('every built-in scenario file is valid and named after its file', (t) => {
   const all = builtinScenarios();
-  t.deepEqual(Object.keys(all).sort(), ['hard-reset-active', 'kill-corosync-active', 'kill-mail-service-active', 'one-ring-loss-active', 'power-cut-active']);
+  t.deepEqual(Object.keys(all).sort(), ['hard-reset-active', 'heartbeat-loss-active', 'kill-corosync-active', 'kill-mail-service-active', 'one-ring-loss-active', 'power-cut-active']);
 });
 
 test('errors name the line and the field', (t) => {

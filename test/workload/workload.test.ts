@@ -1,5 +1,5 @@
 import test from 'ava';
-import { sendDefinitelyFailed } from '../../harness/workload/mail-client.ts';
+import { sendDefinitelyFailed, subjectOf } from '../../harness/workload/mail-client.ts';
 import { messageNumber } from '../../harness/workload/workload.ts';
 
 const err = (message: string, extra: Record<string, unknown> = {}) => Object.assign(new Error(message), extra);
@@ -24,4 +24,11 @@ test('message numbers are read back only from the subjects of this run', (t) => 
   t.is(messageNumber('ha-chaos 20261125-121151-power-cut-active-6529 msg 17', '20261125-121151-power-cut-active-6529'), 17);
   t.is(messageNumber('ha-chaos 20261125-000000-other-1111 msg 17', '20261125-121151-power-cut-active-6529'), undefined);
   t.is(messageNumber('ha-chaos lab-tier 123', 'x'), undefined);
+});
+
+test('POP3: the subject is taken from the header block, folded lines unfolded', (t) => {
+  const top = 'Return-Path: <workload@ha-chaos.test>\r\nSubject: ha-chaos r1 msg\r\n 17\r\nX-Other: Subject: not this\r\n\r\nSubject: body line\r\n';
+  t.is(subjectOf(top), 'ha-chaos r1 msg 17');
+  t.is(subjectOf('From: a@b\n\nSubject: only in the body\n'), '');
+  t.is(subjectOf('subject:   lower case works  \n'), 'lower case works');
 });
