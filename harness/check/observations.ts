@@ -38,12 +38,18 @@ export interface BmcPowerEvent {
   result: string;
 }
 
-/** One poll of one node by the watcher. */
+/**
+ * A node's whole watched state from `time` on, as the watcher's stream reported it: a snapshot
+ * (stream opened), an event (a change), or `lost` (the stream broke: the state since is unknown
+ * until the next snapshot; `reachable: false`).
+ */
 export interface NodeSample {
   time: number;
   node: string;
   reachable: boolean;
+  source?: 'snapshot' | 'drbd' | 'vip' | 'lost';
   drbdRole?: string;
+  drbdDisk?: string;
   holdsVip?: boolean;
 }
 

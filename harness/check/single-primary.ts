@@ -1,32 +1,89 @@
 /**
- * Single primary: at no observed moment were both nodes DRBD Primary, or both holding the
- * virtual IP. Observations are the watcher's polls of both nodes (a pair of polls less than one
- * interval apart counts as one moment) and the promotions from the kernel logs.
+ * Single primary: at no moment were two nodes DRBD Primary, or two nodes holding the virtual IP.
+ *
+ * Each node's state is a step function built from the watcher's samples (every change, as the
+ * node reported it) and its BMC's log: a power-off or reset that the BMC carried out ends
+ * whatever the node held. When a node's stream is lost, its last reported state stands until it
+ * is powered off or reports again: a node nobody can see is not assumed to have let go.
+ *
+ * An overlap that both nodes reported is a failure. An overlap that rests on a lost node's last
+ * reported state cannot be told apart from a dead node: it is `unknown`, unless the fencing
+ * checker's evidence (a power-off) closes it first.
  */
 import type { Checker } from './checker.ts';
-import type { NodeSample, Observations } from './observations.ts';
+import type { Observations } from './observations.ts';
 
-/** Two samples of different nodes this close (ms) are taken as the same moment. */
-const SAME_MOMENT_MS = 1000;
+interface NodeState {
+  primary: boolean;
+  vip: boolean;
+  /** False from a lost stream until the next report. */
+  seen: boolean;
+}
+
+interface Change {
+  time: number;
+  node: string;
+  apply: (s: NodeState) => NodeState;
+}
+
+interface Overlap {
+  what: 'DRBD Primary' | 'the virtual IP';
+  from: number;
+  to?: number;
+  /** Whether both nodes reported it (true) or one was only last seen so (false). */
+  observed: boolean;
+}
 
 export const singlePrimary: Checker<unknown, Observations> = {
   name: 'single-primary',
   check({ observations }) {
-    const samples = [...observations.samples].filter((s) => s.reachable).sort((a, b) => a.time - b.time);
-    if (samples.length === 0) return { valid: 'unknown', summary: 'no watcher samples', details: {} };
-    const last = new Map<string, NodeSample>();
-    const overlaps: { time: number; what: string }[] = [];
-    for (const s of samples) {
-      last.set(s.node, s);
-      const others = [...last.values()].filter((o) => o.node !== s.node && s.time - o.time <= SAME_MOMENT_MS);
-      for (const o of others) {
-        if (s.drbdRole === 'Primary' && o.drbdRole === 'Primary') overlaps.push({ time: s.time, what: `both ${s.node} and ${o.node} DRBD Primary` });
-        if (s.holdsVip && o.holdsVip) overlaps.push({ time: s.time, what: `both ${s.node} and ${o.node} hold the virtual IP` });
-      }
+    const changes: Change[] = [];
+    for (const s of observations.samples) {
+      if (!s.reachable) changes.push({ time: s.time, node: s.node, apply: (st) => ({ ...st, seen: false }) });
+      else changes.push({ time: s.time, node: s.node, apply: () => ({ primary: s.drbdRole === 'Primary', vip: Boolean(s.holdsVip), seen: true }) });
     }
-    const nodes = new Set(samples.map((s) => s.node)).size;
-    return overlaps.length
-      ? { valid: false, summary: `${overlaps[0]!.what} at ${new Date(overlaps[0]!.time).toISOString()}`, details: { overlaps: overlaps.slice(0, 20) } }
-      : { valid: true, summary: `never two primaries or two IP holders in ${samples.length} samples of ${nodes} nodes`, details: { samples: samples.length } };
+    for (const e of observations.bmcPower) {
+      const stopped = e.result === 'done' && ((e.request === 'power' && e.value === '0') || e.request === 'reset');
+      if (stopped) changes.push({ time: e.time, node: e.node, apply: () => ({ primary: false, vip: false, seen: true }) });
+    }
+    const reports = observations.samples.filter((s) => s.reachable).length;
+    if (reports === 0) return { valid: 'unknown', summary: 'the watcher saw no node state', details: {} };
+    changes.sort((a, b) => a.time - b.time);
+
+    const state = new Map<string, NodeState>();
+    const open: Partial<Record<Overlap['what'], Overlap>> = {};
+    const overlaps: Overlap[] = [];
+    const judge = (time: number) => {
+      for (const [what, key] of [
+        ['DRBD Primary', 'primary'],
+        ['the virtual IP', 'vip'],
+      ] as const) {
+        const holders = [...state.values()].filter((s) => s[key]);
+        const current = open[what];
+        if (holders.length > 1) {
+          const observed = holders.every((h) => h.seen);
+          if (!current) open[what] = { what, from: time, observed };
+          else if (observed) current.observed = true;
+        } else if (current) {
+          current.to = time;
+          overlaps.push(current);
+          delete open[what];
+        }
+      }
+    };
+    for (const c of changes) {
+      state.set(c.node, c.apply(state.get(c.node) ?? { primary: false, vip: false, seen: true }));
+      judge(c.time);
+    }
+    overlaps.push(...Object.values(open));
+
+    const nodes = new Set(observations.samples.map((s) => s.node)).size;
+    const describe = (o: Overlap) =>
+      `two nodes held ${o.what} from ${new Date(o.from).toISOString()}${o.to === undefined ? ' to the end of the run' : ` for ${((o.to - o.from) / 1000).toFixed(3)} s`}`;
+    const details = { reports, changes: changes.length, overlaps: overlaps.map((o) => ({ ...o, seconds: o.to === undefined ? null : (o.to - o.from) / 1000 })) };
+    const seen = overlaps.filter((o) => o.observed);
+    if (seen.length) return { valid: false, summary: describe(seen[0]!), details };
+    if (overlaps.length) return { valid: 'unknown', summary: `${describe(overlaps[0]!)}, as last reported by a node the watcher had lost`, details };
+    return { valid: true, summary: `never two primaries or two IP holders: ${reports} state reports from ${nodes} nodes, BMC power-offs included`, details };
   },
 };

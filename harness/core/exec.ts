@@ -206,3 +206,58 @@ export function commandLine(pid: number): string[] | undefined {
     return undefined;
   }
 }
+
+/** How to run a command whose output is read line by line while it runs (a watcher's stream). */
+export interface StreamOptions {
+  /** Hard limit on the whole stream (a watcher outliving its run is a bug). */
+  timeoutMs: number;
+  /** Ends the stream: stdin is closed first (a well-behaved remote script exits on EOF), then SIGTERM. */
+  signal: AbortSignal;
+  /** Written to stdin, which then stays open until the stream is stopped. */
+  input?: string;
+  node?: string;
+  phase?: string;
+  log?: Logger;
+}
+
+/**
+ * Runs `file`, handing each stdout line (secrets masked) to `onLine` as it arrives. Resolves
+ * when the process ends, by itself or through `signal`, with how it ended; never throws for the
+ * process's own failure (a stream that breaks is an observation, not an error).
+ */
+export async function streamLines(file: string, args: readonly string[], onLine: (line: string) => void, options: StreamOptions): Promise<{ reason: string; durationMs: number }> {
+  const started = performance.now();
+  const child = execa(file, args, {
+    timeout: options.timeoutMs,
+    forceKillAfterDelay: 2000,
+    reject: false,
+    buffer: false,
+    stdin: 'pipe',
+    stdout: 'pipe',
+    stderr: 'ignore',
+  });
+  if (options.input !== undefined) child.stdin.write(options.input);
+  const stop = () => {
+    child.stdin.end();
+    setTimeout(() => child.kill('SIGTERM'), 3000).unref();
+  };
+  if (options.signal.aborted) stop();
+  else options.signal.addEventListener('abort', stop, { once: true });
+  let pending = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => {
+    pending += chunk;
+    let nl: number;
+    while ((nl = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, nl);
+      pending = pending.slice(nl + 1);
+      if (line) onLine(redact(line));
+    }
+  });
+  const result = await child;
+  options.signal.removeEventListener('abort', stop);
+  if (pending) onLine(redact(pending));
+  const reason = result.timedOut ? `timed out after ${options.timeoutMs} ms` : options.signal.aborted ? 'stopped' : describeExit(result.exitCode, result.signal ?? undefined);
+  (options.log ?? silentLogger).debug(`stream ended ${file}: ${reason}`, { node: options.node, phase: options.phase });
+  return { reason, durationMs: Math.round(performance.now() - started) };
+}

@@ -6,7 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { run, type ExecOptions, type ExecResult } from '../core/exec.ts';
+import { run, streamLines, type ExecOptions, type ExecResult, type StreamOptions } from '../core/exec.ts';
 
 export interface SshHost {
   name: string;
@@ -76,6 +76,15 @@ export class SshRunner {
   /** Runs `script` with bash as root on `node`. The script travels on stdin, never in argv. */
   root(node: string, script: string, options: Omit<ExecOptions, 'node' | 'input'> & { input?: never }): Promise<ExecResult> {
     return run('ssh', ['-F', this.configFile, node, 'sudo', 'bash', '-s'], { ...options, node, input: script });
+  }
+
+  /**
+   * Streams the stdout lines of `script` (bash, as root on `node`) until `signal` fires. The script
+   * travels on stdin, which stays open: a script that ends with `read` notices the harness going
+   * away (stop, or a crash that drops the connection) and can clean up after itself.
+   */
+  stream(node: string, script: string, onLine: (line: string) => void, options: Omit<StreamOptions, 'input' | 'node'>): Promise<{ reason: string; durationMs: number }> {
+    return streamLines('ssh', ['-F', this.configFile, node, 'sudo', 'bash', '-s'], onLine, { ...options, node, input: script });
   }
 
   /** Runs one command line as the login user (for a person's `lab ssh`). */

@@ -1,24 +1,121 @@
 /**
- * The node watcher: polls every node on its own loop (so a dead node never delays the living
- * one) for its DRBD role and whether it holds the virtual IP, stamping each sample with the host
- * clock. Armed before the fault, stopped after the heal. A poll that fails is a sample too
- * (`reachable: false`).
+ * The node watcher: one event stream per node (so a dead node never delays the living one),
+ * armed before the fault, stopped after the heal. Each stream reports the node's DRBD role and
+ * disk state and whether it holds the virtual IP: a snapshot when it starts, then every change
+ * as the node's kernel log (`role( Secondary -> Primary )`, `disk( ... )`) and `ip monitor`
+ * report it, stamped by the node and mapped onto the host clock. Nothing is polled: a change is
+ * seen when it happens, however brief. A stream that breaks (the node died or was fenced) is
+ * recorded (`reachable: false`) and re-opened until the watcher stops; the re-opened stream's
+ * snapshot says what the node came back as.
  */
 import type { Logger } from '../core/log.ts';
 import { sleep } from '../core/wait.ts';
 import type { StartedLab } from '../lab/lab.ts';
 import { parseProcDrbd } from '../lab/status.ts';
 import type { NodeSample } from '../check/observations.ts';
+import { toHostClock, type ClockOffset } from './clock.ts';
+
+/** One thing a node's stream reported, on the node's clock (epoch ms). */
+export type WatchEvent =
+  | { kind: 'snapshot'; time: number; drbdRole?: string; drbdDisk?: string; holdsVip: boolean }
+  | { kind: 'drbd'; time: number; role?: string; disk?: string }
+  | { kind: 'vip'; time: number; holdsVip: boolean };
+
+/** The script each node runs: streams first, then the snapshot, then it waits for stdin's EOF. */
+export function watchScript(virtualIp: string): string {
+  return [
+    'journalctl -k -f -n 0 -o short-unix & j=$!',
+    'TZ=UTC ip -ts -o -4 monitor address & i=$!',
+    'sleep 1', // both streams open before the snapshot: a change in between is seen by both
+    `echo "@@snapshot $(date +%s.%N) vip=$(ip -4 -o addr show | grep -c ' ${virtualIp}/')"`,
+    "sed 's/^/@@proc /' /proc/drbd 2>/dev/null",
+    'echo "@@end-snapshot"',
+    'read -r _ || true', // EOF: the harness stopped the stream or went away
+    'kill $j $i 2>/dev/null',
+    '',
+  ].join('\n');
+}
+
+const epochMs = (seconds: string) => Math.round(Number(seconds) * 1000 * 1000) / 1000;
+
+/**
+ * Turns a stream's lines into events. Stateful only for the multi-line snapshot; pure otherwise.
+ * Lines that say nothing about the watched state give nothing.
+ */
+export class WatchParser {
+  private snapshot?: { time: number; holdsVip: boolean; proc: string[] };
+
+  constructor(private readonly virtualIp: string) {}
+
+  push(line: string): WatchEvent | undefined {
+    const snap = /^@@snapshot (\d+(?:\.\d+)?) vip=(\d+)/.exec(line);
+    if (snap) {
+      this.snapshot = { time: epochMs(snap[1]!), holdsVip: Number(snap[2]) > 0, proc: [] };
+      return undefined;
+    }
+    if (line.startsWith('@@proc ')) {
+      this.snapshot?.proc.push(line.slice(7));
+      return undefined;
+    }
+    if (line === '@@end-snapshot' && this.snapshot) {
+      const { time, holdsVip, proc } = this.snapshot;
+      this.snapshot = undefined;
+      const drbd = parseProcDrbd(proc.join('\n'));
+      return { kind: 'snapshot', time, holdsVip, ...(drbd.role ? { drbdRole: drbd.role } : {}), ...(drbd.disk ? { drbdDisk: drbd.disk } : {}) };
+    }
+    // journalctl -o short-unix: "1795608929.714342 node2 kernel: block drbd0: role( Secondary -> Primary )"
+    const kernel = /^(\d+\.\d+) \S+ kernel: (?:block drbd\d+|drbd \S+): (.*)$/.exec(line);
+    if (kernel) {
+      const role = /(?:^| )role\( \w+ -> (\w+) \)/.exec(kernel[2]!);
+      const disk = /(?:^| )disk\( \w+ -> (\w+) \)/.exec(kernel[2]!);
+      if (!role && !disk) return undefined;
+      return { kind: 'drbd', time: epochMs(kernel[1]!), ...(role ? { role: role[1]! } : {}), ...(disk ? { disk: disk[1]! } : {}) };
+    }
+    // ip -ts -o monitor address: "[2026-11-25T13:41:28.123456] [Deleted ]3: eth1    inet 10.213.10.100/24 ..."
+    const addr = /^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?\] (Deleted )?\d+: \S+\s+inet (\S+)\//.exec(line);
+    if (addr && addr[4] === this.virtualIp) {
+      const time = Date.parse(`${addr[1]}Z`) + Number(addr[2] ?? 0) * 1000;
+      return { kind: 'vip', time, holdsVip: !addr[3] };
+    }
+    return undefined;
+  }
+}
+
+/** A node's watched state. */
+export interface WatchedState {
+  drbdRole?: string;
+  drbdDisk?: string;
+  holdsVip?: boolean;
+}
+
+/** The state after one event: a snapshot replaces it, a change updates what it names. */
+export function applyEvent(state: WatchedState, e: WatchEvent): WatchedState {
+  if (e.kind === 'snapshot') return { drbdRole: e.drbdRole, drbdDisk: e.drbdDisk, holdsVip: e.holdsVip };
+  if (e.kind === 'drbd') return { ...state, ...(e.role ? { drbdRole: e.role } : {}), ...(e.disk ? { drbdDisk: e.disk } : {}) };
+  return { ...state, holdsVip: e.holdsVip };
+}
+
+/** Folds a node's events into samples of its whole state, on the host clock. */
+export function toSamples(node: string, events: WatchEvent[], offset: ClockOffset | undefined, initial: WatchedState = {}): NodeSample[] {
+  let state = initial;
+  return events.map((e) => {
+    state = applyEvent(state, e);
+    return { time: toHostClock(e.time, offset), node, reachable: true, source: e.kind, ...state };
+  });
+}
+
+/** How long one stream may live: far beyond any run; a bound, not a schedule. */
+const STREAM_LIMIT_MS = 6 * 60 * 60 * 1000;
 
 export class NodeWatcher {
-  readonly samples: NodeSample[] = [];
+  private readonly streams = new Map<string, NodeSample[]>();
   private running = false;
   private loops: Promise<void>[] = [];
   private readonly stopper = new AbortController();
 
   constructor(
     private lab: StartedLab,
-    private readonly intervalMs: number,
+    private readonly offsets: Record<string, ClockOffset>,
     private readonly log: Logger,
   ) {}
 
@@ -27,35 +124,52 @@ export class NodeWatcher {
     this.lab = lab;
   }
 
-  start(): void {
+  /** Starts the streams and waits (bounded) until each reachable node has sent its first snapshot. */
+  async start(readyTimeoutMs = 30_000): Promise<void> {
     this.running = true;
-    this.loops = this.lab.plan.nodes.map((n) => this.watch(n.name));
-    this.log.info('watcher armed', { intervalMs: this.intervalMs });
+    const ready = this.lab.plan.nodes.map((n) => {
+      let signal!: () => void;
+      const armed = new Promise<void>((resolve) => (signal = resolve));
+      this.loops.push(this.watch(n.name, signal));
+      return armed;
+    });
+    const timeout = sleep(readyTimeoutMs).then(() => 'timeout' as const);
+    const outcome = await Promise.race([Promise.all(ready).then(() => 'armed' as const), timeout]);
+    if (outcome === 'timeout') this.log.warn(`watcher: not every node sent its first snapshot within ${readyTimeoutMs} ms; streams keep trying`);
+    else this.log.info('watcher armed (event streams on every node)');
   }
 
   async stop(): Promise<NodeSample[]> {
     this.running = false;
     this.stopper.abort();
     await Promise.allSettled(this.loops);
-    return this.samples;
+    return [...this.streams.values()].flat().sort((a, b) => a.time - b.time);
   }
 
-  private async watch(node: string): Promise<void> {
-    const vip = this.lab.plan.virtualIp;
-    const script = `cat /proc/drbd; echo "@@vip $(ip -4 -o addr show | grep -c ' ${vip}/')"`;
+  private async watch(node: string, armed: () => void): Promise<void> {
+    const samples: NodeSample[] = [];
+    this.streams.set(node, samples);
+    // Kept across re-opened streams: a change event alone is not a whole state.
+    let state: WatchedState = {};
     while (this.running) {
-      const started = performance.now();
-      const r = await this.lab.ssh.root(node, script, { timeoutMs: 8000, reject: false, signal: this.stopper.signal });
-      const time = Date.now();
-      if (!this.running && r.cancelled) break;
-      if (r.ok) {
-        const drbd = parseProcDrbd(r.stdout);
-        this.samples.push({ time, node, reachable: true, drbdRole: drbd.role, holdsVip: /@@vip [1-9]/.test(r.stdout) });
-      } else {
-        this.samples.push({ time, node, reachable: false });
-      }
-      const wait = this.intervalMs - (performance.now() - started);
-      if (wait > 0) await sleep(wait, this.stopper.signal).catch(() => undefined);
+      const parser = new WatchParser(this.lab.plan.virtualIp);
+      const ended = await this.lab.ssh.stream(
+        node,
+        watchScript(this.lab.plan.virtualIp),
+        (line) => {
+          const event = parser.push(line);
+          if (!event) return;
+          if (event.kind === 'snapshot') armed();
+          const [sample] = toSamples(node, [event], this.offsets[node], state);
+          state = applyEvent(state, event);
+          samples.push(sample!);
+        },
+        { timeoutMs: STREAM_LIMIT_MS, signal: this.stopper.signal, phase: 'watch' },
+      );
+      if (!this.running) break;
+      samples.push({ time: Date.now(), node, reachable: false, source: 'lost' });
+      this.log.info(`watcher: stream from ${node} ended (${ended.reason}); re-opening`);
+      await sleep(1000, this.stopper.signal).catch(() => undefined);
     }
   }
 }

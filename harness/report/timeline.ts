@@ -1,11 +1,13 @@
 /**
  * The run's timeline as one self-contained HTML page a person reads in seconds: the verdict,
  * then client operations over time (one row per client, green ok, red fail, orange unknown),
- * the fault and every failover phase as vertical markers, and each check's summary.
+ * one lane per node showing what it held (DRBD role, the virtual IP, off, unknown), the fault
+ * and every failover phase as vertical markers, and each check's summary.
  */
 import type { Operation } from '../history/operation.ts';
 import { pairOperations, outcome } from '../history/operation.ts';
 import type { RunResults } from './results.ts';
+import type { BmcPowerEvent, NodeSample } from '../check/observations.ts';
 import { xmlEscape as esc } from './junit.ts';
 
 export interface TimelineInput {
@@ -13,11 +15,43 @@ export interface TimelineInput {
   history: readonly Operation[];
   /** Named moments (host clock ms): the fault, the failover phases, the heal. */
   markers: Record<string, number>;
+  /** The watcher's state reports and the BMCs' power actions, for the node lanes. */
+  samples?: readonly NodeSample[];
+  bmcPower?: readonly BmcPowerEvent[];
 }
+
+const STATE_COLORS: Record<string, string> = {
+  'Primary + IP': '#0d47a1',
+  Primary: '#1e88e5',
+  Secondary: '#90a4ae',
+  off: '#212121',
+  unknown: '#eeeeee',
+};
+
+/** Each node's held state as segments [from, to) with a label, from samples and BMC power-offs. */
+export function nodeSegments(samples: readonly NodeSample[], bmcPower: readonly BmcPowerEvent[], end: number): Record<string, { from: number; to: number; state: string }[]> {
+  const changes = [
+    ...samples.map((s) => ({ time: s.time, node: s.node, state: !s.reachable ? 'unknown' : s.drbdRole === 'Primary' ? (s.holdsVip ? 'Primary + IP' : 'Primary') : s.holdsVip ? `${s.drbdRole ?? '?'} + IP` : (s.drbdRole ?? 'unknown') })),
+    ...bmcPower.filter((e) => e.result === 'done' && ((e.request === 'power' && e.value === '0') || e.request === 'reset')).map((e) => ({ time: e.time, node: e.node, state: 'off' })),
+  ].sort((a, b) => a.time - b.time);
+  const out: Record<string, { from: number; to: number; state: string }[]> = {};
+  for (const c of changes) {
+    const lane = (out[c.node] ??= []);
+    const last = lane.at(-1);
+    if (last) last.to = c.time;
+    if (last?.state === c.state) continue;
+    lane.push({ from: c.time, to: end, state: c.state });
+  }
+  for (const lane of Object.values(out)) lane.forEach((seg, i) => (seg.to = lane[i + 1]?.from ?? end));
+  return out;
+}
+
+/** Seconds relative to the fault, with their sign. */
+const signed = (seconds: number) => `${seconds >= 0 ? '+' : ''}${seconds.toFixed(2)}`;
 
 const COLORS = { ok: '#2e7d32', fail: '#c62828', info: '#ef6c00' } as const;
 
-export function renderTimeline({ results, history, markers }: TimelineInput): string {
+export function renderTimeline({ results, history, markers, samples = [], bmcPower = [] }: TimelineInput): string {
   const pairs = pairOperations(history).filter((p) => p.invoke.f === 'send' || p.invoke.f === 'probe');
   const times = [...pairs.map((p) => p.invoke.time), ...Object.values(markers)];
   const t0 = Math.min(...times);
@@ -26,10 +60,22 @@ export function renderTimeline({ results, history, markers }: TimelineInput): st
   const width = 1100;
   const left = 110;
   const x = (t: number) => left + ((t - t0) / span) * (width - left - 20);
-  const rows = [...new Set(pairs.map((p) => p.invoke.process))].sort();
+  const clients = [...new Set(pairs.map((p) => p.invoke.process))].sort();
+  const lanes = nodeSegments(samples.filter((s) => s.time >= t0), bmcPower.filter((e) => e.time >= t0), t1);
+  const nodes = Object.keys(lanes).sort();
+  const rows = [...clients, ...nodes];
   const rowH = 28;
   const top = 30;
   const height = top + rows.length * rowH + 24 + Object.keys(markers).length * 14;
+  const bands = nodes
+    .flatMap((node) =>
+      lanes[node]!.map((seg) => {
+        const y = top + rows.indexOf(node) * rowH + 4;
+        const color = STATE_COLORS[seg.state] ?? '#b0bec5';
+        return `<rect x="${x(seg.from).toFixed(1)}" y="${y}" width="${Math.max(1, x(seg.to) - x(seg.from)).toFixed(1)}" height="${rowH - 8}" fill="${color}" stroke="#fff" stroke-width="0.5"><title>${esc(`${node}: ${seg.state} from ${signed((seg.from - (markers.fault ?? t0)) / 1000)} s for ${((seg.to - seg.from) / 1000).toFixed(2)} s`)}</title></rect>`;
+      }),
+    )
+    .join('\n');
   const dots = pairs
     .map((p) => {
       const y = top + rows.indexOf(p.invoke.process) * rowH + rowH / 2;
@@ -63,7 +109,10 @@ export function renderTimeline({ results, history, markers }: TimelineInput): st
 <p>run ${esc(results.runId)} · seed ${results.seed} · ${esc(results.startedAt)} → ${esc(results.finishedAt)}</p>
 <h2>Client operations through the virtual IP</h2>
 <p><span style="color:${COLORS.ok}">■ ok</span> <span style="color:${COLORS.fail}">■ failed</span> <span style="color:${COLORS.info}">■ unknown outcome</span>; dashed lines: the fault and the failover phases (seconds after the fault).</p>
-<svg width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg">${ticks}${labels}${dots}${marks}</svg>
+<p>Node lanes: ${Object.entries(STATE_COLORS)
+    .map(([name, color]) => `<span style="color:${color === '#eeeeee' ? '#999' : color}">■ ${esc(name)}</span>`)
+    .join(' ')} (the watcher's reports and the BMCs' power-offs).</p>
+<svg width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg">${ticks}${labels}${dots}${bands}${marks}</svg>
 <h2>Checks</h2>
 <table>${checks}</table>
 </body></html>

@@ -97,43 +97,53 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     probeIntervalMs: scenario.workload.probeIntervalMs,
     log,
   });
-  const watcher = new NodeWatcher(lab, 500, log);
+  const watcher = new NodeWatcher(lab, offsets, log);
   const observations: Observations = { fault: { name: scenario.fault, node: active, injectedAt: 0 }, fenceEvents: [], promotions: [], bmcPower: [], samples: [], phases: {} };
   const ctx = (): FaultContext => ({ lab, node: active, log });
 
-  watcher.start();
+  await watcher.start();
   workload.start();
+  // An interruption (Ctrl-C) or a crash of the harness's own steps still heals, stops the
+  // watcher, collects the evidence and writes results (judged on what was seen); then it is rethrown.
+  let aborted: unknown;
   try {
-    await sleep(scenario.workload.warmupSeconds * 1000, signal);
-    observations.fault.injectedAt = now();
-    await history.record('nemesis', scenario.fault, { node: active }, () => fault.inject(ctx()));
     try {
-      await waitForService(() => history.operations(), observations.fault.injectedAt, scenario, signal);
-      await sleep(scenario.workload.cooldownSeconds * 1000, signal);
-    } catch (error) {
-      if (!(error instanceof WaitTimeoutError)) throw error;
-      log.error(error.message); // the checkers report the outage; the run goes on to heal and judge
+      await sleep(scenario.workload.warmupSeconds * 1000, signal);
+      observations.fault.injectedAt = now();
+      await history.record('nemesis', scenario.fault, { node: active }, () => fault.inject(ctx()));
+      try {
+        await waitForService(() => history.operations(), observations.fault.injectedAt, scenario, signal);
+        await sleep(scenario.workload.cooldownSeconds * 1000, signal);
+      } catch (error) {
+        if (!(error instanceof WaitTimeoutError)) throw error;
+        log.error(error.message); // the checkers report the outage; the run goes on to heal and judge
+      }
+    } finally {
+      await workload.stop();
+      store.setPhase('history');
+      await history.record('nemesis', 'heal', { node: active }, () => fault.heal(ctx())).catch((e: unknown) => log.error(`heal failed: ${(e as Error).message}`));
+      observations.fault.healedAt = now();
     }
-  } finally {
-    await workload.stop();
-    store.setPhase('history');
-    await history.record('nemesis', 'heal', { node: active }, () => fault.heal(ctx())).catch((e: unknown) => log.error(`heal failed: ${(e as Error).message}`));
-    observations.fault.healedAt = now();
-  }
 
-  // Convergence: the lab must come back to ready on its own plus the harness's routine start of
-  // a rebooted node's cluster stack (start-on-boot is off by default).
-  try {
-    lab = await options.lab.up();
-    watcher.retarget(lab);
-    const status = await lab.status();
-    const unmet = [...unmetReadiness(status, lab.plan.nodes.map((n) => n.name)), ...(await fault.audit(ctx()))];
-    observations.convergence = { ok: unmet.length === 0, unmet, checkedAt: now() };
+    // Convergence: the lab must come back to ready on its own plus the harness's routine start of
+    // a rebooted node's cluster stack (start-on-boot is off by default).
+    try {
+      lab = await options.lab.up({ signal });
+      watcher.retarget(lab);
+      const status = await lab.status();
+      const unmet = [...unmetReadiness(status, lab.plan.nodes.map((n) => n.name)), ...(await fault.audit(ctx()))];
+      observations.convergence = { ok: unmet.length === 0, unmet, checkedAt: now() };
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      observations.convergence = { ok: false, unmet: [(error as Error).message.split('\n')[0]!], checkedAt: now() };
+    }
   } catch (error) {
-    observations.convergence = { ok: false, unmet: [(error as Error).message.split('\n')[0]!], checkedAt: now() };
+    aborted = error;
+    log.error(`run ${signal?.aborted ? 'interrupted' : 'broken off'}: ${(error as Error).message}; collecting what was seen`);
+  } finally {
+    observations.samples = await watcher.stop();
   }
   await workload.readBack();
-  observations.samples = await watcher.stop();
 
   const evidence = await collectEvidence(lab, store, observations.fault.injectedAt - 60_000, offsets);
   observations.bmcPower = lab.bmcs.flatMap((b) => b.powerLog().map((e) => ({ node: b.name, ...e })));
@@ -177,10 +187,15 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
       operations: history.operations().length,
     },
   };
+  if (aborted) {
+    results.valid = 'unknown';
+    results.summary = `${signal?.aborted ? 'interrupted' : 'broken off'} before the verdict: ${(aborted as Error).message}; ${results.summary}`;
+  }
   store.writeResults(results);
   store.writeText(
     'timeline.html',
-    renderTimeline({ results, history: history.operations(), markers: { fault: observations.fault.injectedAt, ...observations.phases, ...(observations.fault.healedAt ? { healed: observations.fault.healedAt } : {}) } }),
+    renderTimeline({ results, history: history.operations(), samples: observations.samples, bmcPower: observations.bmcPower, markers: { fault: observations.fault.injectedAt, ...observations.phases, ...(observations.fault.healedAt ? { healed: observations.fault.healedAt } : {}) } }),
   );
+  if (aborted) throw aborted;
   return { dir: store.dir, results };
 }

@@ -163,25 +163,39 @@ test('fencing: a fence race (the failed node shoots its peer, with or without a 
   t.is(fencing.check({ scenario, history: [], observations: silentShot }).summary, 'node2 was fenced too (fence race): only node1 had failed', "the peer's BMC power-off alone is proof");
 });
 
-test('single primary: two Primaries or two IP holders at one moment fail', (t) => {
-  const fine = obs({
-    samples: [
-      { time: 0, node: 'node1', reachable: true, drbdRole: 'Primary', holdsVip: true },
-      { time: 100, node: 'node2', reachable: true, drbdRole: 'Secondary', holdsVip: false },
-      { time: 5000, node: 'node2', reachable: true, drbdRole: 'Primary', holdsVip: true },
-      { time: 5100, node: 'node1', reachable: false },
-    ],
+const primary = (time: number, node: string, holdsVip = true) => ({ time, node, reachable: true, drbdRole: 'Primary', holdsVip });
+const secondary = (time: number, node: string) => ({ time, node, reachable: true, drbdRole: 'Secondary', holdsVip: false });
+const lost = (time: number, node: string) => ({ time, node, reachable: false });
+const powerOff = (time: number, node: string) => ({ node, time, request: 'power', value: '0', result: 'done' });
+
+test('single primary: a clean failover (the old primary powered off first) passes', (t) => {
+  const o = obs({
+    samples: [primary(0, 'node1'), secondary(100, 'node2'), lost(20_000, 'node1'), primary(30_000, 'node2'), secondary(200_000, 'node1')],
+    bmcPower: [powerOff(19_000, 'node1'), { node: 'node1', time: 21_000, request: 'power', value: '1', result: 'done' }],
   });
-  t.is(singlePrimary.check({ scenario, history: [], observations: fine }).valid, true);
-  const split = obs({
-    samples: [
-      { time: 0, node: 'node1', reachable: true, drbdRole: 'Primary', holdsVip: true },
-      { time: 300, node: 'node2', reachable: true, drbdRole: 'Primary', holdsVip: false },
-    ],
-  });
+  const r = singlePrimary.check({ scenario, history: [], observations: o });
+  t.is(r.valid, true, r.summary);
+  t.is(r.summary, 'never two primaries or two IP holders: 4 state reports from 2 nodes, BMC power-offs included');
+});
+
+test('single primary: two reported Primaries fail, however brief, with the overlap measured', (t) => {
+  const split = obs({ samples: [primary(0, 'node1'), secondary(100, 'node2'), primary(5000, 'node2', false), secondary(5040, 'node1')] });
   const r = singlePrimary.check({ scenario, history: [], observations: split });
   t.is(r.valid, false);
-  t.regex(r.summary, /^both node2 and node1 DRBD Primary at /);
+  t.is(r.summary, 'two nodes held DRBD Primary from 1970-01-01T00:00:05.000Z for 0.040 s');
+  const vip = obs({ samples: [primary(0, 'node1'), { time: 10, node: 'node2', reachable: true, drbdRole: 'Secondary', holdsVip: true }] });
+  t.regex(singlePrimary.check({ scenario, history: [], observations: vip }).summary, /^two nodes held the virtual IP from .* to the end of the run$/);
+});
+
+test('single primary: a lost node is not assumed to have let go; unknown unless its BMC powered it off', (t) => {
+  const unfenced = obs({ samples: [primary(0, 'node1'), secondary(100, 'node2'), lost(10_000, 'node1'), primary(30_000, 'node2')] });
+  const r = singlePrimary.check({ scenario, history: [], observations: unfenced });
+  t.is(r.valid, 'unknown');
+  t.regex(r.summary, /as last reported by a node the watcher had lost$/);
+  const reset = obs({ ...unfenced, bmcPower: [{ node: 'node1', time: 25_000, request: 'reset', value: '1', result: 'done' }] });
+  t.is(singlePrimary.check({ scenario, history: [], observations: reset }).valid, true);
+  const ignored = obs({ ...unfenced, bmcPower: [{ node: 'node1', time: 25_000, request: 'power', value: '0', result: 'ignored' }] });
+  t.is(singlePrimary.check({ scenario, history: [], observations: ignored }).valid, 'unknown', 'a BMC that only acknowledged did not power anything off');
   t.is(singlePrimary.check({ scenario, history: [], observations: obs() }).valid, 'unknown');
 });
 

@@ -1,0 +1,69 @@
+import test from 'ava';
+import { applyEvent, toSamples, WatchParser, watchScript, type WatchEvent } from '../../harness/observe/watcher.ts';
+
+const VIP = '10.213.10.100';
+
+function parseAll(lines: string[]): WatchEvent[] {
+  const parser = new WatchParser(VIP);
+  return lines.map((l) => parser.push(l)).filter((e): e is WatchEvent => e !== undefined);
+}
+
+test('a stream opens with a snapshot of /proc/drbd and the address count', (t) => {
+  const events = parseAll([
+    '@@snapshot 1795608900.250000000 vip=1',
+    '@@proc version: 8.4.11 (api:1/proto:86-101)',
+    '@@proc  0: cs:Connected ro:Primary/Secondary ds:UpToDate/UpToDate C r-----',
+    '@@end-snapshot',
+  ]);
+  t.deepEqual(events, [{ kind: 'snapshot', time: 1795608900250, holdsVip: true, drbdRole: 'Primary', drbdDisk: 'UpToDate' }]);
+  const down = parseAll(['@@snapshot 1795608900.000 vip=0', '@@proc version: 8.4.11 (api:1/proto:86-101)', '@@end-snapshot']);
+  t.deepEqual(down, [{ kind: 'snapshot', time: 1795608900000, holdsVip: false, drbdRole: 'Unconfigured', drbdDisk: 'Diskless' }]);
+});
+
+test('kernel lines give role and disk changes; the peer role is not ours', (t) => {
+  const events = parseAll([
+    '1795608929.714342 node2 kernel: block drbd0: role( Secondary -> Primary ) ',
+    '1795608919.435250 node2 kernel: drbd mail: peer( Primary -> Unknown ) conn( Connected -> NetworkFailure ) pdsk( UpToDate -> DUnknown ) ',
+    '1795608848.367761 node2 kernel: block drbd0: peer( Unknown -> Secondary ) conn( WFReportParams -> Connected ) disk( Consistent -> UpToDate ) pdsk( DUnknown -> UpToDate ) ',
+    '1795608850.000001 node2 kernel: e1000: some other driver line',
+  ]);
+  t.deepEqual(events, [
+    { kind: 'drbd', time: 1795608929714.342, role: 'Primary' },
+    { kind: 'drbd', time: 1795608848367.761, disk: 'UpToDate' },
+  ]);
+});
+
+test('ip monitor lines give the virtual IP coming and going; other addresses are ignored', (t) => {
+  const events = parseAll([
+    '[2026-11-25T13:50:01.123456] 3: eth1    inet 10.213.10.100/24 scope global secondary eth1\\       valid_lft forever preferred_lft forever',
+    '[2026-11-25T13:50:09.500000] Deleted 3: eth1    inet 10.213.10.100/24 scope global secondary eth1\\       valid_lft forever preferred_lft forever',
+    '[2026-11-25T13:50:10.000000] 3: eth1    inet 10.213.10.11/24 scope global eth1\\       valid_lft forever preferred_lft forever',
+  ]);
+  t.deepEqual(events, [
+    { kind: 'vip', time: Date.parse('2026-11-25T13:50:01.123Z') + 0.456, holdsVip: true },
+    { kind: 'vip', time: Date.parse('2026-11-25T13:50:09.500Z'), holdsVip: false },
+  ]);
+});
+
+test('events fold into whole states on the host clock; a snapshot replaces the state', (t) => {
+  const events: WatchEvent[] = [
+    { kind: 'snapshot', time: 10_000, holdsVip: false, drbdRole: 'Secondary', drbdDisk: 'UpToDate' },
+    { kind: 'drbd', time: 11_000, role: 'Primary' },
+    { kind: 'vip', time: 12_000, holdsVip: true },
+  ];
+  const samples = toSamples('node2', events, { node: 'node2', offsetMs: 500, uncertaintyMs: 3 });
+  t.deepEqual(samples.map((s) => [s.time, s.source, s.drbdRole, s.drbdDisk, s.holdsVip]), [
+    [9500, 'snapshot', 'Secondary', 'UpToDate', false],
+    [10_500, 'drbd', 'Primary', 'UpToDate', false],
+    [11_500, 'vip', 'Primary', 'UpToDate', true],
+  ]);
+  t.deepEqual(applyEvent({ drbdRole: 'Primary', holdsVip: true }, { kind: 'snapshot', time: 0, holdsVip: false }), { drbdRole: undefined, drbdDisk: undefined, holdsVip: false });
+});
+
+test('the node script opens both streams before its snapshot and ends them on EOF', (t) => {
+  const script = watchScript(VIP);
+  t.true(script.indexOf('journalctl -k -f') < script.indexOf('@@snapshot'));
+  t.true(script.indexOf('monitor address') < script.indexOf('@@snapshot'));
+  t.regex(script, /read -r _ \|\| true\nkill \$j \$i/);
+  t.regex(script, / 10\.213\.10\.100\//);
+});

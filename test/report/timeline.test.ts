@@ -1,0 +1,54 @@
+import test from 'ava';
+import { nodeSegments, renderTimeline } from '../../harness/report/timeline.ts';
+import type { Operation } from '../../harness/history/operation.ts';
+import type { RunResults } from '../../harness/report/results.ts';
+
+test('node lanes: what each node held, ended by a BMC power-off, unknown while lost', (t) => {
+  const lanes = nodeSegments(
+    [
+      { time: 0, node: 'node1', reachable: true, drbdRole: 'Primary', holdsVip: true },
+      { time: 0, node: 'node2', reachable: true, drbdRole: 'Secondary', holdsVip: false },
+      { time: 12_000, node: 'node1', reachable: false },
+      { time: 30_000, node: 'node2', reachable: true, drbdRole: 'Primary', holdsVip: false },
+      { time: 31_000, node: 'node2', reachable: true, drbdRole: 'Primary', holdsVip: true },
+      { time: 32_000, node: 'node2', reachable: true, drbdRole: 'Primary', holdsVip: true },
+    ],
+    [{ node: 'node1', time: 20_000, request: 'power', value: '0', result: 'done' }],
+    60_000,
+  );
+  t.deepEqual(lanes.node1, [
+    { from: 0, to: 12_000, state: 'Primary + IP' },
+    { from: 12_000, to: 20_000, state: 'unknown' },
+    { from: 20_000, to: 60_000, state: 'off' },
+  ]);
+  t.deepEqual(lanes.node2, [
+    { from: 0, to: 30_000, state: 'Secondary' },
+    { from: 30_000, to: 31_000, state: 'Primary' },
+    { from: 31_000, to: 60_000, state: 'Primary + IP' },
+  ]);
+});
+
+test('the page shows the verdict, a row per client and per node, and escapes what it prints', (t) => {
+  const history: Operation[] = [
+    { index: 0, time: 1000, process: 'probe-smtp', type: 'invoke', f: 'probe' },
+    { index: 1, time: 1100, process: 'probe-smtp', type: 'fail', f: 'probe', error: '<refused>' },
+  ];
+  const results: RunResults = {
+    schemaVersion: 1,
+    runId: 'r1',
+    name: 'power-cut-active',
+    seed: 3,
+    startedAt: '2026-11-25T00:00:00.000Z',
+    finishedAt: '2026-11-25T00:05:00.000Z',
+    valid: false,
+    summary: 'mail-integrity: 1 acknowledged message(s) lost',
+    checks: { 'mail-integrity': { valid: false, summary: '1 acknowledged message(s) lost' } },
+  };
+  const html = renderTimeline({ results, history, markers: { fault: 1050 }, samples: [{ time: 1000, node: 'node1', reachable: true, drbdRole: 'Primary', holdsVip: true }] });
+  t.regex(html, /<h1 style="color:#c62828">power-cut-active: FAIL<\/h1>/);
+  t.regex(html, />probe-smtp<\/text>/);
+  t.regex(html, />node1<\/text>/);
+  t.regex(html, /node1: Primary \+ IP from -0\.05 s/);
+  t.regex(html, /&lt;refused&gt;/);
+  t.notRegex(html, /<refused>/);
+});
