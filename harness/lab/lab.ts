@@ -353,6 +353,12 @@ export class StartedLab {
     } else {
       // After a fencing with start-on-boot off, a node's cluster stack stays down: start it.
       await Promise.all(this.plan.nodes.map((n) => this.root(n.name, 'systemctl is-active -q pacemaker || systemctl start corosync pacemaker', 180_000, signal)));
+      if (fresh.length) {
+        // The rendered configuration changed under a running lab: apply it where it lives.
+        this.log.info(`the lab's configuration changed: re-provisioned ${fresh.join(', ')}; reloading the CIB and the running mail services`);
+        await this.root(first!.name, renderCibLoad(this.plan), 120_000, signal);
+        await Promise.all(fresh.map((n) => this.root(n, 'systemctl is-active -q dovecot && doveadm reload; systemctl is-active -q postfix && postfix reload; true', 60_000, signal)));
+      }
     }
   }
 

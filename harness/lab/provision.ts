@@ -12,6 +12,7 @@ import {
   MAIL_STORE,
   postfixSettings,
   renderCib,
+  renderDovecotDropIn,
   renderCorosyncConf,
   renderDovecotConf,
   renderDovecotUsers,
@@ -35,11 +36,15 @@ function file(path: string, content: string, mode = '0644'): string {
 
 /** A hash of what provisioning writes: re-provision exactly when it changes. */
 export function provisionHash(plan: LabPlan): string {
-  return createHash('sha256').update(JSON.stringify(plan)).digest('hex').slice(0, 12);
+  // What is rendered, not only the plan: a changed config file or CIB makes a running lab stale.
+  // Secrets are fixed placeholders here: they are per lab and never change under it.
+  const placeholder: LabSecrets = { bmcPassword: '-', corosyncKey: '-', accounts: {} };
+  const rendered = [JSON.stringify(plan), ...plan.nodes.map((n) => renderNodeProvision(plan, n, placeholder, '-')), renderCib(plan)];
+  return createHash('sha256').update(rendered.join('\0')).digest('hex').slice(0, 12);
 }
 
 /** The node's provisioning script: networks, hosts, corosync, DRBD, fencing credentials, mail stack. */
-export function renderNodeProvision(plan: LabPlan, node: NodePlan, secrets: LabSecrets): string {
+export function renderNodeProvision(plan: LabPlan, node: NodePlan, secrets: LabSecrets, hash = provisionHash(plan)): string {
   const statics = (['client', 'ring0', 'ring1', 'replication'] as const).map((role) => file(`/etc/systemd/network/20-${role}.network`, renderNetworkd(node, role)));
   const bmcFiles = plan.nodes.map((n) => file(bmcPasswordFile(n.name), secrets.bmcPassword, '0600'));
   const boot = plan.config.cluster.startOnBoot ? 'enable' : 'disable';
@@ -66,11 +71,13 @@ export function renderNodeProvision(plan: LabPlan, node: NodePlan, secrets: LabS
     "postconf -F '*/*/chroot = n'",
     file('/etc/postfix/vmailbox', renderVmailbox(plan)),
     file('/etc/dovecot/local.conf', renderDovecotConf()),
+    file('/etc/systemd/system/dovecot.service.d/ha-chaos.conf', renderDovecotDropIn()),
+    'systemctl daemon-reload',
     "sed -i 's/^!include auth-system.conf.ext/#&/' /etc/dovecot/conf.d/10-auth.conf",
     file('/etc/dovecot/users', renderDovecotUsers(secrets), '0640'),
     'chgrp dovecot /etc/dovecot/users',
     `systemctl ${boot} corosync.service pacemaker.service 2>/dev/null`,
-    `echo ${provisionHash(plan)} > /etc/ha-chaos/provisioned`,
+    `echo ${hash} > /etc/ha-chaos/provisioned`,
     '',
   ].join('\n');
 }

@@ -151,6 +151,7 @@ export class NodeWatcher {
     this.streams.set(node, samples);
     // Kept across re-opened streams: a change event alone is not a whole state.
     let state: WatchedState = {};
+    let lostSince: number | undefined;
     while (this.running) {
       const parser = new WatchParser(this.lab.plan.virtualIp);
       const ended = await this.lab.ssh.stream(
@@ -159,7 +160,11 @@ export class NodeWatcher {
         (line) => {
           const event = parser.push(line);
           if (!event) return;
-          if (event.kind === 'snapshot') armed();
+          if (event.kind === 'snapshot') {
+            armed();
+            if (lostSince !== undefined) this.log.info(`watcher: ${node} reports again after ${((Date.now() - lostSince) / 1000).toFixed(1)} s`);
+            lostSince = undefined;
+          }
           const [sample] = toSamples(node, [event], this.offsets[node], state);
           state = applyEvent(state, event);
           samples.push(sample!);
@@ -167,8 +172,11 @@ export class NodeWatcher {
         { timeoutMs: STREAM_LIMIT_MS, signal: this.stopper.signal, phase: 'watch' },
       );
       if (!this.running) break;
-      samples.push({ time: Date.now(), node, reachable: false, source: 'lost' });
-      this.log.info(`watcher: stream from ${node} ended (${ended.reason}); re-opening`);
+      if (lostSince === undefined) {
+        lostSince = Date.now();
+        samples.push({ time: lostSince, node, reachable: false, source: 'lost' });
+        this.log.info(`watcher: stream from ${node} ended (${ended.reason}); re-opening every second until it reports`);
+      }
       await sleep(1000, this.stopper.signal).catch(() => undefined);
     }
   }

@@ -45,6 +45,17 @@ export function sendDefinitelyFailed(error: unknown): boolean {
   return /^connect (ECONNREFUSED|EHOSTUNREACH|ENETUNREACH)\b/.test(message) || message === 'Connection timeout' || message === 'Greeting never received';
 }
 
+/**
+ * A client error in words, with what the server said when it said something (imapflow keeps a
+ * NO/BAD answer's text apart from its message, e.g. "Command failed" + "[UNAVAILABLE] ...").
+ */
+export function describeMailError(error: unknown): string {
+  const e = error as { message?: string; responseText?: string; response?: string; serverResponseCode?: string };
+  const message = e.message ?? String(error);
+  const said = e.responseText ?? (typeof e.response === 'string' ? e.response : undefined);
+  return said && !message.includes(said) ? `${message}: ${said}` : message;
+}
+
 /** Sends one message over SMTP (no TLS, no auth: the lab's relay trusts its networks). */
 export async function sendMail(server: MailServer, options: SendOptions): Promise<SendResult> {
   const timeout = options.timeoutMs ?? 10_000;

@@ -8,7 +8,7 @@ import type { History } from '../history/history.ts';
 import type { Logger } from '../core/log.ts';
 import { sleep } from '../core/wait.ts';
 import { readGreeting } from '../lab/greeting.ts';
-import { sendDefinitelyFailed, listInbox, listMaildropPop3, sendMail } from './mail-client.ts';
+import { describeMailError, sendDefinitelyFailed, listInbox, listMaildropPop3, sendMail } from './mail-client.ts';
 
 export interface WorkloadOptions {
   host: string;
@@ -78,7 +78,7 @@ export class MailWorkload {
         const result = await sendMail({ host: this.options.host }, { from: 'workload@ha-chaos.test', to, subject: `ha-chaos ${this.options.tag} msg ${id}`, text: `message ${id}\n`, timeoutMs: SEND_TIMEOUT_MS });
         pending.ok({ response: result.response });
       } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
+        const message = describeMailError(error);
         if (sendDefinitelyFailed(error)) pending.fail(message);
         else pending.info(message);
       }
@@ -94,7 +94,7 @@ export class MailWorkload {
         pending.ok(await check());
       } catch (error) {
         // A probe only reads: a failed one means "not available now", never "maybe done".
-        pending.fail(error instanceof Error ? error.message : String(error));
+        pending.fail(describeMailError(error));
       }
       await this.pace(started, this.options.probeIntervalMs);
     }

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { loadLabConfig, planLab } from '../../harness/lab/lab-config.ts';
-import { renderCib, renderCorosyncConf, renderDrbdResource, renderNetworkd, renderDovecotUsers, postfixSettings } from '../../harness/lab/cluster-files.ts';
-import { renderNodeProvision, renderStoreInit } from '../../harness/lab/provision.ts';
+import { renderCib, renderDovecotConf, renderDovecotDropIn, renderCorosyncConf, renderDrbdResource, renderNetworkd, renderDovecotUsers, postfixSettings } from '../../harness/lab/cluster-files.ts';
+import { provisionHash, renderNodeProvision, renderStoreInit } from '../../harness/lab/provision.ts';
 
 const plan = planLab(loadLabConfig());
 const secrets = { bmcPassword: 'BmcPw-123456', corosyncKey: 'a2V5', accounts: { user1: 'pw-user-1' } };
@@ -51,6 +51,19 @@ test('CIB: without the ping heuristic, no topology and no heuristic devices', (t
   const cib = renderCib(planLab({ ...plan.config, fencing: { ...plan.config.fencing, pingHeuristic: false } }));
   t.notRegex(cib, /fence_heuristics_ping|fencing_topology/);
   t.regex(cib, /^primitive fence_node2 stonith:fence_ipmilan/m);
+});
+
+test('Dovecot: logs to the journal, fsyncs its indexes, and clears stale dotlocks in the store before it starts', (t) => {
+  t.notRegex(renderDovecotConf(), /^log_path/m);
+  t.regex(renderDovecotConf(), /^mail_fsync = always$/m);
+  t.is(renderDovecotDropIn(), '[Service]\nExecStartPre=-/usr/bin/find /srv/mail/vmail -name dovecot*.lock -type f -print -delete\n');
+});
+
+test('the provisioning hash follows what is rendered, not only the plan', (t) => {
+  const other = planLab({ ...plan.config, cluster: { ...plan.config.cluster, operationTimeouts: { ...plan.config.cluster.operationTimeouts, mailStart: '121s' } } });
+  t.not(provisionHash(plan), provisionHash(other));
+  t.is(provisionHash(plan), provisionHash(planLab(loadLabConfig())));
+  t.regex(renderNodeProvision(plan, plan.nodes[0]!, secrets), new RegExp(`echo ${provisionHash(plan)} > /etc/ha-chaos/provisioned`));
 });
 
 test('networkd matches NICs by MAC', (t) => {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { sendDefinitelyFailed, subjectOf } from '../../harness/workload/mail-client.ts';
+import { describeMailError, sendDefinitelyFailed, subjectOf } from '../../harness/workload/mail-client.ts';
 import { messageNumber } from '../../harness/workload/workload.ts';
 
 const err = (message: string, extra: Record<string, unknown> = {}) => Object.assign(new Error(message), extra);
@@ -31,4 +31,12 @@ test('POP3: the subject is taken from the header block, folded lines unfolded', 
   t.is(subjectOf(top), 'ha-chaos r1 msg 17');
   t.is(subjectOf('From: a@b\n\nSubject: only in the body\n'), '');
   t.is(subjectOf('subject:   lower case works  \n'), 'lower case works');
+});
+
+test('client errors keep what the server said', (t) => {
+  const imap = Object.assign(new Error('Command failed'), { responseText: '[UNAVAILABLE] Maximum number of connections from user+IP exceeded' });
+  t.is(describeMailError(imap), 'Command failed: [UNAVAILABLE] Maximum number of connections from user+IP exceeded');
+  const smtp = Object.assign(new Error("Can't send mail - all recipients were rejected: 550 5.1.1 <x@lab.test>: Recipient address rejected"), { response: '550 5.1.1 <x@lab.test>: Recipient address rejected' });
+  t.is(describeMailError(smtp), smtp.message);
+  t.is(describeMailError('plain'), 'plain');
 });
