@@ -51,8 +51,11 @@ export function renderNodeProvision(plan: LabPlan, node: NodePlan, secrets: LabS
   return [
     'set -euo pipefail',
     'install -d -m 0700 /etc/ha-chaos',
+    // networkd drops addresses it did not configure (the virtual IP) when it reconfigures a link:
+    // on a node that already serves, reload only if a network file really changed.
+    'net_before=$(cat /etc/systemd/network/20-*.network 2>/dev/null | sha256sum)',
     ...statics,
-    'networkctl reload',
+    '[ "$net_before" = "$(cat /etc/systemd/network/20-*.network | sha256sum)" ] || networkctl reload',
     `for i in $(seq 1 100); do ip -4 -o addr show | grep -q ' ${node.ip.replication}/' && break; sleep 0.1; done`,
     `ip -4 -o addr show | grep -q ' ${node.ip.replication}/' || { echo "static addresses did not come up" >&2; ip -o link >&2; exit 1; }`,
     file('/etc/hosts', renderHosts(plan)),

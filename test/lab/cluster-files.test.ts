@@ -66,6 +66,15 @@ test('the provisioning hash follows what is rendered, not only the plan', (t) =>
   t.regex(renderNodeProvision(plan, plan.nodes[0]!, secrets), new RegExp(`echo ${provisionHash(plan)} > /etc/ha-chaos/provisioned`));
 });
 
+test('re-provisioning a serving node reloads networkd only when a network file changed (a reload drops the virtual IP)', (t) => {
+  const script = renderNodeProvision(plan, plan.nodes[0]!, secrets);
+  const before = script.indexOf('net_before=');
+  const firstNetworkFile = script.indexOf('/etc/systemd/network/20-client.network');
+  t.true(before >= 0 && before < firstNetworkFile);
+  t.regex(script, /^\[ "\$net_before" = "\$\(cat \/etc\/systemd\/network\/20-\*\.network \| sha256sum\)" \] \|\| networkctl reload$/m);
+  t.notRegex(script, /^networkctl reload$/m);
+});
+
 test('networkd matches NICs by MAC', (t) => {
   t.is(renderNetworkd(plan.nodes[1]!, 'ring1'), `[Match]\nMACAddress=${plan.nodes[1]!.mac.ring1}\n\n[Link]\nRequiredForOnline=no\n\n[Network]\nAddress=10.213.30.12/24\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n`);
 });
