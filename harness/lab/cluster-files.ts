@@ -253,9 +253,12 @@ export function renderCib(plan: LabPlan): string {
     `primitive fs_mail ocf:heartbeat:Filesystem params device=${DRBD_DEVICE} directory=${MAIL_STORE} fstype=ext4 options=noatime op start timeout=${t.filesystem} op stop timeout=${t.filesystem} op monitor interval=20s timeout=${t.filesystem}`,
     `primitive vip ocf:heartbeat:IPaddr2 params ip=${plan.virtualIp} cidr_netmask=24 nic=${plan.nodes[0]!.nic.client} op start timeout=${t.ip} op stop timeout=${t.ip} op monitor interval=10s timeout=${t.ip}`,
     ...mail.crm,
-    `group g_mail fs_mail vip ${mail.names.join(' ')}`,
+    // The store and the address move as one group; each mail service runs with them and starts
+    // after them, but independently of the others: a failed SMTP restarts SMTP, not IMAP.
+    'group g_mail fs_mail vip',
     `colocation c_mail_on_drbd_primary inf: g_mail ms_drbd_${DRBD_RESOURCE}:Promoted`,
     `order o_drbd_before_mail Mandatory: ms_drbd_${DRBD_RESOURCE}:promote g_mail:start`,
+    ...mail.names.flatMap((name) => [`colocation c_${name}_with_store inf: ${name} g_mail`, `order o_store_before_${name} Mandatory: g_mail ${name}`]),
     ...fence.flat(),
     ...topology,
     '',

@@ -91,7 +91,11 @@ export interface WatchedState {
 /** The state after one event: a snapshot replaces it, a change updates what it names. */
 export function applyEvent(state: WatchedState, e: WatchEvent): WatchedState {
   if (e.kind === 'snapshot') return { drbdRole: e.drbdRole, drbdDisk: e.drbdDisk, holdsVip: e.holdsVip };
-  if (e.kind === 'drbd') return { ...state, ...(e.role ? { drbdRole: e.role } : {}), ...(e.disk ? { drbdDisk: e.disk } : {}) };
+  if (e.kind === 'drbd') {
+    // DRBD 8.4 logs no role change when a device is attached: it comes up Secondary.
+    const attached = !e.role && e.disk && (state.drbdRole === undefined || state.drbdRole === 'Unconfigured');
+    return { ...state, ...(e.role ? { drbdRole: e.role } : attached ? { drbdRole: 'Secondary' } : {}), ...(e.disk ? { drbdDisk: e.disk } : {}) };
+  }
   return { ...state, holdsVip: e.holdsVip };
 }
 

@@ -24,10 +24,14 @@ test('DRBD: protocol C on the dedicated disk, over the replication network, fenc
   t.regex(res, /fence-peer "\/usr\/lib\/drbd\/crm-fence-peer.sh"/);
 });
 
-test('CIB: promotable DRBD, the group in order, tied to the promoted node; one IPMI device per node, delayed for node1 only', (t) => {
+test('CIB: promotable DRBD, the store group (fs, IP) tied to the promoted node, each mail service after it on its own; one IPMI device per node, delayed for node1 only', (t) => {
   const cib = renderCib(plan);
   t.regex(cib, /clone ms_drbd_mail drbd_mail meta promotable=true promoted-max=1/);
-  t.regex(cib, /^group g_mail fs_mail vip smtp imap$/m);
+  t.regex(cib, /^group g_mail fs_mail vip$/m);
+  for (const name of ['smtp', 'imap']) {
+    t.regex(cib, new RegExp(`^colocation c_${name}_with_store inf: ${name} g_mail$`, 'm'));
+    t.regex(cib, new RegExp(`^order o_store_before_${name} Mandatory: g_mail ${name}$`, 'm'));
+  }
   t.regex(cib, /^colocation c_mail_on_drbd_primary inf: g_mail ms_drbd_mail:Promoted$/m);
   t.regex(cib, /^order o_drbd_before_mail Mandatory: ms_drbd_mail:promote g_mail:start$/m);
   t.regex(cib, /stonith-enabled=true stonith-timeout=120s/);

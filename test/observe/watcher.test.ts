@@ -58,6 +58,8 @@ test('events fold into whole states on the host clock; a snapshot replaces the s
     [11_500, 'vip', 'Primary', 'UpToDate', true],
   ]);
   t.deepEqual(applyEvent({ drbdRole: 'Primary', holdsVip: true }, { kind: 'snapshot', time: 0, holdsVip: false }), { drbdRole: undefined, drbdDisk: undefined, holdsVip: false });
+  t.deepEqual(applyEvent({ drbdRole: 'Unconfigured', drbdDisk: 'Diskless', holdsVip: false }, { kind: 'drbd', time: 0, disk: 'Attaching' }), { drbdRole: 'Secondary', drbdDisk: 'Attaching', holdsVip: false }, 'an attached device is Secondary');
+  t.deepEqual(applyEvent({ drbdRole: 'Primary', drbdDisk: 'UpToDate' }, { kind: 'drbd', time: 0, disk: 'Outdated' }), { drbdRole: 'Primary', drbdDisk: 'Outdated' });
 });
 
 test('the node script opens both streams before its snapshot and ends them on EOF', (t) => {
