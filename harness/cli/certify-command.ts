@@ -5,7 +5,9 @@ import { randomInt } from 'node:crypto';
 import { Command } from 'commander';
 import { rootLogger } from '../core/log.ts';
 import { Lab } from '../lab/lab.ts';
-import { DEFAULT_LAB_CONFIG, loadLabConfig } from '../lab/lab-config.ts';
+import { DEFAULT_LAB_CONFIG, loadLabConfig, parseLabConfig, type LabConfig } from '../lab/lab-config.ts';
+import { validate } from '../core/schema.ts';
+import { RunStore } from '../report/run-store.ts';
 import type { RunResults } from '../report/results.ts';
 import { runScenario } from '../run/run-scenario.ts';
 import { SCENARIOS } from '../scenario/catalog.ts';
@@ -51,9 +53,9 @@ function resolveScenario(value: string): Scenario {
 }
 
 /** Runs scenarios on the lab; throws VERDICT_FAILED if any run did not pass. */
-async function certify(scenarios: Scenario[], flags: CertifyFlags): Promise<void> {
+async function certify(scenarios: Scenario[], flags: Omit<CertifyFlags, 'config'>, config: LabConfig): Promise<void> {
   const log = rootLogger();
-  const lab = new Lab(loadLabConfig(flags.config), log);
+  const lab = new Lab(config, log);
   const seed = flags.seed ?? randomInt(0, 2 ** 31);
   let failed = 0;
   for (let i = 0; i < flags.repeat; i++) {
@@ -81,14 +83,14 @@ export function certifyCommand(): Command {
       .option('--scenario <name|file>', `one scenario: a built-in name (${Object.keys(SCENARIOS).join(', ')}) or a YAML file; default: all built-in`),
   ).action(async (flags: CertifyFlags) => {
     const scenarios = flags.scenario ? [resolveScenario(flags.scenario)] : Object.values(SCENARIOS);
-    await certify(scenarios, flags);
+    await certify(scenarios, flags, loadLabConfig(flags.config));
   });
 }
 
 export function runCommand(): Command {
   return withRunOptions(new Command('run').description('run one scenario file (YAML, see schemas/scenario.schema.json and fixtures/scenarios/)').argument('<file>', 'the scenario file')).action(
     async (file: string, flags: CertifyFlags) => {
-      await certify([loadScenarioFile(file)], flags);
+      await certify([loadScenarioFile(file)], flags, loadLabConfig(flags.config));
     },
   );
 }
@@ -110,5 +112,26 @@ export function reportCommand(): Command {
       const results = JSON.parse(readFileSync(file, 'utf8')) as RunResults;
       process.stdout.write(`${summarize(results, dir)}\n`);
       if (results.valid !== true) process.exitCode = ExitCode.VERDICT_FAILED;
+    });
+}
+
+export function replayCommand(): Command {
+  return new Command('replay')
+    .description("run a recorded run again: its scenario, seed (so the same fault schedule and the same messages) and lab config, all read from the run's run.json")
+    .argument('<run-dir>', 'a run directory (reports/<run-id>)')
+    .option('--repeat <n>', 'replay n times (same seed each time)', parseIntFlag('repeat'), 1)
+    .option('--reports <dir>', 'where the new run directories go', 'reports')
+    .action(async (dir: string, flags: { repeat: number; reports: string }) => {
+      const file = join(dir, 'run.json');
+      if (!existsSync(file)) throw new CliError(`${dir}: not a run directory (no run.json)`, ExitCode.USAGE);
+      const manifest = RunStore.readManifest(dir);
+      const scenario = validate<Scenario>('scenario', manifest.scenario, `${file} (field "scenario")`);
+      const config = parseLabConfig(manifest.lab, `${file} (field "lab")`);
+      const schedule = manifest.schedule as RunResults['schedule'] | undefined;
+      rootLogger().info(
+        `replaying ${manifest.runId}: ${scenario.name}, seed ${manifest.seed}` +
+          (schedule ? `; the fault hits the active node (it was ${schedule.node}) ${schedule.injectAfterSeconds} s after the workload starts` : ''),
+      );
+      for (let i = 0; i < flags.repeat; i++) await certify([scenario], { seed: manifest.seed, repeat: 1, reports: flags.reports }, config);
     });
 }

@@ -10,7 +10,7 @@ import { ExecError } from '../core/exec.ts';
 import { IpmiError } from '../bmc/ipmi-client.ts';
 import { bmcCommand } from './bmc-command.ts';
 import { labCommand } from './lab-command.ts';
-import { certifyCommand, reportCommand, runCommand } from './certify-command.ts';
+import { certifyCommand, replayCommand, reportCommand, runCommand } from './certify-command.ts';
 import { wasInterrupted } from './interrupt.ts';
 import { CliError, ExitCode } from './exit-codes.ts';
 
@@ -32,6 +32,7 @@ export function program(): Command {
   cli.addCommand(labCommand());
   cli.addCommand(certifyCommand());
   cli.addCommand(runCommand());
+  cli.addCommand(replayCommand());
   cli.addCommand(reportCommand());
   // Settings do not flow into commands built on their own: apply them to the whole tree.
   const apply = (cmd: Command) => {

@@ -79,6 +79,12 @@ export function loadLabConfig(file = DEFAULT_LAB_CONFIG): LabConfig {
   } catch (error) {
     throw new ValidationError(file, [`cannot read it as JSON: ${(error as Error).message}`]);
   }
+  return parseLabConfig(input, file);
+}
+
+/** Validates a lab config value (from a file, or recorded in a run's run.json); `source` names it in errors. */
+export function parseLabConfig(input: unknown, source: string): LabConfig {
+  const file = source;
   const config = validate<LabConfig>('lab', input, file);
   const subnets = Object.values(config.network.subnets);
   if (new Set(subnets).size !== subnets.length) {

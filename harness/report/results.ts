@@ -11,6 +11,8 @@ export interface RunResults {
   valid: Verdict;
   summary: string;
   checks: Record<string, CheckResult>;
+  /** When and where the fault hit (drawn from the seed). */
+  schedule?: { fault: string; node: string; injectAfterSeconds: number; jitterSeconds: number };
   environment?: Record<string, unknown>;
   metrics?: Record<string, unknown>;
 }

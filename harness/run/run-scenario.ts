@@ -6,6 +6,7 @@
  */
 import type { Logger } from '../core/log.ts';
 import { sleep, waitFor, done, notYet, WaitTimeoutError } from '../core/wait.ts';
+import { SeededRandom } from '../core/random.ts';
 import { compose } from '../check/checker.ts';
 import { convergence } from '../check/convergence.ts';
 import { failoverTime } from '../check/failover-time.ts';
@@ -71,6 +72,13 @@ async function waitForService(history: () => readonly Operation[], faultAt: numb
   );
 }
 
+/** When the fault hits: the warm-up plus a draw from the seed in [0, injectJitterSeconds). Pure. */
+export function drawSchedule(scenario: Scenario, seed: number, node: string): NonNullable<RunResults['schedule']> {
+  const jitterSeconds = scenario.workload.injectJitterSeconds ?? 5;
+  const injectAfterSeconds = Number((scenario.workload.warmupSeconds + new SeededRandom(seed).fork('schedule').next() * jitterSeconds).toFixed(3));
+  return { fault: scenario.fault, node, injectAfterSeconds, jitterSeconds };
+}
+
 export async function runScenario(options: RunOptions): Promise<RunOutcome> {
   const { scenario, seed, signal } = options;
   const fault = faultFor(scenario.fault);
@@ -87,7 +95,14 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
   store.setPhase('started', { activeNode: active, accel: lab.accel, clockOffsets: offsets });
   log.info(`scenario ${scenario.name}: fault ${scenario.fault} on the active node ${active}`, { seed });
 
+  // Everything random in a run comes from its seed: a replay repeats it.
+  const random = new SeededRandom(seed);
+  const schedule = drawSchedule(scenario, seed, active);
+  const { injectAfterSeconds } = schedule;
+  store.setPhase('started', { schedule });
+  log.info(`schedule: ${scenario.fault} on ${active} ${injectAfterSeconds} s after the workload starts`, { seed });
   const workload = new MailWorkload({
+    random: random.fork('workload'),
     host: lab.plan.virtualIp,
     domain: lab.lab.config.mail.domain,
     accounts: lab.accounts(),
@@ -108,7 +123,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
   let aborted: unknown;
   try {
     try {
-      await sleep(scenario.workload.warmupSeconds * 1000, signal);
+      await sleep(injectAfterSeconds * 1000, signal);
       observations.fault.injectedAt = now();
       await history.record('nemesis', scenario.fault, { node: active }, () => fault.inject(ctx()));
       try {
@@ -180,6 +195,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     valid: verdict.valid,
     summary: verdict.summary,
     checks: verdict.results ?? {},
+    schedule,
     environment: { accel: lab.accel, lab: lab.lab.config.name, activeNode: active, clockOffsets: offsets, cluster: lab.lab.config.cluster },
     metrics: {
       outageSeconds: outage ?? null,

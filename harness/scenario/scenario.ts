@@ -37,6 +37,8 @@ export interface Scenario {
     probeIntervalMs: number;
     /** Seconds of workload before the fault. */
     warmupSeconds: number;
+    /** The fault hits at warmupSeconds plus a seeded draw in [0, this); default 5. */
+    injectJitterSeconds?: number;
     /** Longest time to wait for the service to come back after the fault. */
     recoveryTimeoutSeconds: number;
     /** Seconds of workload after the service is back. */

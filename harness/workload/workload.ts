@@ -7,6 +7,7 @@
 import type { History } from '../history/history.ts';
 import type { Logger } from '../core/log.ts';
 import { sleep } from '../core/wait.ts';
+import type { SeededRandom } from '../core/random.ts';
 import { readGreeting } from '../lab/greeting.ts';
 import { describeMailError, sendDefinitelyFailed, listInbox, listMaildropPop3, sendMail } from './mail-client.ts';
 
@@ -20,6 +21,8 @@ export interface WorkloadOptions {
   tag: string;
   sendRate: number;
   probeIntervalMs: number;
+  /** Chooses each message's account; seeded, so a replay sends the same messages to the same accounts. */
+  random: SeededRandom;
   log: Logger;
 }
 
@@ -71,7 +74,7 @@ export class MailWorkload {
     while (this.running) {
       const started = performance.now();
       const id = this.nextId++;
-      const account = this.accountNames[id % this.accountNames.length]!;
+      const account = this.accountNames[this.options.random.int(this.accountNames.length)]!;
       const to = `${account}@${this.options.domain}`;
       const pending = this.options.history.invoke(process, 'send', { id, to });
       try {

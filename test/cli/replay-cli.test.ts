@@ -1,0 +1,31 @@
+import test from 'ava';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run } from '../../harness/core/exec.ts';
+import { SCENARIOS } from '../../harness/scenario/catalog.ts';
+
+const labConfig = JSON.parse(readFileSync('vagrant/lab.json', 'utf8')) as Record<string, unknown>;
+
+function runDir(manifest: Record<string, unknown>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ha-chaos-replay-'));
+  writeFileSync(join(dir, 'run.json'), JSON.stringify({ runId: 'r1', name: 'x', seed: 5, phase: 'results', ...manifest }));
+  return dir;
+}
+
+test('replay refuses a directory that is not a run', async (t) => {
+  const r = await run('./bin/ha-chaos', ['replay', tmpdir()], { timeoutMs: 60_000, reject: false });
+  t.is(r.exitCode, 2);
+  t.regex(r.stderr, /not a run directory \(no run\.json\)/);
+});
+
+test('replay checks the recorded scenario and lab config before touching the lab, naming the field', async (t) => {
+  const broken = runDir({ scenario: { ...SCENARIOS['power-cut-active'], fault: 'meteor-strike' }, lab: labConfig });
+  const r = await run('./bin/ha-chaos', ['replay', broken], { timeoutMs: 60_000, reject: false });
+  t.is(r.exitCode, 2);
+  t.regex(r.stderr, /run\.json \(field "scenario"\) is invalid:\n {2}- \/fault: must be one of/);
+  const badLab = runDir({ scenario: SCENARIOS['power-cut-active'], lab: { ...labConfig, name: 'Bad Name' } });
+  const l = await run('./bin/ha-chaos', ['replay', badLab], { timeoutMs: 60_000, reject: false });
+  t.is(l.exitCode, 2);
+  t.regex(l.stderr, /run\.json \(field "lab"\) is invalid:\n {2}- \/name: must match pattern/);
+});
