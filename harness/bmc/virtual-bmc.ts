@@ -288,6 +288,17 @@ export class StartedVirtualBmc implements AsyncDisposable {
     this.log.info('power control set', { mode: next.mode, delayMs: next.delayMs });
   }
 
+  /** What is left of any BMC fault, in words; empty when the BMC is healthy (answering, normal power control). */
+  leftovers(): string[] {
+    const out: string[] = [];
+    const { pid } = this.recordValue;
+    if (!isOurSim(pid, this.dir)) out.push(`BMC ${this.name}: ipmi_sim (pid ${pid}) is not running`);
+    else if (processState(pid) === 'T') out.push(`BMC ${this.name}: ipmi_sim is stopped (SIGSTOP)`);
+    const faults = existsSync(join(this.dir, 'faults.env')) ? readFileSync(join(this.dir, 'faults.env'), 'utf8') : '';
+    if (faults !== renderFaultsEnv(NO_FAULTS)) out.push(`BMC ${this.name}: power control not normal (${faults.trim().replace(/\n/g, ' ') || 'no faults.env'})`);
+    return out;
+  }
+
   /** Heals every BMC fault: resumes, revives, and restores normal power control. */
   async heal(options: StartOptions = {}): Promise<void> {
     this.setPowerControl(NO_FAULTS);
@@ -322,6 +333,16 @@ export class StartedVirtualBmc implements AsyncDisposable {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
+  }
+}
+
+/** The one-letter state of a process (R, S, T...), from /proc; undefined when it is gone. */
+function processState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  } catch {
+    return undefined;
   }
 }
 

@@ -15,6 +15,7 @@ import { mailIntegrity } from '../check/mail-integrity.ts';
 import { singlePrimary } from '../check/single-primary.ts';
 import type { Observations } from '../check/observations.ts';
 import { faultFor } from '../faults/catalog.ts';
+import { auditLab } from '../faults/audit.ts';
 import type { FaultContext } from '../faults/fault.ts';
 import { now } from '../history/history.ts';
 import { outcome, pairOperations, type Operation } from '../history/operation.ts';
@@ -146,7 +147,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
       lab = await options.lab.up({ signal });
       watcher.retarget(lab);
       const status = await lab.status();
-      const unmet = [...unmetReadiness(status, lab.plan.nodes.map((n) => n.name)), ...(await fault.audit(ctx()))];
+      const unmet = [...unmetReadiness(status, lab.plan.nodes.map((n) => n.name)), ...(await fault.audit(ctx())), ...(await auditLab(lab))];
       observations.convergence = { ok: unmet.length === 0, unmet, checkedAt: now() };
     } catch (error) {
       if (signal?.aborted) throw error;

@@ -125,6 +125,7 @@ test('BMC dead: a power command fails within the bound as "power state unknown";
   await waitBoots(rig, 1);
   await rig.bmc.kill();
   t.false(rig.bmc.isRunning());
+  t.regex(rig.bmc.leftovers()[0]!, /^BMC node1: ipmi_sim \(pid \d+\) is not running$/);
   const result = await ipmi.power('off');
   t.false(result.acknowledged);
   t.is(result.state, 'unknown');
@@ -141,13 +142,16 @@ test('BMC dead: a power command fails within the bound as "power state unknown";
 test('BMC hung: requests time out within the bound; resume heals', async (t) => {
   const rig = await startRig(t);
   const ipmi = rig.bmc.client({ retransmitSeconds: 1, retries: 1 });
+  t.deepEqual(rig.bmc.leftovers(), []);
   rig.bmc.hang();
+  t.deepEqual(rig.bmc.leftovers(), ['BMC node1: ipmi_sim is stopped (SIGSTOP)']);
   const started = Date.now();
   const error = await t.throwsAsync(ipmi.status());
   t.is((error as { kind?: string }).kind, 'timeout');
   t.true(Date.now() - started < 5000);
   rig.bmc.resume();
   t.is(await ipmi.status(), 'off');
+  t.deepEqual(rig.bmc.leftovers(), []);
 });
 
 test('slow power control: the command still lands, after the delay', async (t) => {
@@ -187,7 +191,9 @@ test('lying power control: acknowledged, nothing done; the re-read shows it', as
   t.is(result.state, 'on');
   t.truthy(machinePid(rig), 'the machine was not powered off');
   t.is(rig.bmc.powerLog().at(-1)?.result, 'ignored');
+  t.deepEqual(rig.bmc.leftovers(), ['BMC node1: power control not normal (FAULT_MODE=ignore FAULT_DELAY_MS=0)']);
   await rig.bmc.heal();
+  t.deepEqual(rig.bmc.leftovers(), []);
   t.like(await ipmi.power('off'), { acknowledged: true, state: 'off' });
 });
 

@@ -1,0 +1,43 @@
+/**
+ * The lab-wide leftover audit, run after every heal whatever the fault was: on each node, every
+ * cluster NIC up, no traffic-shaping qdisc (netem, tbf), no packet-filter rule; on the host,
+ * every BMC answering with normal power control. A fault's own audit checks its specifics; this
+ * one catches what any fault (or a crashed run before it) could have left behind.
+ */
+import type { StartedLab } from '../lab/lab.ts';
+
+/** The script each node runs; its output is read by {@link parseNodeAudit}. */
+export function nodeAuditScript(nics: string[]): string {
+  return [
+    `for n in ${nics.join(' ')}; do echo "@@link $(ip -o link show $n 2>&1)"; done`,
+    'tc qdisc show 2>&1 | sed "s/^/@@qdisc /"',
+    'iptables -S 2>&1 | sed "s/^/@@iptables /"',
+    '',
+  ].join('\n');
+}
+
+/** Leftovers in one node's audit output, in words; empty when clean. Pure. */
+export function parseNodeAudit(node: string, output: string): string[] {
+  const out: string[] = [];
+  for (const line of output.split('\n')) {
+    const link = /^@@link (.*)$/.exec(line);
+    if (link && !/<[^>]*\bUP\b[^>]*>/.test(link[1]!)) out.push(`${node}: link not up: ${link[1]!.trim().replace(/\\\s+/g, ' ').slice(0, 160)}`);
+    const qdisc = /^@@qdisc (qdisc (netem|tbf|htb|prio) .*)$/.exec(line);
+    if (qdisc) out.push(`${node}: traffic shaping left: ${qdisc[1]!.trim()}`);
+    const rule = /^@@iptables (-A .*)$/.exec(line);
+    if (rule) out.push(`${node}: packet filter rule left: ${rule[1]!.trim()}`);
+  }
+  return out;
+}
+
+/** Audits every node (over SSH) and every BMC; an unreachable node is a finding too. */
+export async function auditLab(lab: StartedLab): Promise<string[]> {
+  const findings = await Promise.all(
+    lab.plan.nodes.map(async (node) => {
+      const nics = (['client', 'ring0', 'ring1', 'replication'] as const).map((role) => node.nic[role]);
+      const r = await lab.ssh.root(node.name, nodeAuditScript(nics), { timeoutMs: 30_000, reject: false, phase: 'audit' });
+      return r.ok ? parseNodeAudit(node.name, r.stdout) : [`${node.name}: cannot audit (${r.reason})`];
+    }),
+  );
+  return [...findings.flat(), ...lab.bmcs.flatMap((b) => b.leftovers())];
+}
