@@ -270,14 +270,23 @@ export class StartedVirtualBmc implements AsyncDisposable {
   }
 
   /** Fault "BMC hung": SIGSTOP its ipmi_sim (requests arrive, nothing answers). Heal with {@link resume}. */
-  hang(): void {
-    if (isOurSim(this.recordValue.pid, this.dir)) process.kill(this.recordValue.pid, 'SIGSTOP');
+  async hang(): Promise<void> {
+    const { pid } = this.recordValue;
+    if (isOurSim(pid, this.dir)) {
+      process.kill(pid, 'SIGSTOP');
+      // A signal is delivered asynchronously: the fault is in place once the kernel says so.
+      await waitFor(`ipmi_sim of BMC ${this.name} to stop`, () => (processState(pid) === 'T' ? done(true) : notYet(processState(pid) ?? 'gone')), { timeoutMs: 2000, intervalMs: 10 });
+    }
     this.log.info('fault: BMC hung (SIGSTOP)');
   }
 
   /** Heals "BMC hung". */
-  resume(): void {
-    if (isOurSim(this.recordValue.pid, this.dir)) process.kill(this.recordValue.pid, 'SIGCONT');
+  async resume(): Promise<void> {
+    const { pid } = this.recordValue;
+    if (isOurSim(pid, this.dir)) {
+      process.kill(pid, 'SIGCONT');
+      await waitFor(`ipmi_sim of BMC ${this.name} to run again`, () => (processState(pid) !== 'T' ? done(true) : notYet('stopped')), { timeoutMs: 2000, intervalMs: 10 });
+    }
     this.log.info('heal: BMC resumed (SIGCONT)');
   }
 
@@ -302,7 +311,7 @@ export class StartedVirtualBmc implements AsyncDisposable {
   /** Heals every BMC fault: resumes, revives, and restores normal power control. */
   async heal(options: StartOptions = {}): Promise<void> {
     this.setPowerControl(NO_FAULTS);
-    this.resume();
+    await this.resume();
     await this.revive(options);
   }
 

@@ -143,13 +143,13 @@ test('BMC hung: requests time out within the bound; resume heals', async (t) => 
   const rig = await startRig(t);
   const ipmi = rig.bmc.client({ retransmitSeconds: 1, retries: 1 });
   t.deepEqual(rig.bmc.leftovers(), []);
-  rig.bmc.hang();
+  await rig.bmc.hang();
   t.deepEqual(rig.bmc.leftovers(), ['BMC node1: ipmi_sim is stopped (SIGSTOP)']);
   const started = Date.now();
   const error = await t.throwsAsync(ipmi.status());
   t.is((error as { kind?: string }).kind, 'timeout');
   t.true(Date.now() - started < 5000);
-  rig.bmc.resume();
+  await rig.bmc.resume();
   t.is(await ipmi.status(), 'off');
   t.deepEqual(rig.bmc.leftovers(), []);
 });
