@@ -6,7 +6,7 @@ export const convergence: Checker<unknown, Observations> = {
   name: 'convergence',
   check({ observations }) {
     const c = observations.convergence;
-    if (!c) return { valid: 'unknown', summary: 'convergence was not checked (the heal did not complete)', details: {} };
+    if (!c) return { valid: 'unknown', summary: 'convergence was not checked (the run was interrupted or the heal did not complete)', details: {} };
     return c.ok ? { valid: true, summary: 'the cluster converged after the heal', details: { unmet: [] } } : { valid: false, summary: `not converged: ${c.unmet.join('; ')}`, details: { unmet: c.unmet } };
   },
 };

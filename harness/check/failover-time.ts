@@ -36,6 +36,15 @@ export const failoverTime: Checker<Scenario, Observations> = {
     const lastBad = bad.at(-1)!.time;
     const back = after.find((o) => o.outcome === 'ok' && o.time > lastBad);
     if (!back) {
+      // A run cut short (Ctrl-C) before the SLO ran out cannot say the service would not have come back.
+      const watchedSeconds = observations.fault.healedAt === undefined ? undefined : (observations.fault.healedAt - faultAt) / 1000;
+      if (watchedSeconds !== undefined && watchedSeconds < scenario.slo.maxOutageSeconds) {
+        return {
+          valid: 'unknown',
+          summary: `the service was not back when the run stopped watching, ${watchedSeconds.toFixed(1)} s after the fault, before the SLO (${scenario.slo.maxOutageSeconds} s) ran out`,
+          details: { lastFailureAt: lastBad, watchedSeconds, phases },
+        };
+      }
       return { valid: false, summary: 'the service did not come back within the run', details: { lastFailureAt: lastBad, phases } };
     }
     const outage = (back.time - faultAt) / 1000;

@@ -112,7 +112,7 @@ export function reportCommand(): Command {
       }
       const results = JSON.parse(readFileSync(file, 'utf8')) as RunResults;
       process.stdout.write(`${summarize(results, dir)}\n`);
-      if (results.valid !== true) process.exitCode = ExitCode.VERDICT_FAILED;
+      if (results.valid !== true) throw new CliError(`run ${results.runId} did not pass (verdict: ${String(results.valid)})`, ExitCode.VERDICT_FAILED);
     });
 }
 

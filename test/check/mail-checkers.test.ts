@@ -110,6 +110,15 @@ test('failover time: never back fails; no-outage scenarios fail on any failure; 
   t.is(failoverTime.check({ scenario, history: h([]), observations: obs() }).valid, 'unknown');
 });
 
+test('failover time: a run cut short before the SLO ran out is unknown, after it a failure', (t) => {
+  const down = h([[1100, 'probe-imap', 'invoke', 'probe'], [1200, 'probe-imap', 'fail', 'probe']]);
+  const short = failoverTime.check({ scenario, history: down, observations: obs({ fault: { name: 'power-cut-active', node: 'node1', injectedAt: 1000, healedAt: 31_000 } }) });
+  t.is(short.valid, 'unknown');
+  t.is(short.summary, 'the service was not back when the run stopped watching, 30.0 s after the fault, before the SLO (120 s) ran out');
+  const long = failoverTime.check({ scenario, history: down, observations: obs({ fault: { name: 'power-cut-active', node: 'node1', injectedAt: 1000, healedAt: 301_000 } }) });
+  t.is(long.valid, false);
+});
+
 test('fencing: fence confirmed and power off before the takeover passes', (t) => {
   const o = obs({
     fenceEvents: [{ target: 'node1', action: 'reboot', status: 'success', completedAt: 30_000 }],

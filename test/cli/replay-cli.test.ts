@@ -29,3 +29,17 @@ test('replay checks the recorded scenario and lab config before touching the lab
   t.is(l.exitCode, 2);
   t.regex(l.stderr, /run\.json \(field "lab"\) is invalid:\n {2}- \/name: must match pattern/);
 });
+
+test('report exits 1 for a run that did not pass, 0 for one that did', async (t) => {
+  const results = { schemaVersion: 1, runId: 'r1', name: 'power-cut-active', seed: 1, startedAt: '2026-11-25T00:00:00.000Z', finishedAt: '2026-11-25T00:01:00.000Z', checks: {} };
+  const unknown = runDir({});
+  writeFileSync(join(unknown, 'results.json'), JSON.stringify({ ...results, valid: 'unknown', summary: 'interrupted' }));
+  const r = await run('./bin/ha-chaos', ['report', unknown], { timeoutMs: 60_000, reject: false });
+  t.is(r.exitCode, 1);
+  t.regex(r.stdout, /^UNKNOWN power-cut-active/);
+  t.regex(r.stderr, /run r1 did not pass \(verdict: unknown\)/);
+  const pass = runDir({});
+  writeFileSync(join(pass, 'results.json'), JSON.stringify({ ...results, valid: true, summary: 'all 5 checks passed' }));
+  const p = await run('./bin/ha-chaos', ['report', pass], { timeoutMs: 60_000, reject: false });
+  t.is(p.exitCode, 0);
+});
