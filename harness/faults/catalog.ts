@@ -2,6 +2,7 @@
 import type { FaultKind } from '../scenario/scenario.ts';
 import type { Fault } from './fault.ts';
 import { hardResetActive, powerCutActive } from './bmc-faults.ts';
+import { freezeActive, kernelPanicActive } from './machine-faults.ts';
 import { heartbeatLossActive, killCorosyncActive, killMailServiceActive, oneRingLossActive } from './node-faults.ts';
 
 const FAULTS: Partial<Record<FaultKind, Fault>> = {
@@ -11,6 +12,8 @@ const FAULTS: Partial<Record<FaultKind, Fault>> = {
   'heartbeat-loss-active': heartbeatLossActive,
   'kill-mail-service-active': killMailServiceActive,
   'kill-corosync-active': killCorosyncActive,
+  'freeze-active': freezeActive,
+  'kernel-panic-active': kernelPanicActive,
 };
 
 export function faultFor(kind: FaultKind): Fault {

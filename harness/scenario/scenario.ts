@@ -3,14 +3,16 @@
  * runs meanwhile, and the service-level objective the verdict is held to.
  */
 
-/** The faults of the first certification. */
+/** The faults a scenario can inject (implementations: harness/faults/catalog.ts). */
 export type FaultKind =
   | 'power-cut-active'
   | 'hard-reset-active'
   | 'heartbeat-loss-active'
   | 'one-ring-loss-active'
   | 'kill-mail-service-active'
-  | 'kill-corosync-active';
+  | 'kill-corosync-active'
+  | 'freeze-active'
+  | 'kernel-panic-active';
 
 /** What a correct cluster does about the fault. */
 export type Expectation =

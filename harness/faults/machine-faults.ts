@@ -1,0 +1,67 @@
+/**
+ * Faults of the machine itself, neither through its BMC nor through the cluster: a freeze (the
+ * VM paused by the hypervisor: every process, the kernel and its clock stop, the node holds
+ * whatever it held) and a kernel panic (the node's kernel stops; Debian's default is to hang, not
+ * reboot). In both the node can neither answer nor let go: only fencing makes a takeover safe.
+ * Heal: a node the cluster did not fence is resumed (a freeze) or powered on (a panic would have
+ * left it hung: the BMC power-cycles it).
+ */
+import { run } from '../core/exec.ts';
+import type { Fault, FaultContext } from './fault.ts';
+
+const LIBVIRT = ['-c', 'qemu:///system'];
+
+function domain(ctx: FaultContext): string {
+  const node = ctx.lab.plan.nodes.find((n) => n.name === ctx.node);
+  if (!node) throw new Error(`no node ${ctx.node} in the lab`);
+  return node.domain;
+}
+
+async function domainState(ctx: FaultContext): Promise<string> {
+  const r = await run('virsh', [...LIBVIRT, 'domstate', domain(ctx)], { timeoutMs: 30_000, reject: false, node: 'host', phase: 'fault' });
+  return r.ok ? r.stdout.trim() : `unknown (${r.reason})`;
+}
+
+export const freezeActive: Fault = {
+  kind: 'freeze-active',
+  description: 'the active node freezes (its VM paused by the hypervisor): it still holds DRBD Primary and the IP but answers nothing; the peer must fence it before taking over',
+  async inject(ctx) {
+    await run('virsh', [...LIBVIRT, 'suspend', domain(ctx)], { timeoutMs: 30_000, node: 'host', phase: 'fault' });
+    ctx.log.info(`${ctx.node} frozen (VM paused)`);
+    return { node: ctx.node, domain: domain(ctx) };
+  },
+  async heal(ctx) {
+    // Fenced meanwhile: the BMC destroyed and restarted the domain, which now runs. Not fenced: resume it.
+    if ((await domainState(ctx)) === 'paused') {
+      await run('virsh', [...LIBVIRT, 'resume', domain(ctx)], { timeoutMs: 30_000, node: 'host', phase: 'heal' });
+      ctx.log.info(`heal: ${ctx.node} resumed (it was still frozen: never fenced)`);
+    }
+  },
+  async audit(ctx) {
+    const state = await domainState(ctx);
+    return state === 'running' ? [] : [`${ctx.node}'s VM is ${state}, not running`];
+  },
+};
+
+export const kernelPanicActive: Fault = {
+  kind: 'kernel-panic-active',
+  description: "the active node's kernel panics (sysrq crash) and hangs there: the peer must fence it (the power-cycle is what reboots it) and take over",
+  async inject(ctx) {
+    // The SSH session dies with the kernel: its failure is the expected outcome, not an error.
+    await ctx.lab.ssh.root(ctx.node, 'echo 1 > /proc/sys/kernel/sysrq; sync; echo c > /proc/sysrq-trigger', { timeoutMs: 15_000, reject: false });
+    ctx.log.info(`kernel panic triggered on ${ctx.node}`);
+    return { node: ctx.node };
+  },
+  async heal(ctx) {
+    // Fenced: the power-cycle rebooted it. Not fenced: it hangs in the panic; power-cycle it here.
+    const alive = await ctx.lab.ssh.root(ctx.node, 'true', { timeoutMs: 20_000, reject: false });
+    if (alive.ok) return;
+    ctx.log.info(`heal: ${ctx.node} does not answer (still in its panic?); power-cycling it through its BMC`);
+    const r = await ctx.lab.bmc(ctx.node).client().power('cycle');
+    if (!r.acknowledged) throw new Error(`heal: could not power-cycle ${ctx.node}: ${r.error?.message ?? r.state}`);
+  },
+  async audit(ctx) {
+    const r = await ctx.lab.ssh.root(ctx.node, 'true', { timeoutMs: 20_000, reject: false });
+    return r.ok ? [] : [`${ctx.node} does not answer over SSH (${r.reason})`];
+  },
+};
