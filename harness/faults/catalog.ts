@@ -3,7 +3,7 @@ import type { FaultKind } from '../scenario/scenario.ts';
 import type { Fault } from './fault.ts';
 import { hardResetActive, powerCutActive } from './bmc-faults.ts';
 import { freezeActive, kernelPanicActive } from './machine-faults.ts';
-import { heartbeatLossActive, killCorosyncActive, killMailServiceActive, oneRingLossActive } from './node-faults.ts';
+import { clientNicLossActive, heartbeatLossActive, killCorosyncActive, killMailServiceActive, oneRingLossActive, replicationLossActive } from './node-faults.ts';
 
 const FAULTS: Partial<Record<FaultKind, Fault>> = {
   'power-cut-active': powerCutActive,
@@ -13,6 +13,8 @@ const FAULTS: Partial<Record<FaultKind, Fault>> = {
   'kill-mail-service-active': killMailServiceActive,
   'kill-corosync-active': killCorosyncActive,
   'freeze-active': freezeActive,
+  'replication-loss-active': replicationLossActive,
+  'client-nic-loss-active': clientNicLossActive,
   'kernel-panic-active': kernelPanicActive,
 };
 

@@ -26,21 +26,6 @@ async function cleanup(ctx: FaultContext): Promise<void> {
   }
 }
 
-export const oneRingLossActive: Fault = {
-  kind: 'one-ring-loss-active',
-  description: 'the active node loses one heartbeat NIC (ring0); corosync must carry on over ring1: no failover, no fencing',
-  async inject(ctx) {
-    const nic = nodePlan(ctx).nic.ring0;
-    await sh(ctx, `ip link set ${nic} down`, `link ${nic} (ring0) down`);
-    return { node: ctx.node, nic };
-  },
-  async heal(ctx) {
-    await linksUp(ctx, [nodePlan(ctx).nic.ring0]);
-  },
-  async audit(ctx) {
-    return linksDown(ctx, [nodePlan(ctx).nic.ring0]);
-  },
-};
 
 /** Brings the given links up where they are down; a node fenced meanwhile booted with them up. */
 async function linksUp(ctx: FaultContext, nics: string[]): Promise<void> {
@@ -58,24 +43,46 @@ async function linksDown(ctx: FaultContext, nics: string[]): Promise<string[]> {
     .map((line) => `link not up on ${ctx.node}: ${line.trim()}`);
 }
 
-export const heartbeatLossActive: Fault = {
-  kind: 'heartbeat-loss-active',
-  description:
-    'the active node loses both heartbeat NICs (ring0 and ring1) while its client NIC stays up: the peer must fence it and take over; the isolated node must not fence the peer',
-  async inject(ctx) {
-    const { ring0, ring1 } = nodePlan(ctx).nic;
-    await sh(ctx, `ip link set ${ring0} down && ip link set ${ring1} down`, `links ${ring0} (ring0) and ${ring1} (ring1) down`);
-    return { node: ctx.node, nics: [ring0, ring1] };
-  },
-  async heal(ctx) {
-    const { ring0, ring1 } = nodePlan(ctx).nic;
-    await linksUp(ctx, [ring0, ring1]);
-  },
-  async audit(ctx) {
-    const { ring0, ring1 } = nodePlan(ctx).nic;
-    return linksDown(ctx, [ring0, ring1]);
-  },
-};
+
+/** A fault that takes some of the active node's NICs down; healed by bringing them up. */
+function nicLoss(kind: Fault['kind'], roles: ('client' | 'ring0' | 'ring1' | 'replication')[], description: string): Fault {
+  const nics = (ctx: FaultContext) => roles.map((role) => nodePlan(ctx).nic[role]);
+  return {
+    kind,
+    description,
+    async inject(ctx) {
+      const list = nics(ctx);
+      await sh(ctx, list.map((nic) => `ip link set ${nic} down`).join(' && '), `${list.map((nic, i) => `${nic} (${roles[i]})`).join(', ')} down`);
+      return { node: ctx.node, nics: list };
+    },
+    heal: (ctx) => linksUp(ctx, nics(ctx)),
+    audit: (ctx) => linksDown(ctx, nics(ctx)),
+  };
+}
+
+export const oneRingLossActive = nicLoss(
+  'one-ring-loss-active',
+  ['ring0'],
+  'the active node loses one heartbeat NIC (ring0); corosync must carry on over ring1: no failover, no fencing',
+);
+
+export const heartbeatLossActive = nicLoss(
+  'heartbeat-loss-active',
+  ['ring0', 'ring1'],
+  'the active node loses both heartbeat NICs (ring0 and ring1) while its client NIC stays up: the peer must fence it and take over; the isolated node must not fence the peer',
+);
+
+export const replicationLossActive = nicLoss(
+  'replication-loss-active',
+  ['replication'],
+  "the active node loses its replication NIC: DRBD disconnects, the peer's disk is outdated through Pacemaker (fence-peer), the service carries on; after the heal DRBD resyncs and the constraint is lifted",
+);
+
+export const clientNicLossActive = nicLoss(
+  'client-nic-loss-active',
+  ['client'],
+  'the active node loses its client NIC: clients cannot reach the virtual IP although the cluster is healthy; the connectivity check must move the service to the peer',
+);
 
 export const killMailServiceActive: Fault = {
   kind: 'kill-mail-service-active',

@@ -221,6 +221,11 @@ export function mailResources(plan: LabPlan): { names: string[]; crm: string[] }
   };
 }
 
+/** The client network's gateway as the nodes see it: the host side of its bridge, where the clients are. */
+export function clientGateway(plan: LabPlan): string {
+  return plan.networks.find((n) => n.role === 'client')!.hostIp;
+}
+
 /** The whole Pacemaker configuration, in crm shell syntax (loaded with `crm configure load update`). */
 export function renderCib(plan: LabPlan): string {
   const c = plan.config.cluster;
@@ -252,6 +257,12 @@ export function renderCib(plan: LabPlan): string {
     `clone ms_drbd_${DRBD_RESOURCE} drbd_${DRBD_RESOURCE} meta promotable=true promoted-max=1 promoted-node-max=1 clone-max=2 clone-node-max=1 notify=true`,
     `primitive fs_mail ocf:heartbeat:Filesystem params device=${DRBD_DEVICE} directory=${MAIL_STORE} fstype=ext4 options=noatime op start timeout=${t.filesystem} op stop timeout=${t.filesystem} op monitor interval=20s timeout=${t.filesystem}`,
     `primitive vip ocf:heartbeat:IPaddr2 params ip=${plan.virtualIp} cidr_netmask=24 nic=${plan.nodes[0]!.nic.client} op start timeout=${t.ip} op stop timeout=${t.ip} op monitor interval=10s timeout=${t.ip}`,
+    // Client connectivity: each node pings the client network's gateway (the host side, where the
+    // clients are); the mail service may only run where it answers. Without it, a dead client NIC
+    // on the active node is an outage the cluster never notices.
+    `primitive client_ping ocf:pacemaker:ping params host_list=${clientGateway(plan)} multiplier=1000 dampen=5s op monitor interval=5s timeout=${t.ip} op start timeout=${t.ip} op stop timeout=${t.ip}`,
+    'clone cl_client_ping client_ping',
+    'location l_mail_needs_clients g_mail rule -inf: not_defined pingd or pingd lte 0',
     ...mail.crm,
     // The store and the address move as one group; each mail service runs with them and starts
     // after them, but independently of the others: a failed SMTP restarts SMTP, not IMAP.

@@ -26,7 +26,7 @@ import { checkHost, knownAccel, kvmNeedsCover, probeAccel, startDaemons, type Ac
 import { planLab, type LabConfig, type LabPlan } from './lab-config.ts';
 import { provisionHash, renderCibLoad, renderClusterStart, renderDrbdInit, renderNodeProvision, renderStoreInit } from './provision.ts';
 import { controlSocketPrefix, parseSshConfig, SshRunner } from './ssh.ts';
-import { parseCrmMon, parseProcDrbd, unmetReadiness, type LabStatus } from './status.ts';
+import { parseCrmMon, parseFenceConstraints, parseProcDrbd, unmetReadiness, type LabStatus } from './status.ts';
 import { readGreeting } from './greeting.ts';
 
 const LIBVIRT = ['-c', 'qemu:///system'];
@@ -392,7 +392,7 @@ export class StartedLab {
   /** Reads every fact `lab status` reports. Never throws for an unreachable part: it says so. */
   async status(): Promise<LabStatus> {
     const vip = this.plan.virtualIp;
-    const script = `echo '@@crm'; crm_mon -1 --output-as=xml --inactive 2>&1 || true; echo '@@drbd'; cat /proc/drbd 2>&1 || true; echo '@@vip'; ip -4 -o addr show | grep -c ' ${vip}/' || true`;
+    const script = `echo '@@crm'; crm_mon -1 --output-as=xml --inactive 2>&1 || true; echo '@@drbd'; cat /proc/drbd 2>&1 || true; echo '@@vip'; ip -4 -o addr show | grep -c ' ${vip}/' || true; echo '@@constraints'; cibadmin -Q -o constraints 2>/dev/null || true`;
     const status: LabStatus = {
       lab: this.lab.config.name,
       accel: this.accel,
@@ -416,6 +416,7 @@ export class StartedLab {
         if (!status.pacemaker) {
           try {
             status.pacemaker = parseCrmMon(section('crm'));
+            status.drbdFenceConstraints = parseFenceConstraints(section('constraints'));
             delete status.pacemakerError;
           } catch (error) {
             status.pacemakerError = `${node.name}: ${(error as Error).message}`;

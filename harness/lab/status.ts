@@ -119,6 +119,13 @@ export interface LabStatus {
   bmcPower: Record<string, string>;
   smtp: { ok: boolean; detail: string };
   imap: { ok: boolean; detail: string };
+  /** Location constraints DRBD's fence-peer handler placed and its unfence handler has not removed yet. */
+  drbdFenceConstraints?: string[];
+}
+
+/** The ids of DRBD fence-peer constraints (`drbd-fence-by-handler-*`) in `cibadmin -Q -o constraints` output. Pure. */
+export function parseFenceConstraints(xml: string): string[] {
+  return [...xml.matchAll(/<rsc_location\b[^>]*\bid="(drbd-fence-by-handler-[^"]+)"/g)].map((m) => m[1]!);
 }
 
 /** The readiness conditions `lab up` waits for; returns the unmet ones, in words. */
@@ -134,7 +141,8 @@ export function unmetReadiness(status: LabStatus, nodeNames: string[]): string[]
     if (fences.length < nodeNames.length || fences.some((r) => !r.active || r.failed)) {
       unmet.push(`stonith devices not all started (${fences.map((r) => `${r.id}:${r.role}`).join(', ') || 'none configured'})`);
     }
-    const service = pm.resources.filter((r) => !r.agent.startsWith('stonith:') && !r.id.startsWith('drbd_'));
+    // The mail service's resources; the DRBD clone and the connectivity clone run on both nodes.
+    const service = pm.resources.filter((r) => !r.agent.startsWith('stonith:') && !r.id.startsWith('drbd_') && r.agent !== 'ocf:pacemaker:ping');
     const notStarted = service.filter((r) => !r.active || r.failed);
     if (service.length === 0) unmet.push('no mail resources configured');
     else if (notStarted.length) unmet.push(`resources not started: ${notStarted.map((r) => r.id).join(', ')}`);
@@ -143,6 +151,7 @@ export function unmetReadiness(status: LabStatus, nodeNames: string[]): string[]
     const promoted = pm.resources.filter((r) => r.id.startsWith('drbd_') && r.role === 'Promoted').flatMap((r) => r.nodes);
     if (promoted.length !== 1) unmet.push(`DRBD promoted on ${promoted.length} nodes (want 1)`);
     if (pm.failures.length) unmet.push(`failed actions: ${pm.failures.map((f) => `${f.op} on ${f.node}`).join(', ')}`);
+    if (status.drbdFenceConstraints?.length) unmet.push(`DRBD fence constraint(s) left in the CIB: ${status.drbdFenceConstraints.join(', ')}`);
   }
   for (const n of nodeNames) {
     const d = status.drbd[n];

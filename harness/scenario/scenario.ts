@@ -12,7 +12,9 @@ export type FaultKind =
   | 'kill-mail-service-active'
   | 'kill-corosync-active'
   | 'freeze-active'
-  | 'kernel-panic-active';
+  | 'kernel-panic-active'
+  | 'replication-loss-active'
+  | 'client-nic-loss-active';
 
 /** What a correct cluster does about the fault. */
 export type Expectation =

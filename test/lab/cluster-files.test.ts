@@ -44,6 +44,13 @@ test('CIB: promotable DRBD, the store group (fs, IP) tied to the promoted node, 
   t.regex(cib, /primitive smtp ocf:heartbeat:postfix op start timeout=120s/);
 });
 
+test('CIB: the mail service runs only where the client network answers (ping clone, -inf rule)', (t) => {
+  const cib = renderCib(plan);
+  t.regex(cib, /^primitive client_ping ocf:pacemaker:ping params host_list=10\.213\.10\.1 multiplier=1000 dampen=5s op monitor interval=5s/m);
+  t.regex(cib, /^clone cl_client_ping client_ping$/m);
+  t.regex(cib, /^location l_mail_needs_clients g_mail rule -inf: not_defined pingd or pingd lte 0$/m);
+});
+
 test('CIB: each fencing level runs the ring ping heuristic on the fencer before the BMC device', (t) => {
   const cib = renderCib(plan);
   t.regex(cib, /^primitive ping_node1 stonith:fence_heuristics_ping params ping_targets=10\.213\.20\.1,10\.213\.30\.1 ping_maxfail=1 .*pcmk_host_list=node1 /m);

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { parseCrmMon, parseProcDrbd, unmetReadiness, type LabStatus } from '../../harness/lab/status.ts';
+import { parseCrmMon, parseFenceConstraints, parseProcDrbd, unmetReadiness, type LabStatus } from '../../harness/lab/status.ts';
 
 const readyXml = readFileSync('fixtures/lab/crm_mon-ready.xml', 'utf8');
 
@@ -88,4 +88,20 @@ test('readiness: each unmet condition is named', (t) => {
     'IMAP on 10.213.10.100:143 not answering (connect ECONNREFUSED)',
   ]);
   t.deepEqual(unmetReadiness({ ...ready, pacemaker: undefined, pacemakerError: 'node1: connection refused' }, ['node1', 'node2'])[0], 'Pacemaker not answering (node1: connection refused)');
+});
+
+test('DRBD fence-peer constraints are found in the CIB and left ones block readiness', (t) => {
+  const xml = `<constraints>
+  <rsc_colocation id="c_mail_on_drbd_primary" score="INFINITY" rsc="g_mail" with-rsc="ms_drbd_mail" with-rsc-role="Promoted"/>
+  <rsc_location rsc="ms_drbd_mail" id="drbd-fence-by-handler-mail-ms_drbd_mail">
+    <rule role="Promoted" score="-INFINITY" id="drbd-fence-by-handler-mail-rule-ms_drbd_mail">
+      <expression attribute="#uname" operation="ne" value="node2" id="drbd-fence-by-handler-mail-expr-ms_drbd_mail"/>
+    </rule>
+  </rsc_location>
+</constraints>`;
+  t.deepEqual(parseFenceConstraints(xml), ['drbd-fence-by-handler-mail-ms_drbd_mail']);
+  t.deepEqual(parseFenceConstraints('<constraints/>'), []);
+  t.deepEqual(unmetReadiness({ ...ready, drbdFenceConstraints: ['drbd-fence-by-handler-mail-ms_drbd_mail'] }, ['node1', 'node2']), [
+    'DRBD fence constraint(s) left in the CIB: drbd-fence-by-handler-mail-ms_drbd_mail',
+  ]);
 });

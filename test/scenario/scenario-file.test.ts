@@ -38,14 +38,14 @@ test('a good scenario file parses into the plain value', (t) => {
 
 test('every built-in scenario file is valid and named after its file', (t) => {
   const all = builtinScenarios();
-  t.deepEqual(Object.keys(all).sort(), ['freeze-active', 'hard-reset-active', 'heartbeat-loss-active', 'kernel-panic-active', 'kill-corosync-active', 'kill-mail-service-active', 'one-ring-loss-active', 'power-cut-active']);
+  t.deepEqual(Object.keys(all).sort(), ['client-nic-loss-active', 'freeze-active', 'hard-reset-active', 'heartbeat-loss-active', 'kernel-panic-active', 'kill-corosync-active', 'kill-mail-service-active', 'one-ring-loss-active', 'power-cut-active', 'replication-loss-active']);
 });
 
 test('errors name the line and the field', (t) => {
   t.deepEqual(problems(good.replace('sendRate: 2', 'sendRate: 500')), ['line 8: /workload/sendRate: must be <= 50']);
   t.deepEqual(problems(good.replace('probeIntervalMs: 250', 'probeIntervalMs: 1000')), ['line 9: /workload/probeIntervalMs: must be <= 250']);
   t.deepEqual(problems(good.replace('fault: power-cut-active', 'fault: meteor-strike')), [
-    'line 3: /fault: must be one of "power-cut-active", "hard-reset-active", "heartbeat-loss-active", "one-ring-loss-active", "kill-mail-service-active", "kill-corosync-active", "freeze-active", "kernel-panic-active"',
+    'line 3: /fault: must be one of "power-cut-active", "hard-reset-active", "heartbeat-loss-active", "one-ring-loss-active", "kill-mail-service-active", "kill-corosync-active", "freeze-active", "kernel-panic-active", "replication-loss-active", "client-nic-loss-active"',
   ]);
   t.deepEqual(problems(good.replace('  maxOutageSeconds: 90\n', '  maxOutage: 90\n')), [
     'line 6: /slo/maxOutageSeconds: is required but missing',
