@@ -50,10 +50,12 @@ export function renderNodeProvision(plan: LabPlan, node: NodePlan, secrets: LabS
   const boot = plan.config.cluster.startOnBoot ? 'enable' : 'disable';
   return [
     'set -euo pipefail',
+    // A failed step names itself (the SSH error shows stderr): not just "exit code 1".
+    `trap 'echo "provisioning failed at line $LINENO: $BASH_COMMAND" >&2' ERR`,
     'install -d -m 0700 /etc/ha-chaos',
     // networkd drops addresses it did not configure (the virtual IP) when it reconfigures a link:
     // on a node that already serves, reload only if a network file really changed.
-    'net_before=$(cat /etc/systemd/network/20-*.network 2>/dev/null | sha256sum)',
+    'net_before=$( (cat /etc/systemd/network/20-*.network 2>/dev/null || true) | sha256sum)', // none yet on a fresh node
     ...statics,
     '[ "$net_before" = "$(cat /etc/systemd/network/20-*.network | sha256sum)" ] || networkctl reload',
     `for i in $(seq 1 100); do ip -4 -o addr show | grep -q ' ${node.ip.replication}/' && break; sleep 0.1; done`,

@@ -1,4 +1,8 @@
 import test from 'ava';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run } from '../../harness/core/exec.ts';
 import { loadLabConfig, planLab } from '../../harness/lab/lab-config.ts';
 import { renderCib, renderDovecotConf, renderDovecotDropIn, renderCorosyncConf, renderDrbdResource, renderNetworkd, renderDovecotUsers, postfixSettings } from '../../harness/lab/cluster-files.ts';
 import { provisionHash, renderNodeProvision, renderStoreInit } from '../../harness/lab/provision.ts';
@@ -84,6 +88,16 @@ test('re-provisioning a serving node reloads networkd only when a network file c
   t.true(before >= 0 && before < firstNetworkFile);
   t.regex(script, /^\[ "\$net_before" = "\$\(cat \/etc\/systemd\/network\/20-\*\.network \| sha256sum\)" \] \|\| networkctl reload$/m);
   t.notRegex(script, /^networkctl reload$/m);
+});
+
+test('the network-file fingerprint survives a fresh node with no network files yet (set -euo pipefail)', async (t) => {
+  const line = renderNodeProvision(plan, plan.nodes[0]!, secrets)
+    .split('\n')
+    .find((l) => l.startsWith('net_before='))!
+    .replace('/etc/systemd/network/', `${mkdtempSync(join(tmpdir(), 'ha-chaos-net-'))}/`);
+  const r = await run('bash', ['-c', `set -euo pipefail; ${line}; echo "fingerprint $net_before"`], { timeoutMs: 10_000, reject: false });
+  t.is(r.exitCode, 0, r.stderr);
+  t.regex(r.stdout, /^fingerprint [0-9a-f]{64} {2}-$/);
 });
 
 test('networkd matches NICs by MAC', (t) => {
