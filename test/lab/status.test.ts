@@ -17,6 +17,10 @@ test('crm_mon XML of a ready lab (captured from a real one)', (t) => {
   t.is(byId['drbd_mail@node2']?.role, 'Promoted');
   t.is(byId['drbd_mail@node1']?.role, 'Unpromoted');
   t.is(byId['fence_node1@node2']?.agent, 'stonith:fence_ipmilan');
+  t.is(byId['ping_node2@node1']?.agent, 'stonith:fence_heuristics_ping');
+  t.is(byId['smtp@node2']?.role, 'Started', 'the mail services run beside the store group, not in it');
+  t.is(byId['smtp@node2']?.parent, undefined);
+  t.deepEqual([byId['client_ping@node1']?.parent, byId['client_ping@node2']?.parent], ['cl_client_ping', 'cl_client_ping']);
   t.deepEqual(view.failures, []);
 });
 
@@ -66,7 +70,7 @@ const ready: LabStatus = {
   imap: { ok: true, detail: '* OK Dovecot ready.' },
 };
 
-test('readiness: a ready lab has nothing unmet', (t) => {
+test('readiness: a ready lab has nothing unmet (the connectivity clone on both nodes is not a split service)', (t) => {
   t.deepEqual(unmetReadiness(ready, ['node1', 'node2']), []);
 });
 
