@@ -142,6 +142,14 @@ test.serial('certification: heartbeat-loss-active: the isolated active node is f
   t.regex(results.checks.fencing!.summary, new RegExp(`^${String(results.environment?.activeNode)} fenced `));
 });
 
+test.serial('certification: freeze-active: a frozen primary is fenced before its peer promotes', async (t) => {
+  t.timeout(30 * MIN);
+  const { results } = await runScenario({ lab, scenario: SCENARIOS['freeze-active']!, seed: 13, log: lab.log });
+  for (const [name, check] of Object.entries(results.checks)) t.log(`${name}: ${String(check.valid)}: ${check.summary}`);
+  t.is(results.valid, true, results.summary);
+  t.regex(results.checks['single-primary']!.summary, /^never two primaries/);
+});
+
 test.serial('lab down leaves nothing behind', async (t) => {
   t.timeout(10 * MIN);
   const report = await lab.down();
