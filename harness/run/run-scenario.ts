@@ -76,7 +76,7 @@ async function waitForService(history: () => readonly Operation[], faultAt: numb
 /** When the fault hits: the warm-up plus a draw from the seed in [0, injectJitterSeconds). Pure. */
 export function drawSchedule(scenario: Scenario, seed: number, node: string): NonNullable<RunResults['schedule']> {
   const jitterSeconds = scenario.workload.injectJitterSeconds ?? 5;
-  const injectAfterSeconds = Number((scenario.workload.warmupSeconds + new SeededRandom(seed).fork('schedule').next() * jitterSeconds).toFixed(3));
+  const injectAfterSeconds = Number((scenario.workload.warmupSeconds + new SeededRandom(seed).fork(`schedule:${scenario.name}`).next() * jitterSeconds).toFixed(3));
   return { fault: scenario.fault, node, injectAfterSeconds, jitterSeconds };
 }
 

@@ -12,6 +12,8 @@ test('the fault schedule is drawn from the seed: the same seed, the same moment'
   t.true(a.injectAfterSeconds >= scenario.workload.warmupSeconds && a.injectAfterSeconds < scenario.workload.warmupSeconds + 5);
   const moments = new Set(Array.from({ length: 20 }, (_, seed) => drawSchedule(scenario, seed, 'node1').injectAfterSeconds));
   t.true(moments.size > 15, 'different seeds spread the fault over the window');
+  const other = SCENARIOS['freeze-active']!;
+  t.not(drawSchedule(other, 2026, 'node1').injectAfterSeconds, a.injectAfterSeconds, 'one seed across a suite still hits each scenario at its own moment');
 });
 
 test('no jitter: the fault hits right after the warm-up', (t) => {
