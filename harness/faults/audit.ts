@@ -1,6 +1,6 @@
 /**
  * The lab-wide leftover audit, run after every heal whatever the fault was: on each node, every
- * cluster NIC up, no traffic-shaping qdisc (netem, tbf), no packet-filter rule; on the host,
+ * cluster NIC up with a carrier, no traffic-shaping qdisc (netem, tbf), no packet-filter rule; on the host,
  * every BMC answering with normal power control. A fault's own audit checks its specifics; this
  * one catches what any fault (or a crashed run before it) could have left behind.
  */
@@ -21,7 +21,7 @@ export function parseNodeAudit(node: string, output: string): string[] {
   const out: string[] = [];
   for (const line of output.split('\n')) {
     const link = /^@@link (.*)$/.exec(line);
-    if (link && !/<[^>]*\bUP\b[^>]*>/.test(link[1]!)) out.push(`${node}: link not up: ${link[1]!.trim().replace(/\\\s+/g, ' ').slice(0, 160)}`);
+    if (link && (!/<[^>]*\bUP\b[^>]*>/.test(link[1]!) || /<[^>]*\bNO-CARRIER\b/.test(link[1]!))) out.push(`${node}: link not up: ${link[1]!.trim().replace(/\\\s+/g, ' ').slice(0, 160)}`);
     const qdisc = /^@@qdisc (qdisc (netem|tbf|htb|prio) .*)$/.exec(line);
     if (qdisc) out.push(`${node}: traffic shaping left: ${qdisc[1]!.trim()}`);
     const rule = /^@@iptables (-A .*)$/.exec(line);

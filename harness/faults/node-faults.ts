@@ -1,8 +1,10 @@
 /**
- * Faults inside the active node, over SSH: a heartbeat NIC down, the mail service or corosync
- * killed with SIGKILL. Heals bring links up and clear the failure records an operator would clear
- * after recovery (`crm_resource --cleanup`); a node the cluster fenced is back from its reboot.
+ * Faults of the active node's NICs (carrier cut at the hypervisor) and processes (SIGKILL of the
+ * mail service or corosync, over SSH). Heals bring the carrier back and clear the failure records
+ * an operator would clear after recovery (`crm_resource --cleanup`); a node the cluster fenced is
+ * back from its reboot.
  */
+import { run } from '../core/exec.ts';
 import type { Fault, FaultContext } from './fault.ts';
 
 function nodePlan(ctx: FaultContext) {
@@ -27,36 +29,46 @@ async function cleanup(ctx: FaultContext): Promise<void> {
 }
 
 
-/** Brings the given links up where they are down; a node fenced meanwhile booted with them up. */
-async function linksUp(ctx: FaultContext, nics: string[]): Promise<void> {
-  const script = nics.map((nic) => `ip link set ${nic} up`).join(' && ');
-  const r = await ctx.lab.ssh.root(ctx.node, script, { timeoutMs: 60_000, reject: false });
-  if (!r.ok) ctx.log.warn(`heal: could not bring ${nics.join(', ')} up on ${ctx.node} (${r.reason}); the audit will say`);
+type NicRole = 'client' | 'ring0' | 'ring1' | 'replication';
+
+/** Sets the carrier of the node's NICs from the hypervisor: a pulled cable, not an admin's `ip link set down`. */
+async function setCarrier(ctx: FaultContext, roles: NicRole[], state: 'up' | 'down', phase: string): Promise<void> {
+  const node = nodePlan(ctx);
+  for (const role of roles) {
+    await run('virsh', ['-c', 'qemu:///system', 'domif-setlink', node.domain, node.mac[role], state], { timeoutMs: 30_000, node: 'host', phase });
+  }
 }
 
-async function linksDown(ctx: FaultContext, nics: string[]): Promise<string[]> {
-  const r = await ctx.lab.ssh.root(ctx.node, `for n in ${nics.join(' ')}; do ip -o link show $n; done`, { timeoutMs: 30_000, reject: false });
-  if (!r.ok) return [`could not read links ${nics.join(', ')} on ${ctx.node}: ${r.reason}`];
-  return r.stdout
-    .split('\n')
-    .filter((line) => line.trim() && !/[<,]UP[,>]/.test(line))
-    .map((line) => `link not up on ${ctx.node}: ${line.trim()}`);
+/** The carrier of each NIC as the hypervisor has it; findings for the ones not up. */
+async function carrierLeftovers(ctx: FaultContext, roles: NicRole[]): Promise<string[]> {
+  const node = nodePlan(ctx);
+  const out: string[] = [];
+  for (const role of roles) {
+    const r = await run('virsh', ['-c', 'qemu:///system', 'domif-getlink', node.domain, node.mac[role]], { timeoutMs: 30_000, node: 'host', phase: 'audit', reject: false });
+    if (!r.ok || !/\bup\b/.test(r.stdout)) out.push(`${ctx.node} ${node.nic[role]} (${role}): link ${r.ok ? r.stdout.trim() : r.reason}`);
+  }
+  return out;
 }
 
-
-/** A fault that takes some of the active node's NICs down; healed by bringing them up. */
-function nicLoss(kind: Fault['kind'], roles: ('client' | 'ring0' | 'ring1' | 'replication')[], description: string): Fault {
-  const nics = (ctx: FaultContext) => roles.map((role) => nodePlan(ctx).nic[role]);
+/**
+ * A fault that cuts some of the active node's NICs: their carrier goes down at the hypervisor,
+ * as when a cable is pulled or a switch port dies; the node's OS sees it only as a carrier loss.
+ * Heal: carrier back up (also after a fencing: the link state belongs to the VM's definition).
+ */
+function nicLoss(kind: Fault['kind'], roles: NicRole[], description: string): Fault {
+  const nics = (ctx: FaultContext) => roles.map((role) => `${nodePlan(ctx).nic[role]} (${role})`);
   return {
     kind,
     description,
     async inject(ctx) {
-      const list = nics(ctx);
-      await sh(ctx, list.map((nic) => `ip link set ${nic} down`).join(' && '), `${list.map((nic, i) => `${nic} (${roles[i]})`).join(', ')} down`);
-      return { node: ctx.node, nics: list };
+      await setCarrier(ctx, roles, 'down', 'fault');
+      ctx.log.info(`carrier down on ${ctx.node}: ${nics(ctx).join(', ')}`);
+      return { node: ctx.node, nics: nics(ctx) };
     },
-    heal: (ctx) => linksUp(ctx, nics(ctx)),
-    audit: (ctx) => linksDown(ctx, nics(ctx)),
+    async heal(ctx) {
+      await setCarrier(ctx, roles, 'up', 'heal');
+    },
+    audit: (ctx) => carrierLeftovers(ctx, roles),
   };
 }
 

@@ -26,8 +26,13 @@ export interface LabSecrets {
 }
 
 /** A systemd-networkd unit for one static NIC, matched by MAC (never by probe order). */
+/**
+ * A cluster NIC's static address. It is kept through a carrier loss (a pulled cable, a dead
+ * switch port) and configured without carrier: otherwise networkd drops it, DRBD cannot bind its
+ * reconnect (`bind before listen failed, err = -99`) and stays StandAlone after the link is back.
+ */
 export function renderNetworkd(node: NodePlan, role: Exclude<NetworkRole, 'management'>): string {
-  return `[Match]\nMACAddress=${node.mac[role]}\n\n[Link]\nRequiredForOnline=no\n\n[Network]\nAddress=${node.ip[role]}/24\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n`;
+  return `[Match]\nMACAddress=${node.mac[role]}\n\n[Link]\nRequiredForOnline=no\n\n[Network]\nAddress=${node.ip[role]}/24\nLinkLocalAddressing=no\nIPv6AcceptRA=no\nConfigureWithoutCarrier=yes\nIgnoreCarrierLoss=yes\n`;
 }
 
 export function renderHosts(plan: LabPlan): string {

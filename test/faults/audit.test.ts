@@ -29,6 +29,12 @@ test('a link down, a netem qdisc and a DROP rule are each a finding', (t) => {
   ]);
 });
 
+test('a NIC without carrier (its cable pulled) is not up, even with the UP flag', (t) => {
+  t.deepEqual(parseNodeAudit('node1', '@@link 6: eth4: <NO-CARRIER,BROADCAST,MULTICAST,UP> mtu 1500 qdisc pfifo_fast state DOWN mode DEFAULT'), [
+    'node1: link not up: 6: eth4: <NO-CARRIER,BROADCAST,MULTICAST,UP> mtu 1500 qdisc pfifo_fast state DOWN mode DEFAULT',
+  ]);
+});
+
 test('a NIC that does not exist is not taken for up', (t) => {
   t.deepEqual(parseNodeAudit('node1', '@@link Device "eth9" does not exist.'), ['node1: link not up: Device "eth9" does not exist.']);
   t.regex(nodeAuditScript(['eth1', 'eth2']), /for n in eth1 eth2; do/);

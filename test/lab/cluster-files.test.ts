@@ -100,8 +100,11 @@ test('the network-file fingerprint survives a fresh node with no network files y
   t.regex(r.stdout, /^fingerprint [0-9a-f]{64} {2}-$/);
 });
 
-test('networkd matches NICs by MAC', (t) => {
-  t.is(renderNetworkd(plan.nodes[1]!, 'ring1'), `[Match]\nMACAddress=${plan.nodes[1]!.mac.ring1}\n\n[Link]\nRequiredForOnline=no\n\n[Network]\nAddress=10.213.30.12/24\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n`);
+test('networkd matches NICs by MAC and keeps their addresses through a carrier loss', (t) => {
+  t.is(
+    renderNetworkd(plan.nodes[1]!, 'ring1'),
+    `[Match]\nMACAddress=${plan.nodes[1]!.mac.ring1}\n\n[Link]\nRequiredForOnline=no\n\n[Network]\nAddress=10.213.30.12/24\nLinkLocalAddressing=no\nIPv6AcceptRA=no\nConfigureWithoutCarrier=yes\nIgnoreCarrierLoss=yes\n`,
+  );
 });
 
 test('mail: the Postfix queue and the mailboxes live on the replicated store', (t) => {
