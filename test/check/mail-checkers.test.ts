@@ -102,11 +102,18 @@ test('failover time: the outage ends at the first success after the last failure
   t.is(tight.summary, 'outage 60.0 s (SLO 30 s): over the SLO');
 });
 
-test('failover time: never back fails; no-outage scenarios fail on any failure; no data is unknown', (t) => {
+test('failover time: never back fails; no-outage scenarios allow a stall only within their SLO (0: none); no data is unknown', (t) => {
   const down = h([[1100, 'probe-imap', 'invoke', 'probe'], [1200, 'probe-imap', 'fail', 'probe']]);
   t.is(failoverTime.check({ scenario, history: down, observations: obs() }).summary, 'the service did not come back within the run');
   const blip = h([[1100, 'probe-imap', 'invoke', 'probe'], [1200, 'probe-imap', 'fail', 'probe'], [1300, 'probe-imap', 'invoke', 'probe'], [1400, 'probe-imap', 'ok', 'probe']]);
-  t.is(failoverTime.check({ scenario: { ...scenario, expect: 'no-outage' }, history: blip, observations: obs() }).valid, false);
+  const strict = { ...scenario, expect: 'no-outage' as const, slo: { maxOutageSeconds: 0 } };
+  const r = failoverTime.check({ scenario: strict, history: blip, observations: obs() });
+  t.is(r.valid, false);
+  t.is(r.summary, '1 client operation(s) failed after the fault, where no outage is allowed (service back after 0.4 s)');
+  const stall = failoverTime.check({ scenario: { ...strict, slo: { maxOutageSeconds: 5 } }, history: blip, observations: obs() });
+  t.is(stall.valid, true);
+  t.is(stall.summary, '1 client operation(s) stalled after the fault; service back after 0.4 s, within the 5 s allowed');
+  t.is(failoverTime.check({ scenario: { ...strict, slo: { maxOutageSeconds: 5 } }, history: down, observations: obs() }).valid, false, 'never back is no stall');
   t.is(failoverTime.check({ scenario, history: h([]), observations: obs() }).valid, 'unknown');
 });
 
