@@ -97,6 +97,9 @@ resource ${DRBD_RESOURCE} {
     resync-rate 200M;
   }
   net {
+    # Notice a dead replication link in ~3 s instead of up to 10 s (DRBD's default ping-int):
+    # until it does, protocol C holds every write (measured: 10 s of a 20 s stall).
+    ping-int 3;
     after-sb-0pri discard-zero-changes;
     after-sb-1pri discard-secondary;
     after-sb-2pri disconnect;

@@ -22,6 +22,7 @@ test('corosync: two knet links, one per heartbeat NIC, two_node quorum, the conf
 test('DRBD: protocol C on the dedicated disk, over the replication network, fencing through Pacemaker', (t) => {
   const res = renderDrbdResource(plan);
   t.regex(res, /protocol C;/);
+  t.regex(res, /net \{\n(?: {4}#.*\n)* {4}ping-int 3;/);
   t.regex(res, /disk \/dev\/vdb;/);
   t.regex(res, /on node2 \{\n {4}address 10\.213\.40\.12:7789;/);
   t.regex(res, /fencing resource-and-stonith;/);
