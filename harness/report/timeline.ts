@@ -29,7 +29,7 @@ const STATE_COLORS: Record<string, string> = {
 };
 
 /** Each node's held state as segments [from, to) with a label, from samples and BMC power-offs. */
-export function nodeSegments(samples: readonly NodeSample[], bmcPower: readonly BmcPowerEvent[], end: number): Record<string, { from: number; to: number; state: string }[]> {
+export function nodeSegments(samples: readonly NodeSample[], bmcPower: readonly BmcPowerEvent[], end: number, start = -Infinity): Record<string, { from: number; to: number; state: string }[]> {
   const changes = [
     ...samples.map((s) => ({ time: s.time, node: s.node, state: !s.reachable ? 'unknown' : s.drbdRole === 'Primary' ? (s.holdsVip ? 'Primary + IP' : 'Primary') : s.holdsVip ? `${s.drbdRole ?? '?'} + IP` : (s.drbdRole ?? 'unknown') })),
     ...bmcPower.filter((e) => e.result === 'done' && ((e.request === 'power' && e.value === '0') || e.request === 'reset')).map((e) => ({ time: e.time, node: e.node, state: 'off' })),
@@ -43,6 +43,10 @@ export function nodeSegments(samples: readonly NodeSample[], bmcPower: readonly 
     lane.push({ from: c.time, to: end, state: c.state });
   }
   for (const lane of Object.values(out)) lane.forEach((seg, i) => (seg.to = lane[i + 1]?.from ?? end));
+  // Clip to the plotted window: a state reported before it (the watcher's first snapshot) holds from its start.
+  for (const [node, lane] of Object.entries(out)) {
+    out[node] = lane.filter((seg) => seg.to > start && seg.from < end).map((seg) => ({ ...seg, from: Math.max(seg.from, start), to: Math.min(seg.to, end) }));
+  }
   return out;
 }
 
@@ -61,7 +65,7 @@ export function renderTimeline({ results, history, markers, samples = [], bmcPow
   const left = 110;
   const x = (t: number) => left + ((t - t0) / span) * (width - left - 20);
   const clients = [...new Set(pairs.map((p) => p.invoke.process))].sort();
-  const lanes = nodeSegments(samples.filter((s) => s.time >= t0), bmcPower.filter((e) => e.time >= t0), t1);
+  const lanes = nodeSegments(samples, bmcPower, t1, t0);
   const nodes = Object.keys(lanes).sort();
   const rows = [...clients, ...nodes];
   const rowH = 28;
@@ -81,7 +85,7 @@ export function renderTimeline({ results, history, markers, samples = [], bmcPow
       const y = top + rows.indexOf(p.invoke.process) * rowH + rowH / 2;
       const end = p.completion?.time ?? p.invoke.time;
       const o = outcome(p);
-      return `<line x1="${x(p.invoke.time).toFixed(1)}" x2="${Math.max(x(end), x(p.invoke.time) + 1.5).toFixed(1)}" y1="${y}" y2="${y}" stroke="${COLORS[o]}" stroke-width="10"><title>${esc(`${p.invoke.process} ${p.invoke.f} ${o} ${((p.invoke.time - t0) / 1000).toFixed(2)} s ${p.completion?.error ?? ''}`)}</title></line>`;
+      return `<line x1="${x(p.invoke.time).toFixed(1)}" x2="${Math.max(x(end), x(p.invoke.time) + 1.5).toFixed(1)}" y1="${y}" y2="${y}" stroke="${COLORS[o]}" stroke-width="10"><title>${esc(`${p.invoke.process} ${p.invoke.f} ${o} at ${signed((p.invoke.time - (markers.fault ?? t0)) / 1000)} s ${p.completion?.error ?? ''}`)}</title></line>`;
     })
     .join('\n');
   const labels = rows.map((r, i) => `<text x="4" y="${top + i * rowH + rowH / 2 + 4}" font-size="12">${esc(r)}</text>`).join('\n');
@@ -90,11 +94,14 @@ export function renderTimeline({ results, history, markers, samples = [], bmcPow
     .map(([name, t], i) => {
       const mx = x(t).toFixed(1);
       const ly = top + rows.length * rowH + 14 + i * 14;
-      return `<line x1="${mx}" x2="${mx}" y1="${top - 6}" y2="${ly - 10}" stroke="#555" stroke-dasharray="3,3"/><text x="${mx}" y="${ly}" font-size="11">${esc(name)} +${((t - (markers.fault ?? t0)) / 1000).toFixed(1)} s</text>`;
+      const anchor = x(t) > width - 160 ? ' text-anchor="end"' : '';
+      return `<line x1="${mx}" x2="${mx}" y1="${top - 6}" y2="${ly - 10}" stroke="#555" stroke-dasharray="3,3"/><text x="${mx}" y="${ly}" font-size="11"${anchor}>${esc(name)} ${signed((t - (markers.fault ?? t0)) / 1000).replace(/(\.\d)\d$/, '$1')} s</text>`;
     })
     .join('\n');
+  // One zero on the page: the fault (ticks, markers and tooltips all count from it).
+  const zero = markers.fault ?? t0;
   const ticks = Array.from({ length: 11 }, (_, i) => t0 + (span * i) / 10)
-    .map((t) => `<text x="${x(t).toFixed(1)}" y="16" font-size="10" text-anchor="middle">${((t - t0) / 1000).toFixed(0)} s</text>`)
+    .map((t) => `<text x="${x(t).toFixed(1)}" y="16" font-size="10" text-anchor="middle">${signed((t - zero) / 1000).replace(/\.\d+$/, '')} s</text>`)
     .join('');
   const verdictColor = results.valid === true ? COLORS.ok : results.valid === false ? COLORS.fail : COLORS.info;
   const checks = Object.entries(results.checks)
@@ -108,7 +115,7 @@ export function renderTimeline({ results, history, markers, samples = [], bmcPow
 <p>${esc(results.summary)}</p>
 <p>run ${esc(results.runId)} · seed ${results.seed} · ${esc(results.startedAt)} → ${esc(results.finishedAt)}</p>
 <h2>Client operations through the virtual IP</h2>
-<p><span style="color:${COLORS.ok}">■ ok</span> <span style="color:${COLORS.fail}">■ failed</span> <span style="color:${COLORS.info}">■ unknown outcome</span>; dashed lines: the fault and the failover phases (seconds after the fault).</p>
+<p><span style="color:${COLORS.ok}">■ ok</span> <span style="color:${COLORS.fail}">■ failed</span> <span style="color:${COLORS.info}">■ unknown outcome</span>; dashed lines: the fault and the failover phases. All times in seconds from the fault.</p>
 <p>Node lanes: ${Object.entries(STATE_COLORS)
     .map(([name, color]) => `<span style="color:${color === '#eeeeee' ? '#999' : color}">■ ${esc(name)}</span>`)
     .join(' ')} (the watcher's reports and the BMCs' power-offs).</p>

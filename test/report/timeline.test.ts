@@ -52,3 +52,35 @@ test('the page shows the verdict, a row per client and per node, and escapes wha
   t.regex(html, /&lt;refused&gt;/);
   t.notRegex(html, /<refused>/);
 });
+
+test('node lanes are clipped to the plotted window: a state reported before it holds from its start', (t) => {
+  const lanes = nodeSegments(
+    [
+      { time: 100, node: 'node1', reachable: true, drbdRole: 'Primary', holdsVip: true },
+      { time: 5000, node: 'node1', reachable: false },
+    ],
+    [],
+    9000,
+    1000,
+  );
+  t.deepEqual(lanes.node1, [
+    { from: 1000, to: 5000, state: 'Primary + IP' },
+    { from: 5000, to: 9000, state: 'unknown' },
+  ]);
+});
+
+test('one zero on the page: ticks, markers and tooltips count from the fault; a late marker is anchored at its end', (t) => {
+  const history: Operation[] = [
+    { index: 0, time: 0, process: 'probe-smtp', type: 'invoke', f: 'probe' },
+    { index: 1, time: 100, process: 'probe-smtp', type: 'ok', f: 'probe' },
+    { index: 2, time: 10_000, process: 'probe-smtp', type: 'invoke', f: 'probe' },
+    { index: 3, time: 10_100, process: 'probe-smtp', type: 'ok', f: 'probe' },
+  ];
+  const results: RunResults = { schemaVersion: 1, runId: 'r2', name: 'x', seed: 1, startedAt: '2026-11-25T00:00:00.000Z', finishedAt: '2026-11-25T00:00:10.000Z', valid: true, summary: 'ok', checks: {} };
+  const html = renderTimeline({ results, history, markers: { fault: 2000, healed: 10_100 } });
+  t.regex(html, />-2 s<\/text>/, 'the first tick is before the fault');
+  t.regex(html, />\+8 s<\/text>/);
+  t.regex(html, /text-anchor="end">healed \+8\.1 s<\/text>/);
+  t.regex(html, />fault \+0\.0 s<\/text>/);
+  t.regex(html, /probe-smtp probe ok at -2\.00 s/);
+});
