@@ -6,7 +6,7 @@
  * node's peer must never be fenced (a fence race).
  */
 import type { Checker } from './checker.ts';
-import type { Observations } from './observations.ts';
+import { poweredOff, type Observations } from './observations.ts';
 import type { Scenario } from '../scenario/scenario.ts';
 
 export const fencing: Checker<Scenario, Observations> = {
@@ -16,13 +16,13 @@ export const fencing: Checker<Scenario, Observations> = {
     const takeover = observations.promotions.filter((p) => p.node !== fault.node && p.at >= fault.injectedAt).sort((a, b) => a.at - b.at)[0];
     const fences = observations.fenceEvents.filter((f) => f.target === fault.node && f.completedAt >= fault.injectedAt);
     const confirmed = fences.filter((f) => f.status === 'success').sort((a, b) => a.completedAt - b.completedAt)[0];
-    const offs = observations.bmcPower.filter((e) => e.node === fault.node && e.time >= fault.injectedAt - 1000 && e.result === 'done' && e.request === 'power' && e.value === '0');
+    const offs = observations.bmcPower.filter((e) => e.node === fault.node && e.time >= fault.injectedAt - 1000 && poweredOff(e));
     const details = { takeoverAt: takeover?.at, fenceConfirmedAt: confirmed?.completedAt, fenceEvents: fences, bmcPowerOffs: offs.map((o) => o.time) };
 
     // The peer of the failed node is the one that must survive: shooting it too is a fence race
     // (both nodes down: a full outage), whatever the scenario expects.
     const peerShot = observations.fenceEvents.filter((f) => f.target !== fault.node && f.status === 'success' && f.completedAt >= fault.injectedAt);
-    const peerOffs = observations.bmcPower.filter((e) => e.node !== fault.node && e.time >= fault.injectedAt && e.result === 'done' && e.request === 'power' && e.value === '0');
+    const peerOffs = observations.bmcPower.filter((e) => e.node !== fault.node && e.time >= fault.injectedAt && poweredOff(e));
     if (peerShot.length || peerOffs.length) {
       const victim = peerShot[0]?.target ?? peerOffs[0]!.node;
       return { valid: false, summary: `${victim} was fenced too (fence race): only ${fault.node} had failed`, details: { ...details, peerFenced: peerShot, peerBmcPowerOffs: peerOffs.map((o) => o.time) } };

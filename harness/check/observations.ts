@@ -53,6 +53,16 @@ export interface NodeSample {
   holdsVip?: boolean;
 }
 
+/** The BMC carried out a power-off. */
+export function poweredOff(e: BmcPowerEvent): boolean {
+  return e.result === 'done' && e.request === 'power' && e.value === '0';
+}
+
+/** The BMC stopped the machine: a power-off or a reset (whatever it held, it held no more). */
+export function machineStopped(e: BmcPowerEvent): boolean {
+  return poweredOff(e) || (e.result === 'done' && e.request === 'reset');
+}
+
 export interface Observations {
   fault: FaultObservation;
   fenceEvents: FenceEvent[];

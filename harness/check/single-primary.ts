@@ -11,7 +11,7 @@
  * checker's evidence (a power-off) closes it first.
  */
 import type { Checker } from './checker.ts';
-import type { Observations } from './observations.ts';
+import { machineStopped, type Observations } from './observations.ts';
 
 interface NodeState {
   primary: boolean;
@@ -43,8 +43,7 @@ export const singlePrimary: Checker<unknown, Observations> = {
       else changes.push({ time: s.time, node: s.node, apply: () => ({ primary: s.drbdRole === 'Primary', vip: Boolean(s.holdsVip), seen: true }) });
     }
     for (const e of observations.bmcPower) {
-      const stopped = e.result === 'done' && ((e.request === 'power' && e.value === '0') || e.request === 'reset');
-      if (stopped) changes.push({ time: e.time, node: e.node, apply: () => ({ primary: false, vip: false, seen: true }) });
+      if (machineStopped(e)) changes.push({ time: e.time, node: e.node, apply: () => ({ primary: false, vip: false, seen: true }) });
     }
     const reports = observations.samples.filter((s) => s.reachable).length;
     if (reports === 0) return { valid: 'unknown', summary: 'the watcher saw no node state', details: {} };

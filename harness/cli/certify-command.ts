@@ -54,14 +54,14 @@ function resolveScenario(value: string): Scenario {
 }
 
 /** Runs scenarios on the lab; throws VERDICT_FAILED if any run did not pass. */
-async function certify(scenarios: Scenario[], flags: Omit<CertifyFlags, 'config'>, config: LabConfig): Promise<void> {
+async function certify(scenarios: Scenario[], flags: Omit<CertifyFlags, 'config'> & { sameSeed?: boolean }, config: LabConfig): Promise<void> {
   const log = rootLogger();
   const lab = new Lab(config, log);
   const seed = flags.seed ?? randomInt(0, 2 ** 31);
   let failed = 0;
   for (let i = 0; i < flags.repeat; i++) {
     for (const scenario of scenarios) {
-      const { dir, results } = await runScenario({ lab, scenario, seed: seed + i, reportsRoot: flags.reports, log, signal: interruptSignal() });
+      const { dir, results } = await runScenario({ lab, scenario, seed: flags.sameSeed ? seed : seed + i, reportsRoot: flags.reports, log, signal: interruptSignal() });
       process.stdout.write(`${summarize(results, dir)}\n`);
       if (results.valid !== true) failed += 1;
     }
@@ -133,6 +133,6 @@ export function replayCommand(): Command {
         `replaying ${manifest.runId}: ${scenario.name}, seed ${manifest.seed}` +
           (schedule ? `; the fault hits the active node (it was ${schedule.node}) ${schedule.injectAfterSeconds} s after the workload starts` : ''),
       );
-      for (let i = 0; i < flags.repeat; i++) await certify([scenario], { seed: manifest.seed, repeat: 1, reports: flags.reports }, config);
+      await certify([scenario], { seed: manifest.seed, repeat: flags.repeat, reports: flags.reports, sameSeed: true }, config);
     });
 }

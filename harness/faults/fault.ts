@@ -5,6 +5,7 @@
  */
 import type { Logger } from '../core/log.ts';
 import type { StartedLab } from '../lab/lab.ts';
+import type { NodePlan } from '../lab/lab-config.ts';
 import type { FaultKind } from '../scenario/scenario.ts';
 
 export interface FaultContext {
@@ -12,6 +13,13 @@ export interface FaultContext {
   /** The node the fault hits (the active node, for the `*-active` faults). */
   node: string;
   log: Logger;
+}
+
+/** The plan of the node a fault hits. */
+export function faultNode(ctx: FaultContext): NodePlan {
+  const node = ctx.lab.plan.nodes.find((n) => n.name === ctx.node);
+  if (!node) throw new Error(`no node ${ctx.node} in the lab`);
+  return node;
 }
 
 export interface Fault {

@@ -6,19 +6,13 @@
  * Heal: a node the cluster did not fence is resumed (a freeze) or powered on (a panic would have
  * left it hung: the BMC power-cycles it).
  */
-import { run } from '../core/exec.ts';
-import type { Fault, FaultContext } from './fault.ts';
+import { virsh } from '../lab/host.ts';
+import { faultNode, type Fault, type FaultContext } from './fault.ts';
 
-const LIBVIRT = ['-c', 'qemu:///system'];
-
-function domain(ctx: FaultContext): string {
-  const node = ctx.lab.plan.nodes.find((n) => n.name === ctx.node);
-  if (!node) throw new Error(`no node ${ctx.node} in the lab`);
-  return node.domain;
-}
+const domain = (ctx: FaultContext) => faultNode(ctx).domain;
 
 async function domainState(ctx: FaultContext): Promise<string> {
-  const r = await run('virsh', [...LIBVIRT, 'domstate', domain(ctx)], { timeoutMs: 30_000, reject: false, node: 'host', phase: 'fault' });
+  const r = await virsh(['domstate', domain(ctx)], { timeoutMs: 30_000, reject: false, node: 'host', phase: 'fault' });
   return r.ok ? r.stdout.trim() : `unknown (${r.reason})`;
 }
 
@@ -26,14 +20,14 @@ export const freezeActive: Fault = {
   kind: 'freeze-active',
   description: 'the active node freezes (its VM paused by the hypervisor): it still holds DRBD Primary and the IP but answers nothing; the peer must fence it before taking over',
   async inject(ctx) {
-    await run('virsh', [...LIBVIRT, 'suspend', domain(ctx)], { timeoutMs: 30_000, node: 'host', phase: 'fault' });
+    await virsh(['suspend', domain(ctx)], { timeoutMs: 30_000, node: 'host', phase: 'fault' });
     ctx.log.info(`${ctx.node} frozen (VM paused)`);
     return { node: ctx.node, domain: domain(ctx) };
   },
   async heal(ctx) {
     // Fenced meanwhile: the BMC destroyed and restarted the domain, which now runs. Not fenced: resume it.
     if ((await domainState(ctx)) === 'paused') {
-      await run('virsh', [...LIBVIRT, 'resume', domain(ctx)], { timeoutMs: 30_000, node: 'host', phase: 'heal' });
+      await virsh(['resume', domain(ctx)], { timeoutMs: 30_000, node: 'host', phase: 'heal' });
       ctx.log.info(`heal: ${ctx.node} resumed (it was still frozen: never fenced)`);
     }
   },

@@ -4,14 +4,8 @@
  * an operator would clear after recovery (`crm_resource --cleanup`); a node the cluster fenced is
  * back from its reboot.
  */
-import { run } from '../core/exec.ts';
-import type { Fault, FaultContext } from './fault.ts';
-
-function nodePlan(ctx: FaultContext) {
-  const node = ctx.lab.plan.nodes.find((n) => n.name === ctx.node);
-  if (!node) throw new Error(`no node ${ctx.node} in the lab`);
-  return node;
-}
+import { virsh } from '../lab/host.ts';
+import { faultNode as nodePlan, type Fault, type FaultContext } from './fault.ts';
 
 async function sh(ctx: FaultContext, script: string, what: string): Promise<string> {
   const r = await ctx.lab.root(ctx.node, script, 60_000);
@@ -35,7 +29,7 @@ type NicRole = 'client' | 'ring0' | 'ring1' | 'replication';
 async function setCarrier(ctx: FaultContext, roles: NicRole[], state: 'up' | 'down', phase: string): Promise<void> {
   const node = nodePlan(ctx);
   for (const role of roles) {
-    await run('virsh', ['-c', 'qemu:///system', 'domif-setlink', node.domain, node.mac[role], state], { timeoutMs: 30_000, node: 'host', phase });
+    await virsh(['domif-setlink', node.domain, node.mac[role], state], { timeoutMs: 30_000, node: 'host', phase });
   }
 }
 
@@ -44,7 +38,7 @@ async function carrierLeftovers(ctx: FaultContext, roles: NicRole[]): Promise<st
   const node = nodePlan(ctx);
   const out: string[] = [];
   for (const role of roles) {
-    const r = await run('virsh', ['-c', 'qemu:///system', 'domif-getlink', node.domain, node.mac[role]], { timeoutMs: 30_000, node: 'host', phase: 'audit', reject: false });
+    const r = await virsh(['domif-getlink', node.domain, node.mac[role]], { timeoutMs: 30_000, node: 'host', phase: 'audit', reject: false });
     if (!r.ok || !/\bup\b/.test(r.stdout)) out.push(`${ctx.node} ${node.nic[role]} (${role}): link ${r.ok ? r.stdout.trim() : r.reason}`);
   }
   return out;

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../core/exec.ts';
+import { virsh } from './host.ts';
 import type { Logger } from '../core/log.ts';
 import { REPO_ROOT, stateRoot } from '../core/paths.ts';
 import { withProgress } from '../core/progress.ts';
@@ -138,10 +139,10 @@ export async function pruneOldBoxes(current: Box, log: Logger): Promise<string[]
     await run('vagrant', ['box', 'remove', '--force', '--all', name], { timeoutMs: 120_000, log, reject: false });
     removed.push(name);
   }
-  const vols = await run('virsh', ['-c', 'qemu:///system', 'vol-list', 'default'], { timeoutMs: 60_000, log, reject: false });
+  const vols = await virsh(['vol-list', 'default'], { timeoutMs: 60_000, log, reject: false });
   for (const vol of vols.stdout.split('\n').map((l) => l.trim().split(/\s+/)[0] ?? '')) {
     if (vol.startsWith('ha-chaos-VAGRANTSLASH-debian12-') && !vol.includes(current.hash)) {
-      await run('virsh', ['-c', 'qemu:///system', 'vol-delete', '--pool', 'default', vol], { timeoutMs: 60_000, log, reject: false });
+      await virsh(['vol-delete', '--pool', 'default', vol], { timeoutMs: 60_000, log, reject: false });
       removed.push(vol);
     }
   }

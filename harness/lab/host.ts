@@ -9,7 +9,7 @@
  */
 import { existsSync, readFileSync, rmSync, statfsSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { run, type ExecResult } from '../core/exec.ts';
+import { run, type ExecOptions, type ExecResult } from '../core/exec.ts';
 import type { Logger } from '../core/log.ts';
 import { stateRoot } from '../core/paths.ts';
 import { done, notYet, waitFor } from '../core/wait.ts';
@@ -50,7 +50,12 @@ export interface HostReport {
   ok: boolean;
 }
 
-const LIBVIRT_URI = 'qemu:///system';
+export const LIBVIRT_URI = 'qemu:///system';
+
+/** Runs virsh on the lab's libvirt connection (every caller: lab, box, faults). */
+export function virsh(args: readonly string[], options: ExecOptions): Promise<ExecResult> {
+  return run('virsh', ['-c', LIBVIRT_URI, ...args], options);
+}
 const MIN_FREE_MEMORY_GIB = 2.5;
 const MIN_FREE_DISK_GIB = 8;
 

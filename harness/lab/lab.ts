@@ -22,14 +22,13 @@ import { IpmiError } from '../bmc/ipmi-client.ts';
 import { StartedVirtualBmc, stopAllBmcs, VirtualBmc } from '../bmc/virtual-bmc.ts';
 import { ensureBox, BOOT_ROOT, type Box } from './box.ts';
 import { accountNames, type LabSecrets } from './cluster-files.ts';
-import { checkHost, knownAccel, kvmNeedsCover, probeAccel, startDaemons, type Accel } from './host.ts';
+import { checkHost, knownAccel, kvmNeedsCover, probeAccel, startDaemons, virsh, type Accel } from './host.ts';
 import { planLab, type LabConfig, type LabPlan } from './lab-config.ts';
 import { provisionHash, renderCibLoad, renderClusterStart, renderDrbdInit, renderNodeProvision, renderStoreInit } from './provision.ts';
 import { controlSocketPrefix, parseSshConfig, SshRunner } from './ssh.ts';
 import { parseCrmMon, parseFenceConstraints, parseProcDrbd, unmetReadiness, type LabStatus } from './status.ts';
 import { readGreeting } from './greeting.ts';
 
-const LIBVIRT = ['-c', 'qemu:///system'];
 const EMULATOR_WRAPPER = join(BOOT_ROOT, 'ha-chaos-qemu-tcg');
 
 /** QEMU under TCG with a 256 MiB translation cache instead of 1 GiB (which becomes resident). */
@@ -245,15 +244,15 @@ export class Lab {
   async down(): Promise<DownReport> {
     const log = this.consoleLog;
     const prefix = this.plan.prefix;
-    const virsh = (args: string[]) => run('virsh', [...LIBVIRT, ...args], { timeoutMs: 60_000, reject: false, log, node: 'host', phase: 'lab down' });
+    const libvirt = (args: string[]) => virsh(args, { timeoutMs: 60_000, reject: false, log, node: 'host', phase: 'lab down' });
     const libvirtd = (await run('pgrep', ['-x', 'libvirtd'], { timeoutMs: 5000, reject: false })).ok;
     /** The libvirt objects carrying the lab's prefix right now. */
     const ours = async () =>
       libvirtd
         ? {
-            domains: lines((await virsh(['list', '--all', '--name'])).stdout).filter((d) => d.startsWith(prefix)),
-            networks: lines((await virsh(['net-list', '--all', '--name'])).stdout).filter((n) => n.startsWith(prefix)),
-            volumes: lines((await virsh(['vol-list', 'default'])).stdout).map((l) => l.split(/\s+/)[0]!).filter((v) => v.startsWith(prefix)),
+            domains: lines((await libvirt(['list', '--all', '--name'])).stdout).filter((d) => d.startsWith(prefix)),
+            networks: lines((await libvirt(['net-list', '--all', '--name'])).stdout).filter((n) => n.startsWith(prefix)),
+            volumes: lines((await libvirt(['vol-list', 'default'])).stdout).map((l) => l.split(/\s+/)[0]!).filter((v) => v.startsWith(prefix)),
           }
         : { domains: [], networks: [], volumes: [] };
     const found = await ours();
@@ -264,14 +263,14 @@ export class Lab {
     // Whatever Vagrant did not remove (a crashed or interrupted `up`, a lost .vagrant dir).
     const left = await ours();
     for (const domain of left.domains) {
-      await virsh(['destroy', domain]);
-      await virsh(['undefine', domain, '--remove-all-storage']);
+      await libvirt(['destroy', domain]);
+      await libvirt(['undefine', domain, '--remove-all-storage']);
     }
     for (const net of left.networks) {
-      await virsh(['net-destroy', net]);
-      await virsh(['net-undefine', net]);
+      await libvirt(['net-destroy', net]);
+      await libvirt(['net-undefine', net]);
     }
-    for (const vol of (await ours()).volumes) await virsh(['vol-delete', '--pool', 'default', vol]);
+    for (const vol of (await ours()).volumes) await libvirt(['vol-delete', '--pool', 'default', vol]);
     const merge = (a: string[], b: string[]) => [...new Set([...a, ...b])];
     report.domains = merge(report.domains, left.domains);
     report.networks = merge(report.networks, left.networks);

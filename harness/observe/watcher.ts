@@ -99,13 +99,15 @@ export function applyEvent(state: WatchedState, e: WatchEvent): WatchedState {
   return { ...state, holdsVip: e.holdsVip };
 }
 
+/** A node's whole state after an event, as a sample on the host clock. */
+export function toSample(node: string, state: WatchedState, e: WatchEvent, offset: ClockOffset | undefined): NodeSample {
+  return { time: toHostClock(e.time, offset), node, reachable: true, source: e.kind, ...state };
+}
+
 /** Folds a node's events into samples of its whole state, on the host clock. */
 export function toSamples(node: string, events: WatchEvent[], offset: ClockOffset | undefined, initial: WatchedState = {}): NodeSample[] {
   let state = initial;
-  return events.map((e) => {
-    state = applyEvent(state, e);
-    return { time: toHostClock(e.time, offset), node, reachable: true, source: e.kind, ...state };
-  });
+  return events.map((e) => toSample(node, (state = applyEvent(state, e)), e, offset));
 }
 
 /** How long one stream may live: far beyond any run; a bound, not a schedule. */
@@ -137,8 +139,13 @@ export class NodeWatcher {
       this.loops.push(this.watch(n.name, signal));
       return armed;
     });
-    const timeout = sleep(readyTimeoutMs).then(() => 'timeout' as const);
+    const bound = new AbortController();
+    const timeout = sleep(readyTimeoutMs, bound.signal).then(
+      () => 'timeout' as const,
+      () => 'armed' as const,
+    );
     const outcome = await Promise.race([Promise.all(ready).then(() => 'armed' as const), timeout]);
+    bound.abort(); // no timer outlives the wait
     if (outcome === 'timeout') this.log.warn(`watcher: not every node sent its first snapshot within ${readyTimeoutMs} ms; streams keep trying`);
     else this.log.info('watcher armed (event streams on every node)');
   }
@@ -169,9 +176,8 @@ export class NodeWatcher {
             if (lostSince !== undefined) this.log.info(`watcher: ${node} reports again after ${((Date.now() - lostSince) / 1000).toFixed(1)} s`);
             lostSince = undefined;
           }
-          const [sample] = toSamples(node, [event], this.offsets[node], state);
           state = applyEvent(state, event);
-          samples.push(sample!);
+          samples.push(toSample(node, state, event, this.offsets[node]));
         },
         { timeoutMs: STREAM_LIMIT_MS, signal: this.stopper.signal, phase: 'watch' },
       );

@@ -7,7 +7,7 @@
 import type { Operation } from '../history/operation.ts';
 import { pairOperations, outcome } from '../history/operation.ts';
 import type { RunResults } from './results.ts';
-import type { BmcPowerEvent, NodeSample } from '../check/observations.ts';
+import { machineStopped, type BmcPowerEvent, type NodeSample } from '../check/observations.ts';
 import { xmlEscape as esc } from './junit.ts';
 
 export interface TimelineInput {
@@ -32,22 +32,24 @@ const STATE_COLORS: Record<string, string> = {
 export function nodeSegments(samples: readonly NodeSample[], bmcPower: readonly BmcPowerEvent[], end: number, start = -Infinity): Record<string, { from: number; to: number; state: string }[]> {
   const changes = [
     ...samples.map((s) => ({ time: s.time, node: s.node, state: !s.reachable ? 'unknown' : s.drbdRole === 'Primary' ? (s.holdsVip ? 'Primary + IP' : 'Primary') : s.holdsVip ? `${s.drbdRole ?? '?'} + IP` : (s.drbdRole ?? 'unknown') })),
-    ...bmcPower.filter((e) => e.result === 'done' && ((e.request === 'power' && e.value === '0') || e.request === 'reset')).map((e) => ({ time: e.time, node: e.node, state: 'off' })),
+    ...bmcPower.filter(machineStopped).map((e) => ({ time: e.time, node: e.node, state: 'off' })),
   ].sort((a, b) => a.time - b.time);
-  const out: Record<string, { from: number; to: number; state: string }[]> = {};
+  const starts: Record<string, { from: number; state: string }[]> = {};
   for (const c of changes) {
-    const lane = (out[c.node] ??= []);
-    const last = lane.at(-1);
-    if (last) last.to = c.time;
-    if (last?.state === c.state) continue;
-    lane.push({ from: c.time, to: end, state: c.state });
+    const lane = (starts[c.node] ??= []);
+    if (lane.at(-1)?.state !== c.state) lane.push({ from: c.time, state: c.state });
   }
-  for (const lane of Object.values(out)) lane.forEach((seg, i) => (seg.to = lane[i + 1]?.from ?? end));
-  // Clip to the plotted window: a state reported before it (the watcher's first snapshot) holds from its start.
-  for (const [node, lane] of Object.entries(out)) {
-    out[node] = lane.filter((seg) => seg.to > start && seg.from < end).map((seg) => ({ ...seg, from: Math.max(seg.from, start), to: Math.min(seg.to, end) }));
-  }
-  return out;
+  // Each state lasts until the next; clipped to the plotted window, so a state reported before it
+  // (the watcher's first snapshot) holds from its start.
+  return Object.fromEntries(
+    Object.entries(starts).map(([node, lane]) => [
+      node,
+      lane
+        .map((seg, i) => ({ from: seg.from, to: lane[i + 1]?.from ?? end, state: seg.state }))
+        .filter((seg) => seg.to > start && seg.from < end)
+        .map((seg) => ({ ...seg, from: Math.max(seg.from, start), to: Math.min(seg.to, end) })),
+    ]),
+  );
 }
 
 /** Seconds relative to the fault, with their sign. */

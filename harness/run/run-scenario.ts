@@ -93,17 +93,13 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
   if (!active || before.vipHolders.length !== 1) throw new Error(`cannot tell the active node: the virtual IP is held by [${before.vipHolders.join(', ')}]`);
   const offsets: Record<string, ClockOffset> = {};
   for (const n of lab.plan.nodes) offsets[n.name] = await measureOffset(lab, n.name);
-  store.setPhase('started', { activeNode: active, accel: lab.accel, clockOffsets: offsets });
-  log.info(`scenario ${scenario.name}: fault ${scenario.fault} on the active node ${active}`, { seed });
-
   // Everything random in a run comes from its seed: a replay repeats it.
-  const random = new SeededRandom(seed);
   const schedule = drawSchedule(scenario, seed, active);
   const { injectAfterSeconds } = schedule;
-  store.setPhase('started', { schedule });
-  log.info(`schedule: ${scenario.fault} on ${active} ${injectAfterSeconds} s after the workload starts`, { seed });
+  store.setPhase('started', { activeNode: active, accel: lab.accel, clockOffsets: offsets, schedule });
+  log.info(`scenario ${scenario.name}: fault ${scenario.fault} on the active node ${active}, ${injectAfterSeconds} s after the workload starts`, { seed });
   const workload = new MailWorkload({
-    random: random.fork('workload'),
+    random: new SeededRandom(seed).fork('workload'),
     host: lab.plan.virtualIp,
     domain: lab.lab.config.mail.domain,
     accounts: lab.accounts(),
@@ -161,7 +157,8 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
   }
   await workload.readBack();
 
-  const evidence = await collectEvidence(lab, store, observations.fault.injectedAt - 60_000, offsets);
+  // Logs from a minute before the fault (or before the run, if it was interrupted before the fault).
+  const evidence = await collectEvidence(lab, store, (observations.fault.injectedAt || Date.parse(store.startedAt)) - 60_000, offsets);
   observations.bmcPower = lab.bmcs.flatMap((b) => b.powerLog().map((e) => ({ node: b.name, ...e })));
   for (const e of evidence) {
     if (!e.journal) continue;

@@ -8,6 +8,7 @@
 import { createTransport } from 'nodemailer';
 import { ImapFlow } from 'imapflow';
 import Pop3Command from 'node-pop3';
+import { sleep } from '../core/wait.ts';
 
 export interface MailServer {
   host: string;
@@ -150,12 +151,10 @@ export async function listMaildropPop3(server: MailServer, user: string, passwor
   } finally {
     clearTimeout(timer);
     work.catch(() => undefined);
-    await Promise.race([client.QUIT().catch(() => undefined), sleepMs(2000)]);
+    const quitBound = new AbortController();
+    await Promise.race([client.QUIT().catch(() => undefined), sleep(2000, quitBound.signal).catch(() => undefined)]);
+    quitBound.abort(); // no timer outlives the QUIT
     // The library has no close(); a QUIT that did not finish must not leave its socket open.
     (client as unknown as { _socket?: { destroy(): void } | null })._socket?.destroy();
   }
-}
-
-function sleepMs(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

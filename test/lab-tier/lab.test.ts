@@ -5,6 +5,7 @@
 import test from 'ava';
 import { existsSync, readdirSync } from 'node:fs';
 import { run } from '../../harness/core/exec.ts';
+import { virsh as libvirt } from '../../harness/lab/host.ts';
 import { fileSink, rootLogger } from '../../harness/core/log.ts';
 import { done, notYet, waitFor } from '../../harness/core/wait.ts';
 import { Lab, type StartedLab } from '../../harness/lab/lab.ts';
@@ -21,7 +22,7 @@ const MIN = 60_000;
 const lab = new Lab(loadLabConfig(), rootLogger('lab-tier').withSink(fileSink('reports/lab-tier.log')));
 let started: StartedLab;
 
-const virsh = async (...args: string[]) => (await run('virsh', ['-c', 'qemu:///system', ...args], { timeoutMs: 60_000 })).stdout;
+const virsh = async (...args: string[]) => (await libvirt(args, { timeoutMs: 60_000 })).stdout;
 
 test.before(async (t) => {
   t.timeout(40 * MIN, 'lab up (a cold run builds the box)');
