@@ -46,6 +46,8 @@ export const fencing: Checker<Scenario, Observations> = {
     }
     const offBefore = offs.some((o) => o.time <= takeover.at);
     if (!offBefore) return { valid: false, summary: `the BMC of ${fault.node} shows no power-off before the takeover`, details };
-    return { valid: true, summary: `${fault.node} fenced ${((takeover.at - confirmed.completedAt) / 1000).toFixed(2)} s before ${takeover.node} promoted`, details };
+    const failedFirst = fences.filter((f) => f.status === 'failed' && f.completedAt < confirmed.completedAt).length;
+    const retried = failedFirst ? ` (after ${failedFirst} failed fencing attempt(s))` : '';
+    return { valid: true, summary: `${fault.node} fenced ${((takeover.at - confirmed.completedAt) / 1000).toFixed(2)} s before ${takeover.node} promoted${retried}`, details };
   },
 };

@@ -9,6 +9,8 @@ export interface FaultObservation {
   /** The node the fault hit. */
   node: string;
   injectedAt: number;
+  /** A held fault's release (scenario `holdSeconds`). */
+  releasedAt?: number;
   healedAt?: number;
 }
 

@@ -43,3 +43,52 @@ export const hardResetActive: Fault = {
   heal: ensureOn,
   audit,
 };
+
+/**
+ * A power cut while the node's BMC is dead: the cluster cannot confirm the fence, so the
+ * survivor must wait (service down) rather than take over. Released (scenario `holdSeconds`)
+ * by the BMC coming back, which lets a retried fence succeed and the takeover follow.
+ */
+export const powerCutBmcDeadActive: Fault = {
+  kind: 'power-cut-bmc-dead-active',
+  description: "the active node loses power and its BMC dies with it: no fence can be confirmed, so the peer must not take over until the BMC answers again",
+  async inject(ctx) {
+    const cut = await powerAction(ctx, 'off');
+    await ctx.lab.bmc(ctx.node).kill();
+    ctx.log.info(`${ctx.node} powered off, its BMC dead`);
+    return { ...(cut as object), bmc: 'dead' };
+  },
+  release: async (ctx) => {
+    await ctx.lab.bmc(ctx.node).revive();
+    ctx.log.info(`release: the BMC of ${ctx.node} answers again (the node stays off)`);
+  },
+  async heal(ctx) {
+    await ctx.lab.bmc(ctx.node).heal();
+    await ensureOn(ctx);
+  },
+  audit, // the lab audit adds every BMC's leftovers (power control, hung, dead)
+};
+
+/** Delay of every power request of a slow BMC: long enough that ipmitool retransmits. */
+export const SLOW_BMC_DELAY_MS = 5000;
+
+/**
+ * A power cut, and the node's BMC is sluggish: every power request takes seconds while its one
+ * event loop answers nothing. The fence must still complete (retried if need be) and the
+ * takeover must wait for it.
+ */
+export const powerCutSlowBmcActive: Fault = {
+  kind: 'power-cut-slow-bmc-active',
+  description: `the active node loses power and its BMC turns slow (${SLOW_BMC_DELAY_MS / 1000} s per power request): the fence takes longer but must be confirmed before the peer takes over`,
+  async inject(ctx) {
+    const cut = await powerAction(ctx, 'off');
+    ctx.lab.bmc(ctx.node).setPowerControl({ delayMs: SLOW_BMC_DELAY_MS });
+    return { ...(cut as object), bmcDelayMs: SLOW_BMC_DELAY_MS };
+  },
+  release: async (ctx) => ctx.lab.bmc(ctx.node).setPowerControl({}),
+  async heal(ctx) {
+    await ctx.lab.bmc(ctx.node).heal();
+    await ensureOn(ctx);
+  },
+  audit, // the lab audit adds every BMC's leftovers (power control, hung, dead)
+};

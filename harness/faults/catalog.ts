@@ -1,9 +1,9 @@
 /** Fault kind -> implementation. */
 import type { FaultKind } from '../scenario/scenario.ts';
 import type { Fault } from './fault.ts';
-import { hardResetActive, powerCutActive } from './bmc-faults.ts';
+import { hardResetActive, powerCutActive, powerCutBmcDeadActive, powerCutSlowBmcActive } from './bmc-faults.ts';
 import { freezeActive, kernelPanicActive } from './machine-faults.ts';
-import { clientNicLossActive, heartbeatLossActive, killCorosyncActive, killMailServiceActive, oneRingLossActive, replicationLossActive } from './node-faults.ts';
+import { clientNicLossActive, heartbeatDegradedActive, heartbeatLossActive, killCorosyncActive, killMailServiceActive, oneRingLossActive, replicationLossActive } from './node-faults.ts';
 
 const FAULTS: Partial<Record<FaultKind, Fault>> = {
   'power-cut-active': powerCutActive,
@@ -16,6 +16,9 @@ const FAULTS: Partial<Record<FaultKind, Fault>> = {
   'replication-loss-active': replicationLossActive,
   'client-nic-loss-active': clientNicLossActive,
   'kernel-panic-active': kernelPanicActive,
+  'power-cut-bmc-dead-active': powerCutBmcDeadActive,
+  'power-cut-slow-bmc-active': powerCutSlowBmcActive,
+  'heartbeat-degraded-active': heartbeatDegradedActive,
 };
 
 export function faultFor(kind: FaultKind): Fault {

@@ -27,6 +27,12 @@ export interface Fault {
   readonly description: string;
   inject(ctx: FaultContext): Promise<unknown>;
   heal(ctx: FaultContext): Promise<void>;
+  /**
+   * Ends a held fault (scenario `holdSeconds`) the way it ends in the field, which may be less
+   * than a heal: a dead BMC comes back, but the node it powered off stays off for the cluster
+   * to fence. Without it, release is the heal.
+   */
+  release?(ctx: FaultContext): Promise<void>;
   /** Leftovers of the fault, in words; empty when clean. */
   audit(ctx: FaultContext): Promise<string[]>;
 }

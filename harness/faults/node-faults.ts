@@ -113,3 +113,28 @@ export const killCorosyncActive: Fault = {
   heal: cleanup,
   audit: async () => [],
 };
+
+/** The degradation of a congested or flaky heartbeat path: latency with jitter, and loss. */
+export const DEGRADED_NETEM = 'delay 100ms 40ms loss 10%';
+
+/**
+ * Degraded heartbeat network: both ring NICs of the active node get latency, jitter and loss
+ * (netem), a congested or flapping switch rather than a dead one. Corosync must ride it out: no
+ * failover, no fencing. Heal: the qdiscs are removed (a rebooted node has none left).
+ */
+export const heartbeatDegradedActive: Fault = {
+  kind: 'heartbeat-degraded-active',
+  description: `the active node's two heartbeat NICs degrade (netem ${DEGRADED_NETEM}): corosync must carry on, no failover, no fencing`,
+  async inject(ctx) {
+    const node = nodePlan(ctx);
+    const nics = [node.nic.ring0, node.nic.ring1];
+    await sh(ctx, nics.map((nic) => `tc qdisc replace dev ${nic} root netem ${DEGRADED_NETEM}`).join(' && '), `netem ${DEGRADED_NETEM} on ${nics.join(', ')}`);
+    return { node: ctx.node, nics, netem: DEGRADED_NETEM };
+  },
+  async heal(ctx) {
+    const node = nodePlan(ctx);
+    // `del` fails when there is nothing to delete (already healed, or the node rebooted): fine.
+    await ctx.lab.root(ctx.node, [node.nic.ring0, node.nic.ring1].map((nic) => `tc qdisc del dev ${nic} root 2>/dev/null || true`).join('; '), 60_000);
+  },
+  audit: async () => [], // the lab audit looks for netem/tbf qdiscs on every node
+};

@@ -150,11 +150,16 @@ export class NodeWatcher {
     else this.log.info('watcher armed (event streams on every node)');
   }
 
+  /** What the streams have reported so far, in time order (the run waits on it). */
+  samples(): NodeSample[] {
+    return [...this.streams.values()].flat().sort((a, b) => a.time - b.time);
+  }
+
   async stop(): Promise<NodeSample[]> {
     this.running = false;
     this.stopper.abort();
     await Promise.allSettled(this.loops);
-    return [...this.streams.values()].flat().sort((a, b) => a.time - b.time);
+    return this.samples();
   }
 
   private async watch(node: string, armed: () => void): Promise<void> {

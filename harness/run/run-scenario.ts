@@ -13,7 +13,7 @@ import { failoverTime } from '../check/failover-time.ts';
 import { fencing } from '../check/fencing.ts';
 import { mailIntegrity } from '../check/mail-integrity.ts';
 import { singlePrimary } from '../check/single-primary.ts';
-import type { Observations } from '../check/observations.ts';
+import type { NodeSample, Observations } from '../check/observations.ts';
 import { faultFor } from '../faults/catalog.ts';
 import { auditLab } from '../faults/audit.ts';
 import type { FaultContext } from '../faults/fault.ts';
@@ -30,6 +30,7 @@ import type { RunResults } from '../report/results.ts';
 import { renderTimeline } from '../report/timeline.ts';
 import type { Scenario } from '../scenario/scenario.ts';
 import { MailWorkload } from '../workload/workload.ts';
+import { serviceBack } from './service-back.ts';
 
 export interface RunOptions {
   lab: Lab;
@@ -55,19 +56,13 @@ function serviceBackAt(history: readonly Operation[], faultAt: number): number |
   return after.find((o) => o.ok && o.t > lastBad)?.t;
 }
 
-/** Waits until both probes succeed again after having failed (or, if nothing failed, a grace period passed). */
-async function waitForService(history: () => readonly Operation[], faultAt: number, scenario: Scenario, signal?: AbortSignal): Promise<void> {
+/** Waits (bounded) until the service is back the way the scenario expects it (see service-back.ts). */
+async function waitForService(history: () => readonly Operation[], samples: () => readonly NodeSample[], fault: { node: string; injectedAt: number }, scenario: Scenario, signal?: AbortSignal): Promise<void> {
   await waitFor(
-    'the mail service back on the virtual IP (SMTP and IMAP probes succeeding after the fault)',
+    `the mail service back on the virtual IP (${scenario.expect}: ${scenario.expect === 'failover' ? `the IP off ${fault.node}, then ` : ''}SMTP and IMAP probes steadily ok)`,
     () => {
-      const ops = pairOperations(history()).filter((p) => p.invoke.f === 'probe' && p.invoke.time >= faultAt && p.completion);
-      const last = (proc: string) => ops.filter((p) => p.invoke.process === proc).at(-1);
-      const smtp = last('probe-smtp');
-      const imap = last('probe-imap');
-      const anyFailed = ops.some((p) => outcome(p) !== 'ok');
-      const bothOk = smtp && imap && outcome(smtp) === 'ok' && outcome(imap) === 'ok';
-      if (bothOk && (anyFailed || now() - faultAt > 45_000)) return done(true);
-      return notYet(`smtp ${smtp ? outcome(smtp) : 'no probe yet'}, imap ${imap ? outcome(imap) : 'no probe yet'}, failures since fault: ${anyFailed}`);
+      const state = serviceBack({ expect: scenario.expect, faultNode: fault.node, faultAt: fault.injectedAt, now: now(), history: history(), samples: samples() });
+      return state.back ? done(true) : notYet(state.why);
     },
     { timeoutMs: scenario.workload.recoveryTimeoutSeconds * 1000, intervalMs: 500, signal },
   );
@@ -123,8 +118,14 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
       await sleep(injectAfterSeconds * 1000, signal);
       observations.fault.injectedAt = now();
       await history.record('nemesis', scenario.fault, { node: active }, () => fault.inject(ctx()));
+      if (scenario.holdSeconds !== undefined) {
+        log.info(`fault held for ${scenario.holdSeconds} s`);
+        await sleep(Math.max(0, observations.fault.injectedAt + scenario.holdSeconds * 1000 - now()), signal);
+        await history.record('nemesis', 'release', { node: active }, () => (fault.release ?? fault.heal).call(fault, ctx()));
+        observations.fault.releasedAt = now();
+      }
       try {
-        await waitForService(() => history.operations(), observations.fault.injectedAt, scenario, signal);
+        await waitForService(() => history.operations(), () => watcher.samples(), observations.fault, scenario, signal);
         await sleep(scenario.workload.cooldownSeconds * 1000, signal);
       } catch (error) {
         if (!(error instanceof WaitTimeoutError)) throw error;
@@ -208,7 +209,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
   store.writeResults(results);
   store.writeText(
     'timeline.html',
-    renderTimeline({ results, history: history.operations(), samples: observations.samples, bmcPower: observations.bmcPower, markers: { fault: observations.fault.injectedAt, ...observations.phases, ...(observations.fault.healedAt ? { healed: observations.fault.healedAt } : {}) } }),
+    renderTimeline({ results, history: history.operations(), samples: observations.samples, bmcPower: observations.bmcPower, markers: { fault: observations.fault.injectedAt, ...observations.phases, ...(observations.fault.releasedAt ? { released: observations.fault.releasedAt } : {}), ...(observations.fault.healedAt ? { healed: observations.fault.healedAt } : {}) } }),
   );
   if (aborted) throw aborted;
   return { dir: store.dir, results };

@@ -14,7 +14,10 @@ export type FaultKind =
   | 'freeze-active'
   | 'kernel-panic-active'
   | 'replication-loss-active'
-  | 'client-nic-loss-active';
+  | 'client-nic-loss-active'
+  | 'power-cut-bmc-dead-active'
+  | 'power-cut-slow-bmc-active'
+  | 'heartbeat-degraded-active';
 
 /** What a correct cluster does about the fault. */
 export type Expectation =
@@ -30,6 +33,11 @@ export interface Scenario {
   description: string;
   fault: FaultKind;
   expect: Expectation;
+  /**
+   * A held fault is released this many seconds after it is injected: what passes on its own in
+   * the field (a BMC comes back, congestion ends). Without it the fault lasts until the heal.
+   */
+  holdSeconds?: number;
   slo: {
     /** Longest allowed client-visible outage, seconds. */
     maxOutageSeconds: number;

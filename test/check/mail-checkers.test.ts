@@ -137,6 +137,27 @@ test('fencing: fence confirmed and power off before the takeover passes', (t) =>
   t.is(r.summary, 'node1 fenced 1.00 s before node2 promoted');
 });
 
+test('fencing: with a dead BMC, failed attempts then a confirmed fence before the takeover passes and says so', (t) => {
+  const o = obs({
+    fault: { name: 'power-cut-bmc-dead-active', node: 'node1', injectedAt: 1000, releasedAt: 61_000 },
+    fenceEvents: [
+      { target: 'node1', action: 'reboot', status: 'failed', completedAt: 25_000 },
+      { target: 'node1', action: 'reboot', status: 'failed', completedAt: 50_000 },
+      { target: 'node1', action: 'reboot', status: 'success', completedAt: 70_000 },
+    ],
+    bmcPower: [
+      { node: 'node1', time: 1000, request: 'power', value: '0', result: 'done' },
+      { node: 'node1', time: 68_000, request: 'power', value: '0', result: 'done' },
+    ],
+    promotions: [{ node: 'node2', at: 72_000 }],
+  });
+  const r = fencing.check({ scenario, history: [], observations: o });
+  t.is(r.valid, true);
+  t.is(r.summary, 'node1 fenced 2.00 s before node2 promoted (after 2 failed fencing attempt(s))');
+  const eager = { ...o, promotions: [{ node: 'node2', at: 55_000 }] };
+  t.is(fencing.check({ scenario, history: [], observations: eager }).summary, 'node2 promoted 15.00 s before the fence of node1 was confirmed', 'a takeover while the BMC is dead fails');
+});
+
 test('fencing: a takeover before the fence, or with no fence, fails', (t) => {
   const early = obs({
     fenceEvents: [{ target: 'node1', action: 'reboot', status: 'success', completedAt: 30_000 }],

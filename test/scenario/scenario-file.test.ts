@@ -1,6 +1,9 @@
 import test from 'ava';
 import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { REPO_ROOT } from '../../harness/core/paths.ts';
+import { faultFor } from '../../harness/faults/catalog.ts';
+import type { FaultKind } from '../../harness/scenario/scenario.ts';
 import { parseScenario } from '../../harness/scenario/scenario-file.ts';
 import { builtinScenarios } from '../../harness/scenario/catalog.ts';
 import { ValidationError } from '../../harness/core/schema.ts';
@@ -38,20 +41,36 @@ test('a good scenario file parses into the plain value', (t) => {
 
 test('every built-in scenario file is valid and named after its file', (t) => {
   const all = builtinScenarios();
-  t.deepEqual(Object.keys(all).sort(), ['client-nic-loss-active', 'freeze-active', 'hard-reset-active', 'heartbeat-loss-active', 'kernel-panic-active', 'kill-corosync-active', 'kill-mail-service-active', 'one-ring-loss-active', 'power-cut-active', 'replication-loss-active']);
+  t.deepEqual(Object.keys(all).sort(), [
+    'client-nic-loss-active',
+    'freeze-active',
+    'hard-reset-active',
+    'heartbeat-degraded-active',
+    'heartbeat-loss-active',
+    'kernel-panic-active',
+    'kill-corosync-active',
+    'kill-mail-service-active',
+    'one-ring-loss-active',
+    'power-cut-active',
+    'power-cut-bmc-dead-active',
+    'power-cut-slow-bmc-active',
+    'replication-loss-active',
+  ]);
+  t.is(all['power-cut-bmc-dead-active']!.holdSeconds, 60);
 });
 
 test('errors name the line and the field', (t) => {
   t.deepEqual(problems(good.replace('sendRate: 2', 'sendRate: 500')), ['line 8: /workload/sendRate: must be <= 50']);
   t.deepEqual(problems(good.replace('probeIntervalMs: 250', 'probeIntervalMs: 1000')), ['line 9: /workload/probeIntervalMs: must be <= 250']);
   t.deepEqual(problems(good.replace('fault: power-cut-active', 'fault: meteor-strike')), [
-    'line 3: /fault: must be one of "power-cut-active", "hard-reset-active", "heartbeat-loss-active", "one-ring-loss-active", "kill-mail-service-active", "kill-corosync-active", "freeze-active", "kernel-panic-active", "replication-loss-active", "client-nic-loss-active"',
+    'line 3: /fault: must be one of "power-cut-active", "hard-reset-active", "heartbeat-loss-active", "one-ring-loss-active", "kill-mail-service-active", "kill-corosync-active", "freeze-active", "kernel-panic-active", "replication-loss-active", "client-nic-loss-active", "power-cut-bmc-dead-active", "power-cut-slow-bmc-active", "heartbeat-degraded-active"',
   ]);
   t.deepEqual(problems(good.replace('  maxOutageSeconds: 90\n', '  maxOutage: 90\n')), [
     'line 6: /slo/maxOutageSeconds: is required but missing',
     'line 6: /slo/maxOutage: is not a known field (check its spelling)',
   ]);
   t.deepEqual(problems(good.replace('expect: failover\n', '')), ['line 1: expect: is required but missing']);
+  t.deepEqual(problems(good.replace('expect: failover\n', 'expect: failover\nholdSeconds: 0\n')), ['line 5: /holdSeconds: must be >= 1']);
 });
 
 test('YAML syntax errors name the line', (t) => {
@@ -69,4 +88,9 @@ test('ha-chaos run with a broken file exits 2 naming file, line and field', asyn
   const unknown = await run('./bin/ha-chaos', ['certify', '--scenario', 'no-such-scenario'], { timeoutMs: 60_000, reject: false });
   t.is(unknown.exitCode, 2);
   t.regex(unknown.stderr, /no scenario named "no-such-scenario"/);
+});
+
+test('every fault a scenario file may name has an implementation', (t) => {
+  const schema = JSON.parse(readFileSync(join(REPO_ROOT, 'schemas/scenario.schema.json'), 'utf8')) as { properties: { fault: { enum: FaultKind[] } } };
+  for (const kind of schema.properties.fault.enum) t.is(faultFor(kind).kind, kind);
 });
