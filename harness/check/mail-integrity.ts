@@ -10,6 +10,7 @@
  */
 import type { Checker } from './checker.ts';
 import { outcome, pairOperations } from '../history/operation.ts';
+import type { Observations } from './observations.ts';
 
 interface SendValue {
   id: number;
@@ -20,9 +21,9 @@ interface ReadValue {
   ids: number[];
 }
 
-export const mailIntegrity: Checker = {
+export const mailIntegrity: Checker<unknown, Partial<Pick<Observations, 'mailQueue'>> | undefined> = {
   name: 'mail-integrity',
-  check({ history }) {
+  check({ history, observations }) {
     const pairs = pairOperations(history);
     const sends = pairs.filter((p) => p.invoke.f === 'send');
     const reads = pairs.filter((p) => p.invoke.f === 'read');
@@ -71,7 +72,12 @@ export const mailIntegrity: Checker = {
         unexpected,
       };
     }
-    const details = { acknowledged: acked.length, refused: refused.length, unknownOutcome: unknown.length, protocols: perProtocol };
+    const queue = observations?.mailQueue;
+    // Not a pardon: an acknowledged message must be readable after the run. A hint where to look.
+    if (problems.some((p) => p.includes('lost')) && queue && !queue.drained) {
+      problems.push(queue.queued > 0 ? `${queue.queued} message(s) were still in the mail queue at read-back` : 'the mail queue could not be read at read-back');
+    }
+    const details = { acknowledged: acked.length, refused: refused.length, unknownOutcome: unknown.length, protocols: perProtocol, ...(queue ? { mailQueue: queue } : {}) };
     if (acked.length === 0) return { valid: 'unknown', summary: 'no message was acknowledged: nothing to verify', details };
     const over = [...views.keys()].map((p) => p.toUpperCase()).join(' and ');
     return problems.length

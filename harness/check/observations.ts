@@ -25,6 +25,14 @@ export interface FenceEvent {
   completedAt: number;
 }
 
+/** The mail queue before the read-back: drained, or how many messages were still in it (-1: unknown). */
+export interface MailQueueObservation {
+  drained: boolean;
+  queued: number;
+  waitedMs: number;
+  error?: string;
+}
+
 /** A DRBD role change to Primary (from the node's kernel log). */
 export interface Promotion {
   node: string;
@@ -75,4 +83,6 @@ export interface Observations {
   convergence?: { ok: boolean; unmet: string[]; checkedAt: number };
   /** Named moments of the failover (detected, fence requested...), host clock. */
   phases: Record<string, number>;
+  /** The mail queue when the read-back began. */
+  mailQueue?: MailQueueObservation;
 }

@@ -2,7 +2,8 @@
 import type { FaultKind } from '../scenario/scenario.ts';
 import type { Fault } from './fault.ts';
 import { hardResetActive, powerCutActive, powerCutBmcDeadActive, powerCutSlowBmcActive } from './bmc-faults.ts';
-import { freezeActive, kernelPanicActive } from './machine-faults.ts';
+import { diskFullActive } from './store-faults.ts';
+import { clockJumpActive, freezeActive, kernelPanicActive } from './machine-faults.ts';
 import { clientNicLossActive, heartbeatDegradedActive, heartbeatLossActive, killCorosyncActive, killMailServiceActive, oneRingLossActive, replicationLossActive } from './node-faults.ts';
 
 const FAULTS: Partial<Record<FaultKind, Fault>> = {
@@ -19,6 +20,8 @@ const FAULTS: Partial<Record<FaultKind, Fault>> = {
   'power-cut-bmc-dead-active': powerCutBmcDeadActive,
   'power-cut-slow-bmc-active': powerCutSlowBmcActive,
   'heartbeat-degraded-active': heartbeatDegradedActive,
+  'disk-full-active': diskFullActive,
+  'clock-jump-active': clockJumpActive,
 };
 
 export function faultFor(kind: FaultKind): Fault {

@@ -7,6 +7,7 @@
  * left it hung: the BMC power-cycles it).
  */
 import { virsh } from '../lab/host.ts';
+import { measureOffset } from '../observe/clock.ts';
 import { faultNode, type Fault, type FaultContext } from './fault.ts';
 
 const domain = (ctx: FaultContext) => faultNode(ctx).domain;
@@ -57,5 +58,55 @@ export const kernelPanicActive: Fault = {
   async audit(ctx) {
     const r = await ctx.lab.ssh.root(ctx.node, 'true', { timeoutMs: 20_000, reject: false });
     return r.ok ? [] : [`${ctx.node} does not answer over SSH (${r.reason})`];
+  },
+};
+
+/** How far the active node's clock steps forward. */
+export const CLOCK_STEP_SECONDS = 600;
+
+/** The script that steps the clock to host time plus `offsetMs` (the node's own offset before the fault). */
+export function setClockScript(hostNowMs: number, offsetMs: number): string {
+  const target = (hostNowMs + offsetMs) / 1000;
+  return `date -u -s @${target.toFixed(3)} >/dev/null && date +%s%N`;
+}
+
+/** The node's clock offset before the fault, per lab and node: the release steps back to it. */
+const offsetsBefore = new Map<string, number>();
+const key = (ctx: FaultContext) => `${ctx.lab.plan.prefix}:${ctx.node}`;
+
+/** Steps the node's clock back to the host's (plus its own offset from before the fault). */
+async function stepBack(ctx: FaultContext): Promise<void> {
+  const offset = offsetsBefore.get(key(ctx)) ?? 0;
+  const r = await ctx.lab.ssh.root(ctx.node, setClockScript(Date.now(), offset), { timeoutMs: 30_000, reject: false });
+  if (!r.ok) throw new Error(`could not step the clock of ${ctx.node} back: ${r.reason}`);
+  ctx.log.info(`clock of ${ctx.node} stepped back to the true time`);
+}
+
+/**
+ * The active node's clock steps 10 minutes forward (a bad NTP source, a VM restored from a
+ * snapshot), and back when released (NTP correcting it): timers, leases and logs must not make
+ * the cluster fail over or the mail service stop.
+ */
+export const clockJumpActive: Fault = {
+  kind: 'clock-jump-active',
+  description: `the active node's clock steps ${CLOCK_STEP_SECONDS / 60} minutes forward, then back to the true time when released: no failover, no fencing, no outage`,
+  async inject(ctx) {
+    const before = await measureOffset(ctx.lab, ctx.node);
+    offsetsBefore.set(key(ctx), before.offsetMs);
+    const r = await ctx.lab.ssh.root(ctx.node, setClockScript(Date.now(), before.offsetMs + CLOCK_STEP_SECONDS * 1000), { timeoutMs: 30_000 });
+    ctx.log.info(`clock of ${ctx.node} stepped ${CLOCK_STEP_SECONDS} s forward`);
+    return { node: ctx.node, stepSeconds: CLOCK_STEP_SECONDS, nodeClockAfterMs: Number(BigInt(r.stdout.trim()) / 1_000_000n) };
+  },
+  async heal(ctx) {
+    if (!offsetsBefore.has(key(ctx))) return; // never stepped
+    // A node rebooted meanwhile has its clock from the hypervisor again; stepping it is still right.
+    await stepBack(ctx);
+    offsetsBefore.delete(key(ctx));
+  },
+  release: stepBack,
+  async audit(ctx) {
+    const now = await measureOffset(ctx.lab, ctx.node);
+    const before = offsetsBefore.get(key(ctx)) ?? 0;
+    return Math.abs(now.offsetMs - before) > 5000 ? [`the clock of ${ctx.node} is ${((now.offsetMs - before) / 1000).toFixed(1)} s off`] : [];
   },
 };

@@ -229,6 +229,15 @@ export function mailResources(plan: LabPlan): { names: string[]; crm: string[] }
   };
 }
 
+/**
+ * The mail queue where the store is mounted (the seam again: Axigen has a queue of its own).
+ * Flushes it (a deferred message is retried now, not after the backoff) and prints how many
+ * messages it holds; prints nothing where the store is not mounted.
+ */
+export function mailQueueScript(): string {
+  return `mountpoint -q ${MAIL_STORE} || exit 0; postqueue -f 2>/dev/null || true; echo "queued $(postqueue -j 2>/dev/null | wc -l)"`;
+}
+
 /** The client network's gateway as the nodes see it: the host side of its bridge, where the clients are. */
 export function clientGateway(plan: LabPlan): string {
   return plan.networks.find((n) => n.role === 'client')!.hostIp;

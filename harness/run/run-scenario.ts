@@ -21,6 +21,7 @@ import { now } from '../history/history.ts';
 import { outcome, pairOperations, type Operation } from '../history/operation.ts';
 import type { Lab, StartedLab } from '../lab/lab.ts';
 import { unmetReadiness } from '../lab/status.ts';
+import { drainMailQueue } from '../lab/mail-queue.ts';
 import { measureOffset, toHostClock, type ClockOffset } from '../observe/clock.ts';
 import { collectEvidence } from '../observe/collect.ts';
 import { failoverEvents, fenceResults, parseJournal } from '../observe/journal.ts';
@@ -156,6 +157,8 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
   } finally {
     observations.samples = await watcher.stop();
   }
+  // A message deferred during the fault would otherwise wait out the queue's backoff.
+  if (!aborted) observations.mailQueue = await drainMailQueue(lab, log, 90_000, signal).catch((e: unknown) => ({ drained: false, queued: -1, waitedMs: 0, error: (e as Error).message }));
   await workload.readBack();
 
   // Logs from a minute before the fault (or before the run, if it was interrupted before the fault).

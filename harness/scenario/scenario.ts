@@ -17,7 +17,9 @@ export type FaultKind =
   | 'client-nic-loss-active'
   | 'power-cut-bmc-dead-active'
   | 'power-cut-slow-bmc-active'
-  | 'heartbeat-degraded-active';
+  | 'heartbeat-degraded-active'
+  | 'disk-full-active'
+  | 'clock-jump-active';
 
 /** What a correct cluster does about the fault. */
 export type Expectation =

@@ -8,6 +8,7 @@ import { failoverTime } from '../../harness/check/failover-time.ts';
 import { fencing } from '../../harness/check/fencing.ts';
 import { singlePrimary } from '../../harness/check/single-primary.ts';
 import { convergence } from '../../harness/check/convergence.ts';
+import { parseQueued } from '../../harness/lab/mail-queue.ts';
 
 /** Builds a history from compact rows: [time, process, type, f, value?]. */
 function h(rows: [number, string, Operation['type'], string, unknown?][]): Operation[] {
@@ -70,6 +71,23 @@ test('integrity: a lost acknowledged message fails', (t) => {
   t.is(r.valid, false);
   t.is(r.summary, '1 acknowledged message(s) lost');
   t.deepEqual((r.details as { protocols: Record<string, { lost: number[] }> }).protocols.imap!.lost, [2]);
+});
+
+test('integrity: a message still in the mail queue at read-back is lost all the same, with the queue named', (t) => {
+  const history = h([...send(0, 'smtp-1', 1, 'ok'), ...send(20, 'smtp-1', 2, 'ok'), ...read(100, 'user1', [1])]);
+  const stuck = check(mailIntegrity, history, obs({ mailQueue: { drained: false, queued: 1, waitedMs: 90_000 } }));
+  t.is(stuck.valid, false);
+  t.is(stuck.summary, '1 acknowledged message(s) lost; 1 message(s) were still in the mail queue at read-back');
+  const drained = check(mailIntegrity, history, obs({ mailQueue: { drained: true, queued: 0, waitedMs: 2000 } }));
+  t.is(drained.summary, '1 acknowledged message(s) lost');
+  const clean = check(mailIntegrity, h([...send(0, 'smtp-1', 1, 'ok'), ...read(100, 'user1', [1])]), obs({ mailQueue: { drained: false, queued: 3, waitedMs: 90_000 } }));
+  t.is(clean.valid, true, 'a queue that holds other mail is no problem when nothing acknowledged is missing');
+});
+
+test('mail queue: one count per node holding the store, summed; none means unknown', (t) => {
+  t.is(parseQueued(['queued 0\n', '']), 0);
+  t.is(parseQueued(['queued 2\n', 'queued 1\n']), 3);
+  t.is(parseQueued(['', 'ssh: connect to host 10.213.0.11 port 22: No route to host']), undefined);
 });
 
 test('integrity: a duplicate, a refused-but-delivered and a never-sent message fail', (t) => {
