@@ -8,6 +8,7 @@
  */
 import { virsh } from '../lab/host.ts';
 import { measureOffset } from '../observe/clock.ts';
+import { cleanup } from './node-faults.ts';
 import { faultNode, type Fault, type FaultContext } from './fault.ts';
 
 const domain = (ctx: FaultContext) => faultNode(ctx).domain;
@@ -89,7 +90,7 @@ async function stepBack(ctx: FaultContext): Promise<void> {
  */
 export const clockJumpActive: Fault = {
   kind: 'clock-jump-active',
-  description: `the active node's clock steps ${CLOCK_STEP_SECONDS / 60} minutes forward, then back to the true time when released: no failover, no fencing, no outage`,
+  description: `the active node's clock steps ${CLOCK_STEP_SECONDS / 60} minutes forward, then back to the true time when released: no failover and no fencing; a service the step breaks must be noticed and restarted`,
   async inject(ctx) {
     const before = await measureOffset(ctx.lab, ctx.node);
     offsetsBefore.set(key(ctx), before.offsetMs);
@@ -98,10 +99,11 @@ export const clockJumpActive: Fault = {
     return { node: ctx.node, stepSeconds: CLOCK_STEP_SECONDS, nodeClockAfterMs: Number(BigInt(r.stdout.trim()) / 1_000_000n) };
   },
   async heal(ctx) {
-    if (!offsetsBefore.has(key(ctx))) return; // never stepped
+    if (!offsetsBefore.has(key(ctx))) return cleanup(ctx); // never stepped
     // A node rebooted meanwhile has its clock from the hypervisor again; stepping it is still right.
     await stepBack(ctx);
     offsetsBefore.delete(key(ctx));
+    await cleanup(ctx); // a service the step broke was restarted by the cluster: clear its failure record
   },
   release: stepBack,
   async audit(ctx) {

@@ -14,7 +14,7 @@ async function sh(ctx: FaultContext, script: string, what: string): Promise<stri
 }
 
 /** Clears the cluster's failure records of the mail resources (what an operator does after recovery). */
-async function cleanup(ctx: FaultContext): Promise<void> {
+export async function cleanup(ctx: FaultContext): Promise<void> {
   const other = ctx.lab.plan.nodes.find((n) => n.name !== ctx.node)!.name;
   for (const node of [ctx.node, other]) {
     const r = await ctx.lab.ssh.root(node, 'crm_resource --cleanup >/dev/null 2>&1; echo done', { timeoutMs: 120_000, reject: false });

@@ -207,6 +207,90 @@ ExecStartPre=-/usr/bin/find ${MAIL_STORE}/vmail -name dovecot*.lock -type f -pri
 `;
 }
 
+/** Where the stand-in's IMAP resource agent lives on each node (OCF provider `hachaos`). */
+export const DOVECOT_AGENT_PATH = '/usr/lib/ocf/resource.d/hachaos/dovecot';
+
+/**
+ * The stand-in's IMAP/POP3 resource agent: Dovecot through systemd, but its monitor logs in over
+ * IMAP (as the first account, read from Dovecot's own users file on the node) instead of asking
+ * systemd whether the unit is active. Found by clock-jump-active: after the clock stepped back
+ * Dovecot's imap processes killed themselves and its master refused to start new ones for 180 s;
+ * the unit stayed active, so a `systemd:dovecot` monitor saw nothing while every login failed.
+ * A failed login (three tries, 5 s each) is a failure: Pacemaker restarts the service.
+ */
+export function renderDovecotAgent(): string {
+  return `#!/bin/bash
+# ha-chaos: OCF resource agent for the stand-in IMAP/POP3 service (Dovecot), generated.
+: \${OCF_ROOT:=/usr/lib/ocf}
+# Overridable for the agent's own tests on the host.
+: \${HACHAOS_IMAP_PORT:=143}
+: \${HACHAOS_USERS:=/etc/dovecot/users}
+OCF_SUCCESS=0; OCF_ERR_GENERIC=1; OCF_ERR_UNIMPLEMENTED=3; OCF_NOT_RUNNING=7
+
+meta_data() {
+  cat <<'XML'
+<?xml version="1.0"?>
+<!DOCTYPE resource-agent SYSTEM "ra-api-1.dtd">
+<resource-agent name="dovecot" version="1.0">
+  <version>1.0</version>
+  <longdesc lang="en">Dovecot through systemd; the monitor logs in over IMAP on 127.0.0.1.</longdesc>
+  <shortdesc lang="en">Dovecot with a login monitor (ha-chaos)</shortdesc>
+  <parameters/>
+  <actions>
+    <action name="start" timeout="120s"/>
+    <action name="stop" timeout="90s"/>
+    <action name="monitor" timeout="60s" interval="15s"/>
+    <action name="meta-data" timeout="5s"/>
+    <action name="validate-all" timeout="5s"/>
+  </actions>
+</resource-agent>
+XML
+}
+
+# One IMAP login and logout as the first account in Dovecot's users file, 5 s at most.
+imap_login() {
+  local user pass
+  IFS=: read -r user pass _ < "$HACHAOS_USERS" || return 1
+  pass=\${pass#\\{PLAIN\\}}
+  timeout 5 bash -c '
+    exec 3<>/dev/tcp/127.0.0.1/$3 || exit 1
+    IFS= read -r -t 4 line <&3 || exit 1
+    case "$line" in "* OK"*) ;; *) exit 1 ;; esac
+    printf "a LOGIN \\"%s\\" \\"%s\\"\\r\\nb LOGOUT\\r\\n" "$1" "$2" >&3
+    while IFS= read -r -t 4 line <&3; do
+      case "$line" in "a OK"*) exit 0 ;; "a "*) exit 1 ;; esac
+    done
+    exit 1' imap-login "$user" "$pass" "$HACHAOS_IMAP_PORT"
+}
+
+logins_work() {
+  local i
+  for i in 1 2 3; do imap_login && return 0; sleep 1; done
+  return 1
+}
+
+case "\${1:-}" in
+  meta-data) meta_data; exit $OCF_SUCCESS ;;
+  validate-all) exit $OCF_SUCCESS ;;
+  login-check) logins_work; exit $? ;; # not OCF: the monitor's login check alone
+  start)
+    systemctl start dovecot.service || exit $OCF_ERR_GENERIC
+    # Started means answering: wait for a login (Pacemaker's start timeout bounds this).
+    until imap_login; do sleep 1; done
+    exit $OCF_SUCCESS ;;
+  stop)
+    systemctl stop dovecot.service || exit $OCF_ERR_GENERIC
+    exit $OCF_SUCCESS ;;
+  monitor|status)
+    systemctl is-active --quiet dovecot.service || exit $OCF_NOT_RUNNING
+    logins_work && exit $OCF_SUCCESS
+    echo "dovecot: active, but IMAP logins on 127.0.0.1:143 fail" >&2
+    exit $OCF_ERR_GENERIC ;;
+  *) exit $OCF_ERR_UNIMPLEMENTED ;;
+esac
+`;
+}
+
 export function renderDovecotUsers(secrets: LabSecrets): string {
   return Object.entries(secrets.accounts)
     .map(([user, pw]) => `${user}:{PLAIN}${pw}`)
@@ -225,7 +309,7 @@ export function mailResources(plan: LabPlan): { names: string[]; crm: string[] }
   const ops = `op start timeout=${t.mailStart} op stop timeout=${t.mailStop} op monitor interval=30s timeout=${t.mailMonitor}`;
   return {
     names: ['smtp', 'imap'],
-    crm: [`primitive smtp ocf:heartbeat:postfix ${ops}`, `primitive imap systemd:dovecot ${ops}`],
+    crm: [`primitive smtp ocf:heartbeat:postfix ${ops}`, `primitive imap ocf:hachaos:dovecot ${ops.replace('monitor interval=30s', 'monitor interval=15s')}`],
   };
 }
 

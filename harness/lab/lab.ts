@@ -28,6 +28,7 @@ import { provisionHash, renderCibLoad, renderClusterStart, renderDrbdInit, rende
 import { controlSocketPrefix, parseSshConfig, SshRunner } from './ssh.ts';
 import { parseCrmMon, parseFenceConstraints, parseProcDrbd, unmetReadiness, type LabStatus } from './status.ts';
 import { readGreeting } from './greeting.ts';
+import { describeMailError, listInbox } from '../workload/mail-client.ts';
 
 const EMULATOR_WRAPPER = join(BOOT_ROOT, 'ha-chaos-qemu-tcg');
 
@@ -440,7 +441,20 @@ export class StartedLab {
         return { ok: false, detail: (error as Error).message };
       }
     };
-    [status.smtp, status.imap] = await Promise.all([greet(25, /^220 /), greet(143, /^\* OK/)]);
+    // IMAP answering means a login works: a greeting comes from imap-login alone, which stays up
+    // while Dovecot refuses to start the imap processes behind it (found by clock-jump-active).
+    const imapLogin = async () => {
+      const greeting = await greet(143, /^\* OK/);
+      const [user, password] = Object.entries(this.accounts())[0] ?? [];
+      if (!greeting.ok || !user) return greeting;
+      try {
+        await listInbox({ host: vip }, user, password!, 10_000, { headersOnly: true });
+        return { ok: true, detail: `${greeting.detail} (login as ${user} ok)` };
+      } catch (error) {
+        return { ok: false, detail: `greeting ok, login as ${user} failed: ${describeMailError(error)}` };
+      }
+    };
+    [status.smtp, status.imap] = await Promise.all([greet(25, /^220 /), imapLogin()]);
     return status;
   }
 

@@ -99,9 +99,13 @@ export function applyEvent(state: WatchedState, e: WatchEvent): WatchedState {
   return { ...state, holdsVip: e.holdsVip };
 }
 
-/** A node's whole state after an event, as a sample on the host clock. */
-export function toSample(node: string, state: WatchedState, e: WatchEvent, offset: ClockOffset | undefined): NodeSample {
-  return { time: toHostClock(e.time, offset), node, reachable: true, source: e.kind, ...state };
+/**
+ * A node's whole state after an event, as a sample on the host clock. An event cannot have
+ * happened after the host received it: a node clock stepped forward (clock-jump) is capped at
+ * the moment of receipt.
+ */
+export function toSample(node: string, state: WatchedState, e: WatchEvent, offset: ClockOffset | undefined, receivedAt = Infinity): NodeSample {
+  return { time: Math.min(toHostClock(e.time, offset), receivedAt), node, reachable: true, source: e.kind, ...state };
 }
 
 /** Folds a node's events into samples of its whole state, on the host clock. */
@@ -182,7 +186,7 @@ export class NodeWatcher {
             lostSince = undefined;
           }
           state = applyEvent(state, event);
-          samples.push(toSample(node, state, event, this.offsets[node]));
+          samples.push(toSample(node, state, event, this.offsets[node], Date.now()));
         },
         { timeoutMs: STREAM_LIMIT_MS, signal: this.stopper.signal, phase: 'watch' },
       );

@@ -58,11 +58,11 @@ function serviceBackAt(history: readonly Operation[], faultAt: number): number |
 }
 
 /** Waits (bounded) until the service is back the way the scenario expects it (see service-back.ts). */
-async function waitForService(history: () => readonly Operation[], samples: () => readonly NodeSample[], fault: { node: string; injectedAt: number }, scenario: Scenario, signal?: AbortSignal): Promise<void> {
+async function waitForService(history: () => readonly Operation[], samples: () => readonly NodeSample[], fault: { node: string; injectedAt: number; releasedAt?: number }, scenario: Scenario, signal?: AbortSignal): Promise<void> {
   await waitFor(
     `the mail service back on the virtual IP (${scenario.expect}: ${scenario.expect === 'failover' ? `the IP off ${fault.node}, then ` : ''}SMTP and IMAP probes steadily ok)`,
     () => {
-      const state = serviceBack({ expect: scenario.expect, faultNode: fault.node, faultAt: fault.injectedAt, now: now(), history: history(), samples: samples() });
+      const state = serviceBack({ expect: scenario.expect, faultNode: fault.node, faultAt: fault.injectedAt, releasedAt: fault.releasedAt, now: now(), history: history(), samples: samples() });
       return state.back ? done(true) : notYet(state.why);
     },
     { timeoutMs: scenario.workload.recoveryTimeoutSeconds * 1000, intervalMs: 500, signal },

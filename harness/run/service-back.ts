@@ -7,8 +7,8 @@
  *   nothing: a node that lost its heartbeat rings keeps serving until it is fenced.
  * - `recovery`: probes failed after the fault and both protocols answer again, steadily.
  * - `no-outage`: a grace period passed and both protocols answer.
- * In every case the last `steadyMs` of probes must all be ok, so one lucky probe in a flapping
- * service does not end the watch.
+ * In every case the last `steadyMs` of probes must all be ok and none may hang (open over a
+ * second), so one lucky probe in a flapping service, or one that never returns, does not end the watch.
  */
 import type { NodeSample } from '../check/observations.ts';
 import { outcome, pairOperations, type Operation } from '../history/operation.ts';
@@ -19,6 +19,8 @@ export interface ServiceBackInput {
   /** The node the fault hit. */
   faultNode: string;
   faultAt: number;
+  /** A held fault's release: only probes sent after it count as steady. */
+  releasedAt?: number;
   now: number;
   history: readonly Operation[];
   samples: readonly NodeSample[];
@@ -31,6 +33,9 @@ export interface ServiceBackInput {
 export type ServiceBack = { back: true; at: number } | { back: false; why: string };
 
 const PROBES = ['probe-smtp', 'probe-imap'] as const;
+
+/** A probe open longer than this is hanging (IMAP logins under emulation: p50 0.08 s, p99 1 s). */
+const HANGING_MS = 2000;
 
 /** The moment the virtual IP came to a node other than `faultNode` and is still there, if it is. */
 export function takeoverAt(samples: readonly NodeSample[], faultNode: string, faultAt: number): number | undefined {
@@ -49,14 +54,19 @@ export function serviceBack(input: ServiceBackInput): ServiceBack {
   const { faultAt, now } = input;
   const graceMs = input.graceMs ?? 45_000;
   const steadyMs = input.steadyMs ?? 3_000;
-  const probes = pairOperations(input.history).filter((p) => p.invoke.f === 'probe' && p.invoke.time >= faultAt && p.completion);
+  // The service must have been steady for a whole window after the last change the run made.
+  const since = input.releasedAt ?? faultAt;
+  const all = pairOperations(input.history).filter((p) => p.invoke.f === 'probe' && p.invoke.time >= faultAt);
+  const probes = all.filter((p) => p.completion);
   const anyFailed = probes.some((p) => outcome(p) !== 'ok');
   const state = PROBES.map((proc) => {
     const mine = probes.filter((p) => p.invoke.process === proc);
-    return { proc, last: mine.at(-1), recent: mine.filter((p) => p.completion!.time >= now - steadyMs) };
+    // A probe still open after a second is hanging: the service is not answering now.
+    const hanging = all.some((p) => p.invoke.process === proc && !p.completion && p.invoke.time < now - HANGING_MS);
+    return { proc, last: mine.at(-1), hanging, recent: mine.filter((p) => p.completion!.time >= now - steadyMs && p.invoke.time >= since) };
   });
-  const describe = state.map((s) => `${s.proc.slice(6)} ${s.last ? outcome(s.last) : 'no probe yet'}`).join(', ');
-  const steady = state.every((s) => s.last && s.recent.length > 0 && s.recent.every((p) => outcome(p) === 'ok'));
+  const describe = state.map((s) => `${s.proc.slice(6)} ${s.hanging ? 'hanging' : s.last ? outcome(s.last) : 'no probe yet'}`).join(', ');
+  const steady = now - since >= steadyMs && state.every((s) => s.last && !s.hanging && s.recent.length > 0 && s.recent.every((p) => outcome(p) === 'ok'));
   const lastAt = Math.max(...state.map((s) => s.last?.completion?.time ?? 0));
 
   if (input.expect === 'failover') {

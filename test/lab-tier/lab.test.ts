@@ -15,6 +15,7 @@ import { listInbox, listMaildropPop3, sendMail } from '../../harness/workload/ma
 import { runScenario } from '../../harness/run/run-scenario.ts';
 import { SCENARIOS } from '../../harness/scenario/catalog.ts';
 import { RunStore } from '../../harness/report/run-store.ts';
+import type { Observations } from '../../harness/check/observations.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -141,6 +142,19 @@ test.serial('certification: heartbeat-loss-active: the isolated active node is f
   t.log(`phases: ${JSON.stringify(results.metrics?.phasesSecondsAfterFault)}`);
   t.is(results.valid, true, results.summary);
   t.regex(results.checks.fencing!.summary, new RegExp(`^${String(results.environment?.activeNode)} fenced `));
+});
+
+test.serial('certification: power-cut-bmc-dead-active: no takeover while the fence cannot be confirmed; after the BMC is back, fence then takeover', async (t) => {
+  t.timeout(30 * MIN);
+  const { results, dir } = await runScenario({ lab, scenario: SCENARIOS['power-cut-bmc-dead-active']!, seed: 17, log: lab.log });
+  for (const [name, check] of Object.entries(results.checks)) t.log(`${name}: ${String(check.valid)}: ${check.summary}`);
+  t.log(`phases: ${JSON.stringify(results.metrics?.phasesSecondsAfterFault)}`);
+  t.is(results.valid, true, results.summary);
+  const observations = JSON.parse(readFileSync(join(dir, 'observations.json'), 'utf8')) as Observations;
+  const released = observations.fault.releasedAt!;
+  t.true(released - observations.fault.injectedAt >= 59_000, 'the BMC stayed dead for the hold');
+  const takeover = observations.promotions.filter((p) => p.node !== observations.fault.node && p.at >= observations.fault.injectedAt).map((p) => p.at);
+  t.true(takeover.length > 0 && Math.min(...takeover) > released, `no promotion while the BMC was dead (released at ${released}, promotions ${takeover.join(', ')})`);
 });
 
 test.serial('certification: freeze-active: a frozen primary is fenced before its peer promotes', async (t) => {

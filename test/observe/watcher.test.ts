@@ -1,5 +1,5 @@
 import test from 'ava';
-import { applyEvent, toSamples, WatchParser, watchScript, type WatchEvent } from '../../harness/observe/watcher.ts';
+import { applyEvent, toSample, toSamples, WatchParser, watchScript, type WatchEvent } from '../../harness/observe/watcher.ts';
 
 const VIP = '10.213.10.100';
 
@@ -60,6 +60,13 @@ test('events fold into whole states on the host clock; a snapshot replaces the s
   t.deepEqual(applyEvent({ drbdRole: 'Primary', holdsVip: true }, { kind: 'snapshot', time: 0, holdsVip: false }), { drbdRole: undefined, drbdDisk: undefined, holdsVip: false });
   t.deepEqual(applyEvent({ drbdRole: 'Unconfigured', drbdDisk: 'Diskless', holdsVip: false }, { kind: 'drbd', time: 0, disk: 'Attaching' }), { drbdRole: 'Secondary', drbdDisk: 'Attaching', holdsVip: false }, 'an attached device is Secondary');
   t.deepEqual(applyEvent({ drbdRole: 'Primary', drbdDisk: 'UpToDate' }, { kind: 'drbd', time: 0, disk: 'Outdated' }), { drbdRole: 'Primary', drbdDisk: 'Outdated' });
+});
+
+test('an event stamped after its receipt (a node clock stepped forward) is placed at the receipt', (t) => {
+  const offset = { node: 'node1', offsetMs: 200, uncertaintyMs: 3 };
+  const jumped = toSample('node1', { holdsVip: true }, { kind: 'vip', time: 600_000 + 50_200, holdsVip: true }, offset, 50_100);
+  t.is(jumped.time, 50_100);
+  t.is(toSample('node1', { holdsVip: true }, { kind: 'vip', time: 50_200, holdsVip: true }, offset, 50_100).time, 50_000, 'a sane stamp is kept');
 });
 
 test('the node script opens both streams before its snapshot and ends them on EOF', (t) => {

@@ -87,3 +87,17 @@ test('no-outage: only after the grace period, and only while both protocols answ
   t.false(state.back);
   t.regex((state as { why: string }).why, /smtp ok, imap fail/);
 });
+
+test('a held fault: probes ok before the release prove nothing; a probe hanging after it keeps the watch going (the clock-jump case)', (t) => {
+  // Released at 70 s; IMAP logins hang from 70.1 s on (Dovecot waits out a backward clock step).
+  const rows: Row[] = [...probes(10_000, 70_250, 'ok'), ...probes(70_250, 74_000, 'ok').filter((r) => r[1] === 'probe-smtp')];
+  const ops = history(rows);
+  ops.push({ index: ops.length, time: 70_100, process: 'probe-imap', type: 'invoke', f: 'probe' });
+  const input = base({ expect: 'no-outage', releasedAt: 70_050, history: ops });
+  t.false(serviceBack({ ...input, now: 70_200 }).back, 'right after the release: no whole window since');
+  const hanging = serviceBack({ ...input, now: 73_500 });
+  t.false(hanging.back);
+  t.regex((hanging as { why: string }).why, /imap hanging/);
+  const fine = history(probes(10_000, 74_000, 'ok'));
+  t.true(serviceBack({ ...input, history: fine, now: 74_000 }).back, 'steady for 3 s after the release');
+});
