@@ -1,7 +1,9 @@
 /**
- * Failover time: how long clients saw no service. The outage starts at the fault and ends at the
- * first successful client operation after the last failed or unknown one that followed it; it is
- * held to the scenario's SLO. With `no-outage` (no failover allowed), the SLO bounds a stall: 0
+ * Failover time: how long clients saw no service. The outage starts when clients lost the
+ * service: at the last success before the first failed or unknown operation after the fault, but
+ * never before the fault (for a held fault whose release breaks something, that is the release,
+ * not the fault); it ends at the first successful client operation after the last failed or
+ * unknown one. It is held to the scenario's SLO. With `no-outage` (no failover allowed), the SLO bounds a stall: 0
  * means any failed or unknown operation after the fault fails the check. The split into phases comes from the observations.
  */
 import type { Checker } from './checker.ts';
@@ -16,10 +18,11 @@ export const failoverTime: Checker<Scenario, Observations> = {
   name: 'failover-time',
   check({ scenario, history, observations }) {
     const faultAt = observations.fault.injectedAt;
-    const after = pairOperations(history)
-      .filter((p) => isClientOp(p.invoke.process) && p.invoke.time >= faultAt)
-      .map((p) => ({ time: p.completion?.time ?? p.invoke.time, outcome: outcome(p), process: p.invoke.process }))
+    const client = pairOperations(history)
+      .filter((p) => isClientOp(p.invoke.process))
+      .map((p) => ({ invokedAt: p.invoke.time, time: p.completion?.time ?? p.invoke.time, outcome: outcome(p), process: p.invoke.process }))
       .sort((a, b) => a.time - b.time);
+    const after = client.filter((o) => o.invokedAt >= faultAt);
     const bad = after.filter((o) => o.outcome !== 'ok');
     const phases = Object.fromEntries(Object.entries(observations.phases).map(([k, v]) => [k, Number(((v - faultAt) / 1000).toFixed(2))]));
     if (after.length === 0) return { valid: 'unknown', summary: 'no client operation after the fault: availability unmeasured', details: { phases } };
@@ -28,10 +31,14 @@ export const failoverTime: Checker<Scenario, Observations> = {
     }
     const lastBad = bad.at(-1)!.time;
     const back = after.find((o) => o.outcome === 'ok' && o.time > lastBad);
+    const firstBad = bad.reduce((a, b) => (b.invokedAt < a.invokedAt ? b : a));
+    const lastOk = client.filter((o) => o.outcome === 'ok' && o.time <= firstBad.invokedAt).at(-1)?.time;
+    const start = Math.max(faultAt, lastOk ?? faultAt);
+    const from = start - faultAt > 1000 ? `, from ${((start - faultAt) / 1000).toFixed(1)} s after the fault` : '';
     if (scenario.expect === 'no-outage') {
       // No failover is allowed; a stall (e.g. writes held while DRBD outdates its peer) only
       // within the scenario's SLO, which is 0 where not even that is acceptable.
-      const stall = back ? (back.time - faultAt) / 1000 : undefined;
+      const stall = back ? (back.time - start) / 1000 : undefined;
       if (stall !== undefined && stall <= scenario.slo.maxOutageSeconds) {
         return {
           valid: true,
@@ -57,12 +64,12 @@ export const failoverTime: Checker<Scenario, Observations> = {
       }
       return { valid: false, summary: 'the service did not come back within the run', details: { lastFailureAt: lastBad, phases } };
     }
-    const outage = (back.time - faultAt) / 1000;
+    const outage = (back.time - start) / 1000;
     const ok = outage <= scenario.slo.maxOutageSeconds;
     return {
       valid: ok,
-      summary: `outage ${outage.toFixed(1)} s (SLO ${scenario.slo.maxOutageSeconds} s)${ok ? '' : ': over the SLO'}`,
-      details: { outageSeconds: Number(outage.toFixed(2)), sloSeconds: scenario.slo.maxOutageSeconds, firstSuccessBy: back.process, phases },
+      summary: `outage ${outage.toFixed(1)} s (SLO ${scenario.slo.maxOutageSeconds} s)${from}${ok ? '' : ': over the SLO'}`,
+      details: { outageSeconds: Number(outage.toFixed(2)), outageStartedAt: start, sloSeconds: scenario.slo.maxOutageSeconds, firstSuccessBy: back.process, phases },
     };
   },
 };

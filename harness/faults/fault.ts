@@ -13,6 +13,8 @@ export interface FaultContext {
   /** The node the fault hits (the active node, for the `*-active` faults). */
   node: string;
   log: Logger;
+  /** Each node's clock offset as the run measured it before the fault (node minus host, ms). */
+  clockOffsetsMs?: Record<string, number>;
 }
 
 /** The plan of the node a fault hits. */

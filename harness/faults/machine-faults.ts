@@ -92,9 +92,10 @@ export const clockJumpActive: Fault = {
   kind: 'clock-jump-active',
   description: `the active node's clock steps ${CLOCK_STEP_SECONDS / 60} minutes forward, then back to the true time when released: no failover and no fencing; a service the step breaks must be noticed and restarted`,
   async inject(ctx) {
-    const before = await measureOffset(ctx.lab, ctx.node);
-    offsetsBefore.set(key(ctx), before.offsetMs);
-    const r = await ctx.lab.ssh.root(ctx.node, setClockScript(Date.now(), before.offsetMs + CLOCK_STEP_SECONDS * 1000), { timeoutMs: 30_000 });
+    // The run's measurement, so the step lands when the fault is recorded; measured here without one.
+    const before = ctx.clockOffsetsMs?.[ctx.node] ?? (await measureOffset(ctx.lab, ctx.node)).offsetMs;
+    offsetsBefore.set(key(ctx), before);
+    const r = await ctx.lab.ssh.root(ctx.node, setClockScript(Date.now(), before + CLOCK_STEP_SECONDS * 1000), { timeoutMs: 30_000 });
     ctx.log.info(`clock of ${ctx.node} stepped ${CLOCK_STEP_SECONDS} s forward`);
     return { node: ctx.node, stepSeconds: CLOCK_STEP_SECONDS, nodeClockAfterMs: Number(BigInt(r.stdout.trim()) / 1_000_000n) };
   },

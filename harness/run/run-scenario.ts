@@ -107,7 +107,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
   });
   const watcher = new NodeWatcher(lab, offsets, log);
   const observations: Observations = { fault: { name: scenario.fault, node: active, injectedAt: 0 }, fenceEvents: [], promotions: [], bmcPower: [], samples: [], phases: {} };
-  const ctx = (): FaultContext => ({ lab, node: active, log });
+  const ctx = (): FaultContext => ({ lab, node: active, log, clockOffsetsMs: Object.fromEntries(Object.entries(offsets).map(([n, o]) => [n, o.offsetMs])) });
 
   await watcher.start();
   workload.start();

@@ -120,6 +120,24 @@ test('failover time: the outage ends at the first success after the last failure
   t.is(tight.summary, 'outage 60.0 s (SLO 30 s): over the SLO');
 });
 
+test('failover time: the outage starts when clients lost the service, not before the fault (a release that breaks something)', (t) => {
+  // Fault at 1 s; clients fine until the release at 61 s; the probe sent at 61.1 s fails; back at 93 s.
+  const history = h([
+    [59_000, 'probe-imap', 'invoke', 'probe'],
+    [59_100, 'probe-imap', 'ok', 'probe'],
+    [61_000, 'probe-imap', 'invoke', 'probe'],
+    [61_060, 'probe-imap', 'ok', 'probe'],
+    [61_100, 'probe-imap', 'invoke', 'probe'],
+    [65_100, 'probe-imap', 'info', 'probe'],
+    [92_900, 'probe-imap', 'invoke', 'probe'],
+    [93_050, 'probe-imap', 'ok', 'probe'],
+  ]);
+  const r = failoverTime.check({ scenario: { ...scenario, expect: 'recovery', slo: { maxOutageSeconds: 90 } }, history, observations: obs({ fault: { name: 'clock-jump-active', node: 'node1', injectedAt: 1000, releasedAt: 61_000 } }) });
+  t.is(r.valid, true);
+  t.is(r.summary, 'outage 32.0 s (SLO 90 s), from 60.1 s after the fault');
+  t.like(r.details, { outageSeconds: 31.99, outageStartedAt: 61_060 });
+});
+
 test('failover time: never back fails; no-outage scenarios allow a stall only within their SLO (0: none); no data is unknown', (t) => {
   const down = h([[1100, 'probe-imap', 'invoke', 'probe'], [1200, 'probe-imap', 'fail', 'probe']]);
   t.is(failoverTime.check({ scenario, history: down, observations: obs() }).summary, 'the service did not come back within the run');
