@@ -2,7 +2,9 @@
  * Fencing before takeover: when the scenario expects a failover, the failed node must have been
  * fenced (a successful fence event targeting it, and its BMC showing it powered off) before the
  * survivor promoted DRBD. A takeover without a confirmed fence is a failure. Scenarios that
- * expect no failover must see no promotion on the other node and no fencing at all. The failed
+ * expect no failover must see no promotion on the other node and no fencing at all; with
+ * `no-takeover` (the peer's copy is outdated) the failed node may be fenced, but the peer must
+ * never promote. The failed
  * node's peer must never be fenced (a fence race).
  */
 import type { Checker } from './checker.ts';
@@ -26,6 +28,11 @@ export const fencing: Checker<Scenario, Observations> = {
     if (peerShot.length || peerOffs.length) {
       const victim = peerShot[0]?.target ?? peerOffs[0]!.node;
       return { valid: false, summary: `${victim} was fenced too (fence race): only ${fault.node} had failed`, details: { ...details, peerFenced: peerShot, peerBmcPowerOffs: peerOffs.map((o) => o.time) } };
+    }
+    if (scenario.expect === 'no-takeover') {
+      if (takeover) return { valid: false, summary: `${takeover.node} promoted although it must not take over (its copy was outdated)`, details };
+      const fenced = confirmed ? `; ${fault.node} fenced` : '';
+      return { valid: true, summary: `no takeover, as required${fenced}`, details };
     }
     if (scenario.expect === 'no-outage') {
       const wrong = [takeover ? `${takeover.node} promoted` : '', fences.length ? `${fences.length} fencing operation(s) against ${fault.node}` : ''].filter(Boolean);

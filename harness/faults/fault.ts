@@ -15,6 +15,8 @@ export interface FaultContext {
   log: Logger;
   /** Each node's clock offset as the run measured it before the fault (node minus host, ms). */
   clockOffsetsMs?: Record<string, number>;
+  /** Cancels a fault's own waits (a combination's gap between its steps). */
+  signal?: AbortSignal;
 }
 
 /** The plan of the node a fault hits. */

@@ -107,7 +107,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
   });
   const watcher = new NodeWatcher(lab, offsets, log);
   const observations: Observations = { fault: { name: scenario.fault, node: active, injectedAt: 0 }, fenceEvents: [], promotions: [], bmcPower: [], samples: [], phases: {} };
-  const ctx = (): FaultContext => ({ lab, node: active, log, clockOffsetsMs: Object.fromEntries(Object.entries(offsets).map(([n, o]) => [n, o.offsetMs])) });
+  const ctx = (): FaultContext => ({ lab, node: active, log, signal, clockOffsetsMs: Object.fromEntries(Object.entries(offsets).map(([n, o]) => [n, o.offsetMs])) });
 
   await watcher.start();
   workload.start();
@@ -126,7 +126,11 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
         observations.fault.releasedAt = now();
       }
       try {
-        await waitForService(() => history.operations(), () => watcher.samples(), observations.fault, scenario, signal);
+        if (scenario.expect === 'no-takeover') {
+          // Nothing should come back: watch the whole window for a takeover that must not happen.
+          log.info(`watching ${scenario.workload.recoveryTimeoutSeconds} s for a takeover that must not happen`);
+          await sleep(scenario.workload.recoveryTimeoutSeconds * 1000, signal);
+        } else await waitForService(() => history.operations(), () => watcher.samples(), observations.fault, scenario, signal);
         await sleep(scenario.workload.cooldownSeconds * 1000, signal);
       } catch (error) {
         if (!(error instanceof WaitTimeoutError)) throw error;

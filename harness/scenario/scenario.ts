@@ -19,7 +19,8 @@ export type FaultKind =
   | 'power-cut-slow-bmc-active'
   | 'heartbeat-degraded-active'
   | 'disk-full-active'
-  | 'clock-jump-active';
+  | 'clock-jump-active'
+  | 'replication-loss-then-power-cut-active';
 
 /** What a correct cluster does about the fault. */
 export type Expectation =
@@ -28,7 +29,12 @@ export type Expectation =
   /** The service never stops. */
   | 'no-outage'
   /** The service may stop briefly and come back on either node, without fencing being required. */
-  | 'recovery';
+  | 'recovery'
+  /**
+   * The peer must not take over (its copy of the store is outdated): the service stays down until
+   * the failed node is back. The run watches `workload.recoveryTimeoutSeconds` for a takeover.
+   */
+  | 'no-takeover';
 
 export interface Scenario {
   name: string;

@@ -194,6 +194,21 @@ test('fencing: with a dead BMC, failed attempts then a confirmed fence before th
   t.is(fencing.check({ scenario, history: [], observations: eager }).summary, 'node2 promoted 15.00 s before the fence of node1 was confirmed', 'a takeover while the BMC is dead fails');
 });
 
+test('no-takeover (the peer\'s copy outdated): a fence of the failed node is fine, any promotion of the peer fails; no SLO on the outage', (t) => {
+  const guarded = { ...scenario, expect: 'no-takeover' as const };
+  const fenced = obs({ fenceEvents: [{ target: 'node1', action: 'reboot', status: 'success', completedAt: 30_000 }] });
+  const ok = fencing.check({ scenario: guarded, history: [], observations: fenced });
+  t.is(ok.valid, true);
+  t.is(ok.summary, 'no takeover, as required; node1 fenced');
+  const promoted = fencing.check({ scenario: guarded, history: [], observations: { ...fenced, promotions: [{ node: 'node2', at: 35_000 }] } });
+  t.is(promoted.valid, false);
+  t.is(promoted.summary, 'node2 promoted although it must not take over (its copy was outdated)');
+  const down = h([[1100, 'probe-imap', 'invoke', 'probe'], [1200, 'probe-imap', 'fail', 'probe'], [91_000, 'probe-imap', 'invoke', 'probe'], [91_100, 'probe-imap', 'fail', 'probe']]);
+  const outage = failoverTime.check({ scenario: guarded, history: down, observations: obs() });
+  t.is(outage.valid, true);
+  t.is(outage.summary, 'no SLO (the service waits for the failed node): 2 client operation(s) failed in the 90.1 s watched after the fault');
+});
+
 test('fencing: a takeover before the fence, or with no fence, fails', (t) => {
   const early = obs({
     fenceEvents: [{ target: 'node1', action: 'reboot', status: 'success', completedAt: 30_000 }],
