@@ -30,7 +30,9 @@ export const fencing: Checker<Scenario, Observations> = {
       return { valid: false, summary: `${victim} was fenced too (fence race): only ${fault.node} had failed`, details: { ...details, peerFenced: peerShot, peerBmcPowerOffs: peerOffs.map((o) => o.time) } };
     }
     if (scenario.expect === 'no-takeover') {
-      if (takeover) return { valid: false, summary: `${takeover.node} promoted although it must not take over (its copy was outdated)`, details };
+      // Until the heal: once the failed node is back and has resynced its peer, either may be promoted.
+      const early = takeover && (fault.healedAt === undefined || takeover.at < fault.healedAt) ? takeover : undefined;
+      if (early) return { valid: false, summary: `${early.node} promoted although it must not take over (its copy was outdated)`, details };
       const fenced = confirmed ? `; ${fault.node} fenced` : '';
       return { valid: true, summary: `no takeover, as required${fenced}`, details };
     }

@@ -3,6 +3,7 @@ import type { FaultKind } from '../scenario/scenario.ts';
 import type { Fault } from './fault.ts';
 import { hardResetActive, powerCutActive, powerCutBmcDeadActive, powerCutSlowBmcActive } from './bmc-faults.ts';
 import { diskFullActive } from './store-faults.ts';
+import { diskDeathActive } from './disk-faults.ts';
 import { replicationLossThenPowerCutActive } from './combined.ts';
 import { clockJumpActive, freezeActive, kernelPanicActive } from './machine-faults.ts';
 import { clientNicLossActive, heartbeatDegradedActive, heartbeatLossActive, killCorosyncActive, killMailServiceActive, oneRingLossActive, replicationLossActive } from './node-faults.ts';
@@ -24,6 +25,7 @@ const FAULTS: Partial<Record<FaultKind, Fault>> = {
   'disk-full-active': diskFullActive,
   'clock-jump-active': clockJumpActive,
   'replication-loss-then-power-cut-active': replicationLossThenPowerCutActive,
+  'disk-death-active': diskDeathActive,
 };
 
 export function faultFor(kind: FaultKind): Fault {

@@ -20,7 +20,8 @@ export type FaultKind =
   | 'heartbeat-degraded-active'
   | 'disk-full-active'
   | 'clock-jump-active'
-  | 'replication-loss-then-power-cut-active';
+  | 'replication-loss-then-power-cut-active'
+  | 'disk-death-active';
 
 /** What a correct cluster does about the fault. */
 export type Expectation =

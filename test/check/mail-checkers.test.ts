@@ -203,6 +203,9 @@ test('no-takeover (the peer\'s copy outdated): a fence of the failed node is fin
   const promoted = fencing.check({ scenario: guarded, history: [], observations: { ...fenced, promotions: [{ node: 'node2', at: 35_000 }] } });
   t.is(promoted.valid, false);
   t.is(promoted.summary, 'node2 promoted although it must not take over (its copy was outdated)');
+  const healed = { ...fenced, fault: { ...fenced.fault, healedAt: 120_000 } };
+  t.is(fencing.check({ scenario: guarded, history: [], observations: { ...healed, promotions: [{ node: 'node2', at: 150_000 }] } }).valid, true, 'after the heal (the failed node back, its peer resynced) a promotion is fine');
+  t.is(fencing.check({ scenario: guarded, history: [], observations: { ...healed, promotions: [{ node: 'node2', at: 119_000 }] } }).valid, false);
   const down = h([[1100, 'probe-imap', 'invoke', 'probe'], [1200, 'probe-imap', 'fail', 'probe'], [91_000, 'probe-imap', 'invoke', 'probe'], [91_100, 'probe-imap', 'fail', 'probe']]);
   const outage = failoverTime.check({ scenario: guarded, history: down, observations: obs() });
   t.is(outage.valid, true);

@@ -2,6 +2,7 @@
 import test from 'ava';
 import { rootLogger } from '../../harness/core/log.ts';
 import { sequence } from '../../harness/faults/combined.ts';
+import { diskSource } from '../../harness/faults/disk-faults.ts';
 import type { Fault, FaultContext } from '../../harness/faults/fault.ts';
 import type { FaultKind } from '../../harness/scenario/scenario.ts';
 
@@ -64,4 +65,17 @@ test('the gap is cancelled with the run', async (t) => {
   t.is(error?.name, 'AbortError');
   t.true(Date.now() - t0 < 5000);
   t.is(calls.length, 1, 'the second fault never hit');
+});
+
+test('disk death finds the backing disk in virsh domblklist --details', (t) => {
+  const list = [
+    ' Type   Device   Target   Source',
+    '-----------------------------------------------------------------------------',
+    ' file   disk     vda      /var/lib/libvirt/images/hachaos-lab-node1.img',
+    ' file   disk     vdb      /var/lib/libvirt/images/hachaos-lab-node1-vdb.qcow2',
+    ' file   cdrom    hdc      -',
+  ].join('\n');
+  t.is(diskSource(list, 'vdb'), '/var/lib/libvirt/images/hachaos-lab-node1-vdb.qcow2');
+  t.is(diskSource(list, 'vdc'), undefined);
+  t.is(diskSource(list, 'hdc'), undefined, 'a CD-ROM is no disk');
 });

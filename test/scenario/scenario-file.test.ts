@@ -44,6 +44,7 @@ test('every built-in scenario file is valid and named after its file', (t) => {
   t.deepEqual(Object.keys(all).sort(), [
     'client-nic-loss-active',
     'clock-jump-active',
+    'disk-death-active',
     'disk-full-active',
     'freeze-active',
     'hard-reset-active',
@@ -66,7 +67,7 @@ test('errors name the line and the field', (t) => {
   t.deepEqual(problems(good.replace('sendRate: 2', 'sendRate: 500')), ['line 8: /workload/sendRate: must be <= 50']);
   t.deepEqual(problems(good.replace('probeIntervalMs: 250', 'probeIntervalMs: 1000')), ['line 9: /workload/probeIntervalMs: must be <= 250']);
   t.deepEqual(problems(good.replace('fault: power-cut-active', 'fault: meteor-strike')), [
-    'line 3: /fault: must be one of "power-cut-active", "hard-reset-active", "heartbeat-loss-active", "one-ring-loss-active", "kill-mail-service-active", "kill-corosync-active", "freeze-active", "kernel-panic-active", "replication-loss-active", "client-nic-loss-active", "power-cut-bmc-dead-active", "power-cut-slow-bmc-active", "heartbeat-degraded-active", "disk-full-active", "clock-jump-active", "replication-loss-then-power-cut-active"',
+    'line 3: /fault: must be one of "power-cut-active", "hard-reset-active", "heartbeat-loss-active", "one-ring-loss-active", "kill-mail-service-active", "kill-corosync-active", "freeze-active", "kernel-panic-active", "replication-loss-active", "client-nic-loss-active", "power-cut-bmc-dead-active", "power-cut-slow-bmc-active", "heartbeat-degraded-active", "disk-full-active", "clock-jump-active", "replication-loss-then-power-cut-active", "disk-death-active"',
   ]);
   t.deepEqual(problems(good.replace('  maxOutageSeconds: 90\n', '  maxOutage: 90\n')), [
     'line 6: /slo/maxOutageSeconds: is required but missing',

@@ -1,0 +1,79 @@
+/**
+ * Disk death: the active node's DRBD backing disk disappears (hot-unplugged at the hypervisor,
+ * as a dead disk or controller drops off the bus). DRBD gets I/O errors, detaches, and the node
+ * stays Primary without a disk, reading and writing through its peer: the service carries on.
+ * Heal: the same volume plugged back in, DRBD attached again, the changes resynced from the peer.
+ */
+import { done, notYet, waitFor } from '../core/wait.ts';
+import { DRBD_DISK, DRBD_RESOURCE } from '../lab/cluster-files.ts';
+import { virsh } from '../lab/host.ts';
+import { faultNode, type Fault, type FaultContext } from './fault.ts';
+
+const TARGET = DRBD_DISK.replace('/dev/', '');
+
+/** `virsh domblklist --details` rows: type, device, target, source. The source of `target`, if attached. */
+export function diskSource(domblklist: string, target: string): string | undefined {
+  for (const line of domblklist.split('\n')) {
+    const [type, device, dev, source] = line.trim().split(/\s+/);
+    if (type && device === 'disk' && dev === target && source && source !== '-') return source;
+  }
+  return undefined;
+}
+
+async function blklist(ctx: FaultContext): Promise<string> {
+  return (await virsh(['domblklist', faultNode(ctx).domain, '--details'], { timeoutMs: 30_000, node: 'host', phase: 'fault' })).stdout;
+}
+
+/** The unplugged volume per lab and node: the heal plugs the same one back. */
+const unplugged = new Map<string, string>();
+const key = (ctx: FaultContext) => `${ctx.lab.plan.prefix}:${ctx.node}`;
+
+export const diskDeathActive: Fault = {
+  kind: 'disk-death-active',
+  description: `the active node's DRBD backing disk (${DRBD_DISK}) dies (hot-unplugged at the hypervisor): DRBD detaches and serves through the peer; no failover, no fencing`,
+  async inject(ctx) {
+    const source = diskSource(await blklist(ctx), TARGET);
+    if (!source) throw new Error(`disk-death: ${faultNode(ctx).domain} has no disk ${TARGET} attached`);
+    unplugged.set(key(ctx), source);
+    await virsh(['detach-disk', faultNode(ctx).domain, TARGET, '--live'], { timeoutMs: 60_000, node: 'host', phase: 'fault' });
+    // DRBD notices at its next I/O to the disk: mail flows, so that is within seconds.
+    const state = await waitFor(
+      `DRBD on ${ctx.node} to detach from the dead disk`,
+      async () => {
+        const r = await ctx.lab.ssh.root(ctx.node, `drbdadm dstate ${DRBD_RESOURCE}`, { timeoutMs: 15_000, reject: false });
+        const local = r.stdout.trim().split('/')[0];
+        return local === 'Diskless' ? done(r.stdout.trim()) : notYet(`disk state ${r.stdout.trim() || r.reason}`);
+      },
+      { timeoutMs: 90_000, intervalMs: 1000 },
+    );
+    ctx.log.info(`${TARGET} unplugged from ${ctx.node}; DRBD ${state}`);
+    return { node: ctx.node, disk: TARGET, drbd: state };
+  },
+  async heal(ctx) {
+    const source = unplugged.get(key(ctx));
+    if (!source) return; // never unplugged
+    const domain = faultNode(ctx).domain;
+    if (!diskSource(await blklist(ctx), TARGET)) {
+      await virsh(['attach-disk', domain, source, TARGET, '--live', '--targetbus', 'virtio', '--subdriver', 'qcow2'], { timeoutMs: 60_000, node: 'host', phase: 'heal' });
+      ctx.log.info(`heal: ${TARGET} plugged back into ${ctx.node}`);
+    }
+    // Attach DRBD to it again once the kernel sees it; a node rebooted meanwhile attached it itself.
+    await waitFor(
+      `DRBD on ${ctx.node} attached to ${DRBD_DISK} again`,
+      async () => {
+        const r = await ctx.lab.ssh.root(
+          ctx.node,
+          `test -b ${DRBD_DISK} || { echo 'no ${DRBD_DISK} yet'; exit 0; }; [ "$(drbdadm dstate ${DRBD_RESOURCE} | cut -d/ -f1)" != Diskless ] || drbdadm attach ${DRBD_RESOURCE} 2>&1; drbdadm dstate ${DRBD_RESOURCE}`,
+          { timeoutMs: 60_000, reject: false },
+        );
+        const local = r.stdout.trim().split('\n').at(-1)?.split('/')[0];
+        return local && local !== 'Diskless' && !r.stdout.includes('no /dev') ? done(true) : notYet(r.stdout.trim() || r.reason);
+      },
+      { timeoutMs: 120_000, intervalMs: 2000 },
+    );
+    unplugged.delete(key(ctx));
+  },
+  async audit(ctx) {
+    return diskSource(await blklist(ctx), TARGET) ? [] : [`${ctx.node}: disk ${TARGET} is not attached`];
+  },
+};
