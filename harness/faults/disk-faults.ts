@@ -1,7 +1,8 @@
 /**
  * Disk death: the active node's DRBD backing disk disappears (hot-unplugged at the hypervisor,
- * as a dead disk or controller drops off the bus). DRBD gets I/O errors, detaches, and the node
- * stays Primary without a disk, reading and writing through its peer: the service carries on.
+ * as a dead disk or controller drops off the bus). DRBD gets I/O errors and detaches; the node
+ * could go on Primary without a disk, through its peer, but the DRBD resource agent lowers a
+ * diskless node's promotion score, so Pacemaker moves the service to the peer (a clean stop).
  * Heal: the same volume plugged back in, DRBD attached again, the changes resynced from the peer.
  */
 import { done, notYet, waitFor } from '../core/wait.ts';
@@ -30,7 +31,7 @@ const key = (ctx: FaultContext) => `${ctx.lab.plan.prefix}:${ctx.node}`;
 
 export const diskDeathActive: Fault = {
   kind: 'disk-death-active',
-  description: `the active node's DRBD backing disk (${DRBD_DISK}) dies (hot-unplugged at the hypervisor): DRBD detaches and serves through the peer; no failover, no fencing`,
+  description: `the active node's DRBD backing disk (${DRBD_DISK}) dies (hot-unplugged at the hypervisor): DRBD detaches and the service moves to the peer by a clean stop; no fencing`,
   async inject(ctx) {
     const source = diskSource(await blklist(ctx), TARGET);
     if (!source) throw new Error(`disk-death: ${faultNode(ctx).domain} has no disk ${TARGET} attached`);
