@@ -7,8 +7,10 @@
  *   nothing: a node that lost its heartbeat rings keeps serving until it is fenced.
  * - `recovery`: probes failed after the fault and both protocols answer again, steadily.
  * - `no-outage`: a grace period passed and both protocols answer.
- * In every case the last `steadyMs` of probes must all be ok and none may hang (open over a
- * second), so one lucky probe in a flapping service, or one that never returns, does not end the watch.
+ * (`no-takeover` does not wait for the service: the run watches a fixed window.)
+ * In every case the last `steadyMs` of probes (after a release, if any) must all be ok and none
+ * may hang (open over HANGING_MS), so one lucky probe in a flapping service, or one that never
+ * returns, does not end the watch.
  */
 import type { NodeSample } from '../check/observations.ts';
 import { outcome, pairOperations, type Operation } from '../history/operation.ts';
@@ -61,7 +63,7 @@ export function serviceBack(input: ServiceBackInput): ServiceBack {
   const anyFailed = probes.some((p) => outcome(p) !== 'ok');
   const state = PROBES.map((proc) => {
     const mine = probes.filter((p) => p.invoke.process === proc);
-    // A probe still open after a second is hanging: the service is not answering now.
+    // A probe still open after HANGING_MS is hanging: the service is not answering now.
     const hanging = all.some((p) => p.invoke.process === proc && !p.completion && p.invoke.time < now - HANGING_MS);
     return { proc, last: mine.at(-1), hanging, recent: mine.filter((p) => p.completion!.time >= now - steadyMs && p.invoke.time >= since) };
   });
