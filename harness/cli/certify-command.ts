@@ -9,7 +9,9 @@ import { DEFAULT_LAB_CONFIG, loadLabConfig, parseLabConfig, type LabConfig } fro
 import { validate } from '../core/schema.ts';
 import { RunStore } from '../report/run-store.ts';
 import type { RunResults } from '../report/results.ts';
-import { runScenario } from '../run/run-scenario.ts';
+import { judge, runScenario } from '../run/run-scenario.ts';
+import { History } from '../history/history.ts';
+import type { Observations } from '../check/observations.ts';
 import { SCENARIOS } from '../scenario/catalog.ts';
 import { loadScenarioFile } from '../scenario/scenario-file.ts';
 import type { Scenario } from '../scenario/scenario.ts';
@@ -100,7 +102,8 @@ export function reportCommand(): Command {
   return new Command('report')
     .description('print the summary of a run directory (reports/<run-id> or reports/latest)')
     .argument('[run-dir]', 'the run directory', 'reports/latest')
-    .action((dir: string) => {
+    .option('--rejudge', "judge the run again with this version's checkers, from its history and observations (the recorded results are kept)")
+    .action((dir: string, flags: { rejudge?: boolean }) => {
       const file = join(dir, 'results.json');
       if (!existsSync(file)) {
         const manifest = join(dir, 'run.json');
@@ -110,10 +113,28 @@ export function reportCommand(): Command {
         }
         throw new CliError(`${dir}: not a run directory (no results.json or run.json)`, ExitCode.USAGE);
       }
-      const results = JSON.parse(readFileSync(file, 'utf8')) as RunResults;
+      const recorded = JSON.parse(readFileSync(file, 'utf8')) as RunResults;
+      const results = flags.rejudge ? rejudge(dir, recorded) : recorded;
+      if (flags.rejudge) process.stdout.write(`judged again by this version's checkers (recorded verdict: ${String(recorded.valid)})\n`);
       process.stdout.write(`${summarize(results, dir)}\n`);
       if (results.valid !== true) throw new CliError(`run ${results.runId} did not pass (verdict: ${String(results.valid)})`, ExitCode.VERDICT_FAILED);
     });
+}
+
+/**
+ * A run judged again by this version's checkers, from what the run recorded (its scenario, history
+ * and observations): after a checker is fixed, old runs can be re-read without re-running them.
+ */
+export function rejudge(dir: string, recorded: RunResults): RunResults {
+  const observationsFile = join(dir, 'observations.json');
+  if (!existsSync(observationsFile)) throw new CliError(`${dir}: no observations.json to judge again from`, ExitCode.USAGE);
+  const manifest = RunStore.readManifest(dir);
+  const scenario = validate<Scenario>('scenario', manifest.scenario, `${join(dir, 'run.json')} (field "scenario")`);
+  const history = History.load(join(dir, 'history.jsonl'));
+  const observations = JSON.parse(readFileSync(observationsFile, 'utf8')) as Observations;
+  const verdict = judge(scenario, history, observations);
+  const was = String(recorded.valid);
+  return { ...recorded, valid: verdict.valid, summary: `judged again: ${verdict.summary} (recorded: ${was})`, checks: verdict.results ?? {} };
 }
 
 export function replayCommand(): Command {

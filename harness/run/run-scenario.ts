@@ -7,7 +7,7 @@
 import type { Logger } from '../core/log.ts';
 import { sleep, waitFor, done, notYet, WaitTimeoutError } from '../core/wait.ts';
 import { SeededRandom } from '../core/random.ts';
-import { compose } from '../check/checker.ts';
+import { compose, type CheckResult } from '../check/checker.ts';
 import { convergence } from '../check/convergence.ts';
 import { failoverTime } from '../check/failover-time.ts';
 import { fencing } from '../check/fencing.ts';
@@ -67,6 +67,11 @@ async function waitForService(history: () => readonly Operation[], samples: () =
     },
     { timeoutMs: scenario.workload.recoveryTimeoutSeconds * 1000, intervalMs: 500, signal },
   );
+}
+
+/** The verdict on a run: the five checkers, composed (the worst wins; one that throws is unknown). */
+export function judge(scenario: Scenario, history: readonly Operation[], observations: Observations): CheckResult {
+  return compose<Scenario, Observations>(scenario.name, [failoverTime, mailIntegrity, fencing, singlePrimary, convergence]).check({ scenario, history, observations });
 }
 
 /** When the fault hits: the warm-up plus a draw from the seed in [0, injectJitterSeconds). Pure. */
@@ -188,8 +193,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
   if (back) observations.phases['service-answering'] = back;
   store.writeJson('observations.json', observations);
 
-  const checker = compose<Scenario, Observations>(scenario.name, [failoverTime, mailIntegrity, fencing, singlePrimary, convergence]);
-  const verdict = checker.check({ scenario, history: history.operations(), observations });
+  const verdict = judge(scenario, history.operations(), observations);
   const outage = verdict.results?.['failover-time']?.details?.outageSeconds;
   const results: RunResults = {
     schemaVersion: 1,
