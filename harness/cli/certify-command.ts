@@ -1,5 +1,5 @@
 /** `ha-chaos certify` (bring the lab up, run scenarios, exit non-zero on any failed verdict) and `ha-chaos report <run-dir>`. */
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomInt } from 'node:crypto';
 import { Command } from 'commander';
@@ -8,6 +8,7 @@ import { Lab } from '../lab/lab.ts';
 import { DEFAULT_LAB_CONFIG, loadLabConfig, parseLabConfig, type LabConfig } from '../lab/lab-config.ts';
 import { validate } from '../core/schema.ts';
 import { RunStore } from '../report/run-store.ts';
+import { toJUnit } from '../report/junit.ts';
 import type { RunResults } from '../report/results.ts';
 import { judge, runScenario } from '../run/run-scenario.ts';
 import { History } from '../history/history.ts';
@@ -61,13 +62,21 @@ async function certify(scenarios: Scenario[], flags: Omit<CertifyFlags, 'config'
   const lab = new Lab(config, log);
   const seed = flags.seed ?? randomInt(0, 2 ** 31);
   let failed = 0;
+  // One JUnit file for the whole certification (a suite per run), rewritten after each run so an
+  // interrupted certification still leaves what it judged; CI points its JUnit reader at it.
+  const junit = join(flags.reports, `certify-${new Date().toISOString().replace(/[:.]/g, '-')}.junit.xml`);
+  const judged: RunResults[] = [];
   for (let i = 0; i < flags.repeat; i++) {
     for (const scenario of scenarios) {
       const { dir, results } = await runScenario({ lab, scenario, seed: flags.sameSeed ? seed : seed + i, reportsRoot: flags.reports, log, signal: interruptSignal() });
       process.stdout.write(`${summarize(results, dir)}\n`);
       if (results.valid !== true) failed += 1;
+      judged.push(results);
+      mkdirSync(flags.reports, { recursive: true });
+      writeFileSync(junit, toJUnit(judged));
     }
   }
+  process.stdout.write(`${judged.length - failed} of ${judged.length} run(s) passed; JUnit: ${junit}\n`);
   if (failed) throw new CliError(`${failed} run(s) did not pass`, ExitCode.VERDICT_FAILED);
 }
 

@@ -31,23 +31,39 @@ function testCase(suite: string, name: string, result: CheckResult): string {
   }</testcase>`;
 }
 
-/** Renders a run's results as a JUnit XML document. */
-export function toJUnit(results: RunResults): string {
-  const entries = Object.entries(results.checks);
-  const failures = entries.filter(([, r]) => r.valid === false).length;
-  const errors = entries.filter(([, r]) => r.valid === 'unknown').length;
-  const seconds = (Date.parse(results.finishedAt) - Date.parse(results.startedAt)) / 1000;
+function counts(results: RunResults): { tests: number; failures: number; errors: number; seconds: number } {
+  const entries = Object.values(results.checks);
+  return {
+    tests: entries.length,
+    failures: entries.filter((r) => r.valid === false).length,
+    errors: entries.filter((r) => r.valid === 'unknown').length,
+    seconds: (Date.parse(results.finishedAt) - Date.parse(results.startedAt)) / 1000,
+  };
+}
+
+/** One run as a `<testsuite>`: one test case per check. */
+function suiteXml(results: RunResults): string[] {
+  const { tests, failures, errors, seconds } = counts(results);
   const suite = `ha-chaos.${results.name}`;
   return [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="ha-chaos" tests="${entries.length}" failures="${failures}" errors="${errors}" time="${seconds.toFixed(3)}">`,
-    `  <testsuite name="${xmlEscape(suite)}" tests="${entries.length}" failures="${failures}" errors="${errors}" time="${seconds.toFixed(3)}" timestamp="${xmlEscape(results.startedAt)}">`,
+    `  <testsuite name="${xmlEscape(suite)}" tests="${tests}" failures="${failures}" errors="${errors}" time="${seconds.toFixed(3)}" timestamp="${xmlEscape(results.startedAt)}">`,
     '    <properties>',
     `      <property name="runId" value="${xmlEscape(results.runId)}"/>`,
     `      <property name="seed" value="${results.seed}"/>`,
     '    </properties>',
-    ...entries.map(([name, r]) => testCase(suite, name, r)),
+    ...Object.entries(results.checks).map(([name, r]) => testCase(suite, name, r)),
     '  </testsuite>',
+  ];
+}
+
+/** Renders runs' results as one JUnit XML document: a test suite per run (one run: its junit.xml; a certification: all its runs). */
+export function toJUnit(runs: RunResults | RunResults[]): string {
+  const all = Array.isArray(runs) ? runs : [runs];
+  const total = all.map(counts).reduce((a, b) => ({ tests: a.tests + b.tests, failures: a.failures + b.failures, errors: a.errors + b.errors, seconds: a.seconds + b.seconds }), { tests: 0, failures: 0, errors: 0, seconds: 0 });
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="ha-chaos" tests="${total.tests}" failures="${total.failures}" errors="${total.errors}" time="${total.seconds.toFixed(3)}">`,
+    ...all.flatMap(suiteXml),
     '</testsuites>',
     '',
   ].join('\n');

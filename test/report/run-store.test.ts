@@ -95,3 +95,25 @@ test('JUnit: a false verdict is a failure, unknown is an error, true passes', (t
   t.regex(xml, /<testcase classname="ha-chaos.unit" name="c"><error message="no data" type="verdict-unknown">/);
   t.regex(xml, /<property name="seed" value="3"\/>/);
 });
+
+test('JUnit for a whole certification: one suite per run, totals summed', (t) => {
+  const run = (name: string, seconds: number, checks: RunResults['checks']): RunResults => ({
+    schemaVersion: 1,
+    runId: `r-${name}`,
+    name,
+    seed: 9,
+    startedAt: '2026-11-25T10:00:00.000Z',
+    finishedAt: new Date(Date.parse('2026-11-25T10:00:00.000Z') + seconds * 1000).toISOString(),
+    valid: true,
+    summary: 's',
+    checks,
+  });
+  const xml = toJUnit([
+    run('power-cut-active', 150, { a: { valid: true, summary: 'fine' }, b: { valid: false, summary: 'lost' } }),
+    run('freeze-active', 30, { a: { valid: 'unknown', summary: 'no data' } }),
+  ]);
+  t.regex(xml, /^<\?xml[^\n]*\n<testsuites name="ha-chaos" tests="3" failures="1" errors="1" time="180.000">\n {2}<testsuite name="ha-chaos.power-cut-active" tests="2" failures="1" errors="0" time="150.000"/);
+  t.regex(xml, /<testsuite name="ha-chaos.freeze-active" tests="1" failures="0" errors="1" time="30.000"/);
+  t.is(xml.match(/<testsuite /g)?.length, 2);
+  t.regex(xml, /<property name="runId" value="r-freeze-active"\/>/);
+});
