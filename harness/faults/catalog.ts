@@ -6,7 +6,7 @@ import { diskFullActive } from './store-faults.ts';
 import { diskDeathActive } from './disk-faults.ts';
 import { replicationLossThenPowerCutActive } from './combined.ts';
 import { clockJumpActive, freezeActive, kernelPanicActive } from './machine-faults.ts';
-import { clientNicLossActive, heartbeatDegradedActive, heartbeatLossActive, killCorosyncActive, killMailServiceActive, oneRingLossActive, replicationLossActive } from './node-faults.ts';
+import { clientNicLossActive, heartbeatDegradedActive, heartbeatLossActive, killCorosyncActive, killMailServiceActive, killPacemakerControllerActive, oneRingLossActive, oneRingOneWayLossActive, replicationLossActive } from './node-faults.ts';
 
 const FAULTS: Partial<Record<FaultKind, Fault>> = {
   'power-cut-active': powerCutActive,
@@ -26,6 +26,8 @@ const FAULTS: Partial<Record<FaultKind, Fault>> = {
   'clock-jump-active': clockJumpActive,
   'replication-loss-then-power-cut-active': replicationLossThenPowerCutActive,
   'disk-death-active': diskDeathActive,
+  'one-ring-one-way-loss-active': oneRingOneWayLossActive,
+  'kill-pacemaker-controller-active': killPacemakerControllerActive,
 };
 
 export function faultFor(kind: FaultKind): Fault {

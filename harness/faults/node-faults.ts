@@ -138,3 +138,39 @@ export const heartbeatDegradedActive: Fault = {
   },
   audit: async () => [], // the lab audit looks for netem/tbf qdiscs on every node
 };
+
+export const killPacemakerControllerActive: Fault = {
+  kind: 'kill-pacemaker-controller-active',
+  description: "the active node's Pacemaker controller (pacemaker-controld) is killed with SIGKILL: the cluster must recover, by respawning it in place or by fencing the node and failing over, without two primaries",
+  async inject(ctx) {
+    const out = await sh(ctx, "pkill -KILL -f '^/usr/lib/pacemaker/pacemaker-controld' && echo killed || echo 'no pacemaker-controld found'", 'SIGKILL to pacemaker-controld');
+    if (!out.includes('killed')) throw new Error(`kill-pacemaker-controller: ${out.trim()}`);
+    return { node: ctx.node, process: 'pacemaker-controld' };
+  },
+  heal: cleanup,
+  audit: async () => [],
+};
+
+/** The comment that marks the harness's own firewall rules (the heal deletes exactly these). */
+const RULE_TAG = 'ha-chaos-fault';
+
+/**
+ * One-way loss on one heartbeat ring: the active node drops everything arriving on its ring0 NIC
+ * (a firewall rule), while what it sends still arrives: an asymmetric fault, harder to detect than
+ * a dead link. Corosync must mark the link down and carry on over ring1: no failover, no fencing.
+ */
+export const oneRingOneWayLossActive: Fault = {
+  kind: 'one-ring-one-way-loss-active',
+  description: "the active node stops receiving on its ring0 NIC (a DROP rule on input) while its sends still arrive: corosync must carry on over ring1; no failover, no fencing",
+  async inject(ctx) {
+    const nic = nodePlan(ctx).nic.ring0;
+    await sh(ctx, `iptables -I INPUT -i ${nic} -m comment --comment ${RULE_TAG} -j DROP`, `DROP on input of ${nic} (ring0)`);
+    return { node: ctx.node, nic, direction: 'in' };
+  },
+  async heal(ctx) {
+    const nic = nodePlan(ctx).nic.ring0;
+    // Delete every copy of the rule (an inject retried by hand could have added two); none left is fine.
+    await ctx.lab.root(ctx.node, `while iptables -D INPUT -i ${nic} -m comment --comment ${RULE_TAG} -j DROP 2>/dev/null; do :; done; echo ok`, 60_000);
+  },
+  audit: async () => [], // the lab audit reports any iptables rule left on any node
+};

@@ -21,7 +21,9 @@ export type FaultKind =
   | 'disk-full-active'
   | 'clock-jump-active'
   | 'replication-loss-then-power-cut-active'
-  | 'disk-death-active';
+  | 'disk-death-active'
+  | 'one-ring-one-way-loss-active'
+  | 'kill-pacemaker-controller-active';
 
 /** What a correct cluster does about the fault. */
 export type Expectation =
