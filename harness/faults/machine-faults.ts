@@ -75,11 +75,13 @@ export function setClockScript(hostNowMs: number, offsetMs: number): string {
 const offsetsBefore = new Map<string, number>();
 const key = (ctx: FaultContext) => `${ctx.lab.plan.prefix}:${ctx.node}`;
 
-/** Steps the node's clock back to the host's (plus its own offset from before the fault). */
+/** Steps the node's clock back to the host's (plus its own offset from before the fault); once done, there is nothing left to step. */
 async function stepBack(ctx: FaultContext): Promise<void> {
-  const offset = offsetsBefore.get(key(ctx)) ?? 0;
+  const offset = offsetsBefore.get(key(ctx));
+  if (offset === undefined) return; // never stepped, or stepped back already
   const r = await ctx.lab.ssh.root(ctx.node, setClockScript(Date.now(), offset), { timeoutMs: 30_000, reject: false });
   if (!r.ok) throw new Error(`could not step the clock of ${ctx.node} back: ${r.reason}`);
+  offsetsBefore.delete(key(ctx));
   ctx.log.info(`clock of ${ctx.node} stepped back to the true time`);
 }
 
@@ -100,16 +102,14 @@ export const clockJumpActive: Fault = {
     return { node: ctx.node, stepSeconds: CLOCK_STEP_SECONDS, nodeClockAfterMs: Number(BigInt(r.stdout.trim()) / 1_000_000n) };
   },
   async heal(ctx) {
-    if (!offsetsBefore.has(key(ctx))) return cleanup(ctx); // never stepped
     // A node rebooted meanwhile has its clock from the hypervisor again; stepping it is still right.
     await stepBack(ctx);
-    offsetsBefore.delete(key(ctx));
     await cleanup(ctx); // a service the step broke was restarted by the cluster: clear its failure record
   },
   release: stepBack,
   async audit(ctx) {
     const now = await measureOffset(ctx.lab, ctx.node);
-    const before = offsetsBefore.get(key(ctx)) ?? 0;
+    const before = ctx.clockOffsetsMs?.[ctx.node] ?? 0;
     return Math.abs(now.offsetMs - before) > 5000 ? [`the clock of ${ctx.node} is ${((now.offsetMs - before) / 1000).toFixed(1)} s off`] : [];
   },
 };

@@ -90,17 +90,30 @@ export const clientNicLossActive = nicLoss(
   'the active node loses its client NIC: clients cannot reach the virtual IP although the cluster is healthy; the connectivity check must move the service to the peer',
 );
 
-export const killMailServiceActive: Fault = {
-  kind: 'kill-mail-service-active',
-  description: "the active node's SMTP service (the Postfix master) is killed with SIGKILL: the cluster must recover it, in place or on the peer",
-  async inject(ctx) {
-    const out = await sh(ctx, "pkill -KILL -f '^/usr/lib/postfix/sbin/master' && echo killed || echo 'no postfix master found'", 'SIGKILL to the Postfix master');
-    if (!out.includes('killed')) throw new Error(`kill-mail-service: ${out.trim()}`);
-    return { node: ctx.node, process: 'postfix master' };
-  },
-  heal: cleanup,
-  audit: async () => [],
-};
+/**
+ * SIGKILL of one process on the active node, found by its command line (`pkill -f`); injecting
+ * fails if no such process runs. Heal: clear the failure records the cluster kept.
+ */
+function processKill(kind: Fault['kind'], commandLine: string, name: string, description: string): Fault {
+  return {
+    kind,
+    description,
+    async inject(ctx) {
+      const out = await sh(ctx, `pkill -KILL -f '^${commandLine}' && echo killed || echo 'no ${name} found'`, `SIGKILL to ${name}`);
+      if (!out.includes('killed')) throw new Error(`${kind}: ${out.trim()}`);
+      return { node: ctx.node, process: name };
+    },
+    heal: cleanup,
+    audit: async () => [],
+  };
+}
+
+export const killMailServiceActive = processKill(
+  'kill-mail-service-active',
+  '/usr/lib/postfix/sbin/master',
+  'postfix master',
+  "the active node's SMTP service (the Postfix master) is killed with SIGKILL: the cluster must recover it, in place or on the peer",
+);
 
 export const killCorosyncActive: Fault = {
   kind: 'kill-corosync-active',
@@ -139,17 +152,12 @@ export const heartbeatDegradedActive: Fault = {
   audit: async () => [], // the lab audit looks for netem/tbf qdiscs on every node
 };
 
-export const killPacemakerControllerActive: Fault = {
-  kind: 'kill-pacemaker-controller-active',
-  description: "the active node's Pacemaker controller (pacemaker-controld) is killed with SIGKILL: the cluster must recover, by respawning it in place or by fencing the node and failing over, without two primaries",
-  async inject(ctx) {
-    const out = await sh(ctx, "pkill -KILL -f '^/usr/lib/pacemaker/pacemaker-controld' && echo killed || echo 'no pacemaker-controld found'", 'SIGKILL to pacemaker-controld');
-    if (!out.includes('killed')) throw new Error(`kill-pacemaker-controller: ${out.trim()}`);
-    return { node: ctx.node, process: 'pacemaker-controld' };
-  },
-  heal: cleanup,
-  audit: async () => [],
-};
+export const killPacemakerControllerActive = processKill(
+  'kill-pacemaker-controller-active',
+  '/usr/lib/pacemaker/pacemaker-controld',
+  'pacemaker-controld',
+  "the active node's Pacemaker controller (pacemaker-controld) is killed with SIGKILL: the cluster must recover, by respawning it in place or by fencing the node and failing over, without two primaries",
+);
 
 /** The comment that marks the harness's own firewall rules (the heal deletes exactly these). */
 const RULE_TAG = 'ha-chaos-fault';
