@@ -7,13 +7,14 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { execa } from 'execa';
+import { checkDelay, TimerRangeError } from './delay.ts';
 import { describeExit } from './exit-codes.ts';
 import { redact } from './secrets.ts';
 import { silentLogger, type Logger } from './log.ts';
 
 /** How to run one command. `timeoutMs` is required: no call may wait forever. */
 export interface ExecOptions {
-  /** Hard limit; the process gets SIGTERM, then SIGKILL 2 s later. */
+  /** Hard limit; the process gets SIGTERM, then SIGKILL 2 s later. From 1 ms to 2^31-1 ms (a TimerRangeError otherwise). */
   timeoutMs: number;
   /** Cancels the command (SIGTERM, then SIGKILL). */
   signal?: AbortSignal;
@@ -105,11 +106,18 @@ function quote(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
+/** execa reads a timeout of 0 as "none": every command needs a real one (1 ms to 2^31-1 ms). */
+function checkTimeout(timeoutMs: number, command: string): void {
+  checkDelay(timeoutMs, `timeout of ${command}`, 'refuse');
+  if (timeoutMs < 1) throw new TimerRangeError(`timeout of ${command} (execa reads 0 as no timeout at all)`, timeoutMs);
+}
+
 /** Runs `file` with `args`. Resolves with the result; throws {@link ExecError} on failure unless `reject: false`. */
 export async function run(file: string, args: readonly string[], options: ExecOptions): Promise<ExecResult> {
   const log = options.log ?? silentLogger;
   const mask = (text: string) => redact(text, options.secrets);
   const command = mask([file, ...args].map(quote).join(' '));
+  checkTimeout(options.timeoutMs, command);
   const cwd = options.cwd ?? process.cwd();
   log.debug(`exec ${command}`, { node: options.node, phase: options.phase });
 
@@ -226,6 +234,7 @@ export interface StreamOptions {
  * process's own failure (a stream that breaks is an observation, not an error).
  */
 export async function streamLines(file: string, args: readonly string[], onLine: (line: string) => void, options: StreamOptions): Promise<{ reason: string; durationMs: number }> {
+  checkTimeout(options.timeoutMs, [file, ...args].map(quote).join(' '));
   const started = performance.now();
   const child = execa(file, args, {
     timeout: options.timeoutMs,

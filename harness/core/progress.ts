@@ -2,6 +2,7 @@
  * Progress for long work: logs the start, a heartbeat with the elapsed time every few seconds,
  * and the end with its duration, so a person watching a 2-minute step knows it is alive.
  */
+import { checkDelay } from './delay.ts';
 import type { Logger } from './log.ts';
 
 /** Runs `work`, reporting progress on `log` as `what`. Resolves or rejects as `work` does. */
@@ -9,7 +10,7 @@ export async function withProgress<T>(log: Logger, what: string, work: () => Pro
   const started = performance.now();
   const seconds = () => ((performance.now() - started) / 1000).toFixed(0);
   log.info(`${what}...`);
-  const timer = setInterval(() => log.info(`${what}: still working (${seconds()} s)`), everyMs);
+  const timer = setInterval(() => log.info(`${what}: still working (${seconds()} s)`), Math.max(1, checkDelay(everyMs, `progress heartbeat of ${what}`)));
   try {
     const result = await work();
     log.info(`${what}: done in ${((performance.now() - started) / 1000).toFixed(1)} s`);

@@ -1,8 +1,10 @@
 /**
  * Bounded waits. Nothing in the harness sleeps and hopes: {@link waitFor} polls a probe until it
  * reports success, and on timeout throws {@link WaitTimeoutError}, which says what was awaited,
- * for how long, and what was last observed.
+ * for how long, and what was last observed. Every delay is checked by {@link checkDelay}: one a
+ * timer cannot honour (over 2^31-1 ms, NaN, Infinity) is refused with a TimerRangeError.
  */
+import { checkDelay } from './delay.ts';
 
 /** A wait that ran out of time. */
 export class WaitTimeoutError extends Error {
@@ -45,14 +47,23 @@ export interface WaitOptions {
   signal?: AbortSignal;
 }
 
-/** Resolves after `ms`, or rejects when `signal` aborts. */
+/**
+ * Resolves after `ms` (a negative delay is no delay), or rejects when `signal` aborts. A delay a
+ * timer cannot honour (over 2^31-1 ms, NaN, Infinity) rejects with a TimerRangeError at once.
+ */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  let delay: number;
+  try {
+    delay = checkDelay(ms, 'sleep');
+  } catch (error) {
+    return Promise.reject(error as Error);
+  }
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason ?? new Error('aborted'));
     const timer = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
-    }, ms);
+    }, delay);
     const onAbort = () => {
       clearTimeout(timer);
       reject(signal?.reason ?? new Error('aborted'));
@@ -70,7 +81,8 @@ export async function waitFor<T>(
   probe: () => Promise<ProbeResult<T>> | ProbeResult<T>,
   options: WaitOptions,
 ): Promise<T> {
-  const interval = options.intervalMs ?? 250;
+  const interval = checkDelay(options.intervalMs ?? 250, `poll interval of the wait for ${what}`);
+  checkDelay(options.timeoutMs, `timeout of the wait for ${what}`);
   const started = performance.now();
   const deadline = started + options.timeoutMs;
   let lastObserved: string;
