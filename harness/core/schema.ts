@@ -26,8 +26,11 @@ export class ValidationError extends Error {
   }
 }
 
-const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, discriminator: true, useDefaults: false });
+// verbose: errors carry their schema, so a pattern can be explained by its `patternMessage`.
+const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, discriminator: true, useDefaults: false, verbose: true });
 addFormats(ajv);
+/** Annotation: what a `pattern` means, in words, said instead of the raw regular expression. */
+ajv.addKeyword({ keyword: 'patternMessage', schemaType: 'string' });
 const compiled = new Map<string, ValidateFunction>();
 
 function validatorFor(schemaName: string): ValidateFunction {
@@ -50,6 +53,10 @@ export function describeProblem(error: ErrorObject): string {
       return `${field === '(top level)' ? '' : `${field}/`}${String(error.params.additionalProperty)}: is not a known field (check its spelling)`;
     case 'enum':
       return `${field}: must be one of ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'pattern': {
+      const words = (error.parentSchema as { patternMessage?: string } | undefined)?.patternMessage;
+      return `${field}: ${words ?? error.message ?? 'is invalid'}`;
+    }
     default:
       return `${field}: ${error.message ?? 'is invalid'}`;
   }
@@ -60,6 +67,16 @@ export function fieldPath(error: ErrorObject): string {
   if (error.keyword === 'required') return `${error.instancePath}/${String(error.params.missingProperty)}`;
   if (error.keyword === 'additionalProperties') return `${error.instancePath}/${String(error.params.additionalProperty)}`;
   return error.instancePath;
+}
+
+/** The same error with each problem prefixed by the line of its field (`line 7: /port: ...`), where known. */
+export function withLines(error: ValidationError, lineOf: (pointer: string) => number | undefined): ValidationError {
+  const problems = error.problems.map((p, i) => {
+    if (/^line \d+/.test(p)) return p;
+    const line = lineOf(error.paths[i] ?? '');
+    return `${line ? `line ${line}: ` : ''}${p}`;
+  });
+  return new ValidationError(error.source, problems, error.paths);
 }
 
 /** Validates `data` against `schemas/<schemaName>.schema.json`; throws {@link ValidationError} naming each bad field. */
