@@ -4,10 +4,11 @@
  * port, computed in one place from the one range the lab owns.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { INPUT_LIMITS } from '../core/input-file.ts';
+import { readJsonFile } from '../core/json-file.ts';
 import { REPO_ROOT } from '../core/paths.ts';
-import { validate, ValidationError } from '../core/schema.ts';
+import { validate, ValidationError, withLines } from '../core/schema.ts';
 
 export interface LabConfig {
   name: string;
@@ -71,27 +72,34 @@ export interface LabPlan {
 
 export const DEFAULT_LAB_CONFIG = join(REPO_ROOT, 'vagrant/lab.json');
 
-/** Reads and validates a lab config file; errors name the file and the field. */
+/**
+ * Reads and validates a lab config file (a regular file of at most 256 KiB, strict JSON: a
+ * duplicate key is an error); errors name the file, the line and the field.
+ */
 export function loadLabConfig(file = DEFAULT_LAB_CONFIG): LabConfig {
-  let input: unknown;
-  try {
-    input = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new ValidationError(file, [`cannot read it as JSON: ${(error as Error).message}`]);
-  }
-  return parseLabConfig(input, file);
+  const parsed = readJsonFile(file, { maxBytes: INPUT_LIMITS.labConfig, what: 'lab config' });
+  return parseLabConfig(parsed.value, file, parsed.lineOf);
 }
 
-/** Validates a lab config value (from a file, or recorded in a run's run.json); `source` names it in errors. */
-export function parseLabConfig(input: unknown, source: string): LabConfig {
+/**
+ * Validates a lab config value (from a file, or recorded in a run's run.json); `source` names it
+ * in errors, `lineOf` (from the file's parse) puts the line before each field.
+ */
+export function parseLabConfig(input: unknown, source: string, lineOf: (pointer: string) => number | undefined = () => undefined): LabConfig {
   const file = source;
-  const config = validate<LabConfig>('lab', input, file);
+  const fail = (pointer: string, problem: string) => withLines(new ValidationError(file, [`${pointer}: ${problem}`], [pointer]), lineOf);
+  let config: LabConfig;
+  try {
+    config = validate<LabConfig>('lab', input, file);
+  } catch (error) {
+    throw error instanceof ValidationError ? withLines(error, lineOf) : error;
+  }
   const subnets = Object.values(config.network.subnets);
   if (new Set(subnets).size !== subnets.length) {
-    throw new ValidationError(file, ['/network/subnets: every network needs its own subnet number']);
+    throw fail('/network/subnets', 'every network needs its own subnet number');
   }
   if (config.mail.package !== null) {
-    throw new ValidationError(file, ['/mail/package: installing Axigen from a package is not supported yet; use null for the open stand-in (Postfix + Dovecot)']);
+    throw fail('/mail/package', 'installing Axigen from a package is not supported yet; use null for the open stand-in (Postfix + Dovecot)');
   }
   return config;
 }
