@@ -63,6 +63,23 @@ export interface NodeSample {
   holdsVip?: boolean;
 }
 
+/** The SLO a run's failover time was held to: absolute (the scenario's seconds) or relative to the lab's calibrated baseline. */
+export interface AppliedSlo {
+  maxOutageSeconds: number;
+  kind: 'absolute' | 'relative';
+  /** In words, e.g. "1.5 x the calibrated baseline 48.2 s (power-cut-active, 5 runs, 2026-12-01)". */
+  basis: string;
+}
+
+/** A node's load as its watcher stream reported it (every few seconds), host clock. */
+export interface LoadSample {
+  node: string;
+  time: number;
+  load1: number;
+  /** The guest's busy share of its CPU since the previous report, percent. */
+  busyPercent?: number;
+}
+
 /** The BMC carried out a power-off. */
 export function poweredOff(e: BmcPowerEvent): boolean {
   return e.result === 'done' && e.request === 'power' && e.value === '0';
@@ -79,8 +96,16 @@ export interface Observations {
   promotions: Promotion[];
   bmcPower: BmcPowerEvent[];
   samples: NodeSample[];
-  /** The lab's readiness after the heal. */
-  convergence?: { ok: boolean; unmet: string[]; checkedAt: number };
+  /** The lab's readiness after the heal, observed (`actions`: the routine steps taken, e.g. starting a rebooted node's cluster stack). */
+  convergence?: { ok: boolean; unmet: string[]; checkedAt: number; actions?: string[] };
+  /** Pacemaker throttling itself for load (from the journals). */
+  throttle?: { node: string; at: number; text: string }[];
+  /** The guests' load reports (watcher streams) and the host's, during the run. */
+  load?: { guests: LoadSample[]; host: { time: number; load1: number; busyPercent?: number }[] };
+  /** The SLO the failover time was held to, and why that one. */
+  slo?: AppliedSlo;
+  /** Signs that the host, not the cluster, was the bottleneck (see check/overload.ts). */
+  overload?: { reasons: string[] };
   /** Named moments of the failover (detected, fence requested...), host clock. */
   phases: Record<string, number>;
   /** The mail queue when the read-back began. */

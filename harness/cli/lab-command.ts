@@ -6,6 +6,8 @@ import { checkHost, HOST_PACKAGES, installPackages, knownAccel, kvmNeedsCover, m
 import { Lab, HostNotReadyError } from '../lab/lab.ts';
 import { loadLabConfig, DEFAULT_LAB_CONFIG } from '../lab/lab-config.ts';
 import { unmetReadiness } from '../lab/status.ts';
+import { sleep } from '../core/wait.ts';
+import { describeGuestLoad, GuestCpuWindow } from '../observe/guest-load.ts';
 import { CliError, ExitCode } from './exit-codes.ts';
 import { interruptSignal } from './interrupt.ts';
 
@@ -87,6 +89,28 @@ export function labCommand(): Command {
       const started = await l.attach();
       const result = spawnSync('ssh', ['-F', started.ssh.configFile, ...(command.length ? [] : ['-t']), node, ...command], { stdio: 'inherit' });
       process.exitCode = result.status ?? 1;
+    });
+
+  lab
+    .command('load')
+    .description("where each guest's CPU goes over a window: busy share, load average, CPU by group (cluster, mail, harness, system, kernel) and the top commands")
+    .option(...configOption)
+    .option('--seconds <n>', 'window length', '60')
+    .option('--json', 'machine-readable output')
+    .action(async (flags: { config?: string; seconds: string; json?: boolean }) => {
+      const seconds = Number(flags.seconds);
+      if (!Number.isFinite(seconds) || seconds < 5 || seconds > 3600) throw new CliError(`--seconds: "${flags.seconds}" is not a number of seconds from 5 to 3600`, ExitCode.USAGE);
+      const l = labFrom(flags);
+      const started = await l.attach();
+      const window = new GuestCpuWindow(started.ssh, l.plan.nodes.map((n) => n.name));
+      await window.open();
+      await sleep(seconds * 1000, interruptSignal());
+      const loads = await window.close();
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify(loads, null, 2)}\n`);
+        return;
+      }
+      process.stdout.write(`${loads.map(describeGuestLoad).join('\n')}\n`);
     });
 
   lab

@@ -7,7 +7,13 @@
  *
  * The mail service is one seam: `mailResources` is what an Axigen install replaces.
  */
-import type { LabPlan, NodePlan, NetworkRole } from './lab-config.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../core/paths.ts';
+import { operationsOf, type LabPlan, type NodePlan, type NetworkRole } from './lab-config.ts';
+
+/** The lab's own OCF resource agents (bash), installed on every node by provisioning. */
+const AGENTS_DIR = join(REPO_ROOT, 'harness/lab/agents');
 
 /** Where the replicated mail store is mounted on the active node. */
 export const MAIL_STORE = '/srv/mail';
@@ -207,88 +213,32 @@ ExecStartPre=-/usr/bin/find ${MAIL_STORE}/vmail -name dovecot*.lock -type f -pri
 `;
 }
 
-/** Where the stand-in's IMAP resource agent lives on each node (OCF provider `hachaos`). */
+/** Where the stand-in's resource agents live on each node (OCF provider `hachaos`). */
 export const DOVECOT_AGENT_PATH = '/usr/lib/ocf/resource.d/hachaos/dovecot';
+export const POSTFIX_AGENT_PATH = '/usr/lib/ocf/resource.d/hachaos/postfix';
+
+const agentSource = (name: string) => readFileSync(join(AGENTS_DIR, name), 'utf8');
 
 /**
- * The stand-in's IMAP/POP3 resource agent: Dovecot through systemd, but its monitor logs in over
- * IMAP (as the first account, read from Dovecot's own users file on the node) instead of asking
- * systemd whether the unit is active. Found by clock-jump-active: after the clock stepped back
- * Dovecot's imap processes killed themselves and its master refused to start new ones for 180 s;
- * the unit stayed active, so a `systemd:dovecot` monitor saw nothing while every login failed.
- * A failed login (three tries, 5 s each) is a failure: Pacemaker restarts the service.
+ * The stand-in's IMAP/POP3 resource agent (agents/dovecot.sh): Dovecot through systemd, but its
+ * monitor logs in over IMAP (as the first account, read from Dovecot's own users file on the
+ * node) instead of asking systemd whether the unit is active. Found by clock-jump-active: after
+ * the clock stepped back Dovecot's imap processes killed themselves and its master refused to
+ * start new ones for 180 s; the unit stayed active, so a `systemd:dovecot` monitor saw nothing
+ * while every login failed. A failed login (three tries, 5 s each) is a failure: Pacemaker
+ * restarts the service.
  */
 export function renderDovecotAgent(): string {
-  return `#!/bin/bash
-# ha-chaos: OCF resource agent for the stand-in IMAP/POP3 service (Dovecot), generated.
-: \${OCF_ROOT:=/usr/lib/ocf}
-# Overridable for the agent's own tests on the host.
-: \${HACHAOS_IMAP_PORT:=143}
-: \${HACHAOS_USERS:=/etc/dovecot/users}
-OCF_SUCCESS=0; OCF_ERR_GENERIC=1; OCF_ERR_UNIMPLEMENTED=3; OCF_NOT_RUNNING=7
-
-meta_data() {
-  cat <<'XML'
-<?xml version="1.0"?>
-<!DOCTYPE resource-agent SYSTEM "ra-api-1.dtd">
-<resource-agent name="dovecot" version="1.0">
-  <version>1.0</version>
-  <longdesc lang="en">Dovecot through systemd; the monitor logs in over IMAP on 127.0.0.1.</longdesc>
-  <shortdesc lang="en">Dovecot with a login monitor (ha-chaos)</shortdesc>
-  <parameters/>
-  <actions>
-    <action name="start" timeout="120s"/>
-    <action name="stop" timeout="90s"/>
-    <action name="monitor" timeout="60s" interval="15s"/>
-    <action name="meta-data" timeout="5s"/>
-    <action name="validate-all" timeout="5s"/>
-  </actions>
-</resource-agent>
-XML
+  return agentSource('dovecot.sh');
 }
 
-# One IMAP login and logout as the first account in Dovecot's users file, 5 s at most.
-imap_login() {
-  local user pass
-  IFS=: read -r user pass _ < "$HACHAOS_USERS" || return 1
-  pass=\${pass#\\{PLAIN\\}}
-  timeout 5 bash -c '
-    exec 3<>/dev/tcp/127.0.0.1/$3 || exit 1
-    IFS= read -r -t 4 line <&3 || exit 1
-    case "$line" in "* OK"*) ;; *) exit 1 ;; esac
-    printf "a LOGIN \\"%s\\" \\"%s\\"\\r\\nb LOGOUT\\r\\n" "$1" "$2" >&3
-    while IFS= read -r -t 4 line <&3; do
-      case "$line" in "a OK"*) exit 0 ;; "a "*) exit 1 ;; esac
-    done
-    exit 1' imap-login "$user" "$pass" "$HACHAOS_IMAP_PORT"
-}
-
-logins_work() {
-  local i
-  for i in 1 2 3; do imap_login && return 0; sleep 1; done
-  return 1
-}
-
-case "\${1:-}" in
-  meta-data) meta_data; exit $OCF_SUCCESS ;;
-  validate-all) exit $OCF_SUCCESS ;;
-  login-check) logins_work; exit $? ;; # not OCF: the monitor's login check alone
-  start)
-    systemctl start dovecot.service || exit $OCF_ERR_GENERIC
-    # Started means answering: wait for a login (Pacemaker's start timeout bounds this).
-    until imap_login; do sleep 1; done
-    exit $OCF_SUCCESS ;;
-  stop)
-    systemctl stop dovecot.service || exit $OCF_ERR_GENERIC
-    exit $OCF_SUCCESS ;;
-  monitor|status)
-    systemctl is-active --quiet dovecot.service || exit $OCF_NOT_RUNNING
-    logins_work && exit $OCF_SUCCESS
-    echo "dovecot: active, but IMAP logins on 127.0.0.1:143 fail" >&2
-    exit $OCF_ERR_GENERIC ;;
-  *) exit $OCF_ERR_UNIMPLEMENTED ;;
-esac
-`;
+/**
+ * The stand-in's SMTP resource agent (agents/postfix.sh): master process + greeting on
+ * 127.0.0.1:25, no `postfix check` per monitor (which is what made ocf:heartbeat:postfix half
+ * of an idle guest's CPU under emulation).
+ */
+export function renderPostfixAgent(): string {
+  return agentSource('postfix.sh').replaceAll('@QUEUE_DIRECTORY@', `${MAIL_STORE}/postfix`);
 }
 
 export function renderDovecotUsers(secrets: LabSecrets): string {
@@ -303,13 +253,18 @@ export function bmcPasswordFile(node: string): string {
   return `/etc/ha-chaos/bmc-${node}.pw`;
 }
 
+/** ` op <name> ...` clauses: every operation of a resource with an explicit timeout (none left at an agent default). */
+function ops(list: Array<[name: string, timeout: string, interval?: string, role?: string]>): string {
+  return list.map(([name, timeout, interval, role]) => ` op ${name}${interval ? ` interval=${interval}` : ''}${role ? ` role=${role}` : ''} timeout=${timeout}`).join('');
+}
+
 /** The mail service's Pacemaker resources: the seam where Axigen replaces the stand-in. */
 export function mailResources(plan: LabPlan): { names: string[]; crm: string[] } {
-  const t = plan.config.cluster.operationTimeouts;
-  const ops = `op start timeout=${t.mailStart} op stop timeout=${t.mailStop} op monitor interval=30s timeout=${t.mailMonitor}`;
+  const { timeouts: t, intervals: i } = operationsOf(plan.config);
+  const mailOps = (interval: string) => ops([['start', t.mailStart], ['stop', t.mailStop], ['monitor', t.mailMonitor, interval]]);
   return {
     names: ['smtp', 'imap'],
-    crm: [`primitive smtp ocf:heartbeat:postfix ${ops}`, `primitive imap ocf:hachaos:dovecot ${ops.replace('monitor interval=30s', 'monitor interval=15s')}`],
+    crm: [`primitive smtp ocf:hachaos:postfix${mailOps(i.smtp)}`, `primitive imap ocf:hachaos:dovecot${mailOps(i.imap)}`],
   };
 }
 
@@ -330,38 +285,51 @@ export function clientGateway(plan: LabPlan): string {
 /** The whole Pacemaker configuration, in crm shell syntax (loaded with `crm configure load update`). */
 export function renderCib(plan: LabPlan): string {
   const c = plan.config.cluster;
-  const t = c.operationTimeouts;
+  const { timeouts: t, intervals: i } = operationsOf(plan.config);
   const mail = mailResources(plan);
   const heuristic = plan.config.fencing.pingHeuristic !== false;
   const rings = plan.networks.filter((net) => net.role === 'ring0' || net.role === 'ring1').map((net) => net.hostIp);
+  const stonithOps = ops([['start', t.stonithStart], ['stop', t.stonithStop], ['monitor', t.stonithMonitor, i.stonith]]);
   const fence = plan.nodes.map((n) => {
     const delay = n.index === 1 ? ` pcmk_delay_base=${plan.config.fencing.delayNode1}` : '';
     const lines = [
-      `primitive fence_${n.name} stonith:fence_ipmilan params ip=${plan.bmcAddress} ipport=${n.bmcPort} username=${plan.config.fencing.bmcUsername} password_script="cat ${bmcPasswordFile(n.name)}" lanplus=1 cipher=3 pcmk_host_list=${n.name}${delay} op monitor interval=60s timeout=${t.stonithMonitor}`,
+      `primitive fence_${n.name} stonith:fence_ipmilan params ip=${plan.bmcAddress} ipport=${n.bmcPort} username=${plan.config.fencing.bmcUsername} password_script="cat ${bmcPasswordFile(n.name)}" lanplus=1 cipher=3 pcmk_host_list=${n.name}${delay}${stonithOps}`,
       `location l_fence_${n.name} fence_${n.name} -inf: ${n.name}`,
     ];
     if (heuristic) {
       // Runs on the would-be fencer, before the BMC device in the same level: a node that reaches
       // neither ring's host side has lost its own heartbeat paths and must not shoot its peer.
       lines.push(
-        `primitive ping_${n.name} stonith:fence_heuristics_ping params ping_targets=${rings.join(',')} ping_maxfail=${rings.length - 1} ping_count=2 ping_good_count=1 ping_interval=1 ping_timeout=1 pcmk_host_list=${n.name} op monitor interval=60s timeout=${t.stonithMonitor}`,
+        `primitive ping_${n.name} stonith:fence_heuristics_ping params ping_targets=${rings.join(',')} ping_maxfail=${rings.length - 1} ping_count=2 ping_good_count=1 ping_interval=1 ping_timeout=1 pcmk_host_list=${n.name}${stonithOps}`,
         `location l_ping_${n.name} ping_${n.name} -inf: ${n.name}`,
       );
     }
     return lines;
   });
   const topology = heuristic ? [`fencing_topology ${plan.nodes.map((n) => `${n.name}: ping_${n.name},fence_${n.name}`).join(' ')}`] : [];
+  const drbdOps = ops([
+    ['start', t.drbdStart],
+    ['stop', t.drbdDemote],
+    ['promote', t.drbdPromote],
+    ['demote', t.drbdDemote],
+    ['notify', t.drbdDemote],
+    ['monitor', t.drbdMonitor, i.drbdPromoted, 'Promoted'],
+    ['monitor', t.drbdMonitor, i.drbdUnpromoted, 'Unpromoted'],
+  ]);
+  const fsOps = ops([['start', t.filesystem], ['stop', t.filesystem], ['monitor', t.filesystem, i.filesystem]]);
+  const ipOps = ops([['start', t.ip], ['stop', t.ip], ['monitor', t.ip, i.ip]]);
+  const pingOps = ops([['start', t.ping], ['stop', t.ping], ['monitor', t.ping, i.clientPing]]);
   return [
     `property cib-bootstrap-options: stonith-enabled=true stonith-timeout=${c.stonithTimeout} no-quorum-policy=stop load-threshold=${c.loadThreshold} cluster-recheck-interval=60s`,
     'rsc_defaults rsc-options: resource-stickiness=100',
-    `primitive drbd_${DRBD_RESOURCE} ocf:linbit:drbd params drbd_resource=${DRBD_RESOURCE} op start timeout=${t.drbdStart} op stop timeout=${t.drbdDemote} op promote timeout=${t.drbdPromote} op demote timeout=${t.drbdDemote} op monitor interval=29s role=Promoted timeout=${t.drbdMonitor} op monitor interval=31s role=Unpromoted timeout=${t.drbdMonitor}`,
+    `primitive drbd_${DRBD_RESOURCE} ocf:linbit:drbd params drbd_resource=${DRBD_RESOURCE}${drbdOps}`,
     `clone ms_drbd_${DRBD_RESOURCE} drbd_${DRBD_RESOURCE} meta promotable=true promoted-max=1 promoted-node-max=1 clone-max=2 clone-node-max=1 notify=true`,
-    `primitive fs_mail ocf:heartbeat:Filesystem params device=${DRBD_DEVICE} directory=${MAIL_STORE} fstype=ext4 options=noatime op start timeout=${t.filesystem} op stop timeout=${t.filesystem} op monitor interval=20s timeout=${t.filesystem}`,
-    `primitive vip ocf:heartbeat:IPaddr2 params ip=${plan.virtualIp} cidr_netmask=24 nic=${plan.nodes[0]!.nic.client} op start timeout=${t.ip} op stop timeout=${t.ip} op monitor interval=10s timeout=${t.ip}`,
+    `primitive fs_mail ocf:heartbeat:Filesystem params device=${DRBD_DEVICE} directory=${MAIL_STORE} fstype=ext4 options=noatime${fsOps}`,
+    `primitive vip ocf:heartbeat:IPaddr2 params ip=${plan.virtualIp} cidr_netmask=24 nic=${plan.nodes[0]!.nic.client}${ipOps}`,
     // Client connectivity: each node pings the client network's gateway (the host side, where the
     // clients are); the mail service may only run where it answers. Without it, a dead client NIC
     // on the active node is an outage the cluster never notices.
-    `primitive client_ping ocf:pacemaker:ping params host_list=${clientGateway(plan)} multiplier=1000 dampen=5s op monitor interval=5s timeout=${t.ip} op start timeout=${t.ip} op stop timeout=${t.ip}`,
+    `primitive client_ping ocf:pacemaker:ping params host_list=${clientGateway(plan)} multiplier=1000 dampen=5s${pingOps}`,
     'clone cl_client_ping client_ping',
     'location l_mail_needs_clients g_mail rule -inf: not_defined pingd or pingd lte 0',
     ...mail.crm,

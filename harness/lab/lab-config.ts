@@ -25,13 +25,34 @@ export interface LabConfig {
     corosyncTokenMs: number;
     stonithTimeout: string;
     loadThreshold: string;
-    operationTimeouts: Record<
-      'drbdStart' | 'drbdPromote' | 'drbdDemote' | 'drbdMonitor' | 'filesystem' | 'ip' | 'mailStart' | 'mailMonitor' | 'mailStop' | 'stonithMonitor',
-      string
-    >;
+    /** Pacemaker operation timeouts ("Ns"); the ones marked optional default to {@link DEFAULT_OPERATIONS}. */
+    operationTimeouts: Record<RequiredTimeout, string> & Partial<Record<OptionalTimeout, string>>;
+    /** Monitor intervals ("Ns"), chosen for an emulated host; default {@link DEFAULT_OPERATIONS}. */
+    monitorIntervals?: Partial<Record<MonitorInterval, string>>;
   };
   mail: { domain: string; accounts: number; package: string | null };
   waits: { bootS: number; clusterReadyS: number };
+}
+
+type RequiredTimeout = 'drbdStart' | 'drbdPromote' | 'drbdDemote' | 'drbdMonitor' | 'filesystem' | 'ip' | 'mailStart' | 'mailMonitor' | 'mailStop' | 'stonithMonitor';
+type OptionalTimeout = 'stonithStart' | 'stonithStop' | 'ping';
+type MonitorInterval = 'drbdPromoted' | 'drbdUnpromoted' | 'filesystem' | 'ip' | 'clientPing' | 'smtp' | 'imap' | 'stonith';
+
+/**
+ * What a lab config may leave out (configs recorded before these keys existed): the values of
+ * vagrant/lab.json, where each is explained. Every operation in the CIB gets an explicit timeout.
+ */
+export const DEFAULT_OPERATIONS: { timeouts: Record<OptionalTimeout, string>; intervals: Record<MonitorInterval, string> } = {
+  timeouts: { stonithStart: '90s', stonithStop: '60s', ping: '60s' },
+  intervals: { drbdPromoted: '29s', drbdUnpromoted: '31s', filesystem: '60s', ip: '30s', clientPing: '10s', smtp: '30s', imap: '15s', stonith: '300s' },
+};
+
+/** A config's operation timeouts and monitor intervals, with the defaults filled in. Pure. */
+export function operationsOf(config: LabConfig): { timeouts: Record<RequiredTimeout | OptionalTimeout, string>; intervals: Record<MonitorInterval, string> } {
+  return {
+    timeouts: { ...DEFAULT_OPERATIONS.timeouts, ...config.cluster.operationTimeouts },
+    intervals: { ...DEFAULT_OPERATIONS.intervals, ...config.cluster.monitorIntervals },
+  };
 }
 
 /** The lab's networks. `management` carries SSH and the BMCs; the others are the cluster's. */

@@ -16,17 +16,18 @@ import { fileSink, type Logger } from '../core/log.ts';
 import { REPO_ROOT, stateRoot } from '../core/paths.ts';
 import { withProgress } from '../core/progress.ts';
 import { registerSecret } from '../core/secrets.ts';
-import { done, notYet, waitFor } from '../core/wait.ts';
+import { done, notYet, StopWaiting, waitFor } from '../core/wait.ts';
 import { parseBmcConfig } from '../bmc/bmc-config.ts';
 import { IpmiError } from '../bmc/ipmi-client.ts';
 import { StartedVirtualBmc, stopAllBmcs, VirtualBmc } from '../bmc/virtual-bmc.ts';
 import { ensureBox, BOOT_ROOT, type Box } from './box.ts';
 import { accountNames, type LabSecrets } from './cluster-files.ts';
+import { readLabSecrets } from './lab-secrets.ts';
 import { checkHost, knownAccel, kvmNeedsCover, probeAccel, startDaemons, virsh, type Accel } from './host.ts';
 import { planLab, type LabConfig, type LabPlan } from './lab-config.ts';
 import { provisionHash, renderCibLoad, renderClusterStart, renderDrbdInit, renderNodeProvision, renderStoreInit } from './provision.ts';
 import { controlSocketPrefix, parseSshConfig, SshRunner } from './ssh.ts';
-import { parseCrmMon, parseFenceConstraints, parseProcDrbd, unmetReadiness, type LabStatus } from './status.ts';
+import { parseCrmMon, parseFenceConstraints, parseProcDrbd, unmetReadiness, wedges, type LabStatus, type Wedge } from './status.ts';
 import { readGreeting } from './greeting.ts';
 import { describeMailError, listInbox } from '../workload/mail-client.ts';
 
@@ -101,7 +102,7 @@ export class Lab {
   private secrets(): LabSecrets {
     const file = join(this.dir, 'secrets.json');
     let secrets: LabSecrets;
-    if (existsSync(file)) secrets = JSON.parse(readFileSync(file, 'utf8')) as LabSecrets;
+    if (existsSync(file)) secrets = readLabSecrets(file);
     else {
       const pw = () => randomBytes(12).toString('base64').replace(/[+/=]/g, 'x').slice(0, 16);
       secrets = {
@@ -184,8 +185,12 @@ export class Lab {
     });
 
     const lab = new StartedLab(this, accel, await this.startBmcs(secrets.bmcPassword), await this.connect(key), secrets);
-    await lab.provision(signal);
-    await lab.waitReady(this.config.waits.clusterReadyS * 1000, signal);
+    const bootstrapped = await lab.provision(signal);
+    // A failed action left from before (an earlier run, a monitor that timed out on a loaded
+    // host) never clears by itself: recorded, cleared once (logged), then the wait goes on. A
+    // second wedge while this bring-up waits fails it at once, naming what and the fix.
+    await lab.clearFailures(bootstrapped ? 'the first bootstrap' : 'before this bring-up', signal);
+    await lab.waitReady(this.config.waits.clusterReadyS * 1000, signal, { cleanups: bootstrapped ? 1 : 0 });
     this.log.info(`lab ready in ${((performance.now() - started) / 1000).toFixed(0)} s`, { virtualIp: this.plan.virtualIp });
     return lab;
   }
@@ -334,8 +339,8 @@ export class StartedLab {
     return result;
   }
 
-  /** Provisions nodes whose provisioning is missing or stale, then bootstraps the cluster once. */
-  async provision(signal?: AbortSignal): Promise<void> {
+  /** Provisions nodes whose provisioning is missing or stale, then bootstraps the cluster once; resolves true if it bootstrapped now. */
+  async provision(signal?: AbortSignal): Promise<boolean> {
     const hash = provisionHash(this.plan);
     const fresh: string[] = [];
     await Promise.all(
@@ -350,6 +355,7 @@ export class StartedLab {
     const bootstrapped = (await this.root(first!.name, 'test -f /etc/ha-chaos/bootstrapped && echo yes || true', 30_000, signal)).stdout.trim() === 'yes';
     if (!bootstrapped) {
       await withProgress(this.log, 'cluster bootstrap', () => this.bootstrap(signal));
+      return true;
     } else {
       // After a fencing with start-on-boot off, a node's cluster stack stays down: start it.
       await Promise.all(this.plan.nodes.map((n) => this.root(n.name, 'systemctl is-active -q pacemaker || systemctl start corosync pacemaker', 180_000, signal)));
@@ -360,6 +366,7 @@ export class StartedLab {
         await Promise.all(fresh.map((n) => this.root(n, 'systemctl is-active -q dovecot && doveadm reload; systemctl is-active -q postfix && postfix reload; true', 60_000, signal)));
       }
     }
+    return false;
   }
 
   private async bootstrap(signal?: AbortSignal): Promise<void> {
@@ -458,19 +465,126 @@ export class StartedLab {
     return status;
   }
 
-  /** Waits until every readiness condition holds; the timeout names the ones that did not. */
-  async waitReady(timeoutMs: number, signal?: AbortSignal): Promise<LabStatus> {
+  /**
+   * Failed actions and blocked resources found now, recorded in {@link clearedFailures} and
+   * cleaned up (one bounded `crm_resource --cleanup`, logged). Returns what it found.
+   */
+  async clearFailures(when: string, signal?: AbortSignal): Promise<Wedge[]> {
+    const status = await this.status();
+    const found = status.pacemaker ? wedges(status.pacemaker) : [];
+    if (!found.length) return found;
+    this.log.warn(`found ${when}, and cleaning up once: ${found.map((w) => w.why).join('; ')}`);
+    this.clearedFailures.push(...found.map((w) => ({ ...w, when, at: new Date().toISOString() })));
+    await this.cleanup(signal);
+    return found;
+  }
+
+  /** What {@link clearFailures} found and cleaned up, with when and why: a run reports it as pre-existing. */
+  readonly clearedFailures: Array<Wedge & { when: string; at: string }> = [];
+
+  /** `crm_resource --cleanup` on the first node that answers (bounded). */
+  private async cleanup(signal?: AbortSignal): Promise<void> {
+    for (const node of this.plan.nodes) {
+      const r = await this.ssh.root(node.name, 'crm_resource --cleanup >/dev/null 2>&1 && echo cleaned', { timeoutMs: 120_000, signal, reject: false, log: this.log, phase: 'cleanup' });
+      if (r.ok && r.stdout.includes('cleaned')) return;
+    }
+    throw new Error('crm_resource --cleanup failed on every node');
+  }
+
+  /**
+   * Waits until every readiness condition holds. Each progress line names what is unmet. A state
+   * that cannot resolve by itself (see {@link wedges}) ends the wait at once, with the resource,
+   * operation, node, the agent's message and the fix, unless `cleanups` allows one more cleanup
+   * (logged). The timeout names the conditions that did not hold.
+   */
+  async waitReady(timeoutMs: number, signal?: AbortSignal, options: { cleanups?: number } = {}): Promise<LabStatus> {
     const names = this.plan.nodes.map((n) => n.name);
-    return withProgress(this.log, 'waiting for the cluster to be ready', () =>
-      waitFor(
-        `lab ${this.lab.config.name} ready (nodes online, DRBD UpToDate/UpToDate, resources on one node, stonith started, SMTP+IMAP on ${this.plan.virtualIp})`,
-        async () => {
-          const status = await this.status();
-          const unmet = unmetReadiness(status, names);
-          return unmet.length === 0 ? done(status) : notYet(unmet.join('; '));
-        },
-        { timeoutMs, intervalMs: 3000, signal },
-      ),
+    let cleanups = options.cleanups ?? 0;
+    let unmetNow = 'first status not read yet';
+    return withProgress(
+      this.log,
+      'waiting for the cluster to be ready',
+      () =>
+        waitFor(
+          `lab ${this.lab.config.name} ready (nodes online, DRBD UpToDate/UpToDate, resources on one node, stonith started, SMTP+IMAP on ${this.plan.virtualIp})`,
+          async () => {
+            const status = await this.status();
+            const unmet = unmetReadiness(status, names);
+            unmetNow = unmet.join('; ') || 'all met';
+            const stuck = status.pacemaker ? wedges(status.pacemaker) : [];
+            if (stuck.length && cleanups > 0) {
+              cleanups -= 1;
+              await this.clearFailures('while waiting for the cluster to be ready', signal);
+              return notYet(`cleaned up: ${stuck.map((w) => w.why).join('; ')}`);
+            }
+            if (stuck.length) throw new LabWedgedError(stuck);
+            return unmet.length === 0 ? done(status) : notYet(unmetNow);
+          },
+          { timeoutMs, intervalMs: 3000, signal },
+        ),
+      15_000,
+      () => unmetNow,
     );
+  }
+
+  /**
+   * Convergence after a heal, observed, not repaired: waits (bounded) for the lab to be ready on
+   * its own. The one routine step allowed is starting the cluster stack on a node that rebooted
+   * (start-on-boot is off in this lab), and it is recorded. What the harness would otherwise have
+   * to repair (a VM that is off, a BMC that does not run, a failed action or a blocked resource)
+   * is reported as found, at once, and nothing repairs it.
+   */
+  async converge(timeoutMs: number, signal?: AbortSignal): Promise<Convergence> {
+    const started = performance.now();
+    const actions: string[] = [];
+    const found: string[] = [];
+    const deadline = () => Math.max(1000, timeoutMs - (performance.now() - started));
+    for (const bmc of this.bmcs) if (!bmc.isRunning()) found.push(`the BMC of ${bmc.name} does not run`);
+    for (const node of this.plan.nodes) {
+      const state = await virsh(['domstate', node.domain], { timeoutMs: 30_000, reject: false, log: this.log, node: 'host', phase: 'converge' });
+      const domain = state.ok ? state.stdout.trim() : `unknown (${state.reason})`;
+      if (domain !== 'running') found.push(`${node.name}'s VM is ${domain}: nothing in the cluster would start it`);
+    }
+    if (found.length) return { ok: false, unmet: found, actions, seconds: (performance.now() - started) / 1000 };
+    try {
+      for (const node of this.plan.nodes) {
+        await waitFor(
+          `${node.name} answering over SSH after the heal`,
+          async () => {
+            const r = await this.ssh.root(node.name, 'systemctl is-active -q pacemaker && echo running || echo stopped', { timeoutMs: 20_000, reject: false, signal });
+            if (!r.ok) return notYet(r.reason);
+            return done(r.stdout.trim());
+          },
+          { timeoutMs: deadline(), intervalMs: 2000, signal },
+        ).then(async (state) => {
+          if (state === 'running') return;
+          await this.root(node.name, 'systemctl start corosync pacemaker', 180_000, signal);
+          actions.push(`started the cluster stack on ${node.name} (it rebooted; start-on-boot is off)`);
+          this.log.info(`convergence: started the cluster stack on ${node.name} (it rebooted; start-on-boot is off)`);
+        });
+      }
+      await this.waitReady(deadline(), signal);
+      return { ok: true, unmet: [], actions, seconds: (performance.now() - started) / 1000 };
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      const unmet = error instanceof LabWedgedError ? error.wedges.map((w) => `${w.why} (not repaired; fix: ${w.fix})`) : [(error as Error).message.split('\n')[0]!];
+      return { ok: false, unmet, actions, seconds: (performance.now() - started) / 1000 };
+    }
+  }
+}
+
+/** What convergence after a heal found, and the routine steps it took. */
+export interface Convergence {
+  ok: boolean;
+  unmet: string[];
+  actions: string[];
+  seconds: number;
+}
+
+/** The cluster is in a state that cannot resolve by itself (see `wedges`): waiting longer changes nothing. */
+export class LabWedgedError extends StopWaiting {
+  constructor(readonly wedges: Wedge[]) {
+    super(`the cluster cannot become ready by itself:\n${wedges.map((w) => `  - ${w.why}\n    fix: ${w.fix}`).join('\n')}`);
+    this.name = 'LabWedgedError';
   }
 }

@@ -20,6 +20,9 @@ export interface PacemakerResource {
   role: string;
   active: boolean;
   failed: boolean;
+  /** Pacemaker will not act on it (e.g. a failed stop it cannot fence its way out of). */
+  blocked: boolean;
+  managed: boolean;
   /** Nodes it runs on. */
   nodes: string[];
   /** Parent group or clone id, if any. */
@@ -27,20 +30,39 @@ export interface PacemakerResource {
 }
 
 export interface PacemakerFailure {
+  /** The operation key, e.g. `smtp_start_0`. */
   op: string;
+  /** The resource (from the operation key). */
+  resource: string;
+  /** start, stop, monitor, promote... */
+  task: string;
   node: string;
   exitReason: string;
+  /** The execution status, e.g. `Timed Out`, `complete`. */
   status: string;
+  /** The agent's exit status in words, e.g. `error`, `not running`. */
+  exitStatus: string;
 }
+
+/** A resource's fail-count on a node (Pacemaker's node history); 1000000 is INFINITY. */
+export interface FailCount {
+  resource: string;
+  node: string;
+  count: number;
+}
+
+/** Pacemaker's INFINITY. */
+export const INFINITY = 1_000_000;
 
 export interface PacemakerView {
   dc?: string;
   nodes: PacemakerNode[];
   resources: PacemakerResource[];
   failures: PacemakerFailure[];
+  failCounts: FailCount[];
 }
 
-const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => ['node', 'resource', 'failure', 'group', 'clone'].includes(name) });
+const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => ['node', 'resource', 'failure', 'group', 'clone', 'resource_history'].includes(name) });
 
 type XmlNode = Record<string, unknown>;
 const arr = (v: unknown): XmlNode[] => (Array.isArray(v) ? (v as XmlNode[]) : v ? [v as XmlNode] : []);
@@ -53,6 +75,8 @@ function resourcesOf(container: XmlNode, parent?: string): PacemakerResource[] {
     role: String(r.role ?? ''),
     active: bool(r.active),
     failed: bool(r.failed),
+    blocked: bool(r.blocked),
+    managed: r.managed === undefined ? true : bool(r.managed),
     nodes: arr(r.node).map((n) => String(n.name)),
     parent,
   }));
@@ -72,13 +96,25 @@ export function parseCrmMon(text: string): PacemakerView {
     unclean: bool(n.unclean),
     isDc: bool(n.is_dc),
   }));
-  const failures = arr((root.failures as XmlNode | undefined)?.failure).map((f) => ({
-    op: String(f.op_key ?? f.task ?? ''),
-    node: String(f.node ?? ''),
-    exitReason: String(f.exitreason ?? ''),
-    status: String(f.status ?? ''),
-  }));
-  return { dc: nodes.find((n) => n.isDc)?.name, nodes, resources: resourcesOf((root.resources as XmlNode | undefined) ?? {}), failures };
+  const failures = arr((root.failures as XmlNode | undefined)?.failure).map((f) => {
+    const op = String(f.op_key ?? f.task ?? '');
+    const task = String(f.task ?? /_([a-z_-]+)_\d+$/.exec(op)?.[1] ?? '');
+    return {
+      op,
+      resource: op.replace(/_[a-z_-]+_\d+$/, ''),
+      task,
+      node: String(f.node ?? ''),
+      exitReason: String(f.exitreason ?? ''),
+      status: String(f.status ?? ''),
+      exitStatus: String(f.exitstatus ?? ''),
+    };
+  });
+  const failCounts = arr((root.node_history as XmlNode | undefined)?.node).flatMap((n) =>
+    arr(n.resource_history)
+      .filter((h) => h['fail-count'] !== undefined)
+      .map((h) => ({ resource: String(h.id), node: String(n.name), count: Number(h['fail-count']) })),
+  );
+  return { dc: nodes.find((n) => n.isDc)?.name, nodes, resources: resourcesOf((root.resources as XmlNode | undefined) ?? {}), failures, failCounts };
 }
 
 export interface DrbdState {
@@ -150,7 +186,7 @@ export function unmetReadiness(status: LabStatus, nodeNames: string[]): string[]
     if (hosts.size > 1) unmet.push(`mail resources split over ${[...hosts].join(' and ')}`);
     const promoted = pm.resources.filter((r) => r.id.startsWith('drbd_') && r.role === 'Promoted').flatMap((r) => r.nodes);
     if (promoted.length !== 1) unmet.push(`DRBD promoted on ${promoted.length} nodes (want 1)`);
-    if (pm.failures.length) unmet.push(`failed actions: ${pm.failures.map((f) => `${f.op} on ${f.node}`).join(', ')}`);
+    if (pm.failures.length) unmet.push(`failed actions: ${pm.failures.map((f) => `${f.task} of ${f.resource} on ${f.node}`).join(', ')}`);
     if (status.drbdFenceConstraints?.length) unmet.push(`DRBD fence constraint(s) left in the CIB: ${status.drbdFenceConstraints.join(', ')}`);
   }
   for (const n of nodeNames) {
@@ -163,4 +199,44 @@ export function unmetReadiness(status: LabStatus, nodeNames: string[]): string[]
   if (!status.smtp.ok) unmet.push(`SMTP on ${status.virtualIp}:25 not answering (${status.smtp.detail})`);
   if (!status.imap.ok) unmet.push(`IMAP on ${status.virtualIp}:143 not answering (${status.imap.detail})`);
   return unmet;
+}
+
+/**
+ * A state that cannot resolve by itself: Pacemaker keeps a failed action until someone cleans it
+ * up (this lab sets no failure-timeout, so a run's failures stay visible to its audits), a
+ * fail-count of INFINITY bans the resource from that node for good, and a blocked resource is
+ * left alone. Waiting longer changes nothing: a wait ends at once with what, where and the fix.
+ */
+export interface Wedge {
+  resource: string;
+  node?: string;
+  /** The operation that failed, if one did. */
+  task?: string;
+  /** In words, with the agent's own message. */
+  why: string;
+  /** The command that clears it (once its cause is understood). */
+  fix: string;
+}
+
+/** The wedges in a Pacemaker view, one per failed operation or blocked resource. Pure. */
+export function wedges(pm: PacemakerView): Wedge[] {
+  const found: Wedge[] = [];
+  for (const f of pm.failures) {
+    const count = pm.failCounts.find((c) => c.resource === f.resource && c.node === f.node)?.count;
+    const banned = count !== undefined && count >= INFINITY ? `; fail-count INFINITY on ${f.node}: it will not run there again until cleaned up` : count ? `; fail-count ${count} on ${f.node}` : '';
+    const said = f.exitReason ? `: "${f.exitReason}"` : '';
+    const running = pm.resources.some((r) => r.id === f.resource && r.active && !r.failed);
+    found.push({
+      resource: f.resource,
+      node: f.node,
+      task: f.task,
+      why: `${f.task} of ${f.resource} on ${f.node} failed (${[f.status, f.exitStatus].filter(Boolean).join(', ')}${said})${banned}${running ? `; ${f.resource} runs again, but the failed action stays until it is cleaned up` : ''}`,
+      fix: `crm resource cleanup ${f.resource} ${f.node}`,
+    });
+  }
+  for (const r of pm.resources.filter((x) => x.blocked)) {
+    if (found.some((w) => w.resource === r.id)) continue;
+    found.push({ resource: r.id, why: `${r.id} is blocked (Pacemaker will not act on it, e.g. after a stop failed)`, fix: `crm resource cleanup ${r.id}` });
+  }
+  return found;
 }

@@ -69,3 +69,16 @@ export function fenceResults(lines: JournalLine[], since: number): FailoverEvent
   }
   return out;
 }
+
+/** A moment Pacemaker throttled itself for the node's load (pacemaker-controld's throttle messages). */
+export interface ThrottleEvent {
+  /** Node clock, epoch ms. */
+  time: number;
+  text: string;
+}
+
+/** Pacemaker's messages that it found the node's load too high and ran fewer operations at once. Pure. */
+export function throttleEvents(lines: JournalLine[], since: number): ThrottleEvent[] {
+  const re = /(High (CPU|disk I\/O) load detected|Moderate (CPU|disk I\/O) load detected|New throttle mode)/;
+  return lines.filter((l) => l.time >= since && re.test(l.text)).map((l) => ({ time: l.time, text: l.text.replace(/^\S+ \S+: /, '').slice(0, 200) }));
+}

@@ -12,26 +12,32 @@ import type { Logger } from '../core/log.ts';
 import { sleep } from '../core/wait.ts';
 import type { StartedLab } from '../lab/lab.ts';
 import { parseProcDrbd } from '../lab/status.ts';
-import type { NodeSample } from '../check/observations.ts';
+import type { LoadSample, NodeSample } from '../check/observations.ts';
 import { toHostClock, type ClockOffset } from './clock.ts';
 
 /** One thing a node's stream reported, on the node's clock (epoch ms). */
 export type WatchEvent =
   | { kind: 'snapshot'; time: number; drbdRole?: string; drbdDisk?: string; holdsVip: boolean }
   | { kind: 'drbd'; time: number; role?: string; disk?: string }
-  | { kind: 'vip'; time: number; holdsVip: boolean };
+  | { kind: 'vip'; time: number; holdsVip: boolean }
+  | { kind: 'load'; time: number; load1: number; busyTicks: number; totalTicks: number };
+
+/** How often each node reports its load average and CPU counters on the watcher's stream. */
+export const LOAD_EVERY_S = 5;
 
 /** The script each node runs: streams first, then the snapshot, then it waits for stdin's EOF. */
 export function watchScript(virtualIp: string): string {
   return [
     'journalctl -k -f -n 0 -o short-unix & j=$!',
     'TZ=UTC ip -ts -o -4 monitor address & i=$!',
+    // The guest's load, every few seconds, with builtins only (one sleep per report).
+    `while sleep ${LOAD_EVERY_S}; do read -r l1 _ < /proc/loadavg; while read -r c u n s idle io irq sirq st _; do [ "$c" = cpu ] && break; done < /proc/stat; echo "@@load $EPOCHREALTIME $l1 $((u+n+s+irq+sirq+st)) $((u+n+s+idle+io+irq+sirq+st))"; done & w=$!`,
     'sleep 1', // both streams open before the snapshot: a change in between is seen by both
     `echo "@@snapshot $(date +%s.%N) vip=$(ip -4 -o addr show | grep -c ' ${virtualIp}/')"`,
     "sed 's/^/@@proc /' /proc/drbd 2>/dev/null",
     'echo "@@end-snapshot"',
     'read -r _ || true', // EOF: the harness stopped the stream or went away
-    'kill $j $i 2>/dev/null',
+    'kill $j $i $w 2>/dev/null',
     '',
   ].join('\n');
 }
@@ -53,6 +59,8 @@ export class WatchParser {
       this.snapshot = { time: epochMs(snap[1]!), holdsVip: Number(snap[2]) > 0, proc: [] };
       return undefined;
     }
+    const load = /^@@load (\d+(?:\.\d+)?) (\d+(?:\.\d+)?) (\d+) (\d+)$/.exec(line);
+    if (load) return { kind: 'load', time: epochMs(load[1]!), load1: Number(load[2]), busyTicks: Number(load[3]), totalTicks: Number(load[4]) };
     if (line.startsWith('@@proc ')) {
       this.snapshot?.proc.push(line.slice(7));
       return undefined;
@@ -81,6 +89,9 @@ export class WatchParser {
   }
 }
 
+/** The events that change a node's watched state (load reports do not). */
+export type StateEvent = Exclude<WatchEvent, { kind: 'load' }>;
+
 /** A node's watched state. */
 export interface WatchedState {
   drbdRole?: string;
@@ -89,7 +100,7 @@ export interface WatchedState {
 }
 
 /** The state after one event: a snapshot replaces it, a change updates what it names. */
-export function applyEvent(state: WatchedState, e: WatchEvent): WatchedState {
+export function applyEvent(state: WatchedState, e: StateEvent): WatchedState {
   if (e.kind === 'snapshot') return { drbdRole: e.drbdRole, drbdDisk: e.drbdDisk, holdsVip: e.holdsVip };
   if (e.kind === 'drbd') {
     // DRBD 8.4 logs no role change when a device is attached: it comes up Secondary.
@@ -104,14 +115,24 @@ export function applyEvent(state: WatchedState, e: WatchEvent): WatchedState {
  * happened after the host received it: a node clock stepped forward (clock-jump) is capped at
  * the moment of receipt.
  */
-export function toSample(node: string, state: WatchedState, e: WatchEvent, offset: ClockOffset | undefined, receivedAt = Infinity): NodeSample {
+export function toSample(node: string, state: WatchedState, e: StateEvent, offset: ClockOffset | undefined, receivedAt = Infinity): NodeSample {
   return { time: Math.min(toHostClock(e.time, offset), receivedAt), node, reachable: true, source: e.kind, ...state };
 }
 
 /** Folds a node's events into samples of its whole state, on the host clock. */
 export function toSamples(node: string, events: WatchEvent[], offset: ClockOffset | undefined, initial: WatchedState = {}): NodeSample[] {
   let state = initial;
-  return events.map((e) => toSample(node, (state = applyEvent(state, e)), e, offset));
+  return events.filter((e): e is StateEvent => e.kind !== 'load').map((e) => toSample(node, (state = applyEvent(state, e)), e, offset));
+}
+
+/** Load reports of one node's stream as samples on the host clock: the busy share is over the gap since the previous report. Pure. */
+export function toLoadSamples(node: string, events: WatchEvent[], offset: ClockOffset | undefined): LoadSample[] {
+  const loads = events.filter((e): e is Extract<WatchEvent, { kind: 'load' }> => e.kind === 'load');
+  return loads.map((e, i) => {
+    const prev = loads[i - 1];
+    const total = prev ? e.totalTicks - prev.totalTicks : 0;
+    return { node, time: toHostClock(e.time, offset), load1: e.load1, ...(prev && total > 0 ? { busyPercent: Number(((100 * (e.busyTicks - prev.busyTicks)) / total).toFixed(1)) } : {}) };
+  });
 }
 
 /** How long one stream may live: far beyond any run; a bound, not a schedule. */
@@ -119,6 +140,7 @@ const STREAM_LIMIT_MS = 6 * 60 * 60 * 1000;
 
 export class NodeWatcher {
   private readonly streams = new Map<string, NodeSample[]>();
+  private readonly loads = new Map<string, WatchEvent[]>();
   private running = false;
   private loops: Promise<void>[] = [];
   private readonly stopper = new AbortController();
@@ -159,6 +181,11 @@ export class NodeWatcher {
     return [...this.streams.values()].flat().sort((a, b) => a.time - b.time);
   }
 
+  /** Each node's load reports so far, on the host clock (a re-opened stream starts a new series). */
+  loadSamples(): LoadSample[] {
+    return [...this.loads.entries()].flatMap(([key, events]) => toLoadSamples(key.split('#')[0]!, events, this.offsets[key.split('#')[0]!])).sort((a, b) => a.time - b.time);
+  }
+
   async stop(): Promise<NodeSample[]> {
     this.running = false;
     this.stopper.abort();
@@ -172,14 +199,21 @@ export class NodeWatcher {
     // Kept across re-opened streams: a change event alone is not a whole state.
     let state: WatchedState = {};
     let lostSince: number | undefined;
-    while (this.running) {
+    for (let opened = 0; this.running; opened++) {
       const parser = new WatchParser(this.lab.plan.virtualIp);
+      // Counters restart with a node's boot: each stream is a series of its own.
+      const loads: WatchEvent[] = [];
+      this.loads.set(`${node}#${opened}`, loads);
       const ended = await this.lab.ssh.stream(
         node,
         watchScript(this.lab.plan.virtualIp),
         (line) => {
           const event = parser.push(line);
           if (!event) return;
+          if (event.kind === 'load') {
+            loads.push(event);
+            return;
+          }
           if (event.kind === 'snapshot') {
             armed();
             if (lostSince !== undefined) this.log.info(`watcher: ${node} reports again after ${((Date.now() - lostSince) / 1000).toFixed(1)} s`);

@@ -7,7 +7,7 @@
 import type { Operation } from '../history/operation.ts';
 import { pairOperations, outcome } from '../history/operation.ts';
 import type { RunResults } from './results.ts';
-import { machineStopped, type BmcPowerEvent, type NodeSample } from '../check/observations.ts';
+import { machineStopped, type BmcPowerEvent, type NodeSample, type Observations } from '../check/observations.ts';
 import { xmlEscape as esc } from './junit.ts';
 
 export interface TimelineInput {
@@ -18,6 +18,19 @@ export interface TimelineInput {
   /** The watcher's state reports and the BMCs' power actions, for the node lanes. */
   samples?: readonly NodeSample[];
   bmcPower?: readonly BmcPowerEvent[];
+  /** Guest and host load reports, plotted under the lanes. */
+  load?: Observations['load'];
+}
+
+/** The failover phases in the order they happen, for the phase table (how long each took). */
+const PHASE_ORDER = ['detected', 'fence-requested', 'fence-confirmed', 'drbd-promoted', 'fs-mounted', 'ip-up', 'imap-started', 'smtp-started', 'service-answering'];
+
+/** Each phase's moment after the fault and how long it took since the one before. Pure. */
+export function phaseDurations(phasesAfterFault: Record<string, number>): { phase: string; at: number; took: number }[] {
+  const known = Object.entries(phasesAfterFault)
+    .filter(([, at]) => Number.isFinite(at))
+    .sort((a, b) => a[1] - b[1] || PHASE_ORDER.indexOf(a[0]) - PHASE_ORDER.indexOf(b[0]));
+  return known.map(([phase, at], i) => ({ phase, at, took: Number((at - (i ? known[i - 1]![1] : 0)).toFixed(2)) }));
 }
 
 const STATE_COLORS: Record<string, string> = {
@@ -57,7 +70,7 @@ const signed = (seconds: number) => `${seconds >= 0 ? '+' : ''}${seconds.toFixed
 
 const COLORS = { ok: '#2e7d32', fail: '#c62828', info: '#ef6c00' } as const;
 
-export function renderTimeline({ results, history, markers, samples = [], bmcPower = [] }: TimelineInput): string {
+export function renderTimeline({ results, history, markers, samples = [], bmcPower = [], load }: TimelineInput): string {
   const pairs = pairOperations(history).filter((p) => p.invoke.f === 'send' || p.invoke.f === 'probe');
   const times = [...pairs.map((p) => p.invoke.time), ...Object.values(markers)];
   const t0 = Math.min(...times);
@@ -72,7 +85,29 @@ export function renderTimeline({ results, history, markers, samples = [], bmcPow
   const rows = [...clients, ...nodes];
   const rowH = 28;
   const top = 30;
-  const height = top + rows.length * rowH + 24 + Object.keys(markers).length * 14;
+  // The load plot: each guest's and the host's 1-minute load average, under the lanes.
+  const loadTop = top + rows.length * rowH + 24 + Object.keys(markers).length * 14;
+  const loadH = load && (load.guests.length || load.host.length) ? 90 : 0;
+  const height = loadTop + loadH + (loadH ? 20 : 0);
+  const series: { name: string; color: string; points: { time: number; load1: number }[] }[] = load
+    ? [
+        ...[...new Set(load.guests.map((g) => g.node))].sort().map((node, i) => ({ name: `${node} load`, color: ['#6a1b9a', '#00838f', '#558b2f'][i % 3]!, points: load.guests.filter((g) => g.node === node) })),
+        { name: 'host load', color: '#757575', points: load.host },
+      ]
+    : [];
+  const maxLoad = Math.max(1, ...series.flatMap((s) => s.points.map((p) => p.load1)));
+  const ly = (v: number) => loadTop + loadH - (v / maxLoad) * (loadH - 10);
+  const loadPlot = loadH
+    ? [
+        `<text x="4" y="${loadTop + 12}" font-size="12">load (1 min)</text>`,
+        `<text x="4" y="${loadTop + 26}" font-size="10">max ${maxLoad.toFixed(1)}</text>`,
+        `<line x1="${left}" x2="${width - 20}" y1="${ly(0)}" y2="${ly(0)}" stroke="#ccc"/>`,
+        ...series.map((s, i) => {
+          const pts = s.points.filter((p) => p.time >= t0 && p.time <= t1).map((p) => `${x(p.time).toFixed(1)},${ly(p.load1).toFixed(1)}`);
+          return `${pts.length ? `<polyline fill="none" stroke="${s.color}" stroke-width="1.5" points="${pts.join(' ')}"><title>${esc(s.name)}</title></polyline>` : ''}<text x="${width - 20 - i * 110}" y="${loadTop + loadH + 16}" font-size="10" fill="${s.color}" text-anchor="end">${esc(s.name)}</text>`;
+        }),
+      ].join('\n')
+    : '';
   const bands = nodes
     .flatMap((node) =>
       lanes[node]!.map((seg) => {
@@ -105,6 +140,20 @@ export function renderTimeline({ results, history, markers, samples = [], bmcPow
   const ticks = Array.from({ length: 11 }, (_, i) => t0 + (span * i) / 10)
     .map((t) => `<text x="${x(t).toFixed(1)}" y="16" font-size="10" text-anchor="middle">${signed((t - zero) / 1000).replace(/\.\d+$/, '')} s</text>`)
     .join('');
+  const byProtocol = (results.metrics?.outageByProtocolSeconds ?? {}) as Record<string, number | null>;
+  const outageTable = Object.keys(byProtocol).length
+    ? `<h2>Outage by protocol</h2><table><tr><th>client</th><th>outage (s)</th></tr>${Object.entries(byProtocol)
+        .map(([name, v]) => `<tr><td>${esc(name === 'smtp' ? 'SMTP (probe)' : name === 'imap' ? 'IMAP (probe)' : 'SMTP sends')}</td><td>${v === null ? 'not back' : v.toFixed(1)}</td></tr>`)
+        .join('')}</table>`
+    : '';
+  const phases = phaseDurations((results.metrics?.phasesSecondsAfterFault ?? {}) as Record<string, number>);
+  const phaseTable = phases.length
+    ? `<h2>Where the time went</h2><table><tr><th>phase</th><th>at (s after the fault)</th><th>took (s, since the previous)</th></tr>${phases.map((p) => `<tr><td>${esc(p.phase)}</td><td>${p.at.toFixed(1)}</td><td>${p.took.toFixed(1)}</td></tr>`).join('')}</table>`
+    : '';
+  const env = (results.environment ?? {}) as { host?: { cores?: number; sha256MBps?: number; peakLoad1?: number }; accel?: string; vcpus?: number; slo?: { basis?: string }; overload?: string[] };
+  const hostTable = env.host
+    ? `<h2>Host</h2><table><tr><td>acceleration</td><td>${esc(String(env.accel ?? '?'))}, ${env.vcpus ?? '?'} vCPU per node</td></tr><tr><td>host</td><td>${env.host.cores ?? '?'} cores, speed ${env.host.sha256MBps ?? '?'} MB/s (sha256, one core), peak load ${env.host.peakLoad1?.toFixed(2) ?? '?'}</td></tr><tr><td>SLO applied</td><td>${esc(env.slo?.basis ?? '?')}</td></tr>${env.overload?.length ? `<tr><td style="color:${COLORS.fail}">overloaded</td><td>${esc(env.overload.join('; '))}</td></tr>` : ''}</table>`
+    : '';
   const verdictColor = results.valid === true ? COLORS.ok : results.valid === false ? COLORS.fail : COLORS.info;
   const checks = Object.entries(results.checks)
     .map(([name, r]) => `<tr><td>${esc(name)}</td><td style="color:${r.valid === true ? COLORS.ok : r.valid === false ? COLORS.fail : COLORS.info}"><b>${esc(String(r.valid))}</b></td><td>${esc(r.summary)}</td></tr>`)
@@ -121,7 +170,10 @@ export function renderTimeline({ results, history, markers, samples = [], bmcPow
 <p>Node lanes: ${Object.entries(STATE_COLORS)
     .map(([name, color]) => `<span style="color:${color === '#eeeeee' ? '#999' : color}">■ ${esc(name)}</span>`)
     .join(' ')} (the watcher's reports and the BMCs' power-offs).</p>
-<svg width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg">${ticks}${labels}${dots}${bands}${marks}</svg>
+<svg width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg">${ticks}${labels}${dots}${bands}${marks}${loadPlot}</svg>
+${outageTable}
+${phaseTable}
+${hostTable}
 <h2>Checks</h2>
 <table>${checks}</table>
 </body></html>

@@ -1,8 +1,15 @@
 /**
- * One certification run of one scenario: bring the lab to ready, measure node clocks, arm the
- * watcher, start the workload, inject the fault, wait (bounded) for the service to come back,
- * cool down, stop the workload, heal (always), check convergence, read every mailbox back,
- * collect evidence, and judge. Everything lands in one run directory, written in phases.
+ * One certification run of one scenario, in five steps, each a function of its own:
+ *
+ * 1. prepare: the lab up and ready (failed actions from before recorded as pre-existing, then
+ *    cleared), node clocks measured, the host's speed and the schedule drawn from the seed;
+ * 2. exercise: watcher armed, workload started, the fault injected (and released if held), the
+ *    service awaited (bounded), the workload stopped, and the heal, always;
+ * 3. converge: the lab observed until it is ready again by itself (nothing repaired), audits;
+ * 4. gather: the mail queue drained, every mailbox read back, evidence collected and read;
+ * 5. judge: the five checkers on the history and the observations, results and timeline.
+ *
+ * Everything lands in one run directory, written in phases, so a crash leaves its evidence.
  */
 import type { Logger } from '../core/log.ts';
 import { sleep, waitFor, done, notYet, WaitTimeoutError } from '../core/wait.ts';
@@ -13,18 +20,21 @@ import { failoverTime } from '../check/failover-time.ts';
 import { fencing } from '../check/fencing.ts';
 import { mailIntegrity } from '../check/mail-integrity.ts';
 import { singlePrimary } from '../check/single-primary.ts';
+import { overloadReasons } from '../check/overload.ts';
 import type { NodeSample, Observations } from '../check/observations.ts';
+import { loadBaseline, resolveSlo } from '../calibrate/baseline.ts';
 import { faultFor } from '../faults/catalog.ts';
 import { auditLab } from '../faults/audit.ts';
-import type { FaultContext } from '../faults/fault.ts';
+import type { Fault, FaultContext } from '../faults/fault.ts';
 import { now } from '../history/history.ts';
 import { outcome, pairOperations, type Operation } from '../history/operation.ts';
 import type { Lab, StartedLab } from '../lab/lab.ts';
-import { unmetReadiness } from '../lab/status.ts';
 import { drainMailQueue } from '../lab/mail-queue.ts';
-import { measureOffset, toHostClock, type ClockOffset } from '../observe/clock.ts';
+import { measureOffset, type ClockOffset } from '../observe/clock.ts';
 import { collectEvidence } from '../observe/collect.ts';
-import { failoverEvents, fenceResults, parseJournal } from '../observe/journal.ts';
+import { observeJournals } from '../observe/evidence.ts';
+import { GuestCpuWindow, type GuestLoad } from '../observe/guest-load.ts';
+import { HostLoadMonitor, measureHost, type HostInfo } from '../observe/host-load.ts';
 import { NodeWatcher } from '../observe/watcher.ts';
 import { RunStore } from '../report/run-store.ts';
 import type { RunResults } from '../report/results.ts';
@@ -57,18 +67,6 @@ function serviceBackAt(history: readonly Operation[], faultAt: number): number |
   return after.find((o) => o.ok && o.t > lastBad)?.t;
 }
 
-/** Waits (bounded) until the service is back the way the scenario expects it (see service-back.ts). */
-async function waitForService(history: () => readonly Operation[], samples: () => readonly NodeSample[], fault: { node: string; injectedAt: number; releasedAt?: number }, scenario: Scenario, signal?: AbortSignal): Promise<void> {
-  await waitFor(
-    `the mail service back on the virtual IP (${scenario.expect}: ${scenario.expect === 'failover' ? `the IP off ${fault.node}, then ` : ''}SMTP and IMAP probes steadily ok)`,
-    () => {
-      const state = serviceBack({ expect: scenario.expect, faultNode: fault.node, faultAt: fault.injectedAt, releasedAt: fault.releasedAt, now: now(), history: history(), samples: samples() });
-      return state.back ? done(true) : notYet(state.why);
-    },
-    { timeoutMs: scenario.workload.recoveryTimeoutSeconds * 1000, intervalMs: 500, signal },
-  );
-}
-
 /** The verdict on a run: the five checkers, composed (the worst wins; one that throws is unknown). */
 export function judge(scenario: Scenario, history: readonly Operation[], observations: Observations): CheckResult {
   return compose<Scenario, Observations>(scenario.name, [failoverTime, mailIntegrity, fencing, singlePrimary, convergence]).check({ scenario, history, observations });
@@ -81,14 +79,37 @@ export function drawSchedule(scenario: Scenario, seed: number, node: string): No
   return { fault: scenario.fault, node, injectAfterSeconds, jitterSeconds };
 }
 
-export async function runScenario(options: RunOptions): Promise<RunOutcome> {
-  const { scenario, seed, signal } = options;
-  const fault = faultFor(scenario.fault);
-  const store = RunStore.create({ root: options.reportsRoot, name: scenario.name, seed, meta: { scenario, lab: options.lab.config }, log: options.log });
-  const log = store.log;
-  const history = store.history;
+/** How long each step of the run took, seconds (wall clock). */
+export type StepSeconds = Partial<Record<'prepare' | 'exercise' | 'failover' | 'converge' | 'gather' | 'judge', number>>;
 
-  let lab: StartedLab = await options.lab.up({ signal });
+/** Times a step, logs its end with the duration at INFO, and records it. */
+async function step<T>(log: Logger, steps: StepSeconds, name: keyof StepSeconds, what: string, work: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  log.info(`${what}...`);
+  try {
+    return await work();
+  } finally {
+    steps[name] = Number(((performance.now() - started) / 1000).toFixed(1));
+    log.info(`${what}: ${steps[name]} s`);
+  }
+}
+
+/** What prepare hands on. */
+interface Prepared {
+  lab: StartedLab;
+  active: string;
+  offsets: Record<string, ClockOffset>;
+  schedule: NonNullable<RunResults['schedule']>;
+  host: HostInfo;
+  preexisting: StartedLab['clearedFailures'];
+}
+
+async function prepare(options: RunOptions, store: RunStore): Promise<Prepared> {
+  const { scenario, seed, signal } = options;
+  const log = store.log;
+  const host = measureHost();
+  log.info(`host: ${host.cores} cores, speed ${host.sha256MBps} MB/s (sha256, one core), load ${host.load1AtStart.toFixed(2)}`);
+  const lab = await options.lab.up({ signal });
   const before = await lab.status();
   const active = before.vipHolders[0];
   if (!active || before.vipHolders.length !== 1) throw new Error(`cannot tell the active node: the virtual IP is held by [${before.vipHolders.join(', ')}]`);
@@ -96,105 +117,176 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
   for (const n of lab.plan.nodes) offsets[n.name] = await measureOffset(lab, n.name);
   // Everything random in a run comes from its seed: a replay repeats it.
   const schedule = drawSchedule(scenario, seed, active);
-  const { injectAfterSeconds } = schedule;
-  store.setPhase('started', { activeNode: active, accel: lab.accel, clockOffsets: offsets, schedule });
-  log.info(`scenario ${scenario.name}: fault ${scenario.fault} on the active node ${active}, ${injectAfterSeconds} s after the workload starts`, { seed });
+  const preexisting = [...lab.clearedFailures];
+  if (preexisting.length) log.warn(`pre-existing conditions, recorded and cleared before the run: ${preexisting.map((w) => w.why).join('; ')}`);
+  store.setPhase('started', { activeNode: active, accel: lab.accel, clockOffsets: offsets, schedule, host, preexisting });
+  return { lab, active, offsets, schedule, host, preexisting };
+}
+
+/** The run's moving parts during the exercise: each is stopped whatever happens. */
+interface Exercise {
+  watcher: NodeWatcher;
+  workload: MailWorkload;
+  hostLoad: HostLoadMonitor;
+  guestCpu: GuestCpuWindow;
+  /** The harness's and the cluster's share of guest CPU from the workload's start to the fault. */
+  steadyLoad?: (GuestLoad | { node: string; error: string })[];
+}
+
+/** Waits (bounded) until the service is back the way the scenario expects it (see service-back.ts). */
+async function waitForService(history: () => readonly Operation[], samples: () => readonly NodeSample[], fault: { node: string; injectedAt: number; releasedAt?: number }, scenario: Scenario, log: Logger, signal?: AbortSignal): Promise<void> {
+  let why = '';
+  const progress = setInterval(() => log.info(`waiting for the service (${scenario.expect}): ${why}`), 15_000);
+  try {
+    await waitFor(
+      `the mail service back on the virtual IP (${scenario.expect}: ${scenario.expect === 'failover' ? `the IP off ${fault.node}, then ` : ''}SMTP and IMAP probes steadily ok)`,
+      () => {
+        const state = serviceBack({ expect: scenario.expect, faultNode: fault.node, faultAt: fault.injectedAt, releasedAt: fault.releasedAt, now: now(), history: history(), samples: samples() });
+        if (!state.back) why = state.why;
+        return state.back ? done(true) : notYet(state.why);
+      },
+      { timeoutMs: scenario.workload.recoveryTimeoutSeconds * 1000, intervalMs: 500, signal },
+    );
+  } finally {
+    clearInterval(progress);
+  }
+}
+
+/** Injects the fault, waits for the service, stops the workload, and heals (always). */
+async function exercise(p: Prepared, ex: Exercise, fault: Fault, scenario: Scenario, store: RunStore, observations: Observations, steps: StepSeconds, workloadStarted: number, signal?: AbortSignal): Promise<void> {
+  const { active } = p;
+  const log = store.log;
+  const history = store.history;
+  const ctx = (): FaultContext => ({ lab: p.lab, node: active, log, signal, clockOffsetsMs: Object.fromEntries(Object.entries(p.offsets).map(([n, o]) => [n, o.offsetMs])) });
+  try {
+    const injectAt = workloadStarted + p.schedule.injectAfterSeconds * 1000;
+    await sleep(Math.max(0, injectAt - 3000 - now()), signal);
+    // The steady window closes just before the fault: it measures the healthy cluster under the workload.
+    ex.steadyLoad = await ex.guestCpu.close().catch(() => undefined);
+    await sleep(Math.max(0, injectAt - now()), signal);
+    observations.fault.injectedAt = now();
+    await history.record('nemesis', scenario.fault, { node: active }, () => fault.inject(ctx()));
+    log.info(`fault ${scenario.fault} injected on ${active} at ${new Date(observations.fault.injectedAt).toISOString()}`);
+    const failoverStarted = performance.now();
+    if (scenario.holdSeconds !== undefined) {
+      log.info(`fault held for ${scenario.holdSeconds} s`);
+      await sleep(Math.max(0, observations.fault.injectedAt + scenario.holdSeconds * 1000 - now()), signal);
+      await history.record('nemesis', 'release', { node: active }, () => (fault.release ?? fault.heal).call(fault, ctx()));
+      observations.fault.releasedAt = now();
+      log.info(`fault released ${((observations.fault.releasedAt - observations.fault.injectedAt) / 1000).toFixed(1)} s after it was injected`);
+    }
+    try {
+      if (scenario.expect === 'no-takeover') {
+        // Nothing should come back: watch the whole window for a takeover that must not happen.
+        log.info(`watching ${scenario.workload.recoveryTimeoutSeconds} s for a takeover that must not happen`);
+        await sleep(scenario.workload.recoveryTimeoutSeconds * 1000, signal);
+      } else {
+        await waitForService(() => history.operations(), () => ex.watcher.samples(), observations.fault, scenario, log, signal);
+        log.info(`service back ${((now() - observations.fault.injectedAt) / 1000).toFixed(1)} s after the fault (${scenario.expect})`);
+      }
+      steps.failover = Number(((performance.now() - failoverStarted) / 1000).toFixed(1));
+      await sleep(scenario.workload.cooldownSeconds * 1000, signal);
+    } catch (error) {
+      if (!(error instanceof WaitTimeoutError)) throw error;
+      log.error(error.message); // the checkers report the outage; the run goes on to heal and judge
+    }
+  } finally {
+    await ex.workload.stop();
+    store.setPhase('history');
+    const healStarted = performance.now();
+    await history.record('nemesis', 'heal', { node: active }, () => fault.heal(ctx())).catch((e: unknown) => log.error(`heal failed: ${(e as Error).message}`));
+    observations.fault.healedAt = now();
+    log.info(`heal done in ${((performance.now() - healStarted) / 1000).toFixed(1)} s`);
+  }
+}
+
+/** Observes the lab until it is ready by itself (bounded), then audits; records what it found. */
+async function converge(p: Prepared, lab: Lab, fault: Fault, observations: Observations, log: Logger, signal?: AbortSignal): Promise<void> {
+  const ctx: FaultContext = { lab: p.lab, node: p.active, log, signal, clockOffsetsMs: Object.fromEntries(Object.entries(p.offsets).map(([n, o]) => [n, o.offsetMs])) };
+  const seen = await p.lab.converge(lab.config.waits.clusterReadyS * 1000, signal);
+  const audits = seen.ok ? [...(await fault.audit(ctx)), ...(await auditLab(p.lab))] : [];
+  const unmet = [...seen.unmet, ...audits];
+  observations.convergence = { ok: unmet.length === 0, unmet, checkedAt: now(), actions: seen.actions };
+  log.info(`convergence: ${unmet.length ? `NOT converged: ${unmet.join('; ')}` : 'ready again'} after ${seen.seconds.toFixed(1)} s${seen.actions.length ? ` (${seen.actions.join('; ')})` : ''}`);
+}
+
+export async function runScenario(options: RunOptions): Promise<RunOutcome> {
+  const { scenario, seed, signal } = options;
+  const fault = faultFor(scenario.fault);
+  const store = RunStore.create({ root: options.reportsRoot, name: scenario.name, seed, meta: { scenario, lab: options.lab.config }, log: options.log });
+  const log = store.log;
+  const history = store.history;
+  const steps: StepSeconds = {};
+
+  const p = await step(log, steps, 'prepare', 'prepare (lab ready, clocks, schedule)', () => prepare(options, store));
+  log.info(`scenario ${scenario.name}: fault ${scenario.fault} on the active node ${p.active}, ${p.schedule.injectAfterSeconds} s after the workload starts`, { seed });
   const workload = new MailWorkload({
     random: new SeededRandom(seed).fork('workload'),
-    host: lab.plan.virtualIp,
-    domain: lab.lab.config.mail.domain,
-    accounts: lab.accounts(),
+    host: p.lab.plan.virtualIp,
+    domain: options.lab.config.mail.domain,
+    accounts: p.lab.accounts(),
     history,
     tag: store.runId,
     sendRate: scenario.workload.sendRate,
     probeIntervalMs: scenario.workload.probeIntervalMs,
     log,
   });
-  const watcher = new NodeWatcher(lab, offsets, log);
-  const observations: Observations = { fault: { name: scenario.fault, node: active, injectedAt: 0 }, fenceEvents: [], promotions: [], bmcPower: [], samples: [], phases: {} };
-  const ctx = (): FaultContext => ({ lab, node: active, log, signal, clockOffsetsMs: Object.fromEntries(Object.entries(offsets).map(([n, o]) => [n, o.offsetMs])) });
+  const ex: Exercise = {
+    watcher: new NodeWatcher(p.lab, p.offsets, log),
+    workload,
+    hostLoad: new HostLoadMonitor().start(),
+    guestCpu: new GuestCpuWindow(p.lab.ssh, p.lab.plan.nodes.map((n) => n.name)),
+  };
+  const observations: Observations = { fault: { name: scenario.fault, node: p.active, injectedAt: 0 }, fenceEvents: [], promotions: [], bmcPower: [], samples: [], phases: {} };
 
-  await watcher.start();
-  workload.start();
   // An interruption (Ctrl-C) or a crash of the harness's own steps still heals, stops the
   // watcher, collects the evidence and writes results (judged on what was seen); then it is rethrown.
   let aborted: unknown;
   try {
-    try {
-      await sleep(injectAfterSeconds * 1000, signal);
-      observations.fault.injectedAt = now();
-      await history.record('nemesis', scenario.fault, { node: active }, () => fault.inject(ctx()));
-      if (scenario.holdSeconds !== undefined) {
-        log.info(`fault held for ${scenario.holdSeconds} s`);
-        await sleep(Math.max(0, observations.fault.injectedAt + scenario.holdSeconds * 1000 - now()), signal);
-        await history.record('nemesis', 'release', { node: active }, () => (fault.release ?? fault.heal).call(fault, ctx()));
-        observations.fault.releasedAt = now();
-      }
-      try {
-        if (scenario.expect === 'no-takeover') {
-          // Nothing should come back: watch the whole window for a takeover that must not happen.
-          log.info(`watching ${scenario.workload.recoveryTimeoutSeconds} s for a takeover that must not happen`);
-          await sleep(scenario.workload.recoveryTimeoutSeconds * 1000, signal);
-        } else await waitForService(() => history.operations(), () => watcher.samples(), observations.fault, scenario, signal);
-        await sleep(scenario.workload.cooldownSeconds * 1000, signal);
-      } catch (error) {
-        if (!(error instanceof WaitTimeoutError)) throw error;
-        log.error(error.message); // the checkers report the outage; the run goes on to heal and judge
-      }
-    } finally {
-      await workload.stop();
-      store.setPhase('history');
-      await history.record('nemesis', 'heal', { node: active }, () => fault.heal(ctx())).catch((e: unknown) => log.error(`heal failed: ${(e as Error).message}`));
-      observations.fault.healedAt = now();
-    }
-
-    // Convergence: the lab must come back to ready on its own plus the harness's routine start of
-    // a rebooted node's cluster stack (start-on-boot is off by default).
-    try {
-      lab = await options.lab.up({ signal });
-      watcher.retarget(lab);
-      const status = await lab.status();
-      const unmet = [...unmetReadiness(status, lab.plan.nodes.map((n) => n.name)), ...(await fault.audit(ctx())), ...(await auditLab(lab))];
-      observations.convergence = { ok: unmet.length === 0, unmet, checkedAt: now() };
-    } catch (error) {
-      if (signal?.aborted) throw error;
-      observations.convergence = { ok: false, unmet: [(error as Error).message.split('\n')[0]!], checkedAt: now() };
-    }
+    await ex.watcher.start();
+    await ex.guestCpu.open();
+    workload.start();
+    const workloadStarted = now();
+    await step(log, steps, 'exercise', 'exercise (workload, fault, service back, heal)', () => exercise(p, ex, fault, scenario, store, observations, steps, workloadStarted, signal));
+    await step(log, steps, 'converge', 'converge (observed, nothing repaired)', () => converge(p, options.lab, fault, observations, log, signal));
   } catch (error) {
     aborted = error;
     log.error(`run ${signal?.aborted ? 'interrupted' : 'broken off'}: ${(error as Error).message}; collecting what was seen`);
+    await workload.stop();
   } finally {
-    observations.samples = await watcher.stop();
+    observations.samples = await ex.watcher.stop();
+    observations.load = { guests: ex.watcher.loadSamples(), host: ex.hostLoad.stop() };
   }
-  // A message deferred during the fault would otherwise wait out the queue's backoff.
-  if (!aborted) observations.mailQueue = await drainMailQueue(lab, log, 90_000, signal).catch((e: unknown) => ({ drained: false, queued: -1, waitedMs: 0, error: (e as Error).message }));
-  await workload.readBack();
 
-  // Logs from a minute before the fault (or before the run, if it was interrupted before the fault).
-  const evidence = await collectEvidence(lab, store, (observations.fault.injectedAt || Date.parse(store.startedAt)) - 60_000, offsets);
-  observations.bmcPower = lab.bmcs.flatMap((b) => b.powerLog().map((e) => ({ node: b.name, ...e })));
-  for (const e of evidence) {
-    if (!e.journal) continue;
-    const lines = parseJournal(e.journal);
-    const sinceNode = observations.fault.injectedAt + (offsets[e.node]?.offsetMs ?? 0);
-    // Fence results from every journal: a fence race shows up in the shooter's, which may be the failed node's.
-    for (const f of fenceResults(lines, sinceNode)) {
-      const completedAt = toHostClock(f.time, offsets[e.node]);
-      const status = f.ok ? 'success' : 'failed';
-      const seen = observations.fenceEvents.some((o) => o.target === f.target && o.status === status && Math.abs(o.completedAt - completedAt) < 5000);
-      if (!seen) observations.fenceEvents.push({ target: f.target, action: f.action, status, delegate: e.node, completedAt });
-    }
-    if (e.node === active) continue;
-    const events = failoverEvents(lines, active, sinceNode, lab.plan.nodes.find((n) => n.name === active)?.index);
-    for (const [phase, t] of Object.entries(events.phases)) observations.phases[phase] = toHostClock(t, offsets[e.node]);
-    observations.promotions.push(...events.promotions.map((t) => ({ node: e.node, at: toHostClock(t, offsets[e.node]) })));
-  }
-  const back = serviceBackAt(history.operations(), observations.fault.injectedAt);
-  if (back) observations.phases['service-answering'] = back;
-  store.writeJson('observations.json', observations);
+  await step(log, steps, 'gather', 'gather (queue drained, mail read back, evidence)', async () => {
+    // A message deferred during the fault would otherwise wait out the queue's backoff.
+    if (!aborted) observations.mailQueue = await drainMailQueue(p.lab, log, 90_000, signal).catch((e: unknown) => ({ drained: false, queued: -1, waitedMs: 0, error: (e as Error).message }));
+    await workload.readBack();
+    // Logs from a minute before the fault (or before the run, if it was interrupted before the fault).
+    const evidence = await collectEvidence(p.lab, store, (observations.fault.injectedAt || Date.parse(store.startedAt)) - 60_000, p.offsets);
+    observations.bmcPower = p.lab.bmcs.flatMap((b) => b.powerLog().map((e) => ({ node: b.name, ...e })));
+    observeJournals(observations, evidence, p.lab.plan.nodes, p.offsets);
+  });
 
+  const results = await step(log, steps, 'judge', 'judge', async () => {
+    const back = serviceBackAt(history.operations(), observations.fault.injectedAt);
+    if (back) observations.phases['service-answering'] = back;
+    observations.slo = resolveSlo(scenario, { accel: p.lab.accel, ...loadBaseline(options.lab.config) });
+    const overload = overloadReasons({ observations, vcpus: options.lab.config.nodes.cpus, hostCores: p.host.cores });
+    if (overload.length) observations.overload = { reasons: overload };
+    store.writeJson('observations.json', observations);
+    return writeResults(store, scenario, seed, p, observations, ex.steadyLoad, steps, aborted, signal);
+  });
+  if (aborted) throw aborted;
+  return { dir: store.dir, results };
+}
+
+function writeResults(store: RunStore, scenario: Scenario, seed: number, p: Prepared, observations: Observations, steadyLoad: Exercise['steadyLoad'], steps: StepSeconds, aborted: unknown, signal?: AbortSignal): RunResults {
+  const history = store.history;
   const verdict = judge(scenario, history.operations(), observations);
   const outage = verdict.results?.['failover-time']?.details?.outageSeconds;
+  const guests = observations.load?.guests ?? [];
+  const peak = (node: string) => Math.max(0, ...guests.filter((g) => g.node === node && g.time >= observations.fault.injectedAt).map((g) => g.load1));
   const results: RunResults = {
     schemaVersion: 1,
     runId: store.runId,
@@ -205,11 +297,27 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     valid: verdict.valid,
     summary: verdict.summary,
     checks: verdict.results ?? {},
-    schedule,
-    environment: { accel: lab.accel, lab: lab.lab.config.name, activeNode: active, clockOffsets: offsets, cluster: lab.lab.config.cluster },
+    schedule: p.schedule,
+    environment: {
+      accel: p.lab.accel,
+      lab: p.lab.lab.config.name,
+      activeNode: p.active,
+      clockOffsets: p.offsets,
+      cluster: p.lab.lab.config.cluster,
+      vcpus: p.lab.lab.config.nodes.cpus,
+      host: { ...p.host, peakLoad1: Math.max(0, ...(observations.load?.host ?? []).map((h) => h.load1)) },
+      slo: observations.slo,
+      overload: observations.overload?.reasons ?? [],
+      throttle: observations.throttle ?? [],
+      preexisting: p.preexisting,
+      convergenceActions: observations.convergence?.actions ?? [],
+    },
     metrics: {
       outageSeconds: outage ?? null,
+      outageByProtocolSeconds: verdict.results?.['failover-time']?.details?.protocols ?? {},
       phasesSecondsAfterFault: Object.fromEntries(Object.entries(observations.phases).map(([k, v]) => [k, Number(((v - observations.fault.injectedAt) / 1000).toFixed(2))])),
+      stepSeconds: steps,
+      guestLoad: { steadyWindow: steadyLoad ?? [], peakLoad1AfterFault: Object.fromEntries(p.lab.plan.nodes.map((n) => [n.name, peak(n.name)])) },
       operations: history.operations().length,
     },
   };
@@ -220,8 +328,14 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
   store.writeResults(results);
   store.writeText(
     'timeline.html',
-    renderTimeline({ results, history: history.operations(), samples: observations.samples, bmcPower: observations.bmcPower, markers: { fault: observations.fault.injectedAt, ...observations.phases, ...(observations.fault.releasedAt ? { released: observations.fault.releasedAt } : {}), ...(observations.fault.healedAt ? { healed: observations.fault.healedAt } : {}) } }),
+    renderTimeline({
+      results,
+      history: history.operations(),
+      samples: observations.samples,
+      bmcPower: observations.bmcPower,
+      load: observations.load,
+      markers: { fault: observations.fault.injectedAt, ...observations.phases, ...(observations.fault.releasedAt ? { released: observations.fault.releasedAt } : {}), ...(observations.fault.healedAt ? { healed: observations.fault.healedAt } : {}) },
+    }),
   );
-  if (aborted) throw aborted;
-  return { dir: store.dir, results };
+  return results;
 }

@@ -50,8 +50,14 @@ export interface Scenario {
    */
   holdSeconds?: number;
   slo: {
-    /** Longest allowed client-visible outage, seconds. */
+    /** Longest allowed client-visible outage, seconds (absolute: for KVM or real hardware, or a lab not calibrated). */
     maxOutageSeconds: number;
+    /**
+     * Relative to the lab's calibrated baseline (the healthy power cut on this host): at most
+     * `factor` times its median outage, plus `extraSeconds` the scenario adds on purpose (a BMC
+     * held dead). An emulated lab uses it once calibrated (harness/calibrate/baseline.ts).
+     */
+    relative?: { factor: number; extraSeconds?: number };
   };
   workload: {
     /** Messages sent per second in total (SMTP through the virtual IP). */

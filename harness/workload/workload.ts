@@ -8,8 +8,8 @@ import type { History } from '../history/history.ts';
 import type { Logger } from '../core/log.ts';
 import { sleep } from '../core/wait.ts';
 import type { SeededRandom } from '../core/random.ts';
-import { readGreeting } from '../lab/greeting.ts';
 import { describeMailError, sendDefinitelyFailed, listInbox, listMaildropPop3, sendMail } from './mail-client.ts';
+import { ImapProbeSession, SmtpProbeSession, type ProbeSession } from './probes.ts';
 
 export interface WorkloadOptions {
   host: string;
@@ -28,6 +28,8 @@ export interface WorkloadOptions {
 
 const SEND_TIMEOUT_MS = 10_000;
 const PROBE_TIMEOUT_MS = 2_000;
+/** Each probe opens a new session (connect, greeting, IMAP login) at least this often; NOOPs in between. */
+const FRESH_SESSION_MS = 5_000;
 
 /** Parses a workload subject back into its message number (for this run's tag only). */
 export function messageNumber(subject: string, tag: string): number | undefined {
@@ -51,7 +53,9 @@ export class MailWorkload {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.loops = [this.sender('smtp-1'), this.probe('probe-smtp', () => this.smtpProbe()), this.probe('probe-imap', () => this.imapProbe())];
+    const session = { host: this.options.host, timeoutMs: PROBE_TIMEOUT_MS, freshEveryMs: FRESH_SESSION_MS };
+    const [user, password] = Object.entries(this.options.accounts)[0]!;
+    this.loops = [this.sender('smtp-1'), this.probe('probe-smtp', new SmtpProbeSession(session)), this.probe('probe-imap', new ImapProbeSession(session, user, password))];
     this.options.log.info('workload started', { sendRate: this.options.sendRate, probeIntervalMs: this.options.probeIntervalMs });
   }
 
@@ -89,30 +93,22 @@ export class MailWorkload {
     }
   }
 
-  private async probe(process: string, check: () => Promise<string>): Promise<void> {
-    while (this.running) {
-      const started = performance.now();
-      const pending = this.options.history.invoke(process, 'probe');
-      try {
-        pending.ok(await check());
-      } catch (error) {
-        // A probe only reads: a failed one means "not available now", never "maybe done".
-        pending.fail(describeMailError(error));
+  private async probe(process: string, session: ProbeSession): Promise<void> {
+    try {
+      while (this.running) {
+        const started = performance.now();
+        const pending = this.options.history.invoke(process, 'probe');
+        try {
+          pending.ok(await session.check());
+        } catch (error) {
+          // A probe only reads: a failed one means "not available now", never "maybe done".
+          pending.fail(describeMailError(error));
+        }
+        await this.pace(started, this.options.probeIntervalMs);
       }
-      await this.pace(started, this.options.probeIntervalMs);
+    } finally {
+      session.close();
     }
-  }
-
-  private async smtpProbe(): Promise<string> {
-    const line = await readGreeting(this.options.host, 25, PROBE_TIMEOUT_MS);
-    if (!line.startsWith('220')) throw new Error(`SMTP greeting: ${line}`);
-    return line;
-  }
-
-  private async imapProbe(): Promise<string> {
-    const [user, password] = Object.entries(this.options.accounts)[0]!;
-    const inbox = await listInbox({ host: this.options.host }, user, password, PROBE_TIMEOUT_MS * 2, { headersOnly: true });
-    return `login ok (${inbox.length})`;
   }
 
   /**

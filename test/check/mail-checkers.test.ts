@@ -303,3 +303,31 @@ test('fencing: in a recovery scenario, a move after a clean stop needs no fence;
   const failedFence = obs({ promotions: [{ node: 'node2', at: 5000 }], fenceEvents: [{ target: 'node1', action: 'reboot', status: 'failed', completedAt: 4000 }] });
   t.is(fencing.check({ scenario: recovery, history: [], observations: failedFence }).valid, false);
 });
+
+test('failover time: each protocol has its own outage; a relative SLO is named in the verdict; an overloaded host is said next to a failed one', (t) => {
+  const history = h([
+    ...send(900, 'smtp-1', 1, 'ok'),
+    [950, 'probe-imap', 'invoke', 'probe'],
+    [960, 'probe-imap', 'ok', 'probe'],
+    [1100, 'probe-smtp', 'invoke', 'probe'],
+    [1200, 'probe-smtp', 'fail', 'probe'],
+    [1300, 'probe-imap', 'invoke', 'probe'],
+    [1400, 'probe-imap', 'fail', 'probe'],
+    [40_000, 'probe-imap', 'invoke', 'probe'],
+    [40_100, 'probe-imap', 'ok', 'probe'],
+    [50_000, 'probe-smtp', 'invoke', 'probe'],
+    [50_100, 'probe-smtp', 'fail', 'probe'],
+    [51_000, 'probe-smtp', 'invoke', 'probe'],
+    [51_100, 'probe-smtp', 'ok', 'probe'],
+  ]);
+  const slo = { maxOutageSeconds: 45, kind: 'relative' as const, basis: '45 s = 1.5 x the calibrated baseline 30 s (power-cut-active, 5 runs, spread 28-33 s, 2026-12-01)' };
+  const r = failoverTime.check({ scenario, history, observations: obs({ slo }) });
+  t.is(r.valid, false);
+  t.is(r.summary, `outage 50.1 s (SLO ${slo.basis}): over the SLO`);
+  t.like(r.details, { protocols: { smtp: 50.1, imap: 39.1 }, slo });
+  t.false('sends' in (r.details as { protocols: object }).protocols, 'no send after the fault: no sends outage to report');
+  const loaded = failoverTime.check({ scenario, history, observations: obs({ slo, overload: { reasons: ['host load reached 3.40 on 2 cores'] } }) });
+  t.is(loaded.summary, `outage 50.1 s (SLO ${slo.basis}): over the SLO (the host was overloaded: host load reached 3.40 on 2 cores)`);
+  const passing = failoverTime.check({ scenario, history, observations: obs({ overload: { reasons: ['host load reached 3.40 on 2 cores'] } }) });
+  t.is(passing.summary, 'outage 50.1 s (SLO 120 s)', 'a pass is not annotated');
+});

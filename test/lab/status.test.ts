@@ -1,6 +1,6 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { parseCrmMon, parseFenceConstraints, parseProcDrbd, unmetReadiness, type LabStatus } from '../../harness/lab/status.ts';
+import { parseCrmMon, parseFenceConstraints, parseProcDrbd, unmetReadiness, wedges, type LabStatus } from '../../harness/lab/status.ts';
 
 const readyXml = readFileSync('fixtures/lab/crm_mon-ready.xml', 'utf8');
 
@@ -33,7 +33,7 @@ test('crm_mon: failures and offline nodes', (t) => {
   const view = parseCrmMon(xml);
   t.is(view.dc, 'node1');
   t.true(view.nodes[1]!.unclean);
-  t.deepEqual(view.failures, [{ op: 'smtp_start_0', node: 'node2', exitReason: 'Postfix queue directory missing', status: 'complete' }]);
+  t.deepEqual(view.failures, [{ op: 'smtp_start_0', resource: 'smtp', task: 'start', node: 'node2', exitReason: 'Postfix queue directory missing', status: 'complete', exitStatus: 'not installed' }]);
   t.throws(() => parseCrmMon('crm_mon: Error: cluster is not available on this node'), { message: /not pacemaker-result XML/ });
 });
 
@@ -108,4 +108,52 @@ test('DRBD fence-peer constraints are found in the CIB and left ones block readi
   t.deepEqual(unmetReadiness({ ...ready, drbdFenceConstraints: ['drbd-fence-by-handler-mail-ms_drbd_mail'] }, ['node1', 'node2']), [
     'DRBD fence constraint(s) left in the CIB: drbd-fence-by-handler-mail-ms_drbd_mail',
   ]);
+});
+
+test('a ready lab is not wedged', (t) => {
+  t.deepEqual(wedges(parseCrmMon(readyXml)), []);
+  t.deepEqual(parseCrmMon(readyXml).failCounts, []);
+});
+
+test('wedged: a start that timed out with fail-count INFINITY (captured from a real lab during bring-up)', (t) => {
+  const view = parseCrmMon(readFileSync('fixtures/lab/crm_mon-wedged-smtp-start-timeout.xml', 'utf8'));
+  t.deepEqual(view.failCounts, [{ resource: 'smtp', node: 'node2', count: 1_000_000 }]);
+  const found = wedges(view);
+  t.is(found.length, 1);
+  t.like(found[0], { resource: 'smtp', node: 'node2', task: 'start', fix: 'crm resource cleanup smtp node2' });
+  t.is(found[0]!.why, 'start of smtp on node2 failed (Timed Out, error: "Resource agent did not complete within 2m"); fail-count INFINITY on node2: it will not run there again until cleaned up');
+});
+
+test('wedged: a stonith start timed out at the agent default, a failed monitor on a resource that runs again, a blocked resource', (t) => {
+  const xml = `<pacemaker-result api-version="2.30" request="crm_mon">
+  <nodes><node name="node1" id="1" online="true" standby="false" unclean="false" is_dc="true"/><node name="node2" id="2" online="true" standby="false" unclean="false" is_dc="false"/></nodes>
+  <resources>
+    <resource id="fence_node1" resource_agent="stonith:fence_ipmilan" role="Stopped" active="false" blocked="false" managed="true" failed="false" nodes_running_on="0"/>
+    <resource id="imap" resource_agent="ocf:hachaos:dovecot" role="Started" active="true" blocked="false" managed="true" failed="false" nodes_running_on="1"><node name="node1" id="1" cached="true"/></resource>
+    <resource id="fs_mail" resource_agent="ocf:heartbeat:Filesystem" role="Started" active="true" blocked="true" managed="true" failed="true" nodes_running_on="1"><node name="node1" id="1" cached="true"/></resource>
+  </resources>
+  <node_history>
+    <node name="node2"><resource_history id="fence_node1" orphan="false" migration-threshold="1000000" fail-count="1000000"/></node>
+    <node name="node1"><resource_history id="imap" orphan="false" migration-threshold="1000000" fail-count="1"/></node>
+  </node_history>
+  <failures>
+    <failure op_key="fence_node1_start_0" node="node2" exitstatus="error" exitreason="Fence agent did not complete within 20s" exitcode="1" call="14" status="Timed Out" task="start"/>
+    <failure op_key="imap_monitor_15000" node="node1" exitstatus="error" exitreason="" exitcode="1" call="80" status="complete" task="monitor"/>
+  </failures>
+</pacemaker-result>`;
+  const found = wedges(parseCrmMon(xml));
+  t.deepEqual(
+    found.map((w) => w.why),
+    [
+      'start of fence_node1 on node2 failed (Timed Out, error: "Fence agent did not complete within 20s"); fail-count INFINITY on node2: it will not run there again until cleaned up',
+      'monitor of imap on node1 failed (complete, error); fail-count 1 on node1; imap runs again, but the failed action stays until it is cleaned up',
+      'fs_mail is blocked (Pacemaker will not act on it, e.g. after a stop failed)',
+    ],
+  );
+  t.deepEqual(found.map((w) => w.fix), ['crm resource cleanup fence_node1 node2', 'crm resource cleanup imap node1', 'crm resource cleanup fs_mail']);
+});
+
+test('readiness names the failed action by operation, resource and node', (t) => {
+  const view = parseCrmMon(readFileSync('fixtures/lab/crm_mon-wedged-smtp-start-timeout.xml', 'utf8'));
+  t.true(unmetReadiness({ ...ready, pacemaker: view }, ['node1', 'node2']).includes('failed actions: start of smtp on node2'));
 });

@@ -76,3 +76,17 @@ test('the node script opens both streams before its snapshot and ends them on EO
   t.regex(script, /read -r _ \|\| true\nkill \$j \$i/);
   t.regex(script, / 10\.213\.10\.100\//);
 });
+
+test('load reports: parsed from the stream, kept out of the node state, busy share over the gap', async (t) => {
+  const { WatchParser, toLoadSamples, toSamples } = await import('../../harness/observe/watcher.ts');
+  const parser = new WatchParser('10.213.10.100');
+  const a = parser.push('@@load 1795608929.500000 0.42 1000 10000');
+  const b = parser.push('@@load 1795608934.500000 0.61 1250 10500');
+  t.deepEqual(a, { kind: 'load', time: 1795608929500, load1: 0.42, busyTicks: 1000, totalTicks: 10000 });
+  const offset = { node: 'node1', offsetMs: 500, uncertaintyMs: 1 };
+  t.deepEqual(toLoadSamples('node1', [a!, b!], offset), [
+    { node: 'node1', time: 1795608929000, load1: 0.42 },
+    { node: 'node1', time: 1795608934000, load1: 0.61, busyPercent: 50 },
+  ]);
+  t.deepEqual(toSamples('node1', [a!, b!], offset), [], 'a load report is not a state change');
+});

@@ -84,3 +84,13 @@ test('one zero on the page: ticks, markers and tooltips count from the fault; a 
   t.regex(html, />fault \+0\.0 s<\/text>/);
   t.regex(html, /probe-smtp probe ok at -2\.00 s/);
 });
+
+test('phase durations: each phase with how long it took since the one before, in time order', async (t) => {
+  const { phaseDurations } = await import('../../harness/report/timeline.ts');
+  t.deepEqual(phaseDurations({ 'ip-up': 33.9, detected: 1.3, 'fence-confirmed': 21.6, 'drbd-promoted': 25.9 }), [
+    { phase: 'detected', at: 1.3, took: 1.3 },
+    { phase: 'fence-confirmed', at: 21.6, took: 20.3 },
+    { phase: 'drbd-promoted', at: 25.9, took: 4.3 },
+    { phase: 'ip-up', at: 33.9, took: 8 },
+  ]);
+});

@@ -1,0 +1,35 @@
+/**
+ * From the evidence collected after a run (each node's journal) to observations: fence results
+ * from every journal (a fence race shows up in the shooter's, which may be the failed node's),
+ * the failover's phases and DRBD promotions from the survivors', Pacemaker's throttle messages
+ * from all. Every node time is mapped onto the host clock with the node's measured offset.
+ */
+import type { Observations } from '../check/observations.ts';
+import type { NodePlan } from '../lab/lab-config.ts';
+import { toHostClock, type ClockOffset } from './clock.ts';
+import type { NodeEvidence } from './collect.ts';
+import { failoverEvents, fenceResults, parseJournal, throttleEvents } from './journal.ts';
+
+/** Adds what the journals say to `observations` (fence events, phases, promotions, throttling). */
+export function observeJournals(observations: Observations, evidence: NodeEvidence[], nodes: NodePlan[], offsets: Record<string, ClockOffset>): void {
+  const failed = observations.fault.node;
+  for (const e of evidence) {
+    if (!e.journal) continue;
+    const lines = parseJournal(e.journal);
+    const offset = offsets[e.node];
+    const sinceNode = observations.fault.injectedAt + (offset?.offsetMs ?? 0);
+    for (const f of fenceResults(lines, sinceNode)) {
+      const completedAt = toHostClock(f.time, offset);
+      const status = f.ok ? 'success' : 'failed';
+      const seen = observations.fenceEvents.some((o) => o.target === f.target && o.status === status && Math.abs(o.completedAt - completedAt) < 5000);
+      if (!seen) observations.fenceEvents.push({ target: f.target, action: f.action, status, delegate: e.node, completedAt });
+    }
+    // Throttling from the minute before the fault on: the run's whole window that the journal covers.
+    const throttled = throttleEvents(lines, sinceNode - 60_000).map((t) => ({ node: e.node, at: toHostClock(t.time, offset), text: t.text }));
+    if (throttled.length) (observations.throttle ??= []).push(...throttled);
+    if (e.node === failed) continue;
+    const events = failoverEvents(lines, failed, sinceNode, nodes.find((n) => n.name === failed)?.index);
+    for (const [phase, t] of Object.entries(events.phases)) observations.phases[phase] = toHostClock(t, offset);
+    observations.promotions.push(...events.promotions.map((t) => ({ node: e.node, at: toHostClock(t, offset) })));
+  }
+}

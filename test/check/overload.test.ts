@@ -1,0 +1,37 @@
+/** Whether a run was overloaded, on literal samples. */
+import test from 'ava';
+import { overloadReasons } from '../../harness/check/overload.ts';
+import type { Observations } from '../../harness/check/observations.ts';
+
+const fault = { name: 'power-cut-active', node: 'node1', injectedAt: 100_000 };
+
+test('a quiet run is not overloaded', (t) => {
+  const observations: Pick<Observations, 'throttle' | 'load' | 'fault'> = {
+    fault,
+    load: { guests: [{ node: 'node2', time: 110_000, load1: 1.9 }], host: [{ time: 110_000, load1: 2.1 }] },
+  };
+  t.deepEqual(overloadReasons({ observations, vcpus: 1, hostCores: 2 }), []);
+});
+
+test('throttling, a guest far over its vCPUs and a host over its cores are each named', (t) => {
+  const observations: Pick<Observations, 'throttle' | 'load' | 'fault'> = {
+    fault,
+    throttle: [
+      { node: 'node2', at: 20_000, text: 'too early to count' },
+      { node: 'node2', at: 105_000, text: 'High CPU load detected: 5.28' },
+    ],
+    load: {
+      guests: [
+        { node: 'node2', time: 110_000, load1: 5.3 },
+        { node: 'node1', time: 110_000, load1: 0.2 },
+      ],
+      host: [{ time: 110_000, load1: 3.4 }],
+    },
+  };
+  t.deepEqual(overloadReasons({ observations, vcpus: 1, hostCores: 2 }), [
+    'Pacemaker throttled itself for load 1 time(s) on node2 ("High CPU load detected: 5.28")',
+    'guest load on node2 reached 5.3 (budget: under 1.0 idle, 3 counts as overloaded for 1 vCPU)',
+    'host load reached 3.40 on 2 cores',
+  ]);
+  t.deepEqual(overloadReasons({ observations, vcpus: 2, hostCores: 4 }).length, 1, 'two vCPUs and four cores carry that load');
+});
