@@ -4,9 +4,55 @@
  * validated against schemas/bmc.schema.json; the password is resolved and registered as a secret
  * at once, so it can never reach a log or a report.
  */
-import { readFileSync } from 'node:fs';
+import { INPUT_LIMITS, readInputFile } from '../core/input-file.ts';
 import { validate, ValidationError } from '../core/schema.ts';
 import { registerSecret } from '../core/secrets.ts';
+
+/** A BMC's name (the node it manages): it names the BMC's directory, so nothing else is accepted. */
+export const BMC_NAME = /^[a-z][a-z0-9-]{0,30}$/;
+/** What {@link BMC_NAME} means, in words. */
+export const BMC_NAME_RULE = '1-31 lowercase letters, digits and dashes, starting with a letter (e.g. node1)';
+
+/** IPMI 2.0 passwords are at most 20 bytes. */
+export const MAX_PASSWORD_BYTES = 20;
+export const MIN_PASSWORD_BYTES = 6;
+
+/**
+ * What is wrong with a password, in words that never include it; undefined when it is usable:
+ * 6-20 bytes of printable ASCII, without spaces, quotes or backslashes (ipmi_sim's config
+ * syntax cannot quote them, and control characters such as NUL, BEL or ESC have no place in a
+ * credential typed into ipmitool).
+ */
+export function passwordProblem(password: string): string | undefined {
+  const rule = `must be ${MIN_PASSWORD_BYTES}-${MAX_PASSWORD_BYTES} bytes of printable ASCII without spaces, quotes or backslashes`;
+  const codes = [...password].map((c) => c.codePointAt(0)!);
+  if (codes.some((c) => c < 0x20 || c === 0x7f)) return `password: contains a control character (such as NUL, BEL or ESC); it ${rule}`;
+  if (codes.some((c) => c > 0x7f)) return `password: contains a non-ASCII character; it ${rule}`;
+  if (/["'\s\\]/.test(password)) return `password: contains a space, a quote or a backslash; it ${rule}`;
+  const bytes = Buffer.byteLength(password, 'utf8');
+  if (bytes < MIN_PASSWORD_BYTES || bytes > MAX_PASSWORD_BYTES) return `password: is ${bytes} bytes long; it ${rule}`;
+  return undefined;
+}
+
+/**
+ * What is wrong with a BMC's listening address, or undefined when it is loopback (127.0.0.0/8)
+ * or private (10/8, 172.16/12, 192.168/16: where a lab's own networks are). A BMC is an admin
+ * interface that can power a machine off: it must never listen on every interface or on a
+ * public address.
+ */
+export function addressProblem(address: string): string | undefined {
+  const why = 'a BMC accepts power commands, so it belongs on loopback (127.0.0.1) or on the lab\'s own private network (such as 10.213.1.1)';
+  const shown = address.length <= 45 ? address : 'the address';
+  if (address.includes(':')) return `address: ${shown} is an IPv6 address${/^[0:]*$/.test(address) ? ' that listens on every interface' : ''}; use IPv4: ${why}`;
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(address);
+  if (!m) return undefined; // the schema says what is wrong with the format
+  const [a, b] = m.slice(1).map(Number) as [number, number];
+  if (address === '0.0.0.0') return `address: 0.0.0.0 listens on every interface; ${why}`;
+  const loopback = a === 127;
+  const isPrivate = a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168);
+  if (!loopback && !isPrivate) return `address: ${shown} is neither a loopback nor a private address; ${why}`;
+  return undefined;
+}
 
 /** The machine a BMC powers: a stand-in process (tests) or a libvirt domain (the lab's VM). */
 export type PowerTargetSpec =
@@ -55,29 +101,45 @@ function checkCredentialChoice(input: Record<string, unknown>, source: string): 
   }
 }
 
-/** Validates a BMC config and resolves its password. Errors name the field. */
+/** Registers what may be a secret (it is masked from then on), even when it will be refused. */
+function maskEarly(value: string): void {
+  for (const v of new Set([value, value.trim()])) if (v.length >= 3) registerSecret(v);
+}
+
+/** Validates a BMC config and resolves its password. Errors name the field and never quote the password. */
 export function parseBmcConfig(input: unknown, source = 'BMC config'): BmcConfig {
   if (typeof input === 'object' && input !== null && !Array.isArray(input)) {
-    checkCredentialChoice(input as Record<string, unknown>, source);
+    const fields = input as Record<string, unknown>;
+    // A password is masked before anything can print it, a refusal included.
+    if (typeof fields.password === 'string') maskEarly(fields.password);
+    checkCredentialChoice(fields, source);
+    if (typeof fields.address === 'string') {
+      const problem = addressProblem(fields.address);
+      if (problem) throw new ValidationError(source, [problem], ['/address']);
+    }
   }
   const raw = validate<BmcConfigInput>('bmc', input, source);
   let password: string;
   if (raw.password !== undefined) password = raw.password;
   else if (raw.passwordFile !== undefined) {
+    let content: string;
     try {
-      password = readFileSync(raw.passwordFile, 'utf8').trim();
+      content = readInputFile(raw.passwordFile, { maxBytes: INPUT_LIMITS.password, what: 'password file' });
     } catch (error) {
-      throw new ValidationError(source, [`passwordFile: cannot read ${raw.passwordFile}: ${(error as Error).message}`]);
+      const problem = error instanceof ValidationError ? error.problems[0]! : (error as Error).message;
+      throw new ValidationError(source, [`passwordFile: ${raw.passwordFile}: ${problem}`], ['/passwordFile']);
     }
+    maskEarly(content);
+    // One line: the password, and at most the line break after it.
+    password = content.replace(/\r?\n$/, '');
   } else {
     const value = process.env[raw.passwordEnv!];
-    if (!value) throw new ValidationError(source, [`passwordEnv: environment variable ${raw.passwordEnv} is not set`]);
+    if (!value) throw new ValidationError(source, [`passwordEnv: environment variable ${raw.passwordEnv} is not set`], ['/passwordEnv']);
+    maskEarly(value);
     password = value;
   }
-  // IPMI 2.0 passwords are at most 20 bytes; ipmi_sim's config syntax cannot quote a quote.
-  if (password.length < 6 || password.length > 20 || /["\s\\]/.test(password)) {
-    throw new ValidationError(source, ['password: must be 6-20 characters without spaces, quotes or backslashes']);
-  }
+  const problem = passwordProblem(password);
+  if (problem) throw new ValidationError(source, [problem], ['/password']);
   registerSecret(password);
   return {
     name: raw.name,

@@ -11,14 +11,17 @@
  */
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { commandLine, isAlive, run, spawnDaemon } from '../core/exec.ts';
 import { silentLogger, type Logger } from '../core/log.ts';
 import { stateRoot } from '../core/paths.ts';
+import { INPUT_LIMITS, readInputFile, UnreadableInputError } from '../core/input-file.ts';
+import { parseJson } from '../core/json-file.ts';
+import { ValidationError } from '../core/schema.ts';
 import { registerSecret } from '../core/secrets.ts';
 import { done, notYet, StopWaiting, waitFor } from '../core/wait.ts';
-import { endpointOf, type BmcConfig, type BmcEndpoint, type PowerTargetSpec } from './bmc-config.ts';
+import { BMC_NAME, BMC_NAME_RULE, endpointOf, type BmcConfig, type BmcEndpoint, type PowerTargetSpec } from './bmc-config.ts';
 import { IpmiClient, type IpmiClientOptions } from './ipmi-client.ts';
 import {
   NO_FAULTS,
@@ -56,8 +59,35 @@ export interface StartOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * The directory of the BMC `name` under `root`. The name becomes a path, so only a BMC name is
+ * accepted (`../victim` would have let `bmc stop` remove a directory outside the state root).
+ */
 function bmcDir(root: string, name: string): string {
+  if (!BMC_NAME.test(name)) throw new ValidationError(`BMC name ${JSON.stringify(name.slice(0, 64))}`, [`is not a BMC name: a BMC name is ${BMC_NAME_RULE}`]);
   return join(root, 'bmc', name);
+}
+
+/** True when `dir` is a BMC directory the harness made: `<root>/bmc/<a BMC name>`. */
+function isBmcDir(dir: string): boolean {
+  return basename(dirname(dir)) === 'bmc' && BMC_NAME.test(basename(dir));
+}
+
+/** The record a BMC's directory holds, read as strictly as any input; undefined when there is none. */
+function readRecord(dir: string): BmcRecord | undefined {
+  const file = join(dir, 'bmc.json');
+  let text: string;
+  try {
+    text = readInputFile(file, { maxBytes: INPUT_LIMITS.state, what: 'BMC record' });
+  } catch (error) {
+    if (error instanceof UnreadableInputError && error.reason === 'missing') return undefined;
+    throw error;
+  }
+  const record = parseJson(text, file).value as Partial<BmcRecord> | null;
+  if (typeof record !== 'object' || record === null || typeof record.pid !== 'number' || typeof record.name !== 'string' || typeof record.port !== 'number' || typeof record.target !== 'object') {
+    throw new ValidationError(file, ['is not a BMC record (it needs name, address, port, username, pid and target); remove the directory by hand if it is not the harness\'s']);
+  }
+  return record as BmcRecord;
 }
 
 /** True when `pid` is an ipmi_sim serving the BMC in `dir`. */
@@ -194,13 +224,9 @@ export class StartedVirtualBmc implements AsyncDisposable {
   static attach(name: string, placement: BmcPlacement = {}): StartedVirtualBmc {
     const root = placement.stateRoot ?? stateRoot();
     const dir = bmcDir(root, name);
-    let record: BmcRecord;
-    try {
-      record = JSON.parse(readFileSync(join(dir, 'bmc.json'), 'utf8')) as BmcRecord;
-    } catch {
-      throw new Error(`no BMC named ${name} (nothing in ${dir}); start one with: ha-chaos bmc serve ${name} ...`);
-    }
-    const password = registerSecret(readFileSync(join(dir, 'password'), 'utf8'));
+    const record = readRecord(dir);
+    if (!record) throw new Error(`no BMC named ${name} (nothing in ${dir}); start one with: ha-chaos bmc serve ${name} ...`);
+    const password = registerSecret(readInputFile(join(dir, 'password'), { maxBytes: INPUT_LIMITS.state, what: 'BMC password file' }));
     return new StartedVirtualBmc(record, password, dir, (placement.log ?? silentLogger).child(`bmc:${name}`));
   }
 
@@ -335,7 +361,9 @@ export class StartedVirtualBmc implements AsyncDisposable {
       writeFileSync(join(this.dir, 'faults.env'), renderFaultsEnv(NO_FAULTS));
       await run(join(this.dir, 'control'), ['set', 'power', '0'], { timeoutMs: 10_000, node: this.name, phase: 'bmc stop', reject: false });
     }
-    rmSync(this.dir, { recursive: true, force: true });
+    // Only a directory the harness made is removed, never what a record or a name points elsewhere.
+    if (isBmcDir(this.dir)) rmSync(this.dir, { recursive: true, force: true });
+    else this.log.warn(`not removing ${this.dir}: it is not a BMC directory of the harness (<state>/bmc/<name>)`);
     this.stopped = true;
     this.log.info('BMC stopped');
   }
@@ -360,8 +388,9 @@ export function listBmcs(placement: BmcPlacement = {}): StartedVirtualBmc[] {
   const root = placement.stateRoot ?? stateRoot();
   const parent = join(root, 'bmc');
   if (!existsSync(parent)) return [];
+  // Only entries named like a BMC: anything else under bmc/ is not the harness's to touch.
   return readdirSync(parent)
-    .filter((name) => existsSync(join(parent, name, 'bmc.json')))
+    .filter((name) => BMC_NAME.test(name) && existsSync(join(parent, name, 'bmc.json')))
     .map((name) => StartedVirtualBmc.attach(name, placement));
 }
 

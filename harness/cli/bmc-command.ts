@@ -1,12 +1,15 @@
 /** `ha-chaos bmc serve|status|power|stop`: the virtual BMC by hand. */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { parseBmcConfig, type BmcConfig } from '../bmc/bmc-config.ts';
+import { BMC_NAME, BMC_NAME_RULE, parseBmcConfig, type BmcConfig } from '../bmc/bmc-config.ts';
 import { IpmiError, type PowerAction } from '../bmc/ipmi-client.ts';
 import { listBmcs, StartedVirtualBmc, stopAllBmcs, VirtualBmc } from '../bmc/virtual-bmc.ts';
+import { INPUT_LIMITS } from '../core/input-file.ts';
+import { readJsonFile } from '../core/json-file.ts';
 import { rootLogger } from '../core/log.ts';
+import { ValidationError, withLines } from '../core/schema.ts';
 import { CliError, ExitCode } from './exit-codes.ts';
+import { decimalFlag } from './flags.ts';
 
 interface ServeFlags {
   config?: string;
@@ -25,15 +28,28 @@ function generatePassword(): string {
   return randomBytes(12).toString('base64').replace(/[+/=]/g, 'x').slice(0, 16);
 }
 
+/**
+ * A BMC name from the command line. It becomes a path (`<state>/bmc/<name>`), so anything else
+ * (`../victim`) is a usage error before any file is touched.
+ */
+export function checkBmcName(command: string, name: string): string {
+  if (!BMC_NAME.test(name)) {
+    throw new CliError(`${command}: ${JSON.stringify(name.slice(0, 64))} is not a BMC name: a BMC name is ${BMC_NAME_RULE}`, ExitCode.USAGE);
+  }
+  return name;
+}
+
 function configFromFlags(name: string, flags: ServeFlags): BmcConfig {
   if (flags.config) {
-    let input: unknown;
+    const parsed = readJsonFile(flags.config, { maxBytes: INPUT_LIMITS.bmcConfig, what: 'BMC config' });
+    let config: BmcConfig;
     try {
-      input = JSON.parse(readFileSync(flags.config, 'utf8'));
+      config = parseBmcConfig(parsed.value, flags.config);
     } catch (error) {
-      throw new CliError(`--config ${flags.config}: ${(error as Error).message}`, ExitCode.USAGE);
+      throw error instanceof ValidationError ? withLines(error, parsed.lineOf) : error;
     }
-    return parseBmcConfig(input, flags.config);
+    if (config.name !== name) throw new CliError(`bmc serve ${name}: the config ${flags.config} is for BMC "${config.name}"`, ExitCode.USAGE);
+    return config;
   }
   if (flags.port === undefined) throw new CliError('bmc serve: --port is required (or --config)', ExitCode.USAGE);
   if (Boolean(flags.process) === Boolean(flags.libvirtDomain)) {
@@ -57,11 +73,7 @@ function configFromFlags(name: string, flags: ServeFlags): BmcConfig {
   );
 }
 
-function parsePort(value: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port)) throw new CliError(`--port: "${value}" is not a port number`, ExitCode.USAGE);
-  return port;
-}
+const parsePort = decimalFlag('port', { min: 1024, max: 65535, what: 'a UDP port number' });
 
 /** Builds the `bmc` command group. */
 export function bmcCommand(): Command {
@@ -86,7 +98,7 @@ export function bmcCommand(): Command {
         '  IPMI_PASSWORD=$(cat .state/bmc/node1/password) ipmitool -I lanplus -C 3 -H 127.0.0.1 -p 9623 -U admin -E chassis power status\n',
     )
     .action(async (name: string, flags: ServeFlags) => {
-      const config = configFromFlags(name, flags);
+      const config = configFromFlags(checkBmcName('bmc serve', name), flags);
       const started = await new VirtualBmc(config, { log: rootLogger() }).start();
       const e = started.endpoint;
       process.stdout.write(
@@ -103,7 +115,7 @@ export function bmcCommand(): Command {
     .argument('[name]', 'one BMC (default: all)')
     .option('--json', 'machine-readable output')
     .action(async (name: string | undefined, flags: { json?: boolean }) => {
-      const bmcs = name ? [StartedVirtualBmc.attach(name)] : listBmcs();
+      const bmcs = name ? [StartedVirtualBmc.attach(checkBmcName('bmc status', name))] : listBmcs();
       const rows = [];
       for (const b of bmcs) {
         const running = b.isRunning();
@@ -132,7 +144,7 @@ export function bmcCommand(): Command {
     .argument('<name>', 'the BMC')
     .addArgument(new Command().createArgument('<action>', 'what to do').choices(['status', 'on', 'off', 'cycle', 'reset', 'soft']))
     .action(async (name: string, action: PowerAction | 'status') => {
-      const client = StartedVirtualBmc.attach(name).client({ log: rootLogger() });
+      const client = StartedVirtualBmc.attach(checkBmcName('bmc power', name)).client({ log: rootLogger() });
       if (action === 'status') {
         process.stdout.write(`${name}: power ${await client.status()}\n`);
         return;
@@ -151,6 +163,7 @@ export function bmcCommand(): Command {
     .addOption(new Option('--all', 'stop every BMC under the state directory'))
     .action(async (name: string | undefined, flags: { all?: boolean }) => {
       if (!name && !flags.all) throw new CliError('bmc stop: name a BMC, or pass --all', ExitCode.USAGE);
+      if (name) checkBmcName('bmc stop', name);
       const stopped = name ? (await StartedVirtualBmc.attach(name).stop(), [name]) : await stopAllBmcs({ log: rootLogger() });
       process.stdout.write(stopped.length ? `stopped: ${stopped.join(', ')}\n` : 'nothing to stop\n');
     });

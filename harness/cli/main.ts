@@ -12,6 +12,8 @@ import { bmcCommand } from './bmc-command.ts';
 import { labCommand } from './lab-command.ts';
 import { certifyCommand, replayCommand, reportCommand, runCommand } from './certify-command.ts';
 import { wasInterrupted } from './interrupt.ts';
+import { redactProcessOutput } from './redacted-output.ts';
+import { redact } from '../core/secrets.ts';
 import { CliError, ExitCode } from './exit-codes.ts';
 
 /** The program, without side effects: tests call it with their own argv. */
@@ -55,6 +57,8 @@ export function exitCodeFor(error: unknown): ExitCode {
 
 /** Runs the CLI and resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  // Everything printed passes the redactor: messages quote input, and input may hold a secret.
+  redactProcessOutput();
   try {
     await program().parseAsync(argv);
     return ExitCode.OK;
@@ -63,7 +67,7 @@ export async function main(argv: string[]): Promise<number> {
       // Help and version are successes; commander already printed its message.
       return error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
     }
-    process.stderr.write(`ha-chaos: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`ha-chaos: ${redact(error instanceof Error ? error.message : String(error))}\n`);
     return exitCodeFor(error);
   }
 }

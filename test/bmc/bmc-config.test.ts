@@ -30,7 +30,7 @@ test('errors name the field', (t) => {
   t.deepEqual(problems({ ...good, port: 80 }), ['/port: must be >= 1024']);
   t.deepEqual(problems({ ...good, address: 'localhost' }), ['/address: must match format "ipv4"']);
   t.deepEqual(problems({ ...good, colour: 'red' }), ['colour: is not a known field (check its spelling)']);
-  t.deepEqual(problems({ ...good, name: 'Node 1' }), ['/name: must match pattern "^[a-z][a-z0-9-]{0,30}$"']);
+  t.deepEqual(problems({ ...good, name: 'Node 1' }), ["/name: must be 1-31 lowercase letters, digits and dashes, starting with a letter (e.g. node1): it names the BMC's directory"]);
 });
 
 test('the power target is checked by its kind', (t) => {
@@ -44,8 +44,8 @@ test('exactly one credential source', (t) => {
   t.deepEqual(problems(noPassword), ['password: missing: give exactly one of password, passwordFile, passwordEnv']);
   t.deepEqual(problems({ ...good, passwordEnv: 'X' }), ['password, passwordEnv: give exactly one of password, passwordFile, passwordEnv, not 2']);
   t.deepEqual(problems({ ...noPassword, passwordEnv: 'HA_CHAOS_TEST_UNSET_VAR' }), ['passwordEnv: environment variable HA_CHAOS_TEST_UNSET_VAR is not set']);
-  t.deepEqual(problems({ ...noPassword, passwordFile: '/nonexistent/pw' })[0]?.startsWith('passwordFile: cannot read /nonexistent/pw'), true);
-  t.deepEqual(problems({ ...good, password: 'has "quote' }), ['password: must be 6-20 characters without spaces, quotes or backslashes']);
+  t.deepEqual(problems({ ...noPassword, passwordFile: '/nonexistent/pw' }), ['passwordFile: /nonexistent/pw: cannot read this password file: it does not exist']);
+  t.deepEqual(problems({ ...good, password: 'has "quote' }), ['password: contains a space, a quote or a backslash; it must be 6-20 bytes of printable ASCII without spaces, quotes or backslashes']);
 });
 
 test('a password file is read and trimmed', (t) => {
