@@ -1,31 +1,28 @@
 /** `ha-chaos certify` (bring the lab up, run scenarios, exit non-zero on any failed verdict) and `ha-chaos report <run-dir>`. */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomInt } from 'node:crypto';
 import { Command } from 'commander';
 import { rootLogger } from '../core/log.ts';
 import { Lab } from '../lab/lab.ts';
 import { DEFAULT_LAB_CONFIG, loadLabConfig, parseLabConfig, type LabConfig } from '../lab/lab-config.ts';
+import { MAX_SEED } from '../core/random.ts';
 import { validate } from '../core/schema.ts';
-import { RunStore } from '../report/run-store.ts';
+import { hasRunFile, readHistory, readManifest, readObservations, readResults, requireField, RUN_FILES } from '../report/run-dir.ts';
 import { toJUnit } from '../report/junit.ts';
 import type { RunResults } from '../report/results.ts';
 import { judge, runScenario } from '../run/run-scenario.ts';
-import { History } from '../history/history.ts';
-import type { Observations } from '../check/observations.ts';
 import { SCENARIOS } from '../scenario/catalog.ts';
 import { loadScenarioFile } from '../scenario/scenario-file.ts';
 import type { Scenario } from '../scenario/scenario.ts';
 import { CliError, ExitCode } from './exit-codes.ts';
+import { decimalFlag } from './flags.ts';
 import { interruptSignal } from './interrupt.ts';
 
-function parseIntFlag(name: string) {
-  return (value: string) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 0) throw new CliError(`--${name}: "${value}" is not a non-negative integer`, ExitCode.USAGE);
-    return n;
-  };
-}
+/** The most runs one command may ask for (`--repeat`). */
+export const MAX_REPEAT = 1000;
+const seedFlag = decimalFlag('seed', { min: 0, max: MAX_SEED, what: 'a seed' });
+const repeatFlag = decimalFlag('repeat', { min: 1, max: MAX_REPEAT, what: 'a number of runs' });
 
 /** One line per check, for the console. */
 export function summarize(results: RunResults, dir?: string): string {
@@ -56,11 +53,19 @@ function resolveScenario(value: string): Scenario {
   throw new CliError(`--scenario: no scenario named "${value}" and no such file (built in: ${Object.keys(SCENARIOS).join(', ')})`, ExitCode.USAGE);
 }
 
+/** Runs with seeds seed, seed+1, ... seed+repeat-1 must all be seeds (at most 2^32-1): a usage error otherwise. */
+export function checkSeedRange(seed: number, repeat: number): void {
+  if (seed + repeat - 1 > MAX_SEED) {
+    throw new CliError(`--seed ${seed} with --repeat ${repeat}: the last run's seed would be ${seed + repeat - 1}, over the largest seed ${MAX_SEED}`, ExitCode.USAGE);
+  }
+}
+
 /** Runs scenarios on the lab; throws VERDICT_FAILED if any run did not pass. */
 async function certify(scenarios: Scenario[], flags: Omit<CertifyFlags, 'config'> & { sameSeed?: boolean }, config: LabConfig): Promise<void> {
+  const seed = flags.seed ?? randomInt(0, 2 ** 31);
+  if (!flags.sameSeed) checkSeedRange(seed, flags.repeat);
   const log = rootLogger();
   const lab = new Lab(config, log);
-  const seed = flags.seed ?? randomInt(0, 2 ** 31);
   let failed = 0;
   // One JUnit file for the whole certification (a suite per run), rewritten after each run so an
   // interrupted certification still leaves what it judged; CI points its JUnit reader at it.
@@ -82,8 +87,8 @@ async function certify(scenarios: Scenario[], flags: Omit<CertifyFlags, 'config'
 
 function withRunOptions(command: Command): Command {
   return command
-    .option('--seed <n>', 'seed (recorded in every report; default: random)', parseIntFlag('seed'))
-    .option('--repeat <n>', 'run each scenario n times (seeds n, n+1, ...)', parseIntFlag('repeat'), 1)
+    .option('--seed <n>', `seed, a decimal integer from 0 to ${MAX_SEED} (recorded in every report; default: random)`, seedFlag)
+    .option('--repeat <n>', `run each scenario n times, 1 to ${MAX_REPEAT} (seeds n, n+1, ...)`, repeatFlag, 1)
     .option('--config <file>', 'lab config', DEFAULT_LAB_CONFIG)
     .option('--reports <dir>', 'where run directories go', 'reports');
 }
@@ -107,22 +112,32 @@ export function runCommand(): Command {
   );
 }
 
+/** A run directory given on the command line: a directory, or a usage error. */
+function checkRunDir(dir: string, needs: string): void {
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    // reported below
+  }
+  if (!isDir) throw new CliError(`${dir}: not a run directory (${existsSync(dir) ? 'not a directory' : 'it does not exist'}; ${needs})`, ExitCode.USAGE);
+}
+
 export function reportCommand(): Command {
   return new Command('report')
     .description('print the summary of a run directory (reports/<run-id> or reports/latest)')
     .argument('[run-dir]', 'the run directory', 'reports/latest')
     .option('--rejudge', "judge the run again with this version's checkers, from its history and observations (the recorded results are kept)")
     .action((dir: string, flags: { rejudge?: boolean }) => {
-      const file = join(dir, 'results.json');
-      if (!existsSync(file)) {
-        const manifest = join(dir, 'run.json');
-        if (existsSync(manifest)) {
-          const m = JSON.parse(readFileSync(manifest, 'utf8')) as { phase: string; runId: string };
+      checkRunDir(dir, 'expected results.json or run.json in it');
+      if (!hasRunFile(dir, RUN_FILES.results)) {
+        if (hasRunFile(dir, RUN_FILES.manifest)) {
+          const m = readManifest(dir);
           throw new CliError(`run ${m.runId} has no results: it stopped in phase "${m.phase}" (see ${dir}/run.log and history.jsonl)`, ExitCode.VERDICT_FAILED);
         }
         throw new CliError(`${dir}: not a run directory (no results.json or run.json)`, ExitCode.USAGE);
       }
-      const recorded = JSON.parse(readFileSync(file, 'utf8')) as RunResults;
+      const recorded = readResults(dir);
       const results = flags.rejudge ? rejudge(dir, recorded) : recorded;
       if (flags.rejudge) process.stdout.write(`judged again by this version's checkers (recorded verdict: ${String(recorded.valid)})\n`);
       process.stdout.write(`${summarize(results, dir)}\n`);
@@ -133,36 +148,53 @@ export function reportCommand(): Command {
 /**
  * A run judged again by this version's checkers, from what the run recorded (its scenario, history
  * and observations): after a checker is fixed, old runs can be re-read without re-running them.
+ * Every file is validated first: a damaged one is a ValidationError naming it (exit code 2).
  */
 export function rejudge(dir: string, recorded: RunResults): RunResults {
-  const observationsFile = join(dir, 'observations.json');
-  if (!existsSync(observationsFile)) throw new CliError(`${dir}: no observations.json to judge again from`, ExitCode.USAGE);
-  const manifest = RunStore.readManifest(dir);
-  const scenario = validate<Scenario>('scenario', manifest.scenario, `${join(dir, 'run.json')} (field "scenario")`);
-  const history = History.load(join(dir, 'history.jsonl'));
-  const observations = JSON.parse(readFileSync(observationsFile, 'utf8')) as Observations;
+  if (!hasRunFile(dir, RUN_FILES.observations)) throw new CliError(`${dir}: no observations.json to judge again from`, ExitCode.USAGE);
+  const file = join(dir, RUN_FILES.manifest);
+  const manifest = readManifest(dir);
+  const scenario = validate<Scenario>('scenario', requireField(manifest.scenario, file, 'scenario', 'the scenario the run judged'), `${file} (field "scenario")`);
+  const observations = readObservations(dir);
+  const history = readHistory(dir);
   const verdict = judge(scenario, history, observations);
   const was = String(recorded.valid);
   return { ...recorded, valid: verdict.valid, summary: `judged again: ${verdict.summary} (recorded: ${was})`, checks: verdict.results ?? {} };
+}
+
+/** What a replay needs from a run directory, all validated before the lab is touched. */
+export interface ReplayPlan {
+  runId: string;
+  scenario: Scenario;
+  config: LabConfig;
+  /** The recorded seed: an integer from 0 to 2^32-1, never a fresh random one. */
+  seed: number;
+  schedule?: RunResults['schedule'];
+}
+
+/** Reads and checks what `replay` needs from `dir` (run.json's seed, scenario and lab config). */
+export function replayPlan(dir: string): ReplayPlan {
+  checkRunDir(dir, 'expected run.json in it');
+  const file = join(dir, RUN_FILES.manifest);
+  if (!hasRunFile(dir, RUN_FILES.manifest)) throw new CliError(`${dir}: not a run directory (no run.json)`, ExitCode.USAGE);
+  const manifest = readManifest(dir);
+  const scenario = validate<Scenario>('scenario', requireField(manifest.scenario, file, 'scenario', 'the scenario to run again'), `${file} (field "scenario")`);
+  const config = parseLabConfig(requireField(manifest.lab, file, 'lab', 'the lab config to run it on'), `${file} (field "lab")`);
+  return { runId: manifest.runId, scenario, config, seed: manifest.seed, schedule: manifest.schedule as RunResults['schedule'] | undefined };
 }
 
 export function replayCommand(): Command {
   return new Command('replay')
     .description("run a recorded run again: its scenario, seed (so the same fault schedule and the same messages) and lab config, all read from the run's run.json")
     .argument('<run-dir>', 'a run directory (reports/<run-id>)')
-    .option('--repeat <n>', 'replay n times (same seed each time)', parseIntFlag('repeat'), 1)
+    .option('--repeat <n>', `replay n times, 1 to ${MAX_REPEAT} (same seed each time)`, repeatFlag, 1)
     .option('--reports <dir>', 'where the new run directories go', 'reports')
     .action(async (dir: string, flags: { repeat: number; reports: string }) => {
-      const file = join(dir, 'run.json');
-      if (!existsSync(file)) throw new CliError(`${dir}: not a run directory (no run.json)`, ExitCode.USAGE);
-      const manifest = RunStore.readManifest(dir);
-      const scenario = validate<Scenario>('scenario', manifest.scenario, `${file} (field "scenario")`);
-      const config = parseLabConfig(manifest.lab, `${file} (field "lab")`);
-      const schedule = manifest.schedule as RunResults['schedule'] | undefined;
+      const { runId, scenario, config, seed, schedule } = replayPlan(dir);
       rootLogger().info(
-        `replaying ${manifest.runId}: ${scenario.name}, seed ${manifest.seed}` +
+        `replaying ${runId}: ${scenario.name}, seed ${seed}` +
           (schedule ? `; the fault hits the active node (it was ${schedule.node}) ${schedule.injectAfterSeconds} s after the workload starts` : ''),
       );
-      await certify([scenario], { seed: manifest.seed, repeat: flags.repeat, reports: flags.reports, sameSeed: true }, config);
+      await certify([scenario], { seed, repeat: flags.repeat, reports: flags.reports, sameSeed: true }, config);
     });
 }

@@ -3,10 +3,18 @@
  * which account each message goes to), so a run can be replayed. Mulberry32: small, fast, and
  * good enough for scheduling; not for secrets.
  */
+
+/** The largest seed: the generator's state is 32 bits, so 2^32+5 would act exactly like 5. */
+export const MAX_SEED = 2 ** 32 - 1;
+
 export class SeededRandom {
   private state: number;
 
+  /** `seed`: an integer from 0 to {@link MAX_SEED}; anything else would silently alias another seed (`>>> 0`). */
   constructor(readonly seed: number) {
+    if (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) {
+      throw new RangeError(`seed ${String(seed)} is not an integer from 0 to ${MAX_SEED} (2^32-1): it would replay as another seed`);
+    }
     this.state = seed >>> 0;
   }
 

@@ -2,7 +2,9 @@
  * The run's history: one ordered log of client and fault operations on one clock, appended as
  * JSON lines as it happens, so a crashed run still leaves every operation it began.
  */
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
+import { INPUT_LIMITS, readInputFile } from '../core/input-file.ts';
+import { ValidationError } from '../core/schema.ts';
 import { redact } from '../core/secrets.ts';
 import { pairOperations, type Operation, type OpType } from './operation.ts';
 
@@ -98,30 +100,41 @@ export class History {
     return [...this.ops];
   }
 
-  /** Reads a JSONL history back, checking each line's shape and the invoke/completion pairing. */
+  /** Reads a JSONL history back (a regular file within the size limit), checking each line's shape and the invoke/completion pairing. */
   static load(file: string): Operation[] {
-    return parseHistory(readFileSync(file, 'utf8'), file);
+    return parseHistory(readInputFile(file, { maxBytes: INPUT_LIMITS.history, what: 'history' }), file);
   }
 }
 
 const TYPES = new Set(['invoke', 'ok', 'fail', 'info']);
 
-/** Parses JSONL history text; errors name the line. */
+/**
+ * Parses JSONL history text; errors are {@link ValidationError}s naming the source and the line
+ * (never quoting it: a line may carry a secret the redactor does not know in this process).
+ */
 export function parseHistory(text: string, source = 'history'): Operation[] {
   const ops: Operation[] = [];
+  const fail = (line: number, problem: string): never => {
+    throw new ValidationError(source, [`line ${line}: ${problem}`]);
+  };
   text.split('\n').forEach((line, i) => {
     if (line.trim() === '') return;
     let op: Operation;
     try {
       op = JSON.parse(line) as Operation;
     } catch {
-      throw new Error(`${source}:${i + 1}: not valid JSON`);
+      return fail(i + 1, 'not valid JSON');
     }
-    if (typeof op.time !== 'number' || typeof op.process !== 'string' || typeof op.f !== 'string' || !TYPES.has(op.type)) {
-      throw new Error(`${source}:${i + 1}: an operation needs time (number), process, f (strings) and type (invoke|ok|fail|info)`);
+    if (typeof op !== 'object' || op === null || !Number.isFinite(op.time) || typeof op.process !== 'string' || typeof op.f !== 'string' || !TYPES.has(op.type)) {
+      fail(i + 1, 'an operation needs time (a finite number), process, f (strings) and type (invoke|ok|fail|info)');
     }
+    if (op.error !== undefined && typeof op.error !== 'string') fail(i + 1, 'error: must be a string');
     ops.push({ ...op, index: ops.length });
   });
-  pairOperations(ops);
+  try {
+    pairOperations(ops);
+  } catch (error) {
+    throw new ValidationError(source, [(error as Error).message]);
+  }
   return ops;
 }

@@ -5,7 +5,7 @@
  * are written last, after the results validate against their schema. `reports/latest` points at
  * the newest run. Every file passes through secret redaction.
  */
-import { mkdirSync, renameSync, symlinkSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, renameSync, symlinkSync, writeFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -14,6 +14,7 @@ import { validate } from '../core/schema.ts';
 import { fileSink, type Logger } from '../core/log.ts';
 import { History } from '../history/history.ts';
 import { toJUnit } from './junit.ts';
+import { readManifest } from './run-dir.ts';
 import type { RunResults } from './results.ts';
 
 export type RunPhase = 'started' | 'history' | 'results' | 'crashed';
@@ -151,8 +152,8 @@ export class RunStore {
     this.writeJson('run.json', this.manifest);
   }
 
-  /** Reads a run directory's manifest. */
+  /** Reads a run directory's manifest, validated against schemas/run.schema.json (see run-dir.ts). */
   static readManifest(dir: string): RunManifest {
-    return JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunManifest;
+    return readManifest(dir);
   }
 }

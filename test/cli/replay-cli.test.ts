@@ -9,7 +9,7 @@ const labConfig = JSON.parse(readFileSync('vagrant/lab.json', 'utf8')) as Record
 
 function runDir(manifest: Record<string, unknown>): string {
   const dir = mkdtempSync(join(tmpdir(), 'ha-chaos-replay-'));
-  writeFileSync(join(dir, 'run.json'), JSON.stringify({ runId: 'r1', name: 'x', seed: 5, phase: 'results', ...manifest }));
+  writeFileSync(join(dir, 'run.json'), JSON.stringify({ runId: 'r1', name: 'x', seed: 5, phase: 'results', startedAt: '2026-11-25T00:00:00.000Z', ...manifest }));
   return dir;
 }
 
@@ -27,7 +27,7 @@ test('replay checks the recorded scenario and lab config before touching the lab
   const badLab = runDir({ scenario: SCENARIOS['power-cut-active'], lab: { ...labConfig, name: 'Bad Name' } });
   const l = await run('./bin/ha-chaos', ['replay', badLab], { timeoutMs: 60_000, reject: false });
   t.is(l.exitCode, 2);
-  t.regex(l.stderr, /run\.json \(field "lab"\) is invalid:\n {2}- \/name: must match pattern/);
+  t.regex(l.stderr, /run\.json \(field "lab"\) is invalid:\n {2}- \/name: must be 1-12 lowercase letters and digits/);
 });
 
 test('report exits 1 for a run that did not pass, 0 for one that did', async (t) => {

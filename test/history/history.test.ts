@@ -2,6 +2,7 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { History, parseHistory } from '../../harness/history/history.ts';
+import { ValidationError } from '../../harness/core/schema.ts';
 import { outcome, pairOperations, type Operation } from '../../harness/history/operation.ts';
 import { registerSecret } from '../../harness/core/secrets.ts';
 import { tempDir } from '../helpers.ts';
@@ -79,6 +80,9 @@ test('the history is mirrored to JSONL as it happens, redacted, and loads back',
 });
 
 test('parseHistory names the bad line', (t) => {
-  t.throws(() => parseHistory('{"time":1,"process":"a","type":"invoke","f":"x"}\nnot json\n', 'h.jsonl'), { message: 'h.jsonl:2: not valid JSON' });
-  t.throws(() => parseHistory('{"time":1,"process":"a","type":"done","f":"x"}\n', 'h.jsonl'), { message: /h.jsonl:1: an operation needs/ });
+  t.throws(() => parseHistory('{"time":1,"process":"a","type":"invoke","f":"x"}\nnot json\n', 'h.jsonl'), { instanceOf: ValidationError, message: 'h.jsonl is invalid:\n  - line 2: not valid JSON' });
+  t.throws(() => parseHistory('{"time":1,"process":"a","type":"done","f":"x"}\n', 'h.jsonl'), { message: /^h.jsonl is invalid:\n {2}- line 1: an operation needs/ });
+  t.throws(() => parseHistory('null\n', 'h.jsonl'), { instanceOf: ValidationError, message: /line 1: an operation needs/ });
+  t.throws(() => parseHistory('{"time":1e999,"process":"a","type":"invoke","f":"x"}\n', 'h.jsonl'), { instanceOf: ValidationError, message: /a finite number/ });
+  t.throws(() => parseHistory('{"time":1,"process":"a","type":"ok","f":"x"}\n', 'h.jsonl'), { instanceOf: ValidationError, message: /^h.jsonl is invalid:\n {2}- history line 0: ok for a without an open invocation$/ });
 });

@@ -1,0 +1,60 @@
+/**
+ * Reading a recorded run directory back (for `report`, `replay` and `report --rejudge`). A run
+ * directory may be damaged (a crash, a hand edit, a copy cut short), so each file is read as
+ * hostile input: a regular file within its size limit, strict JSON, validated against its schema
+ * (run.json: schemas/run.schema.json, results.json: results.schema.json, observations.json:
+ * observations.schema.json). Every problem is a ValidationError naming the file, the line and
+ * the field (exit code 2), never a bare SyntaxError, TypeError or ENOENT.
+ */
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { INPUT_LIMITS } from '../core/input-file.ts';
+import { readJsonFile, validateJson } from '../core/json-file.ts';
+import { ValidationError } from '../core/schema.ts';
+import type { Observations } from '../check/observations.ts';
+import { History } from '../history/history.ts';
+import type { Operation } from '../history/operation.ts';
+import type { RunResults } from './results.ts';
+import type { RunManifest } from './run-store.ts';
+
+/** The files of a run directory. */
+export const RUN_FILES = { manifest: 'run.json', results: 'results.json', observations: 'observations.json', history: 'history.jsonl' } as const;
+
+/** True when `dir` is a directory holding `name` (as anything: reading it says what is wrong). */
+export function hasRunFile(dir: string, name: string): boolean {
+  try {
+    statSync(join(dir, name));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** run.json, validated: the seed an integer from 0 to 2^32-1, the phase known, the run id safe. */
+export function readManifest(dir: string): RunManifest {
+  const file = join(dir, RUN_FILES.manifest);
+  return validateJson<RunManifest>('run', readJsonFile(file, { maxBytes: INPUT_LIMITS.manifest, what: 'run manifest' }), file);
+}
+
+/** results.json, validated against the results schema (every check with a verdict and a summary). */
+export function readResults(dir: string): RunResults {
+  const file = join(dir, RUN_FILES.results);
+  return validateJson<RunResults>('results', readJsonFile(file, { maxBytes: INPUT_LIMITS.results, what: 'results file' }), file);
+}
+
+/** observations.json, validated: what the checkers judge is typed strictly (a convergence.ok of "yes" is refused). */
+export function readObservations(dir: string): Observations {
+  const file = join(dir, RUN_FILES.observations);
+  return validateJson<Observations>('observations', readJsonFile(file, { maxBytes: INPUT_LIMITS.observations, what: 'observations file' }), file);
+}
+
+/** history.jsonl, each line checked and every invocation paired with at most one completion. */
+export function readHistory(dir: string): Operation[] {
+  return History.load(join(dir, RUN_FILES.history));
+}
+
+/** A field of a validated file that must hold something of its own (e.g. run.json's scenario). */
+export function requireField<T>(value: T | undefined, file: string, field: string, why: string): T {
+  if (value === undefined || value === null) throw new ValidationError(file, [`${field}: is required but missing (${why})`], [`/${field}`]);
+  return value;
+}
