@@ -9,7 +9,7 @@
  * network, volume, BMC and file the lab made, also after a crash or Ctrl-C of `up`.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../core/exec.ts';
 import { fileSink, type Logger } from '../core/log.ts';
@@ -26,7 +26,7 @@ import { readLabSecrets } from './lab-secrets.ts';
 import { checkHost, knownAccel, kvmNeedsCover, probeAccel, startDaemons, virsh, type Accel } from './host.ts';
 import { planLab, type LabConfig, type LabPlan } from './lab-config.ts';
 import { provisionHash, renderCibLoad, renderClusterStart, renderDrbdInit, renderNodeProvision, renderStoreInit } from './provision.ts';
-import { controlSocketPrefix, parseSshConfig, SshRunner } from './ssh.ts';
+import { parseSshConfig, removeControlSockets, SshRunner } from './ssh.ts';
 import { parseCrmMon, parseFenceConstraints, parseProcDrbd, unmetReadiness, wedges, type LabStatus, type Wedge } from './status.ts';
 import { readGreeting } from './greeting.ts';
 import { describeMailError, listInbox } from '../workload/mail-client.ts';
@@ -285,8 +285,8 @@ export class Lab {
       const ssh = new SshRunner(join(this.dir, 'ssh_config'));
       await Promise.all(this.plan.nodes.map((n) => ssh.close(n.name)));
     }
-    const sockets = controlSocketPrefix(this.dir);
-    for (const sock of readdirSync('/tmp').filter((f) => f.startsWith(sockets))) rmSync(join('/tmp', sock), { force: true });
+    // Sockets in the lab directory go with it; these are an older lab's in /tmp, or a deep lab's runtime directory.
+    removeControlSockets(this.dir);
     if (existsSync(this.dir)) {
       rmSync(this.dir, { recursive: true, force: true });
       report.stateDir = true;

@@ -1,11 +1,22 @@
 /**
  * SSH to the lab's nodes: plain OpenSSH with one reused connection per node (about 0.1 s a
  * command instead of 2-3 s for `vagrant ssh -c`), keepalives that end a session to a node that
- * lost power within ~15 s, and a timeout on every command. Host keys are not pinned: they are
- * generated at each VM's first boot on an address only this lab uses.
+ * lost power within ~15 s, and a timeout on every command.
+ *
+ * Local security: every `sudo bash -s` script (BMC password, corosync key, mail passwords) goes
+ * through the ControlMaster socket, so the socket lives in the lab's own 0700 state directory,
+ * never under a predictable name in world-writable /tmp (a local user who made that socket first
+ * would have received the scripts). A unix socket path is limited to 104 bytes (BSD; 108 on
+ * Linux), with room for the temporary name ssh binds first; when the lab directory is too deep
+ * for that, the socket goes in a private 0700 runtime directory ($XDG_RUNTIME_DIR, /run/user/<uid>,
+ * /run for root, else the system temp dir), checked to be ours before use. Host keys are pinned:
+ * the first contact records each node's key in the lab's own known_hosts (under the node's name,
+ * so a new DHCP address does not matter), and every later connection must present the same key.
  */
-import { writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { run, streamLines, type ExecOptions, type ExecResult, type StreamOptions } from '../core/exec.ts';
 
 export interface SshHost {
@@ -13,6 +24,106 @@ export interface SshHost {
   hostName: string;
   port: number;
   user: string;
+}
+
+/** The longest unix socket path every platform takes (sun_path: 104 bytes on BSD, 108 on Linux), NUL included. */
+export const SOCKET_PATH_LIMIT = 104;
+/** ssh's %C token: a SHA-1 hex digest of the connection (40 characters). */
+const TOKEN_LENGTH = 40;
+/** ssh binds `<ControlPath>.<16 random characters>` first, then renames it. */
+const TEMP_SUFFIX = 17;
+
+/** Where a lab's SSH state lives. */
+export interface SshFiles {
+  /** The pinned host keys of the lab's nodes. */
+  knownHosts: string;
+  /** The directory holding the control sockets (0700, ours). */
+  controlDir: string;
+  /** ControlPath, with ssh's %C token. */
+  controlPath: string;
+  /** True when the lab directory was too deep and a private runtime directory is used instead. */
+  fallback: boolean;
+}
+
+/** The bytes a control socket path takes when ssh binds it (the %C token expanded, its temporary suffix and the NUL). */
+export function socketPathBytes(controlPath: string): number {
+  return Buffer.byteLength(controlPath.replace('%C', 'x'.repeat(TOKEN_LENGTH))) + TEMP_SUFFIX + 1;
+}
+
+/** The private runtime directory for sockets of labs whose directory is too deep. */
+export function defaultRuntimeRoot(): string {
+  const uid = process.getuid?.() ?? 0;
+  const candidates = [process.env.XDG_RUNTIME_DIR, `/run/user/${uid}`, uid === 0 ? '/run' : undefined].filter((d): d is string => Boolean(d));
+  return candidates.find((d) => existsSync(d)) ?? tmpdir();
+}
+
+function labHash(labDir: string): string {
+  return createHash('sha256').update(labDir).digest('hex').slice(0, 8);
+}
+
+/** Where the lab in `labDir` keeps its known_hosts and control sockets. Pure but for the default runtime root. */
+export function sshFiles(labDir: string, runtimeRoot: string = defaultRuntimeRoot()): SshFiles {
+  const knownHosts = join(labDir, 'known_hosts');
+  const direct = join(labDir, 'cm-%C');
+  if (socketPathBytes(direct) <= SOCKET_PATH_LIMIT) return { knownHosts, controlDir: labDir, controlPath: direct, fallback: false };
+  const controlDir = join(runtimeRoot, `hachaos-${process.getuid?.() ?? 0}-${labHash(labDir)}`);
+  const controlPath = join(controlDir, 'cm-%C');
+  if (socketPathBytes(controlPath) > SOCKET_PATH_LIMIT) {
+    throw new Error(`no place for the lab's SSH control socket: ${labDir} and ${runtimeRoot} are both too deep for a ${SOCKET_PATH_LIMIT}-byte socket path; set HA_CHAOS_STATE_DIR to a shorter directory`);
+  }
+  return { knownHosts, controlDir, controlPath, fallback: true };
+}
+
+/**
+ * Makes the control socket directory (mode 0700) and checks that it is ours: a real directory
+ * (not a symbolic link), owned by this user, reachable by nobody else. Anything else (someone
+ * made it first) is refused rather than used.
+ */
+export function ensureControlDir(files: SshFiles): void {
+  mkdirSync(files.controlDir, { recursive: true, mode: 0o700 });
+  const stats = lstatSync(files.controlDir);
+  const uid = process.getuid?.();
+  if (!stats.isDirectory() || (uid !== undefined && stats.uid !== uid)) {
+    throw new Error(`refusing ${files.controlDir} for SSH control sockets: it is ${stats.isSymbolicLink() ? 'a symbolic link' : !stats.isDirectory() ? 'not a directory' : `owned by uid ${stats.uid}`}, not a private directory of this user`);
+  }
+  if ((stats.mode & 0o077) !== 0) chmodSync(files.controlDir, 0o700);
+}
+
+/** The prefix of the control sockets labs used to put in /tmp (kept so `lab down` removes an old lab's). */
+export function controlSocketPrefix(labId: string): string {
+  return `hachaos-${createHash('sha256').update(labId).digest('hex').slice(0, 8)}-`;
+}
+
+/**
+ * Removes the lab's control sockets that live outside its directory: an old lab's in /tmp
+ * (only sockets owned by this user, never anything else matching the name) and the private
+ * runtime directory of a lab whose directory was too deep. Returns what it removed.
+ */
+export function removeControlSockets(labDir: string, runtimeRoot: string = defaultRuntimeRoot()): string[] {
+  const removed: string[] = [];
+  const uid = process.getuid?.();
+  const ours = (path: string, kind: 'socket' | 'directory') => {
+    try {
+      const stats = lstatSync(path);
+      return (kind === 'socket' ? stats.isSocket() : stats.isDirectory()) && (uid === undefined || stats.uid === uid);
+    } catch {
+      return false;
+    }
+  };
+  const prefix = controlSocketPrefix(labDir);
+  for (const name of readdirSync('/tmp').filter((f) => f.startsWith(prefix))) {
+    const path = join('/tmp', name);
+    if (ours(path, 'socket')) {
+      rmSync(path, { force: true });
+      removed.push(path);
+    }
+  }
+  const files = sshFiles(labDir, runtimeRoot);
+  if (files.fallback && ours(files.controlDir, 'directory')) {
+    rmSync(files.controlDir, { recursive: true, force: true });
+    removed.push(files.controlDir);
+  }
+  return removed;
 }
 
 /** Parses `vagrant ssh-config` output into hosts. */
@@ -34,30 +145,37 @@ export function parseSshConfig(text: string): SshHost[] {
   return hosts.filter((h) => h.hostName);
 }
 
-/** Renders the lab's ssh_config. The control socket lives under /tmp (socket paths are short). */
-/** The prefix of the lab's SSH control sockets (under /tmp: socket paths must be short). */
-export function controlSocketPrefix(labId: string): string {
-  return `hachaos-${createHash('sha256').update(labId).digest('hex').slice(0, 8)}-`;
+/** A value for ssh_config: quoted when it holds whitespace. */
+function configValue(value: string): string {
+  return /\s/.test(value) ? `"${value}"` : value;
 }
 
-export function renderSshConfig(hosts: SshHost[], keyFile: string, labId: string): string {
-  const control = `/tmp/${controlSocketPrefix(labId)}%C`;
+/**
+ * Renders the lab's ssh_config. Host keys are pinned in the lab's known_hosts under each node's
+ * name (accept-new: the first contact records the key, a changed key is refused); the system's
+ * known_hosts files are not consulted. The control sockets go where {@link sshFiles} says.
+ */
+export function renderSshConfig(hosts: SshHost[], keyFile: string, labDir: string, files: SshFiles = sshFiles(labDir)): string {
   return hosts
     .map(
       (h) => `Host ${h.name}
   HostName ${h.hostName}
   Port ${h.port}
   User ${h.user}
-  IdentityFile ${keyFile}
+  IdentityFile ${configValue(keyFile)}
   IdentitiesOnly yes
-  StrictHostKeyChecking no
-  UserKnownHostsFile /dev/null
+  HostKeyAlias ${h.name}
+  StrictHostKeyChecking accept-new
+  UserKnownHostsFile ${configValue(files.knownHosts)}
+  GlobalKnownHostsFile /dev/null
+  CheckHostIP no
+  UpdateHostKeys no
   LogLevel ERROR
   ConnectTimeout 10
   ServerAliveInterval 3
   ServerAliveCountMax 5
   ControlMaster auto
-  ControlPath ${control}
+  ControlPath ${configValue(files.controlPath)}
   ControlPersist 120
 `,
     )
@@ -68,8 +186,11 @@ export function renderSshConfig(hosts: SshHost[], keyFile: string, labId: string
 export class SshRunner {
   constructor(readonly configFile: string) {}
 
-  static write(configFile: string, hosts: SshHost[], keyFile: string, labId: string): SshRunner {
-    writeFileSync(configFile, renderSshConfig(hosts, keyFile, labId));
+  /** Writes the lab's ssh_config (mode 0600) for the lab in `labDir`, making its private control socket directory. */
+  static write(configFile: string, hosts: SshHost[], keyFile: string, labDir: string): SshRunner {
+    const files = sshFiles(labDir);
+    ensureControlDir(files);
+    writeFileSync(configFile, renderSshConfig(hosts, keyFile, labDir, files), { mode: 0o600 });
     return new SshRunner(configFile);
   }
 

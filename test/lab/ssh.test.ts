@@ -25,7 +25,7 @@ test('vagrant ssh-config is parsed into hosts', (t) => {
 test('the lab ssh_config reuses connections and ends dead sessions within ~15 s', (t) => {
   const text = renderSshConfig(parseSshConfig(vagrantSshConfig), '/lab/id_ed25519', '/state/lab/lab');
   t.regex(text, /ServerAliveInterval 3\n {2}ServerAliveCountMax 5/);
-  t.regex(text, /ControlMaster auto\n {2}ControlPath \/tmp\/hachaos-[0-9a-f]{8}-%C/);
+  t.regex(text, /ControlMaster auto\n {2}ControlPath \/state\/lab\/lab\/cm-%C\n/);
   t.regex(text, /IdentityFile \/lab\/id_ed25519\n {2}IdentitiesOnly yes/);
 });
 
