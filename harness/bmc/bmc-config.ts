@@ -5,7 +5,8 @@
  * at once, so it can never reach a log or a report.
  */
 import { INPUT_LIMITS, readInputFile } from '../core/input-file.ts';
-import { validate, ValidationError } from '../core/schema.ts';
+import { readJsonFile } from '../core/json-file.ts';
+import { validate, ValidationError, withLines } from '../core/schema.ts';
 import { registerSecret } from '../core/secrets.ts';
 
 /** A BMC's name (the node it manages): it names the BMC's directory, so nothing else is accepted. */
@@ -149,6 +150,16 @@ export function parseBmcConfig(input: unknown, source = 'BMC config'): BmcConfig
     password,
     target: raw.target.kind === 'libvirt' ? { ...raw.target, uri: raw.target.uri ?? 'qemu:///system' } : raw.target,
   };
+}
+
+/** Reads a BMC config file (a bounded regular file, strict JSON) and validates it; errors name the file, the line and the field. */
+export function loadBmcConfig(file: string): BmcConfig {
+  const parsed = readJsonFile(file, { maxBytes: INPUT_LIMITS.bmcConfig, what: 'BMC config' });
+  try {
+    return parseBmcConfig(parsed.value, file);
+  } catch (error) {
+    throw error instanceof ValidationError ? withLines(error, parsed.lineOf) : error;
+  }
 }
 
 /** The public part of a config. */

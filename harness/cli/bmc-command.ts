@@ -1,13 +1,10 @@
 /** `ha-chaos bmc serve|status|power|stop`: the virtual BMC by hand. */
 import { randomBytes } from 'node:crypto';
 import { Command, Option } from 'commander';
-import { BMC_NAME, BMC_NAME_RULE, parseBmcConfig, type BmcConfig } from '../bmc/bmc-config.ts';
+import { BMC_NAME, BMC_NAME_RULE, loadBmcConfig, parseBmcConfig, type BmcConfig } from '../bmc/bmc-config.ts';
 import { IpmiError, type PowerAction } from '../bmc/ipmi-client.ts';
 import { listBmcs, StartedVirtualBmc, stopAllBmcs, VirtualBmc } from '../bmc/virtual-bmc.ts';
-import { INPUT_LIMITS } from '../core/input-file.ts';
-import { readJsonFile } from '../core/json-file.ts';
 import { rootLogger } from '../core/log.ts';
-import { ValidationError, withLines } from '../core/schema.ts';
 import { CliError, ExitCode } from './exit-codes.ts';
 import { decimalFlag } from './flags.ts';
 
@@ -41,13 +38,7 @@ export function checkBmcName(command: string, name: string): string {
 
 function configFromFlags(name: string, flags: ServeFlags): BmcConfig {
   if (flags.config) {
-    const parsed = readJsonFile(flags.config, { maxBytes: INPUT_LIMITS.bmcConfig, what: 'BMC config' });
-    let config: BmcConfig;
-    try {
-      config = parseBmcConfig(parsed.value, flags.config);
-    } catch (error) {
-      throw error instanceof ValidationError ? withLines(error, parsed.lineOf) : error;
-    }
+    const config = loadBmcConfig(flags.config);
     if (config.name !== name) throw new CliError(`bmc serve ${name}: the config ${flags.config} is for BMC "${config.name}"`, ExitCode.USAGE);
     return config;
   }

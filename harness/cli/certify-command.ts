@@ -5,10 +5,9 @@ import { randomInt } from 'node:crypto';
 import { Command } from 'commander';
 import { rootLogger } from '../core/log.ts';
 import { Lab } from '../lab/lab.ts';
-import { DEFAULT_LAB_CONFIG, loadLabConfig, parseLabConfig, type LabConfig } from '../lab/lab-config.ts';
+import { DEFAULT_LAB_CONFIG, loadLabConfig, type LabConfig } from '../lab/lab-config.ts';
 import { MAX_SEED } from '../core/random.ts';
-import { validate } from '../core/schema.ts';
-import { hasRunFile, readHistory, readManifest, readObservations, readResults, requireField, RUN_FILES } from '../report/run-dir.ts';
+import { hasRunFile, readHistory, readManifest, readManifestWithLines, readObservations, readResults, recordedLab, recordedScenario, RUN_FILES } from '../report/run-dir.ts';
 import { toJUnit } from '../report/junit.ts';
 import type { RunResults } from '../report/results.ts';
 import { judge, runScenario } from '../run/run-scenario.ts';
@@ -152,9 +151,7 @@ export function reportCommand(): Command {
  */
 export function rejudge(dir: string, recorded: RunResults): RunResults {
   if (!hasRunFile(dir, RUN_FILES.observations)) throw new CliError(`${dir}: no observations.json to judge again from`, ExitCode.USAGE);
-  const file = join(dir, RUN_FILES.manifest);
-  const manifest = readManifest(dir);
-  const scenario = validate<Scenario>('scenario', requireField(manifest.scenario, file, 'scenario', 'the scenario the run judged'), `${file} (field "scenario")`);
+  const scenario = recordedScenario(readManifestWithLines(dir), 'the scenario the run judged');
   const observations = readObservations(dir);
   const history = readHistory(dir);
   const verdict = judge(scenario, history, observations);
@@ -175,11 +172,11 @@ export interface ReplayPlan {
 /** Reads and checks what `replay` needs from `dir` (run.json's seed, scenario and lab config). */
 export function replayPlan(dir: string): ReplayPlan {
   checkRunDir(dir, 'expected run.json in it');
-  const file = join(dir, RUN_FILES.manifest);
   if (!hasRunFile(dir, RUN_FILES.manifest)) throw new CliError(`${dir}: not a run directory (no run.json)`, ExitCode.USAGE);
-  const manifest = readManifest(dir);
-  const scenario = validate<Scenario>('scenario', requireField(manifest.scenario, file, 'scenario', 'the scenario to run again'), `${file} (field "scenario")`);
-  const config = parseLabConfig(requireField(manifest.lab, file, 'lab', 'the lab config to run it on'), `${file} (field "lab")`);
+  const parsed = readManifestWithLines(dir);
+  const { manifest } = parsed;
+  const scenario = recordedScenario(parsed, 'the scenario to run again');
+  const config = recordedLab(parsed, 'the lab config to run it on');
   return { runId: manifest.runId, scenario, config, seed: manifest.seed, schedule: manifest.schedule as RunResults['schedule'] | undefined };
 }
 

@@ -122,7 +122,8 @@ class Parser {
       }
       keyLines.set(key, keyLine);
       this.skipWhitespace();
-      if (this.text[this.pos] !== ':') this.fail(`expected ":" after the key ${showKey(key)}, found ${describeChar(this.text[this.pos])}`);
+      // The key is not named: when a value lost its key (a password, say), it is what reads as the key.
+      if (this.text[this.pos] !== ':') this.fail(`expected ":" after a key, found ${describeChar(this.text[this.pos])}`);
       this.pos += 1;
       this.skipWhitespace();
       const value = this.parseValue(`${pointer}/${escapePointer(key)}`, depth + 1);

@@ -13,6 +13,12 @@ const addFormats = ((addFormatsModule as unknown as { default?: FormatsPlugin })
 
 export const SCHEMA_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
 
+/** Problems quote names from the input (unknown keys, YAML tags): a hostile one must not flood the terminal. */
+const MAX_PROBLEM_CHARS = 2000;
+function clip(problem: string): string {
+  return problem.length > MAX_PROBLEM_CHARS ? `${problem.slice(0, MAX_PROBLEM_CHARS)}... (${problem.length - MAX_PROBLEM_CHARS} more characters)` : problem;
+}
+
 /** Input that does not match its schema. `problems` lists each bad field. */
 export class ValidationError extends Error {
   constructor(
@@ -21,7 +27,7 @@ export class ValidationError extends Error {
     /** The JSON pointer of each problem's field (parallel to `problems`), where known. */
     readonly paths: string[] = [],
   ) {
-    super(`${source} is invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super(`${source} is invalid:\n${problems.map((p) => `  - ${clip(p)}`).join('\n')}`);
     this.name = 'ValidationError';
   }
 }
@@ -43,14 +49,23 @@ function validatorFor(schemaName: string): ValidateFunction {
   return validate;
 }
 
-/** Turns one ajv error into a sentence naming the field. */
-export function describeProblem(error: ErrorObject): string {
-  const field = error.instancePath || '(top level)';
+/** A field name from the input, cut short, and quoted when it holds more than letters, digits, `_$.-` (`"fault "`). */
+function clipName(name: string): string {
+  const shown = name.length > 64 ? `${name.slice(0, 64)}...` : name;
+  return /^[\w$.-]+$/.test(shown) ? shown : JSON.stringify(shown);
+}
+
+/**
+ * Turns one ajv error into a sentence naming the field. `base` is the pointer of the validated
+ * value inside its file (`/scenario` for the scenario recorded in run.json).
+ */
+export function describeProblem(error: ErrorObject, base = ''): string {
+  const field = base + error.instancePath || '(top level)';
   switch (error.keyword) {
     case 'required':
       return `${field === '(top level)' ? '' : `${field}/`}${String(error.params.missingProperty)}: is required but missing`;
     case 'additionalProperties':
-      return `${field === '(top level)' ? '' : `${field}/`}${String(error.params.additionalProperty)}: is not a known field (check its spelling)`;
+      return `${field === '(top level)' ? '' : `${field}/`}${clipName(String(error.params.additionalProperty))}: is not a known field (check its spelling)`;
     case 'enum':
       return `${field}: must be one of ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
     case 'pattern': {
@@ -62,11 +77,11 @@ export function describeProblem(error: ErrorObject): string {
   }
 }
 
-/** The JSON pointer of the field an error is about (the missing or unknown property included). */
-export function fieldPath(error: ErrorObject): string {
-  if (error.keyword === 'required') return `${error.instancePath}/${String(error.params.missingProperty)}`;
-  if (error.keyword === 'additionalProperties') return `${error.instancePath}/${String(error.params.additionalProperty)}`;
-  return error.instancePath;
+/** The JSON pointer of the field an error is about (the missing or unknown property included), under `base`. */
+export function fieldPath(error: ErrorObject, base = ''): string {
+  if (error.keyword === 'required') return `${base}${error.instancePath}/${String(error.params.missingProperty)}`;
+  if (error.keyword === 'additionalProperties') return `${base}${error.instancePath}/${String(error.params.additionalProperty)}`;
+  return base + error.instancePath;
 }
 
 /** The same error with each problem prefixed by the line of its field (`line 7: /port: ...`), where known. */
@@ -79,14 +94,17 @@ export function withLines(error: ValidationError, lineOf: (pointer: string) => n
   return new ValidationError(error.source, problems, error.paths);
 }
 
-/** Validates `data` against `schemas/<schemaName>.schema.json`; throws {@link ValidationError} naming each bad field. */
-export function validate<T>(schemaName: string, data: unknown, source: string): T {
+/**
+ * Validates `data` against `schemas/<schemaName>.schema.json`; throws {@link ValidationError}
+ * naming each bad field. `base` is where `data` sits in its file (fields are named `/base/...`).
+ */
+export function validate<T>(schemaName: string, data: unknown, source: string, base = ''): T {
   const check = validatorFor(schemaName);
   if (!check(data)) {
     const seen = new Map<string, string>();
     for (const error of check.errors ?? []) {
-      const problem = describeProblem(error);
-      if (!seen.has(problem)) seen.set(problem, fieldPath(error));
+      const problem = describeProblem(error, base);
+      if (!seen.has(problem)) seen.set(problem, fieldPath(error, base));
     }
     throw new ValidationError(source, [...seen.keys()], [...seen.values()]);
   }

@@ -104,14 +104,15 @@ export function loadLabConfig(file = DEFAULT_LAB_CONFIG): LabConfig {
 
 /**
  * Validates a lab config value (from a file, or recorded in a run's run.json); `source` names it
- * in errors, `lineOf` (from the file's parse) puts the line before each field.
+ * in errors, `lineOf` (from the file's parse) puts the line before each field, and `base` is
+ * where the config sits in its file (`/lab` in run.json).
  */
-export function parseLabConfig(input: unknown, source: string, lineOf: (pointer: string) => number | undefined = () => undefined): LabConfig {
+export function parseLabConfig(input: unknown, source: string, lineOf: (pointer: string) => number | undefined = () => undefined, base = ''): LabConfig {
   const file = source;
-  const fail = (pointer: string, problem: string) => withLines(new ValidationError(file, [`${pointer}: ${problem}`], [pointer]), lineOf);
+  const fail = (pointer: string, problem: string) => withLines(new ValidationError(file, [`${base}${pointer}: ${problem}`], [`${base}${pointer}`]), lineOf);
   let config: LabConfig;
   try {
-    config = validate<LabConfig>('lab', input, file);
+    config = validate<LabConfig>('lab', input, file, base);
   } catch (error) {
     throw error instanceof ValidationError ? withLines(error, lineOf) : error;
   }

@@ -9,8 +9,10 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { INPUT_LIMITS } from '../core/input-file.ts';
-import { readJsonFile, validateJson } from '../core/json-file.ts';
-import { ValidationError } from '../core/schema.ts';
+import { readJsonFile, validateJson, type ParsedJson } from '../core/json-file.ts';
+import { validate, ValidationError, withLines } from '../core/schema.ts';
+import { parseLabConfig, type LabConfig } from '../lab/lab-config.ts';
+import type { Scenario } from '../scenario/scenario.ts';
 import type { Observations } from '../check/observations.ts';
 import { History } from '../history/history.ts';
 import type { Operation } from '../history/operation.ts';
@@ -30,10 +32,38 @@ export function hasRunFile(dir: string, name: string): boolean {
   }
 }
 
+/** A validated run.json with what is needed to name the line of any field in it. */
+export interface ParsedManifest {
+  manifest: RunManifest;
+  file: string;
+  lineOf: ParsedJson['lineOf'];
+}
+
 /** run.json, validated: the seed an integer from 0 to 2^32-1, the phase known, the run id safe. */
-export function readManifest(dir: string): RunManifest {
+export function readManifestWithLines(dir: string): ParsedManifest {
   const file = join(dir, RUN_FILES.manifest);
-  return validateJson<RunManifest>('run', readJsonFile(file, { maxBytes: INPUT_LIMITS.manifest, what: 'run manifest' }), file);
+  const parsed = readJsonFile(file, { maxBytes: INPUT_LIMITS.manifest, what: 'run manifest' });
+  return { manifest: validateJson<RunManifest>('run', parsed, file), file, lineOf: parsed.lineOf };
+}
+
+/** run.json, validated (see {@link readManifestWithLines}). */
+export function readManifest(dir: string): RunManifest {
+  return readManifestWithLines(dir).manifest;
+}
+
+/** The scenario recorded in run.json, validated; problems are named `line N: /scenario/...`. `why` says what it is needed for. */
+export function recordedScenario(parsed: ParsedManifest, why: string): Scenario {
+  const value = requireField(parsed.manifest.scenario, parsed.file, 'scenario', why);
+  try {
+    return validate<Scenario>('scenario', value, parsed.file, '/scenario');
+  } catch (error) {
+    throw error instanceof ValidationError ? withLines(error, parsed.lineOf) : error;
+  }
+}
+
+/** The lab config recorded in run.json, validated; problems are named `line N: /lab/...`. */
+export function recordedLab(parsed: ParsedManifest, why: string): LabConfig {
+  return parseLabConfig(requireField(parsed.manifest.lab, parsed.file, 'lab', why), parsed.file, parsed.lineOf, '/lab');
 }
 
 /** results.json, validated against the results schema (every check with a verdict and a summary). */

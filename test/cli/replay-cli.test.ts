@@ -23,11 +23,11 @@ test('replay checks the recorded scenario and lab config before touching the lab
   const broken = runDir({ scenario: { ...SCENARIOS['power-cut-active'], fault: 'meteor-strike' }, lab: labConfig });
   const r = await run('./bin/ha-chaos', ['replay', broken], { timeoutMs: 60_000, reject: false });
   t.is(r.exitCode, 2);
-  t.regex(r.stderr, /run\.json \(field "scenario"\) is invalid:\n {2}- \/fault: must be one of/);
+  t.regex(r.stderr, /run\.json is invalid:\n {2}- line 1: \/scenario\/fault: must be one of/);
   const badLab = runDir({ scenario: SCENARIOS['power-cut-active'], lab: { ...labConfig, name: 'Bad Name' } });
   const l = await run('./bin/ha-chaos', ['replay', badLab], { timeoutMs: 60_000, reject: false });
   t.is(l.exitCode, 2);
-  t.regex(l.stderr, /run\.json \(field "lab"\) is invalid:\n {2}- \/name: must be 1-12 lowercase letters and digits/);
+  t.regex(l.stderr, /run\.json is invalid:\n {2}- line 1: \/lab\/name: must be 1-12 lowercase letters and digits/);
 });
 
 test('report exits 1 for a run that did not pass, 0 for one that did', async (t) => {
