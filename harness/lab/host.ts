@@ -11,6 +11,8 @@ import { existsSync, readFileSync, rmSync, statfsSync, writeFileSync, mkdirSync 
 import { join } from 'node:path';
 import { run, type ExecOptions, type ExecResult } from '../core/exec.ts';
 import type { Logger } from '../core/log.ts';
+import { INPUT_LIMITS, readInputFile } from '../core/input-file.ts';
+import { parseJson } from '../core/json-file.ts';
 import { stateRoot } from '../core/paths.ts';
 import { done, notYet, waitFor } from '../core/wait.ts';
 
@@ -90,11 +92,16 @@ function freeDiskGiB(path: string): number {
   return (s.bavail * s.bsize) / 1024 ** 3;
 }
 
-/** The accelerator decided for this host (cached by `probeAccel`), if known. */
+/** The accelerator decided for this host (cached by `probeAccel`), if known. A damaged cache is no cache: the host is probed again. */
 export function knownAccel(): Accel | undefined {
   const file = join(stateRoot(), 'accel.json');
   if (!existsSync(file)) return undefined;
-  return (JSON.parse(readFileSync(file, 'utf8')) as { accel: Accel }).accel;
+  try {
+    const accel = (parseJson(readInputFile(file, { maxBytes: INPUT_LIMITS.state, what: 'accelerator cache' }), file).value as { accel?: unknown } | null)?.accel;
+    return accel === 'kvm' || accel === 'tcg' ? accel : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
