@@ -15,6 +15,7 @@ import { SCENARIOS } from '../scenario/catalog.ts';
 import { loadScenarioFile } from '../scenario/scenario-file.ts';
 import type { Scenario } from '../scenario/scenario.ts';
 import { CliError, ExitCode } from './exit-codes.ts';
+import { spread } from '../calibrate/baseline.ts';
 import { decimalFlag } from './flags.ts';
 import { interruptSignal } from './interrupt.ts';
 
@@ -22,6 +23,19 @@ import { interruptSignal } from './interrupt.ts';
 export const MAX_REPEAT = 1000;
 const seedFlag = decimalFlag('seed', { min: 0, max: MAX_SEED, what: 'a seed' });
 const repeatFlag = decimalFlag('repeat', { min: 1, max: MAX_REPEAT, what: 'a number of runs' });
+
+/** Per scenario run more than once: how many passed and the outage's median and spread. Pure. */
+export function outageSpreads(judged: RunResults[]): string[] {
+  const names = [...new Set(judged.map((r) => r.name))];
+  return names.flatMap((name) => {
+    const runs = judged.filter((r) => r.name === name);
+    if (runs.length < 2) return [];
+    const outages = runs.map((r) => r.metrics?.outageSeconds).filter((o): o is number => typeof o === 'number');
+    const s = spread(outages);
+    const passed = runs.filter((r) => r.valid === true).length;
+    return [`${name}: ${passed} of ${runs.length} passed; outage ${s ? `median ${s.median} s, spread ${s.min}-${s.max} s (MAD ${s.mad} s, ${s.n} measured)` : 'not measured'}`];
+  });
+}
 
 /** One line per check, for the console. */
 export function summarize(results: RunResults, dir?: string): string {
@@ -81,6 +95,7 @@ async function certify(scenarios: Scenario[], flags: Omit<CertifyFlags, 'config'
     }
   }
   process.stdout.write(`${judged.length - failed} of ${judged.length} run(s) passed; JUnit: ${junit}\n`);
+  for (const line of outageSpreads(judged)) process.stdout.write(`${line}\n`);
   if (failed) throw new CliError(`${failed} run(s) did not pass`, ExitCode.VERDICT_FAILED);
 }
 

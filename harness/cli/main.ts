@@ -9,6 +9,7 @@ import { WaitTimeoutError } from '../core/wait.ts';
 import { ExecError } from '../core/exec.ts';
 import { IpmiError } from '../bmc/ipmi-client.ts';
 import { bmcCommand } from './bmc-command.ts';
+import { calibrateCommand } from './calibrate-command.ts';
 import { labCommand } from './lab-command.ts';
 import { certifyCommand, replayCommand, reportCommand, runCommand } from './certify-command.ts';
 import { wasInterrupted } from './interrupt.ts';
@@ -36,6 +37,7 @@ export function program(): Command {
   cli.addCommand(runCommand());
   cli.addCommand(replayCommand());
   cli.addCommand(reportCommand());
+  cli.addCommand(calibrateCommand());
   // Settings do not flow into commands built on their own: apply them to the whole tree.
   const apply = (cmd: Command) => {
     cmd.exitOverride().showHelpAfterError();

@@ -362,7 +362,7 @@ export class StartedLab {
       if (fresh.length) {
         // The rendered configuration changed under a running lab: apply it where it lives.
         this.log.info(`the lab's configuration changed: re-provisioned ${fresh.join(', ')}; reloading the CIB and the running mail services`);
-        await this.root(first!.name, renderCibLoad(this.plan), 120_000, signal);
+        await this.root(first!.name, renderCibLoad(this.plan), 300_000, signal);
         await Promise.all(fresh.map((n) => this.root(n, 'systemctl is-active -q dovecot && doveadm reload; systemctl is-active -q postfix && postfix reload; true', 60_000, signal)));
       }
     }
@@ -393,7 +393,7 @@ export class StartedLab {
       },
       { timeoutMs: 300_000, intervalMs: 2000, signal },
     );
-    await this.root(first, renderCibLoad(this.plan), 120_000, signal);
+    await this.root(first, renderCibLoad(this.plan), 300_000, signal);
   }
 
   /** Reads every fact `lab status` reports. Never throws for an unreachable part: it says so. */

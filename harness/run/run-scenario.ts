@@ -186,6 +186,13 @@ async function exercise(p: Prepared, ex: Exercise, fault: Fault, scenario: Scena
       }
       steps.failover = Number(((performance.now() - failoverStarted) / 1000).toFixed(1));
       await sleep(scenario.workload.cooldownSeconds * 1000, signal);
+      if (scenario.expect !== 'no-takeover') {
+        // The run ends on a steady service: a relapse during the cooldown (a slow login on a
+        // just-started, loaded node) is waited out too, or the outage would have no end to measure.
+        const relapsed = history.operations().some((o) => o.f === 'probe' && o.type === 'fail' && o.time > now() - scenario.workload.cooldownSeconds * 1000);
+        if (relapsed) log.info('a probe failed during the cooldown: waiting again for the service to be steady');
+        await waitForService(() => history.operations(), () => ex.watcher.samples(), observations.fault, scenario, log, signal);
+      }
     } catch (error) {
       if (!(error instanceof WaitTimeoutError)) throw error;
       log.error(error.message); // the checkers report the outage; the run goes on to heal and judge

@@ -79,6 +79,44 @@ export async function sendMail(server: MailServer, options: SendOptions): Promis
   }
 }
 
+/** A sender that keeps its SMTP connection for a few messages, as a real MTA does. */
+export interface SmtpSender {
+  send(options: Omit<SendOptions, 'timeoutMs'>): Promise<SendResult>;
+  close(): void;
+}
+
+/**
+ * A pooled SMTP sender: one connection carries up to `messagesPerConnection` messages (each its
+ * own transaction, each acknowledged with its own 250), then a fresh one is opened. A new
+ * connection per message cost the guest more CPU than the delivery itself under emulation
+ * (smtpd's connection setup, its client lookup, the journal lines). A connection that breaks
+ * (the node died) fails the message on it; the next message opens a new one.
+ */
+export function smtpSender(server: MailServer, timeoutMs = 10_000, messagesPerConnection = 10): SmtpSender {
+  const transport = createTransport({
+    host: server.host,
+    port: server.smtpPort ?? 25,
+    secure: false,
+    ignoreTLS: true,
+    pool: true,
+    maxConnections: 1,
+    maxMessages: messagesPerConnection,
+    connectionTimeout: timeoutMs,
+    greetingTimeout: timeoutMs,
+    socketTimeout: timeoutMs,
+    name: 'ha-chaos-client',
+  });
+  transport.on('error', () => undefined); // a broken pooled connection fails the message on it
+  return {
+    async send(options) {
+      const info = await transport.sendMail({ from: options.from, to: options.to, subject: options.subject, text: options.text });
+      if (!/^250[ -]/.test(info.response)) throw new Error(`SMTP answered "${info.response}", not 250`);
+      return { response: info.response, messageId: info.messageId };
+    },
+    close: () => transport.close(),
+  };
+}
+
 export interface MailboxMessage {
   uid: number;
   subject: string;

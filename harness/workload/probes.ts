@@ -173,14 +173,17 @@ export class ImapProbeSession implements ProbeSession {
       await bounded(
         (async () => {
           await client.connect();
+          // The store is mounted and readable: INBOX opens. Then closed again, so the NOOPs that
+          // follow do not make Dovecot re-scan a mailbox the workload keeps delivering into.
           await client.mailboxOpen('INBOX', { readOnly: true });
+          await client.mailboxClose();
         })(),
         this.options.timeoutMs * 2,
         'IMAP login',
         () => client.close(),
       );
       this.conn = fresh;
-      return `login ok (${typeof client.mailbox === 'object' ? client.mailbox.exists : 0})`;
+      return 'login ok, INBOX opened';
     } catch (error) {
       client.close();
       throw error;

@@ -8,7 +8,7 @@ import type { History } from '../history/history.ts';
 import type { Logger } from '../core/log.ts';
 import { sleep } from '../core/wait.ts';
 import type { SeededRandom } from '../core/random.ts';
-import { describeMailError, sendDefinitelyFailed, listInbox, listMaildropPop3, sendMail } from './mail-client.ts';
+import { describeMailError, sendDefinitelyFailed, listInbox, listMaildropPop3, smtpSender } from './mail-client.ts';
 import { ImapProbeSession, SmtpProbeSession, type ProbeSession } from './probes.ts';
 
 export interface WorkloadOptions {
@@ -75,21 +75,26 @@ export class MailWorkload {
 
   private async sender(process: string): Promise<void> {
     const interval = 1000 / this.options.sendRate;
-    while (this.running) {
-      const started = performance.now();
-      const id = this.nextId++;
-      const account = this.accountNames[this.options.random.int(this.accountNames.length)]!;
-      const to = `${account}@${this.options.domain}`;
-      const pending = this.options.history.invoke(process, 'send', { id, to });
-      try {
-        const result = await sendMail({ host: this.options.host }, { from: 'workload@ha-chaos.test', to, subject: `ha-chaos ${this.options.tag} msg ${id}`, text: `message ${id}\n`, timeoutMs: SEND_TIMEOUT_MS });
-        pending.ok({ response: result.response });
-      } catch (error) {
-        const message = describeMailError(error);
-        if (sendDefinitelyFailed(error)) pending.fail(message);
-        else pending.info(message);
+    const smtp = smtpSender({ host: this.options.host }, SEND_TIMEOUT_MS);
+    try {
+      while (this.running) {
+        const started = performance.now();
+        const id = this.nextId++;
+        const account = this.accountNames[this.options.random.int(this.accountNames.length)]!;
+        const to = `${account}@${this.options.domain}`;
+        const pending = this.options.history.invoke(process, 'send', { id, to });
+        try {
+          const result = await smtp.send({ from: 'workload@ha-chaos.test', to, subject: `ha-chaos ${this.options.tag} msg ${id}`, text: `message ${id}\n` });
+          pending.ok({ response: result.response });
+        } catch (error) {
+          const message = describeMailError(error);
+          if (sendDefinitelyFailed(error)) pending.fail(message);
+          else pending.info(message);
+        }
+        await this.pace(started, interval);
       }
-      await this.pace(started, interval);
+    } finally {
+      smtp.close();
     }
   }
 

@@ -47,3 +47,21 @@ test('the absolute SLO applies, and says why, without a relative SLO, on KVM, or
     basis: '180 s (absolute: lab not calibrated (run: ha-chaos calibrate))',
   });
 });
+
+test('a baseline from calibration runs: outage and per-phase spreads; too few measured outages is no baseline', async (t) => {
+  const { baselineOf } = await import('../../harness/cli/calibrate-command.ts');
+  const meta = { lab: 'lab', configHash: 'abc', host: baseline.host, scenario: 'power-cut-active', calibratedAt: '2026-12-01T20:00:00.000Z' };
+  const runs = [47.4, 51.9, 49.0].map((o, i) => ({ runId: `r${i}`, seed: i, outageSeconds: o, valid: true }));
+  const b = baselineOf(runs, [{ 'fence-confirmed': 21.6 }, { 'fence-confirmed': 20.1 }, { 'fence-confirmed': 23 }], meta);
+  t.deepEqual(b.outage, { median: 49, min: 47.4, max: 51.9, mad: 1.6, n: 3 });
+  t.deepEqual(b.phases['fence-confirmed'], { median: 21.6, min: 20.1, max: 23, mad: 1.4, n: 3 });
+  t.throws(() => baselineOf(runs.map((r, i) => ({ ...r, outageSeconds: i ? null : 40 })), [], meta), { message: 'only 1 of 3 calibration runs measured an outage: no baseline' });
+});
+
+test('certify --repeat reports how many passed and the outage spread per scenario', async (t) => {
+  const { outageSpreads } = await import('../../harness/cli/certify-command.ts');
+  const r = (name: string, valid: boolean, outageSeconds: number | null) => ({ name, valid, metrics: { outageSeconds } }) as never;
+  t.deepEqual(outageSpreads([r('power-cut-active', true, 50), r('power-cut-active', true, 46), r('power-cut-active', false, 70), r('freeze-active', true, 55)]), [
+    'power-cut-active: 2 of 3 passed; outage median 50 s, spread 46-70 s (MAD 4 s, 3 measured)',
+  ]);
+});

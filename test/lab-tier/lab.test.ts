@@ -8,7 +8,8 @@ import { run } from '../../harness/core/exec.ts';
 import { virsh as libvirt } from '../../harness/lab/host.ts';
 import { fileSink, rootLogger } from '../../harness/core/log.ts';
 import { done, notYet, waitFor } from '../../harness/core/wait.ts';
-import { Lab, type StartedLab } from '../../harness/lab/lab.ts';
+import { Lab, LabWedgedError, type StartedLab } from '../../harness/lab/lab.ts';
+import { describeGuestLoad, GuestCpuWindow } from '../../harness/observe/guest-load.ts';
 import { loadLabConfig } from '../../harness/lab/lab-config.ts';
 import { unmetReadiness } from '../../harness/lab/status.ts';
 import { listInbox, listMaildropPop3, sendMail } from '../../harness/workload/mail-client.ts';
@@ -77,6 +78,38 @@ test.serial('a message sent by SMTP to the virtual IP is read back once by IMAP 
   const maildrop = await listMaildropPop3(server, 'user1', password);
   t.is(maildrop.filter((m) => m.subject === subject).length, 1, `POP3 sees ${maildrop.length} messages`);
   await t.throwsAsync(listMaildropPop3(server, 'user1', 'wrong-password', 10_000), undefined, 'POP3 refuses a wrong password');
+});
+
+test.serial("guest CPU accounting sees where each guest's CPU goes (live processes and exited agents)", async (t) => {
+  t.timeout(5 * MIN);
+  const window = new GuestCpuWindow(started.ssh, started.plan.nodes.map((n) => n.name));
+  await window.open();
+  await new Promise((resolve) => setTimeout(resolve, 40_000));
+  const loads = await window.close();
+  for (const load of loads) t.log(describeGuestLoad(load));
+  for (const load of loads) {
+    if ('error' in load) return t.fail(`${load.node}: ${load.error}`);
+    t.is(load.partial, undefined, 'process accounting was on');
+    t.true(load.groups.cluster > 0, 'the cluster uses some CPU');
+    t.true(load.top.some((c) => c.comm === 'corosync' && c.group === 'cluster'), 'corosync is among the top commands');
+    t.true(load.top.some((c) => c.group === 'cluster' && c.processes > 1), 'short-lived agent processes are counted');
+  }
+});
+
+test.serial('a failed action never resolves by itself: the readiness wait ends at once naming it and the fix; the next bring-up records and clears it', async (t) => {
+  t.timeout(10 * MIN);
+  const active = (await started.status()).vipHolders[0]!;
+  await started.root(active, `crm_resource --fail --resource imap --node ${active}`, 60_000);
+  const t0 = Date.now();
+  const error = await t.throwsAsync(started.waitReady(5 * MIN), { instanceOf: LabWedgedError });
+  const waited = (Date.now() - t0) / 1000;
+  t.log(`the wait ended after ${waited.toFixed(1)} s: ${error?.message}`);
+  t.true(waited < 60, 'at once, not after the 5 min timeout');
+  t.regex(error!.message, new RegExp(`imap on ${active} failed`));
+  t.regex(error!.message, /fix: crm resource cleanup imap/);
+  started = await lab.up();
+  t.true(started.clearedFailures.some((w) => w.resource === 'imap'), 'recorded as found before the bring-up');
+  t.deepEqual(unmetReadiness(await started.status(), ['node1', 'node2']), []);
 });
 
 test.serial('stonith_admin --reboot node2 from node1 power-cycles node2 through its BMC, and node2 rejoins', async (t) => {

@@ -46,12 +46,28 @@ test('CIB: promotable DRBD, the store group (fs, IP) tied to the promoted node, 
   t.regex(cib, /^location l_fence_node1 fence_node1 -inf: node1$/m);
   t.regex(cib, /password_script="cat \/etc\/ha-chaos\/bmc-node1.pw"/);
   t.regex(cib, /primitive vip ocf:heartbeat:IPaddr2 params ip=10\.213\.10\.100 cidr_netmask=24 nic=eth1/);
-  t.regex(cib, /primitive smtp ocf:heartbeat:postfix op start timeout=120s/);
+  t.regex(cib, /^primitive smtp ocf:hachaos:postfix op start timeout=180s op stop timeout=90s op monitor interval=30s timeout=90s$/m);
+});
+
+test('CIB: every operation of every resource has an explicit timeout from the lab config (stonith start included); intervals too', (t) => {
+  const cib = renderCib(plan);
+  const primitives = cib.split('\n').filter((l) => l.startsWith('primitive '));
+  t.is(primitives.length, 10);
+  for (const line of primitives) {
+    const ops = [...line.matchAll(/ op (\w+)((?: \w+=\S+)*)/g)];
+    t.true(ops.length >= 3, `${line.split(' ')[1]} has start, stop and monitor`);
+    for (const op of ops) t.regex(op[2]!, /timeout=\d+s/, `${line.split(' ')[1]} ${op[1]}`);
+    t.true(['start', 'stop', 'monitor'].every((name) => ops.some((o) => o[1] === name)), line.split(' ')[1]);
+  }
+  t.regex(cib, /^primitive fence_node2 stonith:fence_ipmilan .* op start timeout=90s op stop timeout=60s op monitor interval=300s timeout=60s$/m);
+  t.regex(cib, /^primitive drbd_mail .* op notify timeout=90s op monitor interval=29s role=Promoted timeout=60s op monitor interval=31s role=Unpromoted timeout=60s$/m);
+  const slower = renderCib(planLab({ ...plan.config, cluster: { ...plan.config.cluster, monitorIntervals: { stonith: '600s' }, operationTimeouts: { ...plan.config.cluster.operationTimeouts, stonithStart: '45s' } } }));
+  t.regex(slower, /^primitive fence_node2 .* op start timeout=45s op stop timeout=60s op monitor interval=600s timeout=60s$/m);
 });
 
 test('CIB: the mail service runs only where the client network answers (ping clone, -inf rule)', (t) => {
   const cib = renderCib(plan);
-  t.regex(cib, /^primitive client_ping ocf:pacemaker:ping params host_list=10\.213\.10\.1 multiplier=1000 dampen=5s op monitor interval=5s/m);
+  t.regex(cib, /^primitive client_ping ocf:pacemaker:ping params host_list=10\.213\.10\.1 multiplier=1000 dampen=5s op start timeout=60s op stop timeout=60s op monitor interval=10s timeout=60s$/m);
   t.regex(cib, /^clone cl_client_ping client_ping$/m);
   t.regex(cib, /^location l_mail_needs_clients g_mail rule -inf: not_defined pingd or pingd lte 0$/m);
 });

@@ -46,9 +46,10 @@ master_runs() {
 # One SMTP greeting (220) and QUIT on 127.0.0.1, within 4 s.
 greets() {
   local line ok=1
-  exec 3<>"/dev/tcp/127.0.0.1/$HACHAOS_SMTP_PORT" 2>/dev/null || return 1
+  # (A bare `exec ... 2>/dev/null` would silence the whole agent's stderr from here on.)
+  { exec 3<>"/dev/tcp/127.0.0.1/$HACHAOS_SMTP_PORT"; } 2>/dev/null || return 1
   if IFS= read -r -t 4 line <&3; then
-    case "$line" in 220*) ok=0; printf 'QUIT\r\n' >&3 2>/dev/null ;; esac
+    case "$line" in 220*) ok=0; { printf 'QUIT\r\n' >&3; } 2>/dev/null ;; esac
   fi
   exec 3<&-
   return $ok

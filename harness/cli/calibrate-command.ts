@@ -1,0 +1,76 @@
+/**
+ * `ha-chaos calibrate`: the lab's baseline on this host. Runs the healthy power cut N times
+ * (each a full certification run with its own report), and stores the median and spread of the
+ * outage and of each failover phase for this lab config on this host
+ * (.state/calibration/<lab>.json). An emulated lab then holds scenarios with a relative SLO to
+ * a multiple of that median, and every verdict says which SLO applied.
+ */
+import { Command } from 'commander';
+import { hostname } from 'node:os';
+import { randomInt } from 'node:crypto';
+import { rootLogger } from '../core/log.ts';
+import { Lab } from '../lab/lab.ts';
+import { DEFAULT_LAB_CONFIG, loadLabConfig } from '../lab/lab-config.ts';
+import { runScenario } from '../run/run-scenario.ts';
+import { SCENARIOS } from '../scenario/catalog.ts';
+import { BASELINE_SCENARIO, configHash, saveBaseline, spread, type Baseline } from '../calibrate/baseline.ts';
+import { measureHost } from '../observe/host-load.ts';
+import { summarize } from './certify-command.ts';
+import { CliError, ExitCode } from './exit-codes.ts';
+import { interruptSignal } from './interrupt.ts';
+
+/** The baseline of a set of calibration runs. Pure; throws when too few runs measured an outage. */
+export function baselineOf(runs: Baseline['runs'], phases: Record<string, number>[], meta: Omit<Baseline, 'runs' | 'outage' | 'phases' | 'schemaVersion'>): Baseline {
+  const outages = runs.map((r) => r.outageSeconds).filter((o): o is number => typeof o === 'number' && o > 0);
+  const outage = spread(outages);
+  if (!outage || outages.length < Math.ceil(runs.length / 2)) throw new Error(`only ${outages.length} of ${runs.length} calibration runs measured an outage: no baseline`);
+  const names = [...new Set(phases.flatMap((p) => Object.keys(p)))];
+  const perPhase = Object.fromEntries(names.flatMap((n) => {
+    const s = spread(phases.map((p) => p[n]).filter((v): v is number => typeof v === 'number'));
+    return s ? [[n, s]] : [];
+  }));
+  return { schemaVersion: 1, ...meta, runs, outage, phases: perPhase };
+}
+
+export function calibrateCommand(): Command {
+  return new Command('calibrate')
+    .description(`measure the lab's baseline on this host: ${BASELINE_SCENARIO} n times; relative SLOs are held to it`)
+    .option('--runs <n>', 'how many runs (3-20)', '5')
+    .option('--seed <n>', 'first seed (default: random)')
+    .option('--config <file>', 'lab config', DEFAULT_LAB_CONFIG)
+    .option('--reports <dir>', 'where run directories go', 'reports')
+    .action(async (flags: { runs: string; seed?: string; config: string; reports: string }) => {
+      const n = Number(flags.runs);
+      if (!Number.isInteger(n) || n < 3 || n > 20) throw new CliError(`--runs: "${flags.runs}" is not a whole number from 3 to 20`, ExitCode.USAGE);
+      const first = flags.seed === undefined ? randomInt(0, 2 ** 31) : Number(flags.seed);
+      if (!/^\d{1,10}$/.test(flags.seed ?? '0') || !Number.isSafeInteger(first) || first > 2 ** 32 - 1 - n) throw new CliError(`--seed: "${flags.seed}" is not a whole number from 0 to ${2 ** 32 - 1 - n}`, ExitCode.USAGE);
+      const config = loadLabConfig(flags.config);
+      const log = rootLogger();
+      const lab = new Lab(config, log);
+      const scenario = SCENARIOS[BASELINE_SCENARIO]!;
+      const runs: Baseline['runs'] = [];
+      const phases: Record<string, number>[] = [];
+      let accel = 'unknown';
+      for (let i = 0; i < n; i++) {
+        log.info(`calibration run ${i + 1} of ${n}`);
+        const { dir, results } = await runScenario({ lab, scenario, seed: first + i, reportsRoot: flags.reports, log, signal: interruptSignal() });
+        process.stdout.write(`${summarize(results, dir)}\n`);
+        accel = String(results.environment?.accel ?? accel);
+        runs.push({ runId: results.runId, seed: results.seed, outageSeconds: (results.metrics?.outageSeconds as number | null | undefined) ?? null, valid: results.valid });
+        phases.push((results.metrics?.phasesSecondsAfterFault ?? {}) as Record<string, number>);
+      }
+      const host = measureHost();
+      const baseline = baselineOf(runs, phases, {
+        lab: config.name,
+        configHash: configHash(config),
+        host: { name: hostname(), cores: host.cores, model: host.model, sha256MBps: host.sha256MBps, accel },
+        scenario: BASELINE_SCENARIO,
+        calibratedAt: new Date().toISOString(),
+      });
+      const file = saveBaseline(baseline);
+      const o = baseline.outage;
+      process.stdout.write(`baseline (${BASELINE_SCENARIO}, ${o.n} runs): outage median ${o.median} s, spread ${o.min}-${o.max} s (MAD ${o.mad} s); host speed ${host.sha256MBps} MB/s; written to ${file}\n`);
+      const failed = runs.filter((r) => r.valid !== true);
+      if (failed.length) throw new CliError(`${failed.length} of ${n} calibration run(s) did not pass (${failed.map((r) => r.runId).join(', ')}); the baseline is written, but read those reports first`, ExitCode.VERDICT_FAILED);
+    });
+}
