@@ -7,7 +7,8 @@
  * says which SLO applied and why.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { readJsonFile } from '../core/json-file.ts';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { stateRoot } from '../core/paths.ts';
@@ -79,9 +80,11 @@ export function loadBaseline(config: LabConfig): { baseline?: Baseline; why?: st
   if (!existsSync(file)) return { why: `lab not calibrated (run: ha-chaos calibrate)` };
   let baseline: Baseline;
   try {
-    baseline = JSON.parse(readFileSync(file, 'utf8')) as Baseline;
+    // State the harness wrote, but read as any input: a bounded regular file, strict JSON.
+    baseline = readJsonFile(file, { maxBytes: 1024 * 1024, what: 'calibration' }).value as Baseline;
+    if (typeof baseline?.outage?.median !== 'number' || !(baseline.outage.median > 0)) throw new Error('no outage median in it');
   } catch (error) {
-    return { why: `calibration ${file} unreadable (${(error as Error).message.slice(0, 80)}); run: ha-chaos calibrate` };
+    return { why: `calibration ${file} unreadable (${(error as Error).message.split('\n')[0]!.slice(0, 120)}); run: ha-chaos calibrate` };
   }
   if (baseline.configHash !== configHash(config)) return { why: `the calibration was made with another lab config (run: ha-chaos calibrate)` };
   if (baseline.host?.name !== hostname()) return { why: `the calibration was made on another host (${baseline.host?.name}); run: ha-chaos calibrate` };

@@ -5,12 +5,18 @@
 import { checkDelay } from './delay.ts';
 import type { Logger } from './log.ts';
 
-/** Runs `work`, reporting progress on `log` as `what`. Resolves or rejects as `work` does. */
-export async function withProgress<T>(log: Logger, what: string, work: () => Promise<T>, everyMs = 15_000): Promise<T> {
+/**
+ * Runs `work`, reporting progress on `log` as `what`. Resolves or rejects as `work` does.
+ * `detail` says what is still awaited, for each heartbeat line (e.g. the unmet readiness conditions).
+ */
+export async function withProgress<T>(log: Logger, what: string, work: () => Promise<T>, everyMs = 15_000, detail?: () => string | undefined): Promise<T> {
   const started = performance.now();
   const seconds = () => ((performance.now() - started) / 1000).toFixed(0);
   log.info(`${what}...`);
-  const timer = setInterval(() => log.info(`${what}: still working (${seconds()} s)`), Math.max(1, checkDelay(everyMs, `progress heartbeat of ${what}`)));
+  const timer = setInterval(() => {
+    const now = detail?.();
+    log.info(`${what}: still working (${seconds()} s)${now ? `: ${now}` : ''}`);
+  }, Math.max(1, checkDelay(everyMs, `progress heartbeat of ${what}`)));
   try {
     const result = await work();
     log.info(`${what}: done in ${((performance.now() - started) / 1000).toFixed(1)} s`);

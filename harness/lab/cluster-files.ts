@@ -216,6 +216,7 @@ ExecStartPre=-/usr/bin/find ${MAIL_STORE}/vmail -name dovecot*.lock -type f -pri
 /** Where the stand-in's resource agents live on each node (OCF provider `hachaos`). */
 export const DOVECOT_AGENT_PATH = '/usr/lib/ocf/resource.d/hachaos/dovecot';
 export const POSTFIX_AGENT_PATH = '/usr/lib/ocf/resource.d/hachaos/postfix';
+export const CLIENTPING_AGENT_PATH = '/usr/lib/ocf/resource.d/hachaos/clientping';
 
 const agentSource = (name: string) => readFileSync(join(AGENTS_DIR, name), 'utf8');
 
@@ -230,6 +231,15 @@ const agentSource = (name: string) => readFileSync(join(AGENTS_DIR, name), 'utf8
  */
 export function renderDovecotAgent(): string {
   return agentSource('dovecot.sh');
+}
+
+/**
+ * Client connectivity (agents/clientping.sh): the node attribute ocf:pacemaker:ping would set,
+ * written only when it changes (and once a minute), without the OCF shell library: the ping
+ * agent was the most expensive thing on an idle emulated guest.
+ */
+export function renderClientPingAgent(): string {
+  return agentSource('clientping.sh');
 }
 
 /**
@@ -329,7 +339,7 @@ export function renderCib(plan: LabPlan): string {
     // Client connectivity: each node pings the client network's gateway (the host side, where the
     // clients are); the mail service may only run where it answers. Without it, a dead client NIC
     // on the active node is an outage the cluster never notices.
-    `primitive client_ping ocf:pacemaker:ping params host_list=${clientGateway(plan)} multiplier=1000 dampen=5s${pingOps}`,
+    `primitive client_ping ocf:hachaos:clientping params host_list=${clientGateway(plan)} multiplier=1000 dampen=5s${pingOps}`,
     'clone cl_client_ping client_ping',
     'location l_mail_needs_clients g_mail rule -inf: not_defined pingd or pingd lte 0',
     ...mail.crm,

@@ -44,7 +44,7 @@ type MonitorInterval = 'drbdPromoted' | 'drbdUnpromoted' | 'filesystem' | 'ip' |
  */
 export const DEFAULT_OPERATIONS: { timeouts: Record<OptionalTimeout, string>; intervals: Record<MonitorInterval, string> } = {
   timeouts: { stonithStart: '90s', stonithStop: '60s', ping: '60s' },
-  intervals: { drbdPromoted: '29s', drbdUnpromoted: '31s', filesystem: '60s', ip: '30s', clientPing: '10s', smtp: '30s', imap: '15s', stonith: '300s' },
+  intervals: { drbdPromoted: '59s', drbdUnpromoted: '61s', filesystem: '60s', ip: '60s', clientPing: '10s', smtp: '30s', imap: '15s', stonith: '300s' },
 };
 
 /** A config's operation timeouts and monitor intervals, with the defaults filled in. Pure. */

@@ -164,6 +164,9 @@ export function parseFenceConstraints(xml: string): string[] {
   return [...xml.matchAll(/<rsc_location\b[^>]*\bid="(drbd-fence-by-handler-[^"]+)"/g)].map((m) => m[1]!);
 }
 
+/** Agents of the connectivity clone: it runs on both nodes, and is not the mail service. */
+const CONNECTIVITY_AGENTS = ['ocf:pacemaker:ping', 'ocf:hachaos:clientping'];
+
 /** The readiness conditions `lab up` waits for; returns the unmet ones, in words. */
 export function unmetReadiness(status: LabStatus, nodeNames: string[]): string[] {
   const unmet: string[] = [];
@@ -178,7 +181,7 @@ export function unmetReadiness(status: LabStatus, nodeNames: string[]): string[]
       unmet.push(`stonith devices not all started (${fences.map((r) => `${r.id}:${r.role}`).join(', ') || 'none configured'})`);
     }
     // The mail service's resources; the DRBD clone and the connectivity clone run on both nodes.
-    const service = pm.resources.filter((r) => !r.agent.startsWith('stonith:') && !r.id.startsWith('drbd_') && r.agent !== 'ocf:pacemaker:ping');
+    const service = pm.resources.filter((r) => !r.agent.startsWith('stonith:') && !r.id.startsWith('drbd_') && !CONNECTIVITY_AGENTS.includes(r.agent));
     const notStarted = service.filter((r) => !r.active || r.failed);
     if (service.length === 0) unmet.push('no mail resources configured');
     else if (notStarted.length) unmet.push(`resources not started: ${notStarted.map((r) => r.id).join(', ')}`);

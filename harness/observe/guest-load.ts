@@ -161,8 +161,23 @@ export function groupOf(pid: number, parents: ReadonlyMap<number, { ppid: number
   return sessionSshd ? 'harness' : 'system';
 }
 
+/**
+ * The cluster work a process does on behalf of: the resource or fence agent it runs under (the
+ * ancestor whose parent is a cluster daemon), so an agent's grep, sed and crm_attribute count as
+ * that agent's. Undefined outside the cluster's tree, and for the daemons themselves.
+ */
+export function agentOf(pid: number, parents: ReadonlyMap<number, { ppid: number; comm: string }>): string | undefined {
+  for (let p = parents.get(pid), hops = 0; p && hops < 64; p = parents.get(p.ppid), hops++) {
+    const parent = parents.get(p.ppid);
+    if (CLUSTER_ROOTS.test(p.comm)) return undefined;
+    if (parent && CLUSTER_ROOTS.test(parent.comm)) return p.comm;
+  }
+  return undefined;
+}
+
 /** A command's share of the guest's CPU over a window. */
 export interface CommandLoad {
+  /** The command, or for the cluster's agents the agent (with everything it ran). */
   comm: string;
   group: LoadGroup;
   cpuS: number;
@@ -222,8 +237,10 @@ export function accountGuestCpu(node: string, before: GuestSnapshot, after: Gues
     if (u.cpuS <= 0) continue;
     const group = groupOf(u.pid, parents);
     groups[group] += u.cpuS;
-    const id = `${group}/${u.comm}`;
-    const c = byCommand.get(id) ?? { comm: u.comm, group, cpuS: 0, percent: 0, processes: 0 };
+    const agent = group === 'cluster' ? agentOf(u.pid, parents) : undefined;
+    const name = agent ? `${agent} (agent)` : u.comm;
+    const id = `${group}/${name}`;
+    const c = byCommand.get(id) ?? { comm: name, group, cpuS: 0, percent: 0, processes: 0 };
     c.cpuS += u.cpuS;
     c.processes += 1;
     byCommand.set(id, c);

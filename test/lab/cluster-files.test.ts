@@ -60,14 +60,14 @@ test('CIB: every operation of every resource has an explicit timeout from the la
     t.true(['start', 'stop', 'monitor'].every((name) => ops.some((o) => o[1] === name)), line.split(' ')[1]);
   }
   t.regex(cib, /^primitive fence_node2 stonith:fence_ipmilan .* op start timeout=90s op stop timeout=60s op monitor interval=300s timeout=60s$/m);
-  t.regex(cib, /^primitive drbd_mail .* op notify timeout=90s op monitor interval=29s role=Promoted timeout=60s op monitor interval=31s role=Unpromoted timeout=60s$/m);
+  t.regex(cib, /^primitive drbd_mail .* op notify timeout=90s op monitor interval=59s role=Promoted timeout=60s op monitor interval=61s role=Unpromoted timeout=60s$/m);
   const slower = renderCib(planLab({ ...plan.config, cluster: { ...plan.config.cluster, monitorIntervals: { stonith: '600s' }, operationTimeouts: { ...plan.config.cluster.operationTimeouts, stonithStart: '45s' } } }));
   t.regex(slower, /^primitive fence_node2 .* op start timeout=45s op stop timeout=60s op monitor interval=600s timeout=60s$/m);
 });
 
 test('CIB: the mail service runs only where the client network answers (ping clone, -inf rule)', (t) => {
   const cib = renderCib(plan);
-  t.regex(cib, /^primitive client_ping ocf:pacemaker:ping params host_list=10\.213\.10\.1 multiplier=1000 dampen=5s op start timeout=60s op stop timeout=60s op monitor interval=10s timeout=60s$/m);
+  t.regex(cib, /^primitive client_ping ocf:hachaos:clientping params host_list=10\.213\.10\.1 multiplier=1000 dampen=5s op start timeout=60s op stop timeout=60s op monitor interval=10s timeout=60s$/m);
   t.regex(cib, /^clone cl_client_ping client_ping$/m);
   t.regex(cib, /^location l_mail_needs_clients g_mail rule -inf: not_defined pingd or pingd lte 0$/m);
 });

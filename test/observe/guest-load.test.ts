@@ -1,6 +1,6 @@
 /** Guest CPU accounting on literal /proc lines and accounting records. */
 import test from 'ava';
-import { accountGuestCpu, groupOf, parseAcct, parseGuestSnapshot, parseProcStat, type AcctRecord } from '../../harness/observe/guest-load.ts';
+import { accountGuestCpu, agentOf, groupOf, parseAcct, parseGuestSnapshot, parseProcStat, type AcctRecord } from '../../harness/observe/guest-load.ts';
 
 /** A /proc/<pid>/stat line with the fields that matter; the rest zero. */
 function stat(pid: number, comm: string, ppid: number, utime: number, stime: number, start = 100): string {
@@ -84,6 +84,10 @@ test('groups come from ancestry: cluster agents, SSH sessions, mail, kernel thre
   t.is(groupOf(951, parents), 'mail');
   t.is(groupOf(30, parents), 'kernel');
   t.is(groupOf(300, parents), 'system');
+  t.is(agentOf(4243, parents), 'IPaddr2', "an agent's grep is the agent's work");
+  t.is(agentOf(4242, parents), 'IPaddr2');
+  t.is(agentOf(812, parents), undefined, 'a daemon is itself');
+  t.is(agentOf(702, parents), undefined);
 });
 
 test('a window: live processes by their CPU since the first snapshot, exited ones by their record', (t) => {
@@ -104,7 +108,7 @@ test('a window: live processes by their CPU since the first snapshot, exited one
     load.top.map((c) => [c.comm, c.group, c.cpuS, c.percent]),
     [
       ['corosync', 'cluster', 0.5, 5],
-      ['IPaddr2', 'cluster', 0.3, 3],
+      ['IPaddr2 (agent)', 'cluster', 0.3, 3],
       ['sleep', 'system', 0.03, 0.3],
     ],
   );
