@@ -213,10 +213,11 @@ export class Lab {
     const lab = new StartedLab(this, accel, await this.startBmcs(secrets.bmcPassword), ssh, secrets);
     const bootstrapped = await lab.provision(signal);
     // A failed action left from before (an earlier run, a monitor that timed out on a loaded
-    // host) never clears by itself: recorded, cleared once (logged), then the wait goes on. A
-    // second wedge while this bring-up waits fails it at once, naming what and the fix.
+    // host) never clears by itself: recorded, cleared (logged), then the wait goes on. One more
+    // that appears while this bring-up waits gets one recorded cleanup too (a monitor that timed
+    // out on a host loaded right then); a second wedge fails the bring-up at once, with the fix.
     await lab.clearFailures(bootstrapped ? 'the first bootstrap' : 'before this bring-up', signal);
-    await lab.waitReady(this.config.waits.clusterReadyS * 1000, signal, { cleanups: bootstrapped ? 1 : 0 });
+    await lab.waitReady(this.config.waits.clusterReadyS * 1000, signal, { cleanups: 1 });
     this.log.info(`lab ready in ${((performance.now() - started) / 1000).toFixed(0)} s`, { virtualIp: this.plan.virtualIp });
     return lab;
   }
@@ -523,9 +524,21 @@ export class StartedLab {
    * operation, node, the agent's message and the fix, unless `cleanups` allows one more cleanup
    * (logged). The timeout names the conditions that did not hold.
    */
-  async waitReady(timeoutMs: number, signal?: AbortSignal, options: { cleanups?: number } = {}): Promise<LabStatus> {
+  async waitReady(timeoutMs: number, signal?: AbortSignal, options: { cleanups?: number; started?: string[] } = {}): Promise<LabStatus> {
     const names = this.plan.nodes.map((n) => n.name);
     let cleanups = options.cleanups ?? 0;
+    /** A node fenced while this waits comes back without its cluster stack (start-on-boot is off): start it, the routine step, recorded. */
+    const startRebooted = async (status: LabStatus) => {
+      const offline = names.filter((n) => !status.pacemaker?.nodes.find((x) => x.name === n)?.online);
+      for (const node of offline) {
+        const r = await this.ssh.root(node, 'systemctl is-active -q pacemaker && echo running || { systemctl start corosync pacemaker && echo started; }', { timeoutMs: 180_000, reject: false, signal, log: this.log, phase: 'ready' });
+        if (r.ok && r.stdout.includes('started')) {
+          const what = `started the cluster stack on ${node} (it rebooted; start-on-boot is off)`;
+          this.log.info(what);
+          options.started?.push(what);
+        }
+      }
+    };
     let unmetNow = 'first status not read yet';
     return withProgress(
       this.log,
@@ -537,6 +550,7 @@ export class StartedLab {
             const status = await this.status();
             const unmet = unmetReadiness(status, names);
             unmetNow = unmet.join('; ') || 'all met';
+            if (unmet.some((u) => u.startsWith('node(s) not online'))) await startRebooted(status);
             const stuck = status.pacemaker ? wedges(status.pacemaker) : [];
             if (stuck.length && cleanups > 0) {
               cleanups -= 1;
@@ -546,7 +560,7 @@ export class StartedLab {
             if (stuck.length) throw new LabWedgedError(stuck);
             return unmet.length === 0 ? done(status) : notYet(unmetNow);
           },
-          { timeoutMs, intervalMs: 3000, signal },
+          { timeoutMs, intervalMs: 5000, signal },
         ),
       15_000,
       () => unmetNow,
@@ -589,7 +603,7 @@ export class StartedLab {
           this.log.info(`convergence: started the cluster stack on ${node.name} (it rebooted; start-on-boot is off)`);
         });
       }
-      await this.waitReady(deadline(), signal);
+      await this.waitReady(deadline(), signal, { started: actions });
       return { ok: true, unmet: [], actions, seconds: (performance.now() - started) / 1000 };
     } catch (error) {
       if (signal?.aborted) throw error;

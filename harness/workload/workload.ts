@@ -29,7 +29,7 @@ export interface WorkloadOptions {
 const SEND_TIMEOUT_MS = 10_000;
 const PROBE_TIMEOUT_MS = 2_000;
 /** Each probe opens a new session (connect, greeting, IMAP login) at least this often; NOOPs in between. */
-const FRESH_SESSION_MS = 5_000;
+const FRESH_SESSION_MS = 10_000;
 
 /** Parses a workload subject back into its message number (for this run's tag only). */
 export function messageNumber(subject: string, tag: string): number | undefined {
