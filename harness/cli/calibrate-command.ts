@@ -10,7 +10,8 @@ import { hostname } from 'node:os';
 import { randomInt } from 'node:crypto';
 import { rootLogger } from '../core/log.ts';
 import { Lab } from '../lab/lab.ts';
-import { DEFAULT_LAB_CONFIG, loadLabConfig } from '../lab/lab-config.ts';
+import { DEFAULT_LAB_CONFIG, loadLabConfig, type LabConfig } from '../lab/lab-config.ts';
+import { readManifestWithLines, readResults, recordedLab } from '../report/run-dir.ts';
 import { runScenario } from '../run/run-scenario.ts';
 import { SCENARIOS } from '../scenario/catalog.ts';
 import { BASELINE_SCENARIO, configHash, saveBaseline, spread, type Baseline } from '../calibrate/baseline.ts';
@@ -39,7 +40,9 @@ export function calibrateCommand(): Command {
     .option('--seed <n>', 'first seed (default: random)')
     .option('--config <file>', 'lab config', DEFAULT_LAB_CONFIG)
     .option('--reports <dir>', 'where run directories go', 'reports')
-    .action(async (flags: { runs: string; seed?: string; config: string; reports: string }) => {
+    .option('--from <run-dirs...>', `make the baseline from recorded ${BASELINE_SCENARIO} runs of this lab config instead of new ones (e.g. a certify --repeat)`)
+    .action(async (flags: { runs: string; seed?: string; config: string; reports: string; from?: string[] }) => {
+      if (flags.from) return fromRecorded(flags.from, loadLabConfig(flags.config));
       const n = Number(flags.runs);
       if (!Number.isInteger(n) || n < 3 || n > 20) throw new CliError(`--runs: "${flags.runs}" is not a whole number from 3 to 20`, ExitCode.USAGE);
       const first = flags.seed === undefined ? randomInt(0, 2 ** 31) : Number(flags.seed);
@@ -59,18 +62,40 @@ export function calibrateCommand(): Command {
         runs.push({ runId: results.runId, seed: results.seed, outageSeconds: (results.metrics?.outageSeconds as number | null | undefined) ?? null, valid: results.valid });
         phases.push((results.metrics?.phasesSecondsAfterFault ?? {}) as Record<string, number>);
       }
-      const host = measureHost();
-      const baseline = baselineOf(runs, phases, {
-        lab: config.name,
-        configHash: configHash(config),
-        host: { name: hostname(), cores: host.cores, model: host.model, sha256MBps: host.sha256MBps, accel },
-        scenario: BASELINE_SCENARIO,
-        calibratedAt: new Date().toISOString(),
-      });
-      const file = saveBaseline(baseline);
-      const o = baseline.outage;
-      process.stdout.write(`baseline (${BASELINE_SCENARIO}, ${o.n} runs): outage median ${o.median} s, spread ${o.min}-${o.max} s (MAD ${o.mad} s); host speed ${host.sha256MBps} MB/s; written to ${file}\n`);
+      writeBaseline(runs, phases, config, accel);
       const failed = runs.filter((r) => r.valid !== true);
       if (failed.length) throw new CliError(`${failed.length} of ${n} calibration run(s) did not pass (${failed.map((r) => r.runId).join(', ')}); the baseline is written, but read those reports first`, ExitCode.VERDICT_FAILED);
     });
+}
+
+/** The baseline from recorded runs: each must be the baseline scenario, recorded with this lab config. */
+function fromRecorded(dirs: string[], config: LabConfig): void {
+  const runs: Baseline['runs'] = [];
+  const phases: Record<string, number>[] = [];
+  let accel = 'unknown';
+  for (const dir of dirs) {
+    const results = readResults(dir);
+    const lab = recordedLab(readManifestWithLines(dir), 'to calibrate from it');
+    if (results.name !== BASELINE_SCENARIO) throw new CliError(`--from ${dir}: a ${results.name} run; calibration uses ${BASELINE_SCENARIO} runs`, ExitCode.USAGE);
+    if (configHash(lab) !== configHash(config)) throw new CliError(`--from ${dir}: recorded with another lab config than ${config.name}'s current one`, ExitCode.USAGE);
+    accel = String(results.environment?.accel ?? accel);
+    runs.push({ runId: results.runId, seed: results.seed, outageSeconds: (results.metrics?.outageSeconds as number | null | undefined) ?? null, valid: results.valid });
+    phases.push((results.metrics?.phasesSecondsAfterFault ?? {}) as Record<string, number>);
+  }
+  if (runs.length < 3) throw new CliError(`--from: ${runs.length} run(s); a baseline needs at least 3`, ExitCode.USAGE);
+  writeBaseline(runs, phases, config, accel);
+}
+
+function writeBaseline(runs: Baseline['runs'], phases: Record<string, number>[], config: LabConfig, accel: string): void {
+  const host = measureHost();
+  const baseline = baselineOf(runs, phases, {
+    lab: config.name,
+    configHash: configHash(config),
+    host: { name: hostname(), cores: host.cores, model: host.model, sha256MBps: host.sha256MBps, accel },
+    scenario: BASELINE_SCENARIO,
+    calibratedAt: new Date().toISOString(),
+  });
+  const file = saveBaseline(baseline);
+  const o = baseline.outage;
+  process.stdout.write(`baseline (${BASELINE_SCENARIO}, ${o.n} runs): outage median ${o.median} s, spread ${o.min}-${o.max} s (MAD ${o.mad} s); host speed ${host.sha256MBps} MB/s; written to ${file}\n`);
 }
