@@ -5,7 +5,7 @@ import { rootLogger } from '../core/log.ts';
 import { checkHost, HOST_PACKAGES, installPackages, knownAccel, kvmNeedsCover, missingPackages, startDaemons } from '../lab/host.ts';
 import { Lab, HostNotReadyError } from '../lab/lab.ts';
 import { loadLabConfig, DEFAULT_LAB_CONFIG } from '../lab/lab-config.ts';
-import { unmetReadiness } from '../lab/status.ts';
+import { unmetReadiness, wedges } from '../lab/status.ts';
 import { sleep } from '../core/wait.ts';
 import { describeGuestLoad, GuestCpuWindow } from '../observe/guest-load.ts';
 import { CliError, ExitCode } from './exit-codes.ts';
@@ -59,7 +59,7 @@ export function labCommand(): Command {
       const status = await started.status();
       const unmet = unmetReadiness(status, l.plan.nodes.map((n) => n.name));
       if (flags.json) {
-        process.stdout.write(`${JSON.stringify({ ...status, ready: unmet.length === 0, unmet }, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify({ ...status, ready: unmet.length === 0, unmet, wedges: status.pacemaker ? wedges(status.pacemaker) : [] }, null, 2)}\n`);
         return;
       }
       const pm = status.pacemaker;
@@ -73,6 +73,8 @@ export function labCommand(): Command {
       for (const r of pm?.resources ?? []) out.push(`  ${r.id} (${r.agent}): ${r.role}${r.failed ? ' FAILED' : ''} on ${r.nodes.join(', ') || '-'}`);
       out.push(`  SMTP: ${status.smtp.ok ? 'ok' : 'DOWN'} (${status.smtp.detail}); IMAP: ${status.imap.ok ? 'ok' : 'DOWN'} (${status.imap.detail})`);
       out.push(unmet.length ? `NOT READY: ${unmet.join('; ')}` : 'ready');
+      // What will not resolve by itself, with the fix.
+      for (const w of pm ? wedges(pm) : []) out.push(`  cannot resolve by itself: ${w.why}\n    fix: ${w.fix}`);
       process.stdout.write(`${out.join('\n')}\n`);
       if (unmet.length) process.exitCode = ExitCode.INFRASTRUCTURE;
     });
