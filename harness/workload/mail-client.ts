@@ -57,25 +57,13 @@ export function describeMailError(error: unknown): string {
   return said && !message.includes(said) ? `${message}: ${said}` : message;
 }
 
-/** Sends one message over SMTP (no TLS, no auth: the lab's relay trusts its networks). */
+/** Sends one message over SMTP on a connection of its own (no TLS, no auth: the lab's relay trusts its networks). */
 export async function sendMail(server: MailServer, options: SendOptions): Promise<SendResult> {
-  const timeout = options.timeoutMs ?? 10_000;
-  const transport = createTransport({
-    host: server.host,
-    port: server.smtpPort ?? 25,
-    secure: false,
-    ignoreTLS: true,
-    connectionTimeout: timeout,
-    greetingTimeout: timeout,
-    socketTimeout: timeout,
-    name: 'ha-chaos-client',
-  });
+  const sender = smtpSender(server, options.timeoutMs ?? 10_000, 1);
   try {
-    const info = await transport.sendMail({ from: options.from, to: options.to, subject: options.subject, text: options.text });
-    if (!/^250[ -]/.test(info.response)) throw new Error(`SMTP answered "${info.response}", not 250`);
-    return { response: info.response, messageId: info.messageId };
+    return await sender.send(options);
   } finally {
-    transport.close();
+    sender.close();
   }
 }
 
