@@ -22,16 +22,17 @@ test('throttling, a guest far over its vCPUs and a host over its cores are each 
     ],
     load: {
       guests: [
-        { node: 'node2', time: 110_000, load1: 5.3 },
+        { node: 'node2', time: 110_000, load1: 8.5 },
         { node: 'node1', time: 110_000, load1: 0.2 },
       ],
-      host: [{ time: 110_000, load1: 3.4 }],
+      host: [{ time: 110_000, load1: 7.2 }],
     },
   };
   t.deepEqual(overloadReasons({ observations, vcpus: 1, hostCores: 2 }), [
     'Pacemaker throttled itself for load 1 time(s) on node2 ("High CPU load detected: 5.28")',
-    'guest load on node2 reached 5.3 (budget: under 1.0 idle, 3 counts as overloaded for 1 vCPU)',
-    'host load reached 3.40 on 2 cores',
+    'guest load on node2 reached 8.5 (budget: under 1.0 idle, 6 counts as overloaded for 1 vCPU)',
+    'host load reached 7.20 on 2 cores',
   ]);
   t.deepEqual(overloadReasons({ observations, vcpus: 2, hostCores: 4 }).length, 1, 'two vCPUs and four cores carry that load');
+  t.deepEqual(overloadReasons({ observations: { fault, load: { guests: [{ node: 'node1', time: 110_000, load1: 4.4 }], host: [{ time: 110_000, load1: 3.7 }] } }, vcpus: 1, hostCores: 2 }), [], 'the peaks of a healthy power cut on this host');
 });
