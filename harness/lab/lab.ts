@@ -578,7 +578,6 @@ export class StartedLab {
     const started = performance.now();
     const actions: string[] = [];
     const found: string[] = [];
-    const deadline = () => Math.max(1000, timeoutMs - (performance.now() - started));
     for (const bmc of this.bmcs) if (!bmc.isRunning()) found.push(`the BMC of ${bmc.name} does not run`);
     for (const node of this.plan.nodes) {
       const state = await virsh(['domstate', node.domain], { timeoutMs: 30_000, reject: false, log: this.log, node: 'host', phase: 'converge' });
@@ -587,23 +586,8 @@ export class StartedLab {
     }
     if (found.length) return { ok: false, unmet: found, actions, seconds: (performance.now() - started) / 1000 };
     try {
-      for (const node of this.plan.nodes) {
-        await waitFor(
-          `${node.name} answering over SSH after the heal`,
-          async () => {
-            const r = await this.ssh.root(node.name, 'systemctl is-active -q pacemaker && echo running || echo stopped', { timeoutMs: 20_000, reject: false, signal });
-            if (!r.ok) return notYet(r.reason);
-            return done(r.stdout.trim());
-          },
-          { timeoutMs: deadline(), intervalMs: 2000, signal },
-        ).then(async (state) => {
-          if (state === 'running') return;
-          await this.root(node.name, 'systemctl start corosync pacemaker', 180_000, signal);
-          actions.push(`started the cluster stack on ${node.name} (it rebooted; start-on-boot is off)`);
-          this.log.info(`convergence: started the cluster stack on ${node.name} (it rebooted; start-on-boot is off)`);
-        });
-      }
-      await this.waitReady(deadline(), signal, { started: actions });
+      // The routine start of a rebooted node's cluster stack is waitReady's own step (recorded in `actions`).
+      await this.waitReady(Math.max(1000, timeoutMs - (performance.now() - started)), signal, { started: actions });
       return { ok: true, unmet: [], actions, seconds: (performance.now() - started) / 1000 };
     } catch (error) {
       if (signal?.aborted) throw error;
