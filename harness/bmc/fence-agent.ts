@@ -1,6 +1,7 @@
 /**
- * Runs Pacemaker's fence agent `fence_ipmilan` against a BMC exactly as Pacemaker does: its
- * arguments (password included) on stdin as `key=value` lines, never on the command line.
+ * Runs Pacemaker's fence agents (`fence_ipmilan` against a BMC, `fence_apc_snmp` against a PDU)
+ * exactly as Pacemaker does: their arguments (password included) on stdin as `key=value` lines,
+ * never on the command line.
  */
 import { run, type ExecResult } from '../core/exec.ts';
 import type { Logger } from '../core/log.ts';
@@ -29,23 +30,29 @@ export interface FenceResult {
 
 /** Runs `fence_ipmilan` with cipher suite 3 (ipmi_sim answers no cipher-suite query). */
 export async function fenceIpmilan(endpoint: BmcEndpoint, action: FenceAction, options: FenceOptions): Promise<FenceResult> {
+  return fenceAgent('fence_ipmilan', endpoint.name, [`ip=${endpoint.address}`, `ipport=${endpoint.port}`, `username=${endpoint.username}`, 'lanplus=1', 'cipher=3'], action, options);
+}
+
+/** Runs `fence_apc_snmp` (SNMPv3, authNoPriv, SHA) on one outlet of a PDU, as the cluster's PDU devices do. */
+export async function fenceApcSnmp(endpoint: { name: string; address: string; port: number; username: string }, outlet: number | string, action: FenceAction, options: FenceOptions): Promise<FenceResult> {
+  const lines = [`ip=${endpoint.address}`, `ipport=${endpoint.port}`, 'snmp_version=3', `username=${endpoint.username}`, 'snmp_sec_level=authNoPriv', 'snmp_auth_prot=SHA', `plug=${outlet}`];
+  return fenceAgent('fence_apc_snmp', `${endpoint.name}:${outlet}`, lines, action, options);
+}
+
+async function fenceAgent(agent: string, target: string, device: string[], action: FenceAction, options: FenceOptions): Promise<FenceResult> {
   const lines = [
-    `ip=${endpoint.address}`,
-    `ipport=${endpoint.port}`,
-    `username=${endpoint.username}`,
+    ...device,
     `password=${options.password}`,
-    'lanplus=1',
-    'cipher=3',
     `action=${action}`,
     ...(options.powerWait !== undefined ? [`power_wait=${options.powerWait}`] : []),
     ...(options.powerTimeout !== undefined ? [`power_timeout=${options.powerTimeout}`] : []),
   ];
-  const exec = await run('fence_ipmilan', [], {
+  const exec = await run(agent, [], {
     input: `${lines.join('\n')}\n`,
     timeoutMs: options.timeoutMs ?? 120_000,
     signal: options.signal,
     secrets: [options.password],
-    node: endpoint.name,
+    node: target,
     phase: `fence ${action}`,
     reject: false,
     log: options.log,

@@ -52,7 +52,8 @@ export function renderControlWrapper(scriptPath: string, bmcDir: string): string
 }
 
 /** target.env: which machine the chassis control acts on. */
-export function renderTargetEnv(config: BmcConfig, bmcDir: string): string {
+/** The power target's env file for chassis-control (a BMC's, or a machine a PDU's outlets feed). */
+export function renderTargetEnv(config: Pick<BmcConfig, 'target'>, bmcDir: string): string {
   const t = config.target;
   if (t.kind === 'process') {
     return `TARGET_KIND=process\nPIDFILE=${shellQuote(`${bmcDir}/target.pid`)}\nSTART_CMD=${shellQuote(t.command)}\n`;

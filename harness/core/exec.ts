@@ -32,6 +32,8 @@ export interface ExecOptions {
   /** When false, a failed command resolves with its result instead of throwing. Default true. */
   reject?: boolean;
   log?: Logger;
+  /** Each line of stdout as it arrives (secrets masked), e.g. for a long command's progress line. */
+  onLine?: (line: string) => void;
 }
 
 /** What happened to one command. Shared by success and failure. */
@@ -122,7 +124,7 @@ export async function run(file: string, args: readonly string[], options: ExecOp
   log.debug(`exec ${command}`, { node: options.node, phase: options.phase });
 
   const started = performance.now();
-  const child = await execa(file, args, {
+  const subprocess = execa(file, args, {
     cwd,
     env: options.env,
     input: options.input,
@@ -133,6 +135,22 @@ export async function run(file: string, args: readonly string[], options: ExecOp
     stripFinalNewline: true,
     stdin: options.input === undefined ? 'ignore' : 'pipe',
   });
+  let pending = '';
+  if (options.onLine) {
+    const onLine = options.onLine;
+    subprocess.stdout?.setEncoding('utf8');
+    subprocess.stdout?.on('data', (chunk: string) => {
+      pending += chunk;
+      let nl: number;
+      while ((nl = pending.indexOf('\n')) >= 0) {
+        const line = pending.slice(0, nl).trim();
+        pending = pending.slice(nl + 1);
+        if (line) onLine(mask(line));
+      }
+    });
+  }
+  const child = await subprocess;
+  if (options.onLine && pending.trim()) options.onLine(mask(pending.trim()));
   const durationMs = Math.round(performance.now() - started);
 
   const notFound = (child as { code?: string }).code === 'ENOENT';

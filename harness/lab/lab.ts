@@ -94,8 +94,8 @@ export class Lab {
     };
   }
 
-  private vagrant(args: string[], timeoutMs: number, signal?: AbortSignal, reject = true, log = this.log) {
-    return run('vagrant', [...args, '--no-color'], { timeoutMs, signal, env: this.vagrantEnv(), cwd: this.dir, node: 'host', phase: `vagrant ${args[0]}`, log, reject });
+  private vagrant(args: string[], timeoutMs: number, signal?: AbortSignal, reject = true, log = this.log, onLine?: (line: string) => void) {
+    return run('vagrant', [...args, '--no-color'], { timeoutMs, signal, env: this.vagrantEnv(), cwd: this.dir, node: 'host', phase: `vagrant ${args[0]}`, log, reject, onLine });
   }
 
   /** The lab's secrets, made once per lab (mode 0600) and registered for redaction. */
@@ -203,10 +203,21 @@ export class Lab {
     let ssh = planChanged ? undefined : await this.reuse();
     if (ssh) this.log.info('the VMs are up as planned: Vagrant skipped');
     else {
-      await withProgress(this.log, `vagrant up (two VMs, ${accel.toUpperCase()})`, async () => {
-        const result = await this.vagrant(['up', '--no-provision'], (this.config.waits.bootS + 300) * 1000, signal);
-        this.log.debug(result.stdout);
-      });
+      // Each progress line says what Vagrant said last (which VM, which step), not only "still working".
+      let said = '';
+      await withProgress(
+        this.log,
+        `vagrant up (two VMs, ${accel.toUpperCase()})`,
+        async () => {
+          const result = await this.vagrant(['up', '--no-provision'], (this.config.waits.bootS + 300) * 1000, signal, true, this.log, (line) => {
+            said = line.replace(/^==> /, '');
+            this.log.debug(`vagrant: ${said}`);
+          });
+          this.log.debug(result.stdout);
+        },
+        15_000,
+        () => (said ? `vagrant: ${said.slice(0, 160)}` : undefined),
+      );
       ssh = await this.connect(key);
     }
 

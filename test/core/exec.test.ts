@@ -76,3 +76,16 @@ test('exit codes are described in words', (t) => {
   t.is(describeExit(42), 'exited with code 42');
   t.is(describeExit(undefined, 'SIGTERM'), 'killed by SIGTERM');
 });
+
+test('onLine hands over each stdout line as it arrives, masked, and the result still has all of it', async (t) => {
+  const seen: string[] = [];
+  const r = await run('bash', ['-c', 'echo "==> node1: Creating domain"; sleep 0.2; printf "  node2: password=%s\\n\\npartial" "$SECRET_VALUE_X"'], {
+    timeoutMs: 5000,
+    env: { SECRET_VALUE_X: 'hunter2-xyz' },
+    secrets: ['hunter2-xyz'],
+    onLine: (line) => seen.push(line),
+  });
+  t.deepEqual(seen, ['==> node1: Creating domain', 'node2: password=***', 'partial']);
+  t.true(r.stdout.endsWith('partial'));
+  t.false(r.stdout.includes('hunter2-xyz'));
+});

@@ -1,0 +1,541 @@
+/**
+ * The virtual switched PDU: net-snmp's `snmpd`, serving SNMPv3 (authNoPriv, SHA) on its own
+ * address and port, with the outlets of an APC rack PDU (PowerNet MIB, `pdu-outlets.py` through
+ * pass_persist). Each outlet feeds one power supply of a machine (a node's libvirt domain, or a
+ * stand-in process in tests); a machine loses power when every outlet feeding it is off.
+ * `fence_apc_snmp`, `snmpget` and `snmpset` work against it unchanged.
+ *
+ * Like the virtual BMC: `new VirtualPdu(config).start()` -> {@link StartedVirtualPdu}
+ * (AsyncDisposable, idempotent `stop()`); each PDU lives in `<state>/pdu/<name>/` (config, pid,
+ * outlet state, power log), so `StartedVirtualPdu.attach(name)` reaches it from another process
+ * and {@link stopAllPdus} finds every leftover after a crash. The SNMP credential is only in
+ * files of mode 0600 (snmpd.conf, the client's snmp.conf), never on a command line.
+ */
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { commandLine, isAlive, run, spawnDaemon, type ExecResult } from '../core/exec.ts';
+import { silentLogger, type Logger } from '../core/log.ts';
+import { stateRoot } from '../core/paths.ts';
+import { INPUT_LIMITS, readInputFile, UnreadableInputError } from '../core/input-file.ts';
+import { parseJson } from '../core/json-file.ts';
+import { ValidationError } from '../core/schema.ts';
+import { registerSecret } from '../core/secrets.ts';
+import { done, notYet, StopWaiting, waitFor } from '../core/wait.ts';
+import { addressProblem, BMC_NAME, BMC_NAME_RULE, passwordProblem, type PowerTargetSpec } from '../bmc/bmc-config.ts';
+import { CHASSIS_CONTROL } from '../bmc/virtual-bmc.ts';
+import { NO_FAULTS, renderControlWrapper, renderFaultsEnv, renderTargetEnv, type PowerControlFaults } from '../bmc/sim-files.ts';
+
+/** The outlets' pass_persist program, shipped beside this file. */
+export const PDU_OUTLETS = fileURLToPath(new URL('./pdu-outlets.py', import.meta.url));
+
+/** APC PowerNet MIB (rPDU): what fence_apc_snmp reads and writes. */
+export const APC_RPDU = {
+  sysObjectId: '.1.3.6.1.4.1.318.1.3.4.5',
+  control: '.1.3.6.1.4.1.318.1.1.12.3.3.1.1.4',
+  name: '.1.3.6.1.4.1.318.1.1.12.3.5.1.1.2',
+  state: '.1.3.6.1.4.1.318.1.1.12.3.5.1.1.4',
+  on: 1,
+  off: 2,
+  reboot: 3,
+} as const;
+
+/** One outlet: its number on the PDU, the node whose power supply it feeds, and that machine. */
+export interface PduOutlet {
+  outlet: number;
+  node: string;
+  /** The outlet's label on the PDU (fence_apc_snmp can address an outlet by it), e.g. `node1-psu1`. */
+  label: string;
+  target: PowerTargetSpec;
+}
+
+export interface PduConfig {
+  name: string;
+  address: string;
+  /** UDP port of the SNMP agent. */
+  port: number;
+  /** The SNMPv3 user (authNoPriv, SHA). */
+  username: string;
+  /** Its authentication passphrase (SNMPv3 wants at least 8 characters). */
+  password: string;
+  outlets: PduOutlet[];
+}
+
+/** Where a PDU answers, without the secret. */
+export interface PduEndpoint {
+  name: string;
+  address: string;
+  port: number;
+  username: string;
+}
+
+/** What `<state>/pdu/<name>/pdu.json` records: everything but the secret. */
+export interface PduRecord extends PduEndpoint {
+  pid: number;
+  session: string;
+  createdAt: string;
+  outlets: PduOutlet[];
+}
+
+/** One set request an outlet received (power.log), host clock. */
+export interface OutletLogEntry {
+  time: number;
+  outlet: number;
+  node: string;
+  request: 'power';
+  /** `0` off, `1` on, `reset` reboot. */
+  value: string;
+  result: 'done' | 'failed' | 'ignored';
+  detail: string;
+}
+
+export interface PduPlacement {
+  /** Default: {@link stateRoot}(). */
+  stateRoot?: string;
+  log?: Logger;
+}
+
+/** The problems of a PDU config, in words (empty when it is valid). */
+export function pduConfigProblems(config: PduConfig): string[] {
+  const problems: string[] = [];
+  if (!BMC_NAME.test(config.name)) problems.push(`name: a PDU name is ${BMC_NAME_RULE}`);
+  const address = addressProblem(config.address);
+  if (address) problems.push(`address: ${address}`);
+  if (!Number.isInteger(config.port) || config.port < 1024 || config.port > 65535) problems.push('port: a UDP port from 1024 to 65535');
+  if (!/^[a-z][a-z0-9_-]{0,31}$/.test(config.username)) problems.push('username: 1-32 lowercase letters, digits, - and _, starting with a letter');
+  const password = passwordProblem(config.password);
+  if (password) problems.push(password.startsWith('password') ? password : `password: ${password}`);
+  else if (Buffer.byteLength(config.password) < 8) problems.push('password: SNMPv3 wants at least 8 bytes');
+  else if (config.password.includes('#')) problems.push('password: no # (snmpd.conf would read the rest as a comment)');
+  if (config.outlets.length === 0) problems.push('outlets: at least one');
+  const numbers = config.outlets.map((o) => o.outlet);
+  for (const o of config.outlets) {
+    if (!Number.isInteger(o.outlet) || o.outlet < 1 || o.outlet > 48) problems.push(`outlets: outlet ${o.outlet} is not a number from 1 to 48`);
+    if (!BMC_NAME.test(o.node)) problems.push(`outlets: node ${JSON.stringify(o.node)} is not a node name (${BMC_NAME_RULE})`);
+    if (!/^[A-Za-z0-9_.-]{1,32}$/.test(o.label)) problems.push(`outlets: label ${JSON.stringify(o.label)}: 1-32 letters, digits, . _ -`);
+  }
+  if (new Set(numbers).size !== numbers.length) problems.push('outlets: an outlet number appears twice');
+  return problems;
+}
+
+/** snmpd.conf of a PDU: one SNMPv3 user with read-write access, the APC identity, the outlets. */
+export function renderSnmpdConf(config: PduConfig, dir: string, python = '/usr/bin/python3'): string {
+  if (/\s/.test(dir)) throw new Error(`the PDU directory ${dir} contains white space; snmpd.conf cannot name it`);
+  return [
+    '# generated by ha-chaos: a virtual switched PDU (APC rPDU outlets over SNMPv3)',
+    `agentAddress udp:${config.address}:${config.port}`,
+    `createUser ${config.username} SHA "${config.password}"`,
+    `rwuser ${config.username} auth`,
+    `sysObjectID ${APC_RPDU.sysObjectId}`,
+    `sysDescr ha-chaos virtual PDU ${config.name}`,
+    `sysName ${config.name}`,
+    `pass_persist .1.3.6.1.4.1.318 ${python} ${PDU_OUTLETS} ${dir}`,
+    '',
+  ].join('\n');
+}
+
+/** The net-snmp client's snmp.conf for this PDU's user: the passphrase stays in a 0600 file. */
+export function renderClientConf(config: Pick<PduConfig, 'username' | 'password'>): string {
+  return ['defVersion 3', `defSecurityName ${config.username}`, 'defSecurityLevel authNoPriv', 'defAuthType SHA', `defAuthPassphrase ${config.password}`, ''].join('\n');
+}
+
+/** Parses power.log (JSON lines); a torn last line (crash mid-write) is skipped. */
+export function parseOutletLog(text: string): OutletLogEntry[] {
+  const entries: OutletLogEntry[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const e = JSON.parse(line) as OutletLogEntry;
+      if (typeof e.time === 'number' && typeof e.outlet === 'number' && typeof e.node === 'string') entries.push(e);
+    } catch {
+      // A line cut short by a crash carries no reliable fact.
+    }
+  }
+  return entries;
+}
+
+function pduDir(root: string, name: string): string {
+  if (!BMC_NAME.test(name)) throw new ValidationError(`PDU name ${JSON.stringify(name.slice(0, 64))}`, [`is not a PDU name: a PDU name is ${BMC_NAME_RULE}`]);
+  return join(root, 'pdu', name);
+}
+
+function isPduDir(dir: string): boolean {
+  return basename(dirname(dir)) === 'pdu' && BMC_NAME.test(basename(dir));
+}
+
+function readRecord(dir: string): PduRecord | undefined {
+  const file = join(dir, 'pdu.json');
+  let text: string;
+  try {
+    text = readInputFile(file, { maxBytes: INPUT_LIMITS.state, what: 'PDU record' });
+  } catch (error) {
+    if (error instanceof UnreadableInputError && error.reason === 'missing') return undefined;
+    throw error;
+  }
+  const record = parseJson(text, file).value as Partial<PduRecord> | null;
+  if (typeof record !== 'object' || record === null || typeof record.pid !== 'number' || typeof record.name !== 'string' || !Array.isArray(record.outlets)) {
+    throw new ValidationError(file, ['is not a PDU record (it needs name, address, port, username, pid and outlets)']);
+  }
+  return record as PduRecord;
+}
+
+function isOurSnmpd(pid: number, dir: string): boolean {
+  const argv = commandLine(pid);
+  return Boolean(argv && isAlive(pid) && argv[0]?.endsWith('snmpd') && argv.includes(join(dir, 'snmpd.conf')));
+}
+
+function processState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  } catch {
+    return undefined;
+  }
+}
+
+async function assertPortFree(address: string, port: number, name: string): Promise<void> {
+  const socket = createSocket('udp4');
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(port, address, () => resolve());
+    });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new Error(code === 'EADDRINUSE' ? `PDU ${name}: UDP port ${address}:${port} is already in use by another process; choose another port` : `PDU ${name}: cannot listen on ${address}:${port}: ${(error as Error).message}`, { cause: error });
+  } finally {
+    await new Promise<void>((resolve) => socket.close(() => resolve())).catch(() => undefined);
+  }
+}
+
+function spawnSnmpd(dir: string, name: string, log: Logger): number {
+  // -C: only our config; -m '': load no MIB files (numeric OIDs only, no parser noise); -f: stay
+  // in the foreground of its own session (spawnDaemon detaches it).
+  const pid = spawnDaemon('snmpd', ['-f', '-C', '-c', join(dir, 'snmpd.conf'), '-Lf', join(dir, 'snmpd.log'), '-m', '', '-p', join(dir, 'snmpd.pid')], {
+    logFile: join(dir, 'snmpd.out'),
+    cwd: dir,
+    env: { SNMP_PERSISTENT_DIR: join(dir, 'persist'), MIBS: '' },
+    node: name,
+    log,
+  });
+  return pid;
+}
+
+/** Why an SNMP request failed, in words a person can act on. */
+export function describeSnmpFailure(result: Pick<ExecResult, 'stderr' | 'stdout' | 'timedOut' | 'reason'>): string {
+  const text = `${result.stderr}\n${result.stdout}`;
+  if (/authentication failure|unknown user name|authorizationError/i.test(text)) return 'wrong SNMPv3 user or passphrase';
+  if (/timeout/i.test(text) || result.timedOut) return 'no answer (the PDU is dead, hung or unreachable)';
+  if (/commitFailed|genError|resourceUnavailable/i.test(text)) return 'the PDU refused the request';
+  if (/notWritable|noSuchName|noAccess/i.test(text)) return 'no such outlet';
+  return result.reason;
+}
+
+/** A PDU that is configured but not started. */
+export class VirtualPdu {
+  private readonly root: string;
+  private readonly log: Logger;
+  private readonly session: string;
+
+  constructor(
+    readonly config: PduConfig,
+    placement: PduPlacement & { session?: string } = {},
+  ) {
+    const problems = pduConfigProblems(config);
+    if (problems.length) throw new ValidationError(`PDU ${config.name}`, problems);
+    this.root = placement.stateRoot ?? stateRoot();
+    this.log = (placement.log ?? silentLogger).child(`pdu:${config.name}`);
+    this.session = placement.session ?? 'manual';
+    registerSecret(config.password);
+  }
+
+  /** Writes the PDU's directory, starts snmpd, waits until it answers SNMP; on failure removes what it made. */
+  async start(options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<StartedVirtualPdu> {
+    const { config } = this;
+    const dir = pduDir(this.root, config.name);
+    if (existsSync(join(dir, 'pdu.json'))) {
+      const existing = StartedVirtualPdu.attach(config.name, { stateRoot: this.root, log: this.log });
+      if (existing.isRunning()) throw new Error(`PDU ${config.name} is already running (pid ${existing.record.pid}, port ${existing.record.port}); stop it first`);
+      await existing.stop();
+    }
+    await assertPortFree(config.address, config.port, config.name);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(join(dir, 'persist'), { recursive: true, mode: 0o700 });
+    chmodSync(dir, 0o700);
+    writeFileSync(join(dir, 'snmpd.conf'), renderSnmpdConf(config, dir), { mode: 0o600 });
+    writeFileSync(join(dir, 'snmp.conf'), renderClientConf(config), { mode: 0o600 });
+    writeFileSync(join(dir, 'password'), config.password, { mode: 0o600 });
+    writeFileSync(join(dir, 'outlets.json'), `${JSON.stringify({ outlets: config.outlets.map(({ outlet, node, label }) => ({ outlet, node, label })) }, null, 2)}\n`);
+    writeFileSync(join(dir, 'faults.env'), renderFaultsEnv(NO_FAULTS));
+    writeFileSync(join(dir, 'power.log'), '');
+    // One machine per node, whatever number of outlets feed it; its control is the BMC's chassis control.
+    for (const node of new Set(config.outlets.map((o) => o.node))) {
+      const machine = join(dir, 'machines', node);
+      mkdirSync(machine, { recursive: true, mode: 0o700 });
+      const target = config.outlets.find((o) => o.node === node)!.target;
+      writeFileSync(join(machine, 'control'), renderControlWrapper(CHASSIS_CONTROL, machine), { mode: 0o755 });
+      writeFileSync(join(machine, 'target.env'), renderTargetEnv({ target }, machine));
+      writeFileSync(join(machine, 'faults.env'), renderFaultsEnv(NO_FAULTS));
+      writeFileSync(join(machine, 'power.log'), '');
+    }
+    let pid: number | undefined;
+    try {
+      pid = spawnSnmpd(dir, config.name, this.log);
+      const record: PduRecord = { name: config.name, address: config.address, port: config.port, username: config.username, pid, session: this.session, createdAt: new Date().toISOString(), outlets: config.outlets };
+      writeFileSync(join(dir, 'pdu.json'), `${JSON.stringify(record, null, 2)}\n`);
+      const started = new StartedVirtualPdu(record, config.password, dir, this.log);
+      await started.waitAnswering(options);
+      this.log.info(`PDU serving SNMPv3 on ${config.address}:${config.port}`, { pid, outlets: config.outlets.map((o) => `${o.outlet}=${o.label}`).join(' ') });
+      return started;
+    } catch (error) {
+      if (pid !== undefined && isAlive(pid)) process.kill(pid, 'SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+      throw error;
+    }
+  }
+}
+
+/** The result of an outlet command through SNMP (what a person or a fault does at the PDU). */
+export interface OutletResult {
+  outlet: number;
+  action: 'on' | 'off' | 'reboot';
+  acknowledged: boolean;
+  /** The outlet's state read afterwards; `unknown` when it could not be read. */
+  state: 'on' | 'off' | 'unknown';
+  durationMs: number;
+  error?: string;
+}
+
+/** A running virtual PDU, with the fault knobs the fault library uses. */
+export class StartedVirtualPdu implements AsyncDisposable {
+  private stopped = false;
+
+  constructor(
+    private recordValue: PduRecord,
+    private readonly password: string,
+    readonly dir: string,
+    private readonly log: Logger,
+  ) {}
+
+  static attach(name: string, placement: PduPlacement = {}): StartedVirtualPdu {
+    const root = placement.stateRoot ?? stateRoot();
+    const dir = pduDir(root, name);
+    const record = readRecord(dir);
+    if (!record) throw new Error(`no PDU named ${name} (nothing in ${dir})`);
+    const password = registerSecret(readInputFile(join(dir, 'password'), { maxBytes: INPUT_LIMITS.state, what: 'PDU password file' }));
+    return new StartedVirtualPdu(record, password, dir, (placement.log ?? silentLogger).child(`pdu:${name}`));
+  }
+
+  get record(): PduRecord {
+    return this.recordValue;
+  }
+  get name(): string {
+    return this.recordValue.name;
+  }
+  get endpoint(): PduEndpoint {
+    const { name, address, port, username } = this.recordValue;
+    return { name, address, port, username };
+  }
+  /** The outlets feeding `node`. */
+  outletsOf(node: string): PduOutlet[] {
+    return this.recordValue.outlets.filter((o) => o.node === node);
+  }
+
+  /** The credential, for handing to a fence agent (never log it). */
+  secret(): string {
+    return this.password;
+  }
+
+  isRunning(): boolean {
+    return isOurSnmpd(this.recordValue.pid, this.dir);
+  }
+
+  /** One SNMP request with the net-snmp tools and this PDU's client config (the passphrase stays in a file). */
+  private async snmp(tool: 'snmpget' | 'snmpset', args: string[], timeoutMs: number): Promise<ExecResult> {
+    const { address, port } = this.recordValue;
+    // 3 s per try, one retry: a set that a slow PDU is still carrying out is not sent twice.
+    return run(tool, ['-m', '', '-Oeqn', '-t', '3', '-r', '1', `udp:${address}:${port}`, ...args], {
+      timeoutMs,
+      env: { SNMPCONFPATH: this.dir, MIBS: '' },
+      secrets: [this.password],
+      node: this.name,
+      phase: `snmp ${tool}`,
+      reject: false,
+      log: this.log,
+    });
+  }
+
+  /** An outlet's state, read over SNMP. Throws with the reason in words. */
+  async outletStatus(outlet: number, timeoutMs = 10_000): Promise<'on' | 'off'> {
+    const r = await this.snmp('snmpget', [`${APC_RPDU.state}.${outlet}`], timeoutMs);
+    const value = r.ok ? r.stdout.trim().split(/\s+/).pop() : undefined;
+    if (value === String(APC_RPDU.on)) return 'on';
+    if (value === String(APC_RPDU.off)) return 'off';
+    throw new Error(`PDU ${this.name} outlet ${outlet} status: ${r.ok ? `unexpected reply ${JSON.stringify(r.stdout.slice(0, 80))}` : describeSnmpFailure(r)}`);
+  }
+
+  /** Switches an outlet through SNMP, then re-reads it (the request may have happened even if the reply was lost). */
+  async outlet(outlet: number, action: 'on' | 'off' | 'reboot', timeoutMs = 20_000): Promise<OutletResult> {
+    const started = performance.now();
+    const value = action === 'on' ? APC_RPDU.on : action === 'off' ? APC_RPDU.off : APC_RPDU.reboot;
+    const r = await this.snmp('snmpset', [`${APC_RPDU.control}.${outlet}`, 'i', String(value)], timeoutMs);
+    const error = r.ok ? undefined : describeSnmpFailure(r);
+    let state: OutletResult['state'] = 'unknown';
+    try {
+      state = await this.outletStatus(outlet);
+    } catch {
+      // unknown: said by `state`
+    }
+    return { outlet, action, acknowledged: r.ok, state, durationMs: Math.round(performance.now() - started), error };
+  }
+
+  /** Waits until the PDU answers a real SNMPv3 request, or its snmpd dies. */
+  async waitAnswering(options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<void> {
+    const first = this.recordValue.outlets[0]!.outlet;
+    await waitFor(
+      `PDU ${this.name} answering SNMP on ${this.recordValue.address}:${this.recordValue.port}`,
+      async () => {
+        if (!isAlive(this.recordValue.pid)) {
+          const out = ['snmpd.out', 'snmpd.log'].map((f) => (existsSync(join(this.dir, f)) ? readFileSync(join(this.dir, f), 'utf8').trim() : '')).join(' ');
+          throw new StopWaiting(`snmpd of PDU ${this.name} exited during start-up: ${out.split('\n').slice(-3).join(' / ')}`);
+        }
+        try {
+          return done(await this.outletStatus(first, 5000));
+        } catch (error) {
+          return notYet((error as Error).message);
+        }
+      },
+      { timeoutMs: options.timeoutMs ?? 15_000, intervalMs: 200, signal: options.signal },
+    );
+  }
+
+  /** Every outlet request, in order, host clock: the ground truth of what the PDU did. */
+  powerLog(): OutletLogEntry[] {
+    const file = join(this.dir, 'power.log');
+    return existsSync(file) ? parseOutletLog(readFileSync(file, 'utf8')) : [];
+  }
+
+  /** The machine's power, read directly (not through SNMP): the ground truth for tests and audits. */
+  async targetPower(node: string): Promise<'on' | 'off'> {
+    const control = join(this.dir, 'machines', node, 'control');
+    const result = await run(control, ['get', 'power'], { timeoutMs: 25_000, node, phase: 'read target power' });
+    return result.stdout.includes('power:1') ? 'on' : 'off';
+  }
+
+  // --- fault knobs (as the BMC's) ----------------------------------------------------------
+
+  /** "PDU dead": SIGKILL its snmpd (its outlets keep their state, as a real PDU's relays do). */
+  async kill(): Promise<void> {
+    const { pid } = this.recordValue;
+    if (isOurSnmpd(pid, this.dir)) {
+      process.kill(pid, 'SIGCONT');
+      process.kill(pid, 'SIGKILL');
+      await waitFor(`snmpd of PDU ${this.name} (pid ${pid}) to die`, () => (isAlive(pid) ? notYet('still alive') : done(true)), { timeoutMs: 5000, intervalMs: 20 });
+    }
+    this.log.info('fault: PDU killed (dead)');
+  }
+
+  async revive(options: { timeoutMs?: number } = {}): Promise<void> {
+    if (this.isRunning()) return;
+    const pid = spawnSnmpd(this.dir, this.name, this.log);
+    this.recordValue = { ...this.recordValue, pid };
+    writeFileSync(join(this.dir, 'pdu.json'), `${JSON.stringify(this.recordValue, null, 2)}\n`);
+    await this.waitAnswering(options);
+    this.log.info('heal: PDU revived', { pid });
+  }
+
+  async hang(): Promise<void> {
+    const { pid } = this.recordValue;
+    if (isOurSnmpd(pid, this.dir)) {
+      process.kill(pid, 'SIGSTOP');
+      await waitFor(`snmpd of PDU ${this.name} to stop`, () => (processState(pid) === 'T' ? done(true) : notYet(processState(pid) ?? 'gone')), { timeoutMs: 2000, intervalMs: 10 });
+    }
+    this.log.info('fault: PDU hung (SIGSTOP)');
+  }
+
+  async resume(): Promise<void> {
+    const { pid } = this.recordValue;
+    if (isOurSnmpd(pid, this.dir)) {
+      process.kill(pid, 'SIGCONT');
+      await waitFor(`snmpd of PDU ${this.name} to run again`, () => (processState(pid) !== 'T' ? done(true) : notYet('stopped')), { timeoutMs: 2000, intervalMs: 10 });
+    }
+    this.log.info('heal: PDU resumed (SIGCONT)');
+  }
+
+  /** Faults of the outlet control: slow (every set request delayed), failing, or acknowledging and doing nothing. */
+  setPowerControl(faults: Partial<PowerControlFaults>): void {
+    const next = { ...NO_FAULTS, ...faults };
+    writeFileSync(join(this.dir, 'faults.env'), renderFaultsEnv(next));
+    this.log.info('outlet control set', { mode: next.mode, delayMs: next.delayMs });
+  }
+
+  leftovers(): string[] {
+    const out: string[] = [];
+    const { pid } = this.recordValue;
+    if (!isOurSnmpd(pid, this.dir)) out.push(`PDU ${this.name}: snmpd (pid ${pid}) is not running`);
+    else if (processState(pid) === 'T') out.push(`PDU ${this.name}: snmpd is stopped (SIGSTOP)`);
+    const faults = existsSync(join(this.dir, 'faults.env')) ? readFileSync(join(this.dir, 'faults.env'), 'utf8') : '';
+    if (faults !== renderFaultsEnv(NO_FAULTS)) out.push(`PDU ${this.name}: outlet control not normal (${faults.trim().replace(/\n/g, ' ') || 'no faults.env'})`);
+    return out;
+  }
+
+  async heal(options: { timeoutMs?: number } = {}): Promise<void> {
+    this.setPowerControl(NO_FAULTS);
+    await this.resume();
+    await this.revive(options);
+  }
+
+  /** Stops snmpd and removes the PDU's directory. Idempotent. Stand-in process machines are powered off; libvirt domains are left to their lab. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    const { pid } = this.recordValue;
+    if (isOurSnmpd(pid, this.dir)) {
+      process.kill(pid, 'SIGCONT');
+      process.kill(pid, 'SIGTERM');
+      const gone = await waitFor(`snmpd of PDU ${this.name} to exit`, () => (isAlive(pid) ? notYet('alive') : done(true)), { timeoutMs: 3000, intervalMs: 20 }).catch(() => false);
+      if (!gone && isAlive(pid)) process.kill(pid, 'SIGKILL');
+    }
+    for (const node of new Set(this.recordValue.outlets.filter((o) => o.target.kind === 'process').map((o) => o.node))) {
+      const control = join(this.dir, 'machines', node, 'control');
+      if (existsSync(control)) await run(control, ['set', 'power', '0'], { timeoutMs: 10_000, node, phase: 'pdu stop', reject: false });
+    }
+    if (isPduDir(this.dir)) rmSync(this.dir, { recursive: true, force: true });
+    else this.log.warn(`not removing ${this.dir}: it is not a PDU directory of the harness (<state>/pdu/<name>)`);
+    this.stopped = true;
+    this.log.info('PDU stopped');
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}
+
+/** Every PDU recorded under the state root. */
+export function listPdus(placement: PduPlacement = {}): StartedVirtualPdu[] {
+  const parent = join(placement.stateRoot ?? stateRoot(), 'pdu');
+  if (!existsSync(parent)) return [];
+  return readdirSync(parent)
+    .filter((name) => BMC_NAME.test(name) && existsSync(join(parent, name, 'pdu.json')))
+    .map((name) => StartedVirtualPdu.attach(name, placement));
+}
+
+/** Cleanup after anything, a crash included: stops every recorded PDU, then any snmpd still running on a config under the state root. */
+export async function stopAllPdus(placement: PduPlacement = {}): Promise<string[]> {
+  const root = placement.stateRoot ?? stateRoot();
+  const stopped: string[] = [];
+  for (const pdu of listPdus(placement)) {
+    await pdu.stop();
+    stopped.push(pdu.name);
+  }
+  const prefix = join(root, 'pdu') + '/';
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const argv = commandLine(Number(entry));
+    if (argv?.[0]?.endsWith('snmpd') && argv.some((a) => a.startsWith(prefix))) {
+      process.kill(Number(entry), 'SIGKILL');
+      stopped.push(`orphan snmpd pid ${entry}`);
+    }
+  }
+  return stopped;
+}

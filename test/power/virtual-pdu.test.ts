@@ -1,0 +1,227 @@
+/**
+ * The virtual PDU against real parts: a real snmpd (SNMPv3), the real net-snmp tools and the
+ * unmodified fence_apc_snmp, and stand-in processes as the machines whose power is checked
+ * directly: one outlet per node, and a node with two power supplies on two outlets.
+ */
+import test, { type ExecutionContext } from 'ava';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fenceApcSnmp } from '../../harness/bmc/fence-agent.ts';
+import { commandLine, isAlive } from '../../harness/core/exec.ts';
+import { fileSink, Logger } from '../../harness/core/log.ts';
+import { ValidationError } from '../../harness/core/schema.ts';
+import { done, notYet, waitFor } from '../../harness/core/wait.ts';
+import { listPdus, pduConfigProblems, renderSnmpdConf, StartedVirtualPdu, stopAllPdus, VirtualPdu, type PduConfig } from '../../harness/power/virtual-pdu.ts';
+import { boots, freeUdpPort, standInCommand, tempDir } from '../helpers.ts';
+
+interface Rig {
+  pdu: StartedVirtualPdu;
+  stateRoot: string;
+  logFile: string;
+  password: string;
+  bootLog: (node: string) => string;
+}
+
+/** A PDU with outlets 1 (node1) and 2 (node2), or with `dual`, node1 on outlets 1 and 3. */
+async function startRig(t: ExecutionContext, options: { dual?: boolean } = {}): Promise<Rig> {
+  const stateRoot = tempDir();
+  const logFile = join(stateRoot, 'test.log');
+  const password = `Pw-${Math.random().toString(36).slice(2, 12)}`;
+  const bootLog = (node: string) => join(stateRoot, `boots-${node}`);
+  const target = (node: string) => ({ kind: 'process' as const, command: standInCommand(bootLog(node)) });
+  const outlets = [
+    { outlet: 1, node: 'node1', label: 'node1-psu1', target: target('node1') },
+    { outlet: 2, node: 'node2', label: 'node2-psu1', target: target('node2') },
+    ...(options.dual ? [{ outlet: 3, node: 'node1', label: 'node1-psu2', target: target('node1') }] : []),
+  ];
+  const config: PduConfig = { name: 'pdu1', address: '127.0.0.1', port: await freeUdpPort(), username: 'fence', password, outlets };
+  const pdu = await new VirtualPdu(config, { stateRoot, log: new Logger('test', [fileSink(logFile)]) }).start();
+  t.teardown(() => pdu.stop());
+  return { pdu, stateRoot, logFile, password, bootLog };
+}
+
+function machinePid(rig: Rig, node: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(join(rig.pdu.dir, 'machines', node, 'target.pid'), 'utf8'));
+    return isAlive(pid) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const waitBoots = (rig: Rig, node: string, n: number) =>
+  waitFor(`${node} to have booted ${n} times`, () => (boots(rig.bootLog(node)) >= n && machinePid(rig, node) ? done(true) : notYet(`${boots(rig.bootLog(node))} boots`)), { timeoutMs: 5000, intervalMs: 20 });
+
+const fence = (rig: Rig, outlet: number | string, action: 'status' | 'on' | 'off' | 'reboot', password = rig.password) =>
+  fenceApcSnmp(rig.pdu.endpoint, outlet, action, { password, timeoutMs: 60_000, powerWait: 0 });
+
+test('fence_apc_snmp status/on/off/reboot act on the machine behind the outlet, and only on it', async (t) => {
+  const rig = await startRig(t);
+  // A new PDU has its outlets on, as a real one does; the stand-ins were never started: the
+  // status is the outlet's, not the machine's (as with a real PDU).
+  t.is((await fence(rig, 1, 'status')).power, 'on');
+  t.true((await fence(rig, 1, 'off')).ok);
+  t.is((await fence(rig, 1, 'status')).power, 'off');
+  t.true((await fence(rig, 1, 'on')).ok);
+  await waitBoots(rig, 'node1', 1);
+  const first = machinePid(rig, 'node1')!;
+
+  const reboot = await fence(rig, 'node1-psu1', 'reboot'); // by label, as a person might configure it
+  t.true(reboot.ok, reboot.exec.stderr);
+  await waitBoots(rig, 'node1', 2);
+  t.false(isAlive(first), 'the reboot cut the machine');
+  t.is(await rig.pdu.targetPower('node1'), 'on');
+  t.is(boots(rig.bootLog('node2')), 0, 'node2 untouched');
+  t.deepEqual(
+    rig.pdu.powerLog().map((e) => `${e.outlet}:${e.value}:${e.result}`),
+    ['1:0:done', '1:1:done', '1:0:done', '1:1:done'],
+  );
+  t.true(rig.pdu.powerLog().every((e) => e.node === 'node1'));
+});
+
+test('two power supplies: the machine runs while either outlet is on, and stops only when both are off', async (t) => {
+  const rig = await startRig(t, { dual: true });
+  await fence(rig, 1, 'off');
+  await fence(rig, 3, 'off');
+  await fence(rig, 1, 'on');
+  await waitBoots(rig, 'node1', 1);
+  await fence(rig, 3, 'on');
+  const pid = machinePid(rig, 'node1')!;
+
+  // One supply lost: fence_apc_snmp reports success for its outlet, and the machine runs on.
+  t.true((await fence(rig, 1, 'off')).ok);
+  t.is((await fence(rig, 1, 'status')).power, 'off');
+  t.is(await rig.pdu.targetPower('node1'), 'on');
+  t.true(isAlive(pid), 'one outlet off did not stop a machine with two supplies');
+
+  t.true((await fence(rig, 3, 'off')).ok);
+  await waitFor('node1 to stop', () => (machinePid(rig, 'node1') ? notYet('alive') : done(true)), { timeoutMs: 5000, intervalMs: 20 });
+  t.is(await rig.pdu.targetPower('node1'), 'off');
+  t.deepEqual(
+    rig.pdu.powerLog().map((e) => `${e.outlet}:${e.value}`),
+    ['1:0', '3:0', '1:1', '3:1', '1:0', '3:0'],
+  );
+});
+
+test('a wrong passphrase fails fast and clearly; nothing is switched', async (t) => {
+  const rig = await startRig(t);
+  const started = performance.now();
+  const r = await fence(rig, 1, 'off', 'wrong-passphrase');
+  t.false(r.ok);
+  t.true(performance.now() - started < 30_000);
+  t.regex(r.exec.stderr, /Authentication failure|incorrect password/i);
+  t.deepEqual(rig.pdu.powerLog(), []);
+  t.is(await rig.pdu.outletStatus(1), 'on');
+});
+
+test('PDU dead: requests fail within the bound with the reason; revive heals and the outlets kept their state', async (t) => {
+  const rig = await startRig(t);
+  await rig.pdu.outlet(2, 'off');
+  await rig.pdu.kill();
+  t.false(rig.pdu.isRunning());
+  t.deepEqual(rig.pdu.leftovers(), [`PDU pdu1: snmpd (pid ${rig.pdu.record.pid}) is not running`]);
+  const started = performance.now();
+  const r = await rig.pdu.outlet(1, 'off', 15_000);
+  t.false(r.acknowledged);
+  t.is(r.state, 'unknown');
+  t.regex(r.error ?? '', /no answer/);
+  t.true(performance.now() - started < 15_000);
+  await rig.pdu.revive();
+  t.deepEqual(rig.pdu.leftovers(), []);
+  t.is(await rig.pdu.outletStatus(1), 'on');
+  t.is(await rig.pdu.outletStatus(2), 'off', 'the relay state survived the dead controller');
+});
+
+test('PDU hung (SIGSTOP): requests time out; resume heals', async (t) => {
+  const rig = await startRig(t);
+  await rig.pdu.hang();
+  t.deepEqual(rig.pdu.leftovers(), ['PDU pdu1: snmpd is stopped (SIGSTOP)']);
+  const r = await fence(rig, 1, 'status');
+  t.false(r.ok);
+  await rig.pdu.resume();
+  t.is((await fence(rig, 1, 'status')).power, 'on');
+});
+
+test('slow outlet control: the request still lands, after the delay; failing control is not acknowledged', async (t) => {
+  const rig = await startRig(t);
+  rig.pdu.setPowerControl({ delayMs: 1500 });
+  const started = performance.now();
+  t.like(await rig.pdu.outlet(1, 'off'), { acknowledged: true, state: 'off' });
+  t.true(performance.now() - started >= 1500);
+  rig.pdu.setPowerControl({ mode: 'fail' });
+  const failed = await rig.pdu.outlet(1, 'on');
+  t.false(failed.acknowledged);
+  t.is(failed.state, 'off');
+  t.regex(failed.error ?? '', /refused/);
+  rig.pdu.setPowerControl({ mode: 'ignore' });
+  t.like(await rig.pdu.outlet(1, 'on'), { acknowledged: true, state: 'off' }, 'a lying PDU: acknowledged, nothing done, and the re-read shows it');
+  t.deepEqual(rig.pdu.leftovers(), ['PDU pdu1: outlet control not normal (FAULT_MODE=ignore FAULT_DELAY_MS=0)']);
+  await rig.pdu.heal();
+  t.deepEqual(rig.pdu.leftovers(), []);
+  t.deepEqual(rig.pdu.powerLog().map((e) => e.result), ['done', 'failed', 'ignored']);
+});
+
+test('the passphrase is only in 0600 files, never on a command line or in the logs', async (t) => {
+  const rig = await startRig(t);
+  await rig.pdu.outlet(1, 'reboot');
+  for (const file of ['snmpd.conf', 'snmp.conf', 'password']) t.is(statSync(join(rig.pdu.dir, file)).mode & 0o777, 0o600, file);
+  const argv = readFileSync(`/proc/${rig.pdu.record.pid}/cmdline`, 'utf8');
+  t.false(argv.includes(rig.password));
+  t.false(readFileSync(rig.logFile, 'utf8').includes(rig.password));
+  t.false(readFileSync(join(rig.pdu.dir, 'power.log'), 'utf8').includes(rig.password));
+});
+
+test('stop is idempotent, removes the PDU, powers off stand-ins; stopAllPdus finds leftovers', async (t) => {
+  const rig = await startRig(t);
+  await rig.pdu.outlet(1, 'off');
+  await rig.pdu.outlet(1, 'on');
+  await waitBoots(rig, 'node1', 1);
+  const pid = machinePid(rig, 'node1')!;
+  t.deepEqual(listPdus({ stateRoot: rig.stateRoot }).map((p) => p.name), ['pdu1']);
+  t.deepEqual(await stopAllPdus({ stateRoot: rig.stateRoot }), ['pdu1']);
+  t.false(isAlive(pid));
+  t.false(isAlive(rig.pdu.record.pid));
+  await rig.pdu.stop();
+  t.deepEqual(listPdus({ stateRoot: rig.stateRoot }), []);
+  const ours = readdirSync('/proc').filter((p) => /^\d+$/.test(p) && (commandLine(Number(p)) ?? []).some((a) => a.includes(join(rig.stateRoot, 'pdu'))));
+  t.deepEqual(ours, [], 'no snmpd or outlet program left');
+});
+
+test('a PDU config with bad fields is refused, naming each field', (t) => {
+  const config: PduConfig = {
+    name: '../x',
+    address: '8.8.8.8',
+    port: 80,
+    username: 'Fence User',
+    password: 'short',
+    outlets: [
+      { outlet: 0, node: 'node1', label: 'ok', target: { kind: 'process', command: 'true' } },
+      { outlet: 0, node: 'Node 2', label: 'has space', target: { kind: 'process', command: 'true' } },
+    ],
+  };
+  const problems = pduConfigProblems(config);
+  t.true(problems.some((p) => p.startsWith('name:')));
+  t.true(problems.some((p) => p.startsWith('address:')));
+  t.true(problems.some((p) => p.startsWith('port:')));
+  t.true(problems.some((p) => p.startsWith('username:')));
+  t.true(problems.some((p) => p.startsWith('password:')));
+  t.true(problems.some((p) => p.includes('outlet 0 is not a number')));
+  t.true(problems.some((p) => p.includes('appears twice')));
+  t.true(problems.some((p) => p.includes('"Node 2"')));
+  t.true(problems.some((p) => p.includes('"has space"')));
+  t.throws(() => new VirtualPdu(config), { instanceOf: ValidationError });
+  const one = { ...config, name: 'pdu1', address: '127.0.0.1', port: 16100, username: 'fence', outlets: [config.outlets[0]!].map((o) => ({ ...o, outlet: 1 })) };
+  t.deepEqual(pduConfigProblems({ ...one, password: 'good-pass1' }), []);
+  t.deepEqual(pduConfigProblems({ ...one, password: 'has#hash1' }), ['password: no # (snmpd.conf would read the rest as a comment)']);
+  t.regex(pduConfigProblems({ ...one, password: 'has"quote1' })[0]!, /^password: .*quote/);
+});
+
+test('snmpd.conf: one SNMPv3 user, the APC rPDU identity, the outlets through pass_persist', (t) => {
+  const conf = renderSnmpdConf({ name: 'pdu1', address: '10.213.1.1', port: 1611, username: 'fence', password: 'secret-pass', outlets: [] }, '/state/pdu/pdu1', '/usr/bin/python3');
+  t.regex(conf, /^agentAddress udp:10\.213\.1\.1:1611$/m);
+  t.regex(conf, /^createUser fence SHA "secret-pass"$/m);
+  t.regex(conf, /^rwuser fence auth$/m);
+  t.regex(conf, /^sysObjectID \.1\.3\.6\.1\.4\.1\.318\.1\.3\.4\.5$/m);
+  t.regex(conf, /^pass_persist \.1\.3\.6\.1\.4\.1\.318 \/usr\/bin\/python3 \S+pdu-outlets\.py \/state\/pdu\/pdu1$/m);
+  t.throws(() => renderSnmpdConf({ name: 'pdu1', address: '10.213.1.1', port: 1611, username: 'fence', password: 'secret-pass', outlets: [] }, '/a b/pdu1'), { message: /white space/ });
+});
