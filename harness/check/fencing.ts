@@ -1,6 +1,6 @@
 /**
  * Fencing before takeover: when the scenario expects a failover, the failed node must have been
- * fenced (a successful fence event targeting it, and its BMC showing it powered off) before the
+ * fenced (a successful fence event targeting it, and its power device(s) showing it lost all power) before the
  * survivor promoted DRBD. A takeover without a confirmed fence is a failure. Scenarios that
  * expect no failover must see no promotion on the other node and no fencing at all; with
  * `no-takeover` (the peer's copy is outdated) the failed node may be fenced, but the peer must
@@ -8,7 +8,8 @@
  * node's peer must never be fenced (a fence race).
  */
 import type { Checker } from './checker.ts';
-import { poweredOff, type Observations } from './observations.ts';
+import { nodePowerLosses, type Observations } from './observations.ts';
+import { suppliesNeverOff } from '../power/power-log.ts';
 import type { Scenario } from '../scenario/scenario.ts';
 
 export const fencing: Checker<Scenario, Observations> = {
@@ -18,13 +19,15 @@ export const fencing: Checker<Scenario, Observations> = {
     const takeover = observations.promotions.filter((p) => p.node !== fault.node && p.at >= fault.injectedAt).sort((a, b) => a.at - b.at)[0];
     const fences = observations.fenceEvents.filter((f) => f.target === fault.node && f.completedAt >= fault.injectedAt);
     const confirmed = fences.filter((f) => f.status === 'success').sort((a, b) => a.completedAt - b.completedAt)[0];
-    const offs = observations.bmcPower.filter((e) => e.node === fault.node && e.time >= fault.injectedAt - 1000 && poweredOff(e));
-    const details = { takeoverAt: takeover?.at, fenceConfirmedAt: confirmed?.completedAt, fenceEvents: fences, bmcPowerOffs: offs.map((o) => o.time) };
+    // Judged from the power devices' own logs: with two supplies, only all outlets off is a power-off.
+    const offs = nodePowerLosses(observations, fault.node, false).filter((time) => time >= fault.injectedAt - 1000);
+    const details = { takeoverAt: takeover?.at, fenceConfirmedAt: confirmed?.completedAt, fenceEvents: fences, bmcPowerOffs: offs };
 
     // The peer of the failed node is the one that must survive: shooting it too is a fence race
     // (both nodes down: a full outage), whatever the scenario expects.
     const peerShot = observations.fenceEvents.filter((f) => f.target !== fault.node && f.status === 'success' && f.completedAt >= fault.injectedAt);
-    const peerOffs = observations.bmcPower.filter((e) => e.node !== fault.node && e.time >= fault.injectedAt && poweredOff(e));
+    const peers = [...new Set(observations.bmcPower.map((e) => e.node))].filter((n) => n !== fault.node);
+    const peerOffs = peers.flatMap((node) => nodePowerLosses(observations, node, false).filter((time) => time >= fault.injectedAt).map((time) => ({ node, time })));
     if (peerShot.length || peerOffs.length) {
       const victim = peerShot[0]?.target ?? peerOffs[0]!.node;
       return { valid: false, summary: `${victim} was fenced too (fence race): only ${fault.node} had failed`, details: { ...details, peerFenced: peerShot, peerBmcPowerOffs: peerOffs.map((o) => o.time) } };
@@ -53,8 +56,13 @@ export const fencing: Checker<Scenario, Observations> = {
     if (confirmed.completedAt > takeover.at) {
       return { valid: false, summary: `${takeover.node} promoted ${((confirmed.completedAt - takeover.at) / 1000).toFixed(2)} s before the fence of ${fault.node} was confirmed`, details };
     }
-    const offBefore = offs.some((o) => o.time <= takeover.at);
-    if (!offBefore) return { valid: false, summary: `the BMC of ${fault.node} shows no power-off before the takeover`, details };
+    const offBefore = offs.some((time) => time <= takeover.at);
+    if (!offBefore) {
+      const supplies = observations.powerSupplies?.[fault.node];
+      const stayedOn = supplies && supplies.length > 1 ? suppliesNeverOff(observations.bmcPower, fault.node, supplies, fault.injectedAt - 1000, takeover.at) : [];
+      const why = stayedOn.length ? `: ${stayedOn.join(', ')} never went off (a node with ${supplies!.length} power supplies is off only when all are)` : '';
+      return { valid: false, summary: `the power device${supplies && supplies.length > 1 ? 's' : ''} of ${fault.node} show${supplies && supplies.length > 1 ? '' : 's'} no power-off before the takeover${why}`, details };
+    }
     const failedFirst = fences.filter((f) => f.status === 'failed' && f.completedAt < confirmed.completedAt).length;
     const retried = failedFirst ? ` (after ${failedFirst} failed fencing attempt(s))` : '';
     return { valid: true, summary: `${fault.node} fenced ${((takeover.at - confirmed.completedAt) / 1000).toFixed(2)} s before ${takeover.node} promoted${retried}`, details };

@@ -2,6 +2,7 @@
  * What the observers saw during a run, besides the history: all times are host-clock epoch ms
  * (node timestamps are mapped with each node's measured clock offset before they land here).
  */
+import { powerLosses, type PowerEvent } from '../power/power-log.ts';
 
 /** The fault under test. */
 export interface FaultObservation {
@@ -39,14 +40,8 @@ export interface Promotion {
   at: number;
 }
 
-/** One request a BMC's chassis control received. */
-export interface BmcPowerEvent {
-  node: string;
-  time: number;
-  request: string;
-  value: string;
-  result: string;
-}
+/** One request a node's power device carried out or refused (its BMC's chassis control, or a PDU outlet). */
+export type BmcPowerEvent = PowerEvent;
 
 /**
  * A node's whole watched state from `time` on, as the watcher's stream reported it: a snapshot
@@ -80,21 +75,22 @@ export interface LoadSample {
   busyPercent?: number;
 }
 
-/** The BMC carried out a power-off. */
-export function poweredOff(e: BmcPowerEvent): boolean {
-  return e.result === 'done' && e.request === 'power' && e.value === '0';
-}
-
-/** The BMC stopped the machine: a power-off or a reset (whatever it held, it held no more). */
-export function machineStopped(e: BmcPowerEvent): boolean {
-  return poweredOff(e) || (e.result === 'done' && e.request === 'reset');
+/**
+ * The moments `node` lost all power, from the power devices' logs and the node's supplies (the
+ * one definition: see power/power-log.ts). `resets: false` counts only real power-offs.
+ */
+export function nodePowerLosses(observations: Pick<Observations, 'bmcPower' | 'powerSupplies'>, node: string, resets = true): number[] {
+  return powerLosses(observations.bmcPower, node, { supplies: observations.powerSupplies?.[node], resets });
 }
 
 export interface Observations {
   fault: FaultObservation;
   fenceEvents: FenceEvent[];
   promotions: Promotion[];
+  /** Every power request of every node's power device (BMC chassis control, or PDU outlets with `supply`), host clock. */
   bmcPower: BmcPowerEvent[];
+  /** Each node's power supplies (`bmc`, or PDU outlets such as `pdu1:1`); absent: one BMC each. */
+  powerSupplies?: Record<string, string[]>;
   samples: NodeSample[];
   /** The lab's readiness after the heal, observed (`actions`: the routine steps taken, e.g. starting a rebooted node's cluster stack). */
   convergence?: { ok: boolean; unmet: string[]; checkedAt: number; actions?: string[] };

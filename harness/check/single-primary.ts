@@ -11,7 +11,7 @@
  * checker's evidence (a power-off) closes it first.
  */
 import type { Checker } from './checker.ts';
-import { machineStopped, type Observations } from './observations.ts';
+import { nodePowerLosses, type Observations } from './observations.ts';
 
 interface NodeState {
   primary: boolean;
@@ -42,8 +42,8 @@ export const singlePrimary: Checker<unknown, Observations> = {
       if (!s.reachable) changes.push({ time: s.time, node: s.node, apply: (st) => ({ ...st, seen: false }) });
       else changes.push({ time: s.time, node: s.node, apply: () => ({ primary: s.drbdRole === 'Primary', vip: Boolean(s.holdsVip), seen: true }) });
     }
-    for (const e of observations.bmcPower) {
-      if (machineStopped(e)) changes.push({ time: e.time, node: e.node, apply: () => ({ primary: false, vip: false, seen: true }) });
+    for (const node of new Set(observations.bmcPower.map((e) => e.node))) {
+      for (const time of nodePowerLosses(observations, node)) changes.push({ time, node, apply: () => ({ primary: false, vip: false, seen: true }) });
     }
     const reports = observations.samples.filter((s) => s.reachable).length;
     if (reports === 0) return { valid: 'unknown', summary: 'the watcher saw no node state', details: {} };

@@ -7,7 +7,7 @@
 import type { Operation } from '../history/operation.ts';
 import { pairOperations, outcome } from '../history/operation.ts';
 import type { RunResults } from './results.ts';
-import { machineStopped, type BmcPowerEvent, type NodeSample, type Observations } from '../check/observations.ts';
+import { nodePowerLosses, type BmcPowerEvent, type NodeSample, type Observations } from '../check/observations.ts';
 import { xmlEscape as esc } from './junit.ts';
 
 export interface TimelineInput {
@@ -42,10 +42,11 @@ const STATE_COLORS: Record<string, string> = {
 };
 
 /** Each node's held state as segments [from, to) with a label, from samples and BMC power-offs. */
-export function nodeSegments(samples: readonly NodeSample[], bmcPower: readonly BmcPowerEvent[], end: number, start = -Infinity): Record<string, { from: number; to: number; state: string }[]> {
+export function nodeSegments(samples: readonly NodeSample[], bmcPower: readonly BmcPowerEvent[], end: number, start = -Infinity, powerSupplies?: Record<string, string[]>): Record<string, { from: number; to: number; state: string }[]> {
+  const losses = [...new Set(bmcPower.map((e) => e.node))].flatMap((node) => nodePowerLosses({ bmcPower: [...bmcPower], powerSupplies }, node).map((time) => ({ time, node, state: 'off' })));
   const changes = [
     ...samples.map((s) => ({ time: s.time, node: s.node, state: !s.reachable ? 'unknown' : s.drbdRole === 'Primary' ? (s.holdsVip ? 'Primary + IP' : 'Primary') : s.holdsVip ? `${s.drbdRole ?? '?'} + IP` : (s.drbdRole ?? 'unknown') })),
-    ...bmcPower.filter(machineStopped).map((e) => ({ time: e.time, node: e.node, state: 'off' })),
+    ...losses,
   ].sort((a, b) => a.time - b.time);
   const starts: Record<string, { from: number; state: string }[]> = {};
   for (const c of changes) {

@@ -1,0 +1,184 @@
+/**
+ * The power-device seam: one node's power as the faults, audits, status and checks see it,
+ * whatever the device is. Two implementations: the node's IPMI BMC ({@link BmcNodePower}, over
+ * `ipmi_sim`), and the outlets of one or two switched PDUs feeding its power supplies
+ * ({@link PduNodePower}, over `snmpd`). The cluster's fence agent and its parameters come from
+ * the lab's plan (cluster-files.ts); everything the harness itself does to power goes through here.
+ */
+import { IpmiError } from '../bmc/ipmi-client.ts';
+import type { PowerControlFaults } from '../bmc/sim-files.ts';
+import type { StartedVirtualBmc } from '../bmc/virtual-bmc.ts';
+import { BMC_SUPPLY, type PowerEvent } from './power-log.ts';
+import type { StartedVirtualPdu } from './virtual-pdu.ts';
+
+export type NodePowerAction = 'on' | 'off' | 'reset' | 'cycle';
+
+/** What a power request through the device did. `acknowledged: false`: the outcome is not known from the reply. */
+export interface NodePowerResult {
+  action: NodePowerAction;
+  acknowledged: boolean;
+  /** The node's power read back afterwards through the device; `unknown` when it could not be read. */
+  state: 'on' | 'off' | 'unknown';
+  durationMs: number;
+  error?: string;
+}
+
+/** One node's power device(s). */
+export interface NodePower {
+  readonly node: string;
+  readonly kind: 'ipmi' | 'pdu';
+  /** In words, for status and reports: `IPMI BMC 10.213.1.1:6231`, `PDU pdu1 outlets 1+3`. */
+  describe(): string;
+  /** The node's supplies (`bmc`, or `pdu1:1`...): it has no power when all are off. */
+  supplies(): string[];
+  /** A power request through the device's protocol, as an operator or a fault would make it. */
+  power(action: NodePowerAction): Promise<NodePowerResult>;
+  /** The node's power as the device reports it (through its protocol). Throws when it does not answer. */
+  status(): Promise<'on' | 'off'>;
+  /** The machine's real power, not through the device: the ground truth for audits. */
+  targetPower(): Promise<'on' | 'off'>;
+  /** Every power request the device(s) carried out or refused for this node, host clock. */
+  powerLog(): PowerEvent[];
+  /** True while every device of this node runs (it may be hung). */
+  isRunning(): boolean;
+  /** Fault knobs: the device dies, hangs, turns slow/failing/lying; and their heals. */
+  kill(): Promise<void>;
+  revive(): Promise<void>;
+  hang(): Promise<void>;
+  resume(): Promise<void>;
+  setPowerControl(faults: Partial<PowerControlFaults>): void;
+  heal(): Promise<void>;
+  /** What is left of any device fault, in words; empty when healthy. */
+  leftovers(): string[];
+}
+
+/** A node powered through its own IPMI BMC. */
+export class BmcNodePower implements NodePower {
+  readonly kind = 'ipmi' as const;
+  constructor(readonly bmc: StartedVirtualBmc) {}
+  get node(): string {
+    return this.bmc.name;
+  }
+  describe(): string {
+    return `IPMI BMC ${this.bmc.endpoint.address}:${this.bmc.endpoint.port} (fence_ipmilan)`;
+  }
+  supplies(): string[] {
+    return [BMC_SUPPLY];
+  }
+  async power(action: NodePowerAction): Promise<NodePowerResult> {
+    const r = await this.bmc.client().power(action);
+    return { action, acknowledged: r.acknowledged, state: r.state, durationMs: r.durationMs, error: r.error?.message };
+  }
+  async status(): Promise<'on' | 'off'> {
+    try {
+      return await this.bmc.client({ retries: 1 }).status();
+    } catch (error) {
+      throw new Error(error instanceof IpmiError ? error.kind : (error as Error).message, { cause: error });
+    }
+  }
+  targetPower(): Promise<'on' | 'off'> {
+    return this.bmc.targetPower();
+  }
+  powerLog(): PowerEvent[] {
+    return this.bmc.powerLog().map((e) => ({ node: this.node, time: e.time, request: e.request, value: e.value, result: e.result }));
+  }
+  isRunning(): boolean {
+    return this.bmc.isRunning();
+  }
+  kill(): Promise<void> {
+    return this.bmc.kill();
+  }
+  revive(): Promise<void> {
+    return this.bmc.revive();
+  }
+  hang(): Promise<void> {
+    return this.bmc.hang();
+  }
+  resume(): Promise<void> {
+    return this.bmc.resume();
+  }
+  setPowerControl(faults: Partial<PowerControlFaults>): void {
+    this.bmc.setPowerControl(faults);
+  }
+  heal(): Promise<void> {
+    return this.bmc.heal();
+  }
+  leftovers(): string[] {
+    return this.bmc.leftovers();
+  }
+}
+
+/** A node fed by PDU outlets (one per power supply, on one PDU or on two). */
+export class PduNodePower implements NodePower {
+  readonly kind = 'pdu' as const;
+  constructor(
+    readonly node: string,
+    /** The PDUs with at least one outlet feeding this node. */
+    readonly pdus: StartedVirtualPdu[],
+  ) {
+    if (!pdus.some((p) => p.outletsOf(node).length)) throw new Error(`no PDU outlet feeds ${node}`);
+  }
+  private outlets() {
+    return this.pdus.flatMap((pdu) => pdu.outletsOf(this.node).map((o) => ({ pdu, outlet: o.outlet })));
+  }
+  describe(): string {
+    return this.pdus.map((p) => `PDU ${p.name} ${p.endpoint.address}:${p.endpoint.port} outlet${p.outletsOf(this.node).length > 1 ? 's' : ''} ${p.outletsOf(this.node).map((o) => o.outlet).join('+')}`).join(', ') + ' (fence_apc_snmp)';
+  }
+  supplies(): string[] {
+    return this.outlets().map(({ pdu, outlet }) => `${pdu.name}:${outlet}`);
+  }
+  /** Off: every outlet off. On: every outlet on. Reset and cycle: all off, then all on (a node with two supplies is off only when both are). */
+  async power(action: NodePowerAction): Promise<NodePowerResult> {
+    const started = performance.now();
+    const all = async (want: 'on' | 'off') => Promise.all(this.outlets().map(({ pdu, outlet }) => pdu.outlet(outlet, want)));
+    const results = action === 'on' || action === 'off' ? await all(action) : [...(await all('off')), ...(await all('on'))];
+    const failed = results.find((r) => !r.acknowledged);
+    let state: NodePowerResult['state'] = 'unknown';
+    try {
+      state = await this.status();
+    } catch {
+      // unknown
+    }
+    return { action, acknowledged: !failed, state, durationMs: Math.round(performance.now() - started), error: failed ? `outlet ${failed.outlet}: ${failed.error}` : undefined };
+  }
+  /** On when any outlet feeding the node is on (as the machine sees it). */
+  async status(): Promise<'on' | 'off'> {
+    const states = await Promise.all(this.outlets().map(({ pdu, outlet }) => pdu.outletStatus(outlet)));
+    return states.includes('on') ? 'on' : 'off';
+  }
+  targetPower(): Promise<'on' | 'off'> {
+    return this.pdus.find((p) => p.outletsOf(this.node).length)!.targetPower(this.node);
+  }
+  powerLog(): PowerEvent[] {
+    return this.pdus.flatMap((pdu) =>
+      pdu
+        .powerLog()
+        .filter((e) => e.node === this.node)
+        .map((e) => ({ node: this.node, time: e.time, request: 'power', value: e.value, result: e.result, supply: `${pdu.name}:${e.outlet}` })),
+    );
+  }
+  isRunning(): boolean {
+    return this.pdus.every((p) => p.isRunning());
+  }
+  async kill(): Promise<void> {
+    for (const p of this.pdus) await p.kill();
+  }
+  async revive(): Promise<void> {
+    for (const p of this.pdus) await p.revive();
+  }
+  async hang(): Promise<void> {
+    for (const p of this.pdus) await p.hang();
+  }
+  async resume(): Promise<void> {
+    for (const p of this.pdus) await p.resume();
+  }
+  setPowerControl(faults: Partial<PowerControlFaults>): void {
+    for (const p of this.pdus) p.setPowerControl(faults);
+  }
+  async heal(): Promise<void> {
+    for (const p of this.pdus) await p.heal();
+  }
+  leftovers(): string[] {
+    return this.pdus.flatMap((p) => p.leftovers());
+  }
+}

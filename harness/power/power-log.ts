@@ -1,0 +1,65 @@
+/**
+ * "The node lost power", defined once, from the power devices' own logs (the ground truth the
+ * fencing checker, the two-primaries checker and the timeline read). A node is fed by one or
+ * more power supplies: its BMC (one), or PDU outlets (one per supply). It lost power at the
+ * moment every one of its supplies was off; with two supplies, switching one outlet off is
+ * not a power loss, whatever the fence agent reported.
+ */
+
+/** One power request a device carried out (or refused), host clock. */
+export interface PowerEvent {
+  node: string;
+  /** Epoch ms, host clock. */
+  time: number;
+  /** `power` (value 0 off, 1 on), `reset` (a momentary loss), or another chassis request. */
+  request: string;
+  value: string;
+  /** Only `done` changed anything. */
+  result: string;
+  /** The supply it acted on (`pdu1:3` for an outlet); absent for a BMC (the node's one supply). */
+  supply?: string;
+}
+
+/** The supply name of a BMC event (a BMC is the node's one supply). */
+export const BMC_SUPPLY = 'bmc';
+
+export interface PowerLossOptions {
+  /**
+   * The node's supplies, from the lab's plan. Without it, the supplies are those its events
+   * name (right for a BMC; for PDU outlets the plan must say, or an outlet never switched
+   * would be missed).
+   */
+  supplies?: readonly string[];
+  /** Count a reset (power gone for a moment) as a loss. Default true; fencing wants a real power-off. */
+  resets?: boolean;
+}
+
+/** The moments (host clock, ascending) at which `node` lost all power, from `events`. */
+export function powerLosses(events: readonly PowerEvent[], node: string, options: PowerLossOptions = {}): number[] {
+  const mine = events.filter((e) => e.node === node && e.result === 'done').sort((a, b) => a.time - b.time);
+  const supplies = options.supplies?.length ? [...options.supplies] : [...new Set(mine.map((e) => e.supply ?? BMC_SUPPLY))];
+  const on = new Map(supplies.map((s) => [s, true]));
+  const losses: number[] = [];
+  const allOff = () => [...on.values()].every((v) => !v);
+  for (const e of mine) {
+    const supply = e.supply ?? BMC_SUPPLY;
+    if (!on.has(supply)) continue; // an outlet the plan does not give this node
+    if (e.request === 'power' && e.value === '0') {
+      const was = allOff();
+      on.set(supply, false);
+      if (!was && allOff()) losses.push(e.time);
+    } else if (e.request === 'power' && e.value === '1') on.set(supply, true);
+    else if ((e.request === 'reset' || (e.request === 'power' && e.value === 'reset')) && options.resets !== false) {
+      // A reset of one supply is a loss only if the others were off already.
+      const others = [...on.entries()].filter(([s]) => s !== supply).every(([, v]) => !v);
+      if (others && on.get(supply)) losses.push(e.time);
+    }
+  }
+  return losses;
+}
+
+/** The supplies of `node` that were never switched off between `from` and `to` (for a message: which outlet kept the node alive). */
+export function suppliesNeverOff(events: readonly PowerEvent[], node: string, supplies: readonly string[], from: number, to: number): string[] {
+  const off = new Set(events.filter((e) => e.node === node && e.result === 'done' && e.request === 'power' && e.value === '0' && e.time >= from && e.time <= to).map((e) => e.supply ?? BMC_SUPPLY));
+  return supplies.filter((s) => !off.has(s));
+}

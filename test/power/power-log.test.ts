@@ -1,0 +1,77 @@
+/** "The node lost power", on literal power logs: a BMC, one outlet, two supplies on one or two PDUs. */
+import test from 'ava';
+import { fencing } from '../../harness/check/fencing.ts';
+import { singlePrimary } from '../../harness/check/single-primary.ts';
+import type { Observations } from '../../harness/check/observations.ts';
+import { powerLosses, suppliesNeverOff, type PowerEvent } from '../../harness/power/power-log.ts';
+import type { Scenario } from '../../harness/scenario/scenario.ts';
+
+const ev = (time: number, value: string, supply?: string, node = 'node1', result = 'done'): PowerEvent => ({ node, time, request: 'power', value, result, ...(supply ? { supply } : {}) });
+
+test('a BMC: each power-off is a loss; an ignored or failed request is not; resets count unless asked not to', (t) => {
+  const log = [ev(100, '0'), ev(200, '1'), ev(300, '0', undefined, 'node1', 'ignored'), { node: 'node1', time: 400, request: 'reset', value: '1', result: 'done' }, ev(500, '0', undefined, 'node2')];
+  t.deepEqual(powerLosses(log, 'node1'), [100, 400]);
+  t.deepEqual(powerLosses(log, 'node1', { resets: false }), [100]);
+  t.deepEqual(powerLosses(log, 'node2'), [500]);
+  t.deepEqual(powerLosses(log, 'node3'), []);
+});
+
+test('two supplies: the node loses power when the second outlet goes off, not the first', (t) => {
+  const supplies = ['pdu1:1', 'pdu1:3'];
+  const log = [ev(100, '0', 'pdu1:1'), ev(150, '1', 'pdu1:1'), ev(200, '0', 'pdu1:3'), ev(250, '0', 'pdu1:1'), ev(300, '1', 'pdu1:1'), ev(310, '1', 'pdu1:3')];
+  t.deepEqual(powerLosses(log, 'node1', { supplies }), [250]);
+  t.deepEqual(suppliesNeverOff(log, 'node1', supplies, 0, 150), ['pdu1:3']);
+  t.deepEqual(suppliesNeverOff(log, 'node1', supplies, 0, 260), []);
+  // Without the plan's supplies, an outlet never switched is invisible: the plan must say.
+  t.deepEqual(powerLosses([ev(100, '0', 'pdu1:1')], 'node1'), [100]);
+  t.deepEqual(powerLosses([ev(100, '0', 'pdu1:1')], 'node1', { supplies }), []);
+  // Outlets of two PDUs; an outlet of another node's is not this node's.
+  t.deepEqual(powerLosses([ev(100, '0', 'pdu1:1'), ev(110, '0', 'pdu2:1'), ev(120, '0', 'pdu1:2')], 'node1', { supplies: ['pdu1:1', 'pdu2:1'] }), [110]);
+  // A reboot of one outlet while the other is off is a loss; while the other is on it is not.
+  t.deepEqual(powerLosses([ev(100, '0', 'pdu1:3'), ev(200, 'reset', 'pdu1:1')], 'node1', { supplies }), [200]);
+  t.deepEqual(powerLosses([ev(200, 'reset', 'pdu1:1')], 'node1', { supplies }), []);
+});
+
+const scenario: Scenario = {
+  name: 'power-cut-active',
+  description: '',
+  fault: 'power-cut-active',
+  expect: 'failover',
+  slo: { maxOutageSeconds: 120 },
+  workload: { sendRate: 1, probeIntervalMs: 250, warmupSeconds: 10, recoveryTimeoutSeconds: 300, cooldownSeconds: 10 },
+};
+const dual = (bmcPower: PowerEvent[]): Observations => ({
+  fault: { name: 'power-cut-active', node: 'node1', injectedAt: 1000 },
+  fenceEvents: [{ target: 'node1', action: 'reboot', status: 'success', completedAt: 30_000 }],
+  promotions: [{ node: 'node2', at: 32_000 }],
+  bmcPower,
+  powerSupplies: { node1: ['pdu1:1', 'pdu1:3'], node2: ['pdu1:2', 'pdu1:4'] },
+  samples: [],
+  phases: {},
+});
+
+test('fencing, two supplies: a level that switched off only one outlet fails although the fence agent said success', (t) => {
+  const oneOutlet = fencing.check({ scenario, history: [], observations: dual([ev(20_000, '0', 'pdu1:1'), ev(25_000, '1', 'pdu1:1')]) });
+  t.is(oneOutlet.valid, false);
+  t.is(oneOutlet.summary, 'the power devices of node1 show no power-off before the takeover: pdu1:3 never went off (a node with 2 power supplies is off only when all are)');
+  const both = fencing.check({ scenario, history: [], observations: dual([ev(20_000, '0', 'pdu1:1'), ev(20_100, '0', 'pdu1:3'), ev(25_000, '1', 'pdu1:1'), ev(25_100, '1', 'pdu1:3')]) });
+  t.is(both.valid, true);
+  // The peer losing one of its two supplies is no fence race; losing both is.
+  const peerOne = fencing.check({ scenario, history: [], observations: dual([ev(20_000, '0', 'pdu1:1'), ev(20_100, '0', 'pdu1:3'), ev(21_000, '0', 'pdu1:2', 'node2')]) });
+  t.is(peerOne.valid, true);
+  const peerBoth = fencing.check({ scenario, history: [], observations: dual([ev(20_000, '0', 'pdu1:1'), ev(20_100, '0', 'pdu1:3'), ev(21_000, '0', 'pdu1:2', 'node2'), ev(21_100, '0', 'pdu1:4', 'node2')]) });
+  t.is(peerBoth.summary, 'node2 was fenced too (fence race): only node1 had failed');
+});
+
+test('single-primary: a node whose last supply went off holds nothing from then on; one supply off changes nothing', (t) => {
+  const samples = [
+    { time: 0, node: 'node1', reachable: true, drbdRole: 'Primary', holdsVip: true },
+    { time: 0, node: 'node2', reachable: true, drbdRole: 'Secondary', holdsVip: false },
+    { time: 10_000, node: 'node1', reachable: false },
+    { time: 30_000, node: 'node2', reachable: true, drbdRole: 'Primary', holdsVip: true },
+  ] as Observations['samples'];
+  const cut = singlePrimary.check({ scenario, history: [], observations: { ...dual([ev(20_000, '0', 'pdu1:1'), ev(20_100, '0', 'pdu1:3')]), samples } });
+  t.is(cut.valid, true);
+  const half = singlePrimary.check({ scenario, history: [], observations: { ...dual([ev(20_000, '0', 'pdu1:1')]), samples } });
+  t.not(half.valid, true, 'node1 was last seen Primary and never lost power: its primary role may still hold');
+});
