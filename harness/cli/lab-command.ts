@@ -64,11 +64,12 @@ export function labCommand(): Command {
       }
       const pm = status.pacemaker;
       const out = [`lab ${status.lab} (${status.accel.toUpperCase()}), virtual IP ${status.virtualIp} on ${status.vipHolders.join(', ') || 'no node'}`];
+      if (status.architecture) out.push(`  storage: ${status.architecture.storage}; power: ${Object.entries(status.architecture.power).map(([n, d]) => `${n} ${d}`).join('; ')}`);
       for (const n of l.plan.nodes) {
         const node = pm?.nodes.find((x) => x.name === n.name);
         const d = status.drbd[n.name];
         const drbd = !d ? 'unknown' : 'error' in d ? d.error : `${d.role} ${d.cs} ${d.disk}/${d.peerDisk}`;
-        out.push(`  ${n.name}: pacemaker ${node ? (node.online ? 'online' : 'OFFLINE') : 'unknown'}, DRBD ${drbd}, BMC power ${status.bmcPower[n.name] ?? 'unknown'}`);
+        out.push(`  ${n.name}: pacemaker ${node ? (node.online ? 'online' : 'OFFLINE') : 'unknown'}, DRBD ${drbd}, power ${status.bmcPower[n.name] ?? 'unknown'}`);
       }
       for (const r of pm?.resources ?? []) out.push(`  ${r.id} (${r.agent}): ${r.role}${r.failed ? ' FAILED' : ''} on ${r.nodes.join(', ') || '-'}`);
       out.push(`  SMTP: ${status.smtp.ok ? 'ok' : 'DOWN'} (${status.smtp.detail}); IMAP: ${status.imap.ok ? 'ok' : 'DOWN'} (${status.imap.detail})`);

@@ -39,5 +39,5 @@ export async function auditLab(lab: StartedLab): Promise<string[]> {
       return r.ok ? parseNodeAudit(node.name, r.stdout) : [`${node.name}: cannot audit (${r.reason})`];
     }),
   );
-  return [...findings.flat(), ...lab.bmcs.flatMap((b) => b.leftovers())];
+  return [...findings.flat(), ...lab.power.flatMap((p) => p.leftovers())];
 }

@@ -6,25 +6,25 @@
 import type { Fault, FaultContext } from './fault.ts';
 
 async function ensureOn(ctx: FaultContext): Promise<void> {
-  const bmc = ctx.lab.bmc(ctx.node);
-  if ((await bmc.targetPower()) === 'off') {
-    ctx.log.info(`heal: ${ctx.node} is still off; powering it on through its BMC`);
-    const r = await bmc.client().power('on');
-    if (r.state !== 'on') throw new Error(`heal: could not power ${ctx.node} on: ${r.error?.message ?? r.state}`);
+  const power = ctx.lab.powerOf(ctx.node);
+  if ((await power.targetPower()) === 'off') {
+    ctx.log.info(`heal: ${ctx.node} is still off; powering it on through its power device`);
+    const r = await power.power('on');
+    if (r.state !== 'on') throw new Error(`heal: could not power ${ctx.node} on: ${r.error ?? r.state}`);
   }
 }
 
 async function audit(ctx: FaultContext): Promise<string[]> {
-  const bmc = ctx.lab.bmc(ctx.node);
+  const power = ctx.lab.powerOf(ctx.node);
   const left: string[] = [];
-  if ((await bmc.targetPower()) !== 'on') left.push(`${ctx.node} is powered off`);
-  if (!bmc.isRunning()) left.push(`the BMC of ${ctx.node} is not running`);
+  if ((await power.targetPower()) !== 'on') left.push(`${ctx.node} is powered off`);
+  if (!power.isRunning()) left.push(`the power device of ${ctx.node} is not running`);
   return left;
 }
 
 async function powerAction(ctx: FaultContext, action: 'off' | 'reset'): Promise<unknown> {
-  const result = await ctx.lab.bmc(ctx.node).client().power(action);
-  if (!result.acknowledged) throw new Error(`power ${action} of ${ctx.node} not acknowledged: ${result.error?.message}`);
+  const result = await ctx.lab.powerOf(ctx.node).power(action);
+  if (!result.acknowledged) throw new Error(`power ${action} of ${ctx.node} not acknowledged: ${result.error}`);
   return { node: ctx.node, action, state: result.state, ms: result.durationMs };
 }
 
@@ -54,16 +54,16 @@ export const powerCutBmcDeadActive: Fault = {
   description: "the active node loses power and its BMC dies with it: no fence can be confirmed, so the peer must not take over until the BMC answers again",
   async inject(ctx) {
     const cut = await powerAction(ctx, 'off');
-    await ctx.lab.bmc(ctx.node).kill();
+    await ctx.lab.powerOf(ctx.node).kill();
     ctx.log.info(`${ctx.node} powered off, its BMC dead`);
     return { ...(cut as object), bmc: 'dead' };
   },
   release: async (ctx) => {
-    await ctx.lab.bmc(ctx.node).revive();
+    await ctx.lab.powerOf(ctx.node).revive();
     ctx.log.info(`release: the BMC of ${ctx.node} answers again (the node stays off)`);
   },
   async heal(ctx) {
-    await ctx.lab.bmc(ctx.node).heal();
+    await ctx.lab.powerOf(ctx.node).heal();
     await ensureOn(ctx);
   },
   audit, // the lab audit adds every BMC's leftovers (power control, hung, dead)
@@ -82,12 +82,12 @@ export const powerCutSlowBmcActive: Fault = {
   description: `the active node loses power and its BMC turns slow (${SLOW_BMC_DELAY_MS / 1000} s per power request): the fence takes longer but must be confirmed before the peer takes over`,
   async inject(ctx) {
     const cut = await powerAction(ctx, 'off');
-    ctx.lab.bmc(ctx.node).setPowerControl({ delayMs: SLOW_BMC_DELAY_MS });
+    ctx.lab.powerOf(ctx.node).setPowerControl({ delayMs: SLOW_BMC_DELAY_MS });
     return { ...(cut as object), bmcDelayMs: SLOW_BMC_DELAY_MS };
   },
-  release: async (ctx) => ctx.lab.bmc(ctx.node).setPowerControl({}),
+  release: async (ctx) => ctx.lab.powerOf(ctx.node).setPowerControl({}),
   async heal(ctx) {
-    await ctx.lab.bmc(ctx.node).heal();
+    await ctx.lab.powerOf(ctx.node).heal();
     await ensureOn(ctx);
   },
   audit, // the lab audit adds every BMC's leftovers (power control, hung, dead)

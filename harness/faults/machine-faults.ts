@@ -52,9 +52,9 @@ export const kernelPanicActive: Fault = {
     // Fenced: the power-cycle rebooted it. Not fenced: it hangs in the panic; power-cycle it here.
     const alive = await ctx.lab.ssh.root(ctx.node, 'true', { timeoutMs: 20_000, reject: false });
     if (alive.ok) return;
-    ctx.log.info(`heal: ${ctx.node} does not answer (still in its panic?); power-cycling it through its BMC`);
-    const r = await ctx.lab.bmc(ctx.node).client().power('cycle');
-    if (!r.acknowledged) throw new Error(`heal: could not power-cycle ${ctx.node}: ${r.error?.message ?? r.state}`);
+    ctx.log.info(`heal: ${ctx.node} does not answer (still in its panic?); power-cycling it through its power device`);
+    const r = await ctx.lab.powerOf(ctx.node).power('cycle');
+    if (!r.acknowledged) throw new Error(`heal: could not power-cycle ${ctx.node}: ${r.error ?? r.state}`);
   },
   async audit(ctx) {
     const r = await ctx.lab.ssh.root(ctx.node, 'true', { timeoutMs: 20_000, reject: false });

@@ -133,22 +133,29 @@ export async function ensureBox(options: { log: Logger; signal?: AbortSignal; fo
  */
 export async function pruneOldBoxes(current: Box, log: Logger): Promise<string[]> {
   const removed: string[] = [];
+  // A box a defined domain still boots from stays (its kernel, its backing volume): removing it
+  // under a running lab made the next fence's power-on fail (`virsh start`: no kernel), seen here
+  // when the recipe changed while a lab was up. It goes with a later prune, after `lab down`.
+  const inUse = await boxesInUse(log);
+  if (inUse.size) log.info(`keeping boxes still used by defined VMs: ${[...inUse].join(', ')}`);
+  const keep = (hash: string) => hash === current.hash || inUse.has(hash);
   const list = await run('vagrant', ['box', 'list', '--machine-readable'], { timeoutMs: 60_000, log, reject: false });
-  const names = new Set(list.stdout.split('\n').map((l) => l.split(',')[3] ?? '').filter((n) => n.startsWith('ha-chaos/debian12-') && n !== current.name));
+  const names = new Set(list.stdout.split('\n').map((l) => l.split(',')[3] ?? '').filter((n) => n.startsWith('ha-chaos/debian12-') && !keep(n.slice('ha-chaos/debian12-'.length))));
   for (const name of names) {
     await run('vagrant', ['box', 'remove', '--force', '--all', name], { timeoutMs: 120_000, log, reject: false });
     removed.push(name);
   }
   const vols = await virsh(['vol-list', 'default'], { timeoutMs: 60_000, log, reject: false });
   for (const vol of vols.stdout.split('\n').map((l) => l.trim().split(/\s+/)[0] ?? '')) {
-    if (vol.startsWith('ha-chaos-VAGRANTSLASH-debian12-') && !vol.includes(current.hash)) {
+    const hash = /debian12-([0-9a-f]{12})/.exec(vol)?.[1];
+    if (vol.startsWith('ha-chaos-VAGRANTSLASH-debian12-') && hash && !keep(hash)) {
       await virsh(['vol-delete', '--pool', 'default', vol], { timeoutMs: 60_000, log, reject: false });
       removed.push(vol);
     }
   }
   if (existsSync(BOOT_ROOT)) {
     for (const dir of readdirSync(BOOT_ROOT)) {
-      if (/^ha-chaos-[0-9a-f]{12}$/.test(dir) && dir !== `ha-chaos-${current.hash}`) {
+      if (/^ha-chaos-[0-9a-f]{12}$/.test(dir) && !keep(dir.slice('ha-chaos-'.length))) {
         rmSync(join(BOOT_ROOT, dir), { recursive: true, force: true });
         removed.push(join(BOOT_ROOT, dir));
       }
@@ -156,4 +163,15 @@ export async function pruneOldBoxes(current: Box, log: Logger): Promise<string[]
   }
   if (removed.length) log.info(`removed old boxes: ${removed.join(', ')}`);
   return removed;
+}
+
+/** The box hashes whose kernel a defined libvirt domain (running or not) boots. */
+async function boxesInUse(log: Logger): Promise<Set<string>> {
+  const hashes = new Set<string>();
+  const domains = await virsh(['list', '--all', '--name'], { timeoutMs: 30_000, log, reject: false });
+  for (const domain of domains.stdout.split('\n').map((d) => d.trim()).filter(Boolean)) {
+    const xml = await virsh(['dumpxml', domain], { timeoutMs: 30_000, log, reject: false });
+    for (const m of xml.stdout.matchAll(new RegExp(`${BOOT_ROOT}/ha-chaos-([0-9a-f]{12})/`, 'g'))) hashes.add(m[1]!);
+  }
+  return hashes;
 }

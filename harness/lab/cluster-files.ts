@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../core/paths.ts';
+import { fenceDevicesOf, renderFenceDevices } from '../power/fence-resources.ts';
 import { operationsOf, type LabPlan, type NodePlan, type NetworkRole } from './lab-config.ts';
 
 /** The lab's own OCF resource agents (bash), installed on every node by provisioning. */
@@ -258,10 +259,7 @@ export function renderDovecotUsers(secrets: LabSecrets): string {
     .concat('\n');
 }
 
-/** The file on each node holding a BMC's password, for fence_ipmilan's password_script. */
-export function bmcPasswordFile(node: string): string {
-  return `/etc/ha-chaos/bmc-${node}.pw`;
-}
+export { bmcPasswordFile } from '../power/fence-resources.ts';
 
 /** ` op <name> ...` clauses: every operation of a resource with an explicit timeout (none left at an agent default). */
 function ops(list: Array<[name: string, timeout: string, interval?: string, role?: string]>): string {
@@ -301,14 +299,10 @@ export function renderCib(plan: LabPlan): string {
   const rings = plan.networks.filter((net) => net.role === 'ring0' || net.role === 'ring1').map((net) => net.hostIp);
   const stonithOps = ops([['start', t.stonithStart], ['stop', t.stonithStop], ['monitor', t.stonithMonitor, i.stonith]]);
   const fence = plan.nodes.map((n) => {
-    const delay = n.index === 1 ? ` pcmk_delay_base=${plan.config.fencing.delayNode1}` : '';
-    const lines = [
-      `primitive fence_${n.name} stonith:fence_ipmilan params ip=${plan.bmcAddress} ipport=${n.bmcPort} username=${plan.config.fencing.bmcUsername} password_script="cat ${bmcPasswordFile(n.name)}" lanplus=1 cipher=3 pcmk_host_list=${n.name}${delay}${stonithOps}`,
-      `location l_fence_${n.name} fence_${n.name} -inf: ${n.name}`,
-    ];
+    const lines = renderFenceDevices(plan, n, stonithOps);
     if (heuristic) {
-      // Runs on the would-be fencer, before the BMC device in the same level: a node that reaches
-      // neither ring's host side has lost its own heartbeat paths and must not shoot its peer.
+      // Runs on the would-be fencer, before the power device(s) in the same level: a node that
+      // reaches neither ring's host side has lost its own heartbeat paths and must not shoot its peer.
       lines.push(
         `primitive ping_${n.name} stonith:fence_heuristics_ping params ping_targets=${rings.join(',')} ping_maxfail=${rings.length - 1} ping_count=2 ping_good_count=1 ping_interval=1 ping_timeout=1 pcmk_host_list=${n.name}${stonithOps}`,
         `location l_ping_${n.name} ping_${n.name} -inf: ${n.name}`,
@@ -316,7 +310,9 @@ export function renderCib(plan: LabPlan): string {
     }
     return lines;
   });
-  const topology = heuristic ? [`fencing_topology ${plan.nodes.map((n) => `${n.name}: ping_${n.name},fence_${n.name}`).join(' ')}`] : [];
+  // One level per node: the heuristic (if any), then every power device of the node (all of its supplies).
+  const levels = plan.nodes.map((n) => [...(heuristic ? [`ping_${n.name}`] : []), ...fenceDevicesOf(plan, n)]);
+  const topology = levels.some((l) => l.length > 1) ? [`fencing_topology ${plan.nodes.map((n, i) => `${n.name}: ${levels[i]!.join(',')}`).join(' ')}`] : [];
   const drbdOps = ops([
     ['start', t.drbdStart],
     ['stop', t.drbdDemote],

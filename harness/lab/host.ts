@@ -31,6 +31,8 @@ export const HOST_PACKAGES: Record<string, string> = {
   iptables: "libvirt's network rules",
   openipmi: 'ipmi_sim (the virtual BMCs)',
   ipmitool: 'IPMI client',
+  snmpd: 'net-snmp agent (the virtual PDUs of the power-switch variant)',
+  snmp: 'snmpget/snmpset (the PDU client, fence_apc_snmp from the host)',
   'fence-agents': 'fence_ipmilan (fencing tests from the host)',
   'openssh-client': 'ssh to the nodes',
   procps: 'process tools',

@@ -19,7 +19,20 @@ export interface LabConfig {
   };
   nodes: { cpus: number; memoryMiB: number; storageGiB: number };
   storage: 'drbd';
-  fencing: { agent: 'fence_ipmilan'; bmcUsername: string; bmcPortBase: number; delayNode1: string; pingHeuristic?: boolean };
+  fencing: {
+    /** The power device and its fence agent: each node's IPMI BMC, or a switched PDU's outlets. */
+    agent: 'fence_ipmilan' | 'fence_apc_snmp';
+    /** The power devices' user (IPMI user, or SNMPv3 user of the PDUs). */
+    bmcUsername: string;
+    /** BMC of node N on base+N; PDU P on base+10+P. */
+    bmcPortBase: number;
+    delayNode1: string;
+    pingHeuristic?: boolean;
+    /** PDU only: power supplies per node, each on its own outlet (default 1). */
+    powerSupplies?: 1 | 2;
+    /** PDU only: how many PDUs (default 1); with 2 supplies and 2 PDUs, each supply is on its own PDU. */
+    pdus?: 1 | 2;
+  };
   cluster: {
     startOnBoot: boolean;
     corosyncTokenMs: number;
@@ -78,7 +91,28 @@ export interface NodePlan {
   /** Guest interface name per role (net.ifnames=0: eth0..eth4). */
   nic: Record<NetworkRole, string>;
   bmcPort: number;
+  /** The node's power supplies: the device (a BMC: the node's name; a PDU: its name) and, for a PDU, the outlet. */
+  supplies: SupplyPlan[];
 }
+
+/** One power supply of a node. */
+export interface SupplyPlan {
+  /** The power device's name: the node's own name for its BMC, `pdu1`/`pdu2` for a PDU. */
+  device: string;
+  /** PDU outlet number (none for a BMC). */
+  outlet?: number;
+  /** `bmc`, or `<pdu>:<outlet>`: the name the power logs and checkers use. */
+  id: string;
+  /** The outlet's label on the PDU, e.g. node1-psu1. */
+  label: string;
+  /** 1-based supply index on its node. */
+  index: number;
+}
+
+/** One power device the lab runs on the host. */
+export type PowerDevicePlan =
+  | { kind: 'ipmi'; name: string; node: string; port: number }
+  | { kind: 'pdu'; name: string; port: number; outlets: Array<{ outlet: number; node: string; label: string }> };
 
 export interface LabPlan {
   config: LabConfig;
@@ -87,8 +121,10 @@ export interface LabPlan {
   networks: NetworkPlan[];
   nodes: NodePlan[];
   virtualIp: string;
-  /** Where the BMCs listen: the host side of the management network, which no node fault cuts. */
+  /** Where the BMCs (or PDUs) listen: the host side of the management network, which no node fault cuts. */
   bmcAddress: string;
+  /** The power devices: a BMC per node, or one or two PDUs. */
+  powerDevices: PowerDevicePlan[];
 }
 
 export const DEFAULT_LAB_CONFIG = join(REPO_ROOT, 'vagrant/lab.json');
@@ -120,6 +156,11 @@ export function parseLabConfig(input: unknown, source: string, lineOf: (pointer:
   if (new Set(subnets).size !== subnets.length) {
     throw fail('/network/subnets', 'every network needs its own subnet number');
   }
+  const { agent, powerSupplies, pdus } = config.fencing;
+  if (agent === 'fence_ipmilan' && (powerSupplies !== undefined || pdus !== undefined)) {
+    throw fail(`/fencing/${powerSupplies !== undefined ? 'powerSupplies' : 'pdus'}`, 'is for a PDU lab (agent fence_apc_snmp); a BMC powers its node as one supply');
+  }
+  if (pdus === 2 && (powerSupplies ?? 1) === 1) throw fail('/fencing/pdus', 'two PDUs need two power supplies per node (powerSupplies: 2), one on each');
   if (config.mail.package !== null) {
     throw fail('/mail/package', 'installing Axigen from a package is not supported yet; use null for the open stand-in (Postfix + Dovecot)');
   }
@@ -153,8 +194,20 @@ export function planLab(config: LabConfig): LabPlan {
       mac: Object.fromEntries(NIC_ORDER.map((role) => [role, mac(config.name, subnets[role], index)])) as Record<NetworkRole, string>,
       nic: Object.fromEntries(NIC_ORDER.map((role, i) => [role, `eth${i}`])) as Record<NetworkRole, string>,
       bmcPort: config.fencing.bmcPortBase + index,
+      supplies: suppliesOf(config, index),
     };
   });
+  const powerDevices: PowerDevicePlan[] =
+    config.fencing.agent === 'fence_ipmilan'
+      ? nodes.map((n) => ({ kind: 'ipmi' as const, name: n.name, node: n.name, port: n.bmcPort }))
+      : Array.from({ length: config.fencing.pdus ?? 1 }, (_, i) => ({
+          kind: 'pdu' as const,
+          name: `pdu${i + 1}`,
+          port: config.fencing.bmcPortBase + 11 + i,
+          outlets: nodes
+            .flatMap((n) => n.supplies.filter((s) => s.device === `pdu${i + 1}`).map((s) => ({ outlet: s.outlet!, node: n.name, label: s.label })))
+            .sort((a, b) => a.outlet - b.outlet),
+        }));
   return {
     config,
     prefix,
@@ -162,5 +215,21 @@ export function planLab(config: LabConfig): LabPlan {
     nodes,
     virtualIp: `${net}.${subnets.client}.${config.network.virtualIpHost}`,
     bmcAddress: `${net}.${subnets.management}.1`,
+    powerDevices,
   };
+}
+
+/**
+ * A node's supplies: its BMC; or with a PDU, supply s of node i on outlet i + 2(s-1) of one PDU
+ * (node1: 1 and 3, node2: 2 and 4), or with two PDUs, supply s on PDU s, outlet i.
+ */
+function suppliesOf(config: LabConfig, index: number): SupplyPlan[] {
+  const name = `node${index}`;
+  if (config.fencing.agent === 'fence_ipmilan') return [{ device: name, id: 'bmc', label: `${name}-bmc`, index: 1 }];
+  const pdus = config.fencing.pdus ?? 1;
+  return Array.from({ length: config.fencing.powerSupplies ?? 1 }, (_, i) => {
+    const device = pdus === 2 ? `pdu${i + 1}` : 'pdu1';
+    const outlet = pdus === 2 ? index : index + 2 * i;
+    return { device, outlet, id: `${device}:${outlet}`, label: `${name}-psu${i + 1}`, index: i + 1 };
+  });
 }

@@ -18,8 +18,9 @@ import { withProgress } from '../core/progress.ts';
 import { registerSecret } from '../core/secrets.ts';
 import { done, notYet, StopWaiting, waitFor } from '../core/wait.ts';
 import { parseBmcConfig } from '../bmc/bmc-config.ts';
-import { IpmiError } from '../bmc/ipmi-client.ts';
 import { StartedVirtualBmc, stopAllBmcs, VirtualBmc } from '../bmc/virtual-bmc.ts';
+import { BmcNodePower, PduNodePower, type NodePower } from '../power/power-device.ts';
+import { StartedVirtualPdu, stopAllPdus, VirtualPdu } from '../power/virtual-pdu.ts';
 import { ensureBox, BOOT_ROOT, type Box } from './box.ts';
 import { accountNames, type LabSecrets } from './cluster-files.ts';
 import { readLabSecrets } from './lab-secrets.ts';
@@ -53,6 +54,7 @@ export interface DownReport {
   domains: string[];
   networks: string[];
   volumes: string[];
+  /** The power devices stopped: BMCs and PDUs. */
   bmcs: string[];
   stateDir: boolean;
 }
@@ -221,7 +223,7 @@ export class Lab {
       ssh = await this.connect(key);
     }
 
-    const lab = new StartedLab(this, accel, await this.startBmcs(secrets.bmcPassword), ssh, secrets);
+    const lab = new StartedLab(this, accel, await this.startPower(secrets.bmcPassword), ssh, secrets);
     const bootstrapped = await lab.provision(signal);
     // A failed action left from before (an earlier run, a monitor that timed out on a loaded
     // host) never clears by itself: recorded, cleared (logged), then the wait goes on. One more
@@ -237,8 +239,7 @@ export class Lab {
   async attach(): Promise<StartedLab> {
     if (!existsSync(join(this.dir, 'secrets.json'))) throw new Error(`lab ${this.config.name} is not up (nothing in ${this.dir}); run: ha-chaos lab up`);
     const secrets = this.secrets();
-    const bmcs = this.plan.nodes.map((n) => StartedVirtualBmc.attach(n.name, { stateRoot: this.bmcRoot, log: this.log }));
-    return new StartedLab(this, knownAccel() ?? 'tcg', bmcs, new SshRunner(join(this.dir, 'ssh_config')), secrets);
+    return new StartedLab(this, knownAccel() ?? 'tcg', this.attachPower(), new SshRunner(join(this.dir, 'ssh_config')), secrets);
   }
 
   /** BMCs of this lab live under its own directory, so two labs never share names. */
@@ -246,21 +247,47 @@ export class Lab {
     return join(this.dir, 'host');
   }
 
-  private async startBmcs(password: string): Promise<StartedVirtualBmc[]> {
-    const bmcs: StartedVirtualBmc[] = [];
-    for (const node of this.plan.nodes) {
-      const existing = existsSync(join(this.bmcRoot, 'bmc', node.name, 'bmc.json')) ? StartedVirtualBmc.attach(node.name, { stateRoot: this.bmcRoot, log: this.log }) : undefined;
-      if (existing?.isRunning()) {
-        bmcs.push(existing);
-        continue;
+  /** Each node's power, from devices started by this or another process. */
+  private attachPower(): NodePower[] {
+    const placement = { stateRoot: this.bmcRoot, log: this.log };
+    const pdus = this.plan.powerDevices.filter((d) => d.kind === 'pdu').map((d) => StartedVirtualPdu.attach(d.name, placement));
+    return this.nodePower(pdus, (node) => StartedVirtualBmc.attach(node, placement));
+  }
+
+  private nodePower(pdus: StartedVirtualPdu[], bmcOf: (node: string) => StartedVirtualBmc): NodePower[] {
+    return this.plan.nodes.map((n) => (this.config.fencing.agent === 'fence_ipmilan' ? new BmcNodePower(bmcOf(n.name)) : new PduNodePower(n.name, pdus.filter((p) => p.outletsOf(n.name).length))));
+  }
+
+  /** Starts every power device of the plan that does not run (BMCs, or PDUs), all with the lab's one device password. */
+  private async startPower(password: string): Promise<NodePower[]> {
+    const placement = { stateRoot: this.bmcRoot, log: this.log };
+    const bmcs = new Map<string, StartedVirtualBmc>();
+    const pdus: StartedVirtualPdu[] = [];
+    for (const device of this.plan.powerDevices) {
+      if (device.kind === 'ipmi') {
+        const existing = existsSync(join(this.bmcRoot, 'bmc', device.name, 'bmc.json')) ? StartedVirtualBmc.attach(device.name, placement) : undefined;
+        if (existing?.isRunning()) {
+          bmcs.set(device.node, existing);
+          continue;
+        }
+        const node = this.plan.nodes.find((n) => n.name === device.node)!;
+        const config = parseBmcConfig(
+          { name: device.name, address: this.plan.bmcAddress, port: device.port, username: this.config.fencing.bmcUsername, password, target: { kind: 'libvirt', domain: node.domain } },
+          `BMC of ${device.node}`,
+        );
+        bmcs.set(device.node, await new VirtualBmc(config, { ...placement, session: this.session }).start());
+      } else {
+        const existing = existsSync(join(this.bmcRoot, 'pdu', device.name, 'pdu.json')) ? StartedVirtualPdu.attach(device.name, placement) : undefined;
+        if (existing?.isRunning()) {
+          pdus.push(existing);
+          continue;
+        }
+        const outlets = device.outlets.map((o) => ({ ...o, target: { kind: 'libvirt' as const, domain: this.plan.nodes.find((n) => n.name === o.node)!.domain } }));
+        const config = { name: device.name, address: this.plan.bmcAddress, port: device.port, username: this.config.fencing.bmcUsername, password, outlets };
+        pdus.push(await new VirtualPdu(config, { ...placement, session: this.session }).start());
       }
-      const config = parseBmcConfig(
-        { name: node.name, address: this.plan.bmcAddress, port: node.bmcPort, username: this.config.fencing.bmcUsername, password, target: { kind: 'libvirt', domain: node.domain } },
-        `BMC of ${node.name}`,
-      );
-      bmcs.push(await new VirtualBmc(config, { stateRoot: this.bmcRoot, session: this.session, log: this.log }).start());
     }
-    return bmcs;
+    return this.nodePower(pdus, (node) => bmcs.get(node)!);
   }
 
   private async connect(key: string): Promise<SshRunner> {
@@ -300,7 +327,7 @@ export class Lab {
           }
         : { domains: [], networks: [], volumes: [] };
     const found = await ours();
-    const report: DownReport = { ...found, bmcs: await stopAllBmcs({ stateRoot: this.bmcRoot, log }), stateDir: false };
+    const report: DownReport = { ...found, bmcs: [...(await stopAllBmcs({ stateRoot: this.bmcRoot, log })), ...(await stopAllPdus({ stateRoot: this.bmcRoot, log }))], stateDir: false };
     if (existsSync(join(this.dir, 'Vagrantfile')) && existsSync(join(this.dir, 'vagrant.json'))) {
       await this.vagrant(['destroy', '-f'], 300_000, undefined, false, log);
     }
@@ -346,7 +373,8 @@ export class StartedLab {
   constructor(
     readonly lab: Lab,
     readonly accel: Accel,
-    readonly bmcs: StartedVirtualBmc[],
+    /** Each node's power device(s), in node order. */
+    readonly power: NodePower[],
     readonly ssh: SshRunner,
     private readonly secrets: LabSecrets,
   ) {}
@@ -363,10 +391,21 @@ export class StartedLab {
     return { ...this.secrets.accounts };
   }
 
-  bmc(node: string): StartedVirtualBmc {
-    const bmc = this.bmcs.find((b) => b.name === node);
-    if (!bmc) throw new Error(`no BMC for ${node}`);
-    return bmc;
+  /** Every secret of the lab (power devices' password, corosync key, account passwords): for tests that prove none leaks. */
+  secretValues(): string[] {
+    return [this.secrets.bmcPassword, this.secrets.corosyncKey, ...Object.values(this.secrets.accounts)];
+  }
+
+  /** The power device(s) of `node`. */
+  powerOf(node: string): NodePower {
+    const power = this.power.find((p) => p.node === node);
+    if (!power) throw new Error(`no power device for ${node}`);
+    return power;
+  }
+
+  /** The lab's architecture in words, for status and reports: which storage, which power devices. */
+  architecture(): { storage: string; power: Record<string, string> } {
+    return { storage: this.plan.config.storage, power: Object.fromEntries(this.power.map((p) => [p.node, p.describe()])) };
   }
 
   /** Runs a bash script as root on a node. */
@@ -447,6 +486,7 @@ export class StartedLab {
       bmcPower: {},
       smtp: { ok: false, detail: '' },
       imap: { ok: false, detail: '' },
+      architecture: this.architecture(),
     };
     await Promise.all(
       this.plan.nodes.map(async (node) => {
@@ -470,11 +510,11 @@ export class StartedLab {
       }),
     );
     await Promise.all(
-      this.bmcs.map(async (bmc) => {
+      this.power.map(async (power) => {
         try {
-          status.bmcPower[bmc.name] = await bmc.client({ retries: 1 }).status();
+          status.bmcPower[power.node] = await power.status();
         } catch (error) {
-          status.bmcPower[bmc.name] = `unknown (${error instanceof IpmiError ? error.kind : (error as Error).message})`;
+          status.bmcPower[power.node] = `unknown (${(error as Error).message})`;
         }
       }),
     );
@@ -589,7 +629,7 @@ export class StartedLab {
     const started = performance.now();
     const actions: string[] = [];
     const found: string[] = [];
-    for (const bmc of this.bmcs) if (!bmc.isRunning()) found.push(`the BMC of ${bmc.name} does not run`);
+    for (const power of this.power) if (!power.isRunning()) found.push(`the power device of ${power.node} does not run (${power.describe()})`);
     for (const node of this.plan.nodes) {
       const state = await virsh(['domstate', node.domain], { timeoutMs: 30_000, reject: false, log: this.log, node: 'host', phase: 'converge' });
       const domain = state.ok ? state.stdout.trim() : `unknown (${state.reason})`;

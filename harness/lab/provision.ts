@@ -6,7 +6,6 @@
 import { createHash } from 'node:crypto';
 import {
   accountNames,
-  bmcPasswordFile,
   DRBD_DEVICE,
   DRBD_RESOURCE,
   MAIL_STORE,
@@ -30,6 +29,7 @@ import {
   type LabSecrets,
 } from './cluster-files.ts';
 import type { LabPlan, NodePlan } from './lab-config.ts';
+import { powerPasswordFile } from '../power/fence-resources.ts';
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
@@ -52,7 +52,7 @@ export function provisionHash(plan: LabPlan): string {
 /** The node's provisioning script: networks, hosts, corosync, DRBD, fencing credentials, mail stack. */
 export function renderNodeProvision(plan: LabPlan, node: NodePlan, secrets: LabSecrets, hash = provisionHash(plan)): string {
   const statics = (['client', 'ring0', 'ring1', 'replication'] as const).map((role) => file(`/etc/systemd/network/20-${role}.network`, renderNetworkd(node, role)));
-  const bmcFiles = plan.nodes.map((n) => file(bmcPasswordFile(n.name), secrets.bmcPassword, '0600'));
+  const bmcFiles = plan.powerDevices.map((d) => file(powerPasswordFile(plan, d.name), secrets.bmcPassword, '0600'));
   const boot = plan.config.cluster.startOnBoot ? 'enable' : 'disable';
   return [
     'set -euo pipefail',

@@ -152,7 +152,10 @@ export interface LabStatus {
   pacemakerError?: string;
   drbd: Record<string, DrbdState | { error: string }>;
   vipHolders: string[];
+  /** Each node's power as its device reports it (BMC, or PDU outlets: on when any outlet feeding it is on). */
   bmcPower: Record<string, string>;
+  /** The architecture under test: the store (drbd, shared) and each node's power device in words. */
+  architecture?: { storage: string; power: Record<string, string> };
   smtp: { ok: boolean; detail: string };
   imap: { ok: boolean; detail: string };
   /** Location constraints DRBD's fence-peer handler placed and its unfence handler has not removed yet. */
@@ -198,7 +201,7 @@ export function unmetReadiness(status: LabStatus, nodeNames: string[]): string[]
     else if (d.cs !== 'Connected' || d.disk !== 'UpToDate' || d.peerDisk !== 'UpToDate') unmet.push(`DRBD on ${n}: ${d.cs} ${d.disk}/${d.peerDisk} (want Connected UpToDate/UpToDate)`);
   }
   if (status.vipHolders.length !== 1) unmet.push(`virtual IP ${status.virtualIp} held by ${status.vipHolders.length} nodes (want 1)`);
-  for (const [n, p] of Object.entries(status.bmcPower)) if (p !== 'on') unmet.push(`BMC of ${n} reports power ${p}`);
+  for (const [n, p] of Object.entries(status.bmcPower)) if (p !== 'on') unmet.push(`power device of ${n} reports power ${p}`);
   if (!status.smtp.ok) unmet.push(`SMTP on ${status.virtualIp}:25 not answering (${status.smtp.detail})`);
   if (!status.imap.ok) unmet.push(`IMAP on ${status.virtualIp}:143 not answering (${status.imap.detail})`);
   return unmet;

@@ -39,6 +39,7 @@ export async function collectEvidence(lab: StartedLab, store: RunStore, sinceHos
     }
     evidence.push({ node: name, journal: journal.stdout });
   }
-  for (const bmc of lab.bmcs) store.writeJson(`bmc/${bmc.name}-power-log.json`, bmc.powerLog());
+  // Each node's power log, as its device(s) kept it (bmc/ for the directory's old name: a PDU's outlets land here too).
+  for (const power of lab.power) store.writeJson(`bmc/${power.node}-power-log.json`, power.powerLog());
   return evidence;
 }

@@ -18,6 +18,8 @@ export interface TimelineInput {
   /** The watcher's state reports and the BMCs' power actions, for the node lanes. */
   samples?: readonly NodeSample[];
   bmcPower?: readonly BmcPowerEvent[];
+  /** Each node's power supplies (see Observations.powerSupplies). */
+  powerSupplies?: Record<string, string[]>;
   /** Guest and host load reports, plotted under the lanes. */
   load?: Observations['load'];
 }
@@ -71,7 +73,7 @@ const signed = (seconds: number) => `${seconds >= 0 ? '+' : ''}${seconds.toFixed
 
 const COLORS = { ok: '#2e7d32', fail: '#c62828', info: '#ef6c00' } as const;
 
-export function renderTimeline({ results, history, markers, samples = [], bmcPower = [], load }: TimelineInput): string {
+export function renderTimeline({ results, history, markers, samples = [], bmcPower = [], powerSupplies, load }: TimelineInput): string {
   const pairs = pairOperations(history).filter((p) => p.invoke.f === 'send' || p.invoke.f === 'probe');
   const times = [...pairs.map((p) => p.invoke.time), ...Object.values(markers)];
   const t0 = Math.min(...times);
@@ -81,7 +83,7 @@ export function renderTimeline({ results, history, markers, samples = [], bmcPow
   const left = 110;
   const x = (t: number) => left + ((t - t0) / span) * (width - left - 20);
   const clients = [...new Set(pairs.map((p) => p.invoke.process))].sort();
-  const lanes = nodeSegments(samples, bmcPower, t1, t0);
+  const lanes = nodeSegments(samples, bmcPower, t1, t0, powerSupplies);
   const nodes = Object.keys(lanes).sort();
   const rows = [...clients, ...nodes];
   const rowH = 28;
@@ -151,9 +153,10 @@ export function renderTimeline({ results, history, markers, samples = [], bmcPow
   const phaseTable = phases.length
     ? `<h2>Where the time went</h2><table><tr><th>phase</th><th>at (s after the fault)</th><th>took (s, since the previous)</th></tr>${phases.map((p) => `<tr><td>${esc(p.phase)}</td><td>${p.at.toFixed(1)}</td><td>${p.took.toFixed(1)}</td></tr>`).join('')}</table>`
     : '';
-  const env = (results.environment ?? {}) as { host?: { cores?: number; sha256MBps?: number; peakLoad1?: number }; accel?: string; vcpus?: number; slo?: { basis?: string }; overload?: string[] };
+  const env = (results.environment ?? {}) as { host?: { cores?: number; sha256MBps?: number; peakLoad1?: number }; accel?: string; vcpus?: number; slo?: { basis?: string }; overload?: string[]; architecture?: { storage: string; power: Record<string, string> } };
+  const arch = env.architecture ? `<tr><td>architecture</td><td>store ${esc(env.architecture.storage)}; ${esc(Object.entries(env.architecture.power).map(([n, d]) => `${n}: ${d}`).join('; '))}</td></tr>` : '';
   const hostTable = env.host
-    ? `<h2>Host</h2><table><tr><td>acceleration</td><td>${esc(String(env.accel ?? '?'))}, ${env.vcpus ?? '?'} vCPU per node</td></tr><tr><td>host</td><td>${env.host.cores ?? '?'} cores, speed ${env.host.sha256MBps ?? '?'} MB/s (sha256, one core), peak load ${env.host.peakLoad1?.toFixed(2) ?? '?'}</td></tr><tr><td>SLO applied</td><td>${esc(env.slo?.basis ?? '?')}</td></tr>${env.overload?.length ? `<tr><td style="color:${COLORS.fail}">overloaded</td><td>${esc(env.overload.join('; '))}</td></tr>` : ''}</table>`
+    ? `<h2>Host</h2><table><tr><td>acceleration</td><td>${esc(String(env.accel ?? '?'))}, ${env.vcpus ?? '?'} vCPU per node</td></tr><tr><td>host</td><td>${env.host.cores ?? '?'} cores, speed ${env.host.sha256MBps ?? '?'} MB/s (sha256, one core), peak load ${env.host.peakLoad1?.toFixed(2) ?? '?'}</td></tr><tr><td>SLO applied</td><td>${esc(env.slo?.basis ?? '?')}</td></tr>${arch}${env.overload?.length ? `<tr><td style="color:${COLORS.fail}">overloaded</td><td>${esc(env.overload.join('; '))}</td></tr>` : ''}</table>`
     : '';
   const verdictColor = results.valid === true ? COLORS.ok : results.valid === false ? COLORS.fail : COLORS.info;
   const checks = Object.entries(results.checks)

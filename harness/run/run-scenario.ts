@@ -271,7 +271,8 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     await workload.readBack();
     // Logs from a minute before the fault (or before the run, if it was interrupted before the fault).
     const evidence = await collectEvidence(p.lab, store, (observations.fault.injectedAt || Date.parse(store.startedAt)) - 60_000, p.offsets);
-    observations.bmcPower = p.lab.bmcs.flatMap((b) => b.powerLog().map((e) => ({ node: b.name, ...e })));
+    observations.bmcPower = p.lab.power.flatMap((power) => power.powerLog());
+    observations.powerSupplies = Object.fromEntries(p.lab.power.map((power) => [power.node, power.supplies()]));
     observeJournals(observations, evidence, p.lab.plan.nodes, p.offsets);
   });
 
@@ -308,6 +309,8 @@ function writeResults(store: RunStore, scenario: Scenario, seed: number, p: Prep
     environment: {
       accel: p.lab.accel,
       lab: p.lab.lab.config.name,
+      // Which of the architecture's variants this run certified: the store and each node's power device.
+      architecture: p.lab.architecture(),
       activeNode: p.active,
       clockOffsets: p.offsets,
       cluster: p.lab.lab.config.cluster,
@@ -340,6 +343,7 @@ function writeResults(store: RunStore, scenario: Scenario, seed: number, p: Prep
       history: history.operations(),
       samples: observations.samples,
       bmcPower: observations.bmcPower,
+      powerSupplies: observations.powerSupplies,
       load: observations.load,
       markers: { fault: observations.fault.injectedAt, ...observations.phases, ...(observations.fault.releasedAt ? { released: observations.fault.releasedAt } : {}), ...(observations.fault.healedAt ? { healed: observations.fault.healedAt } : {}) },
     }),

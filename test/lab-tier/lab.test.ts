@@ -121,7 +121,7 @@ test.serial('stonith_admin --reboot node2 from node1 power-cycles node2 through 
   const fence = await started.root('node1', 'stonith_admin --reboot node2 --timeout 180', 240_000);
   t.true(fence.ok);
   const actions = started
-    .bmc('node2')
+    .powerOf('node2')
     .powerLog()
     .filter((e) => e.time >= since)
     .map((e) => `${e.request}=${e.value}:${e.result}`);
@@ -158,7 +158,7 @@ test.serial('certification: power-cut-active passes end to end and leaves a comp
   for (const file of ['history.jsonl', 'observations.json', 'run.log', 'nodes/node1/journal.txt', 'nodes/node2/journal.txt', 'bmc/node1-power-log.json']) {
     t.true(existsSync(join(dir, file)), file);
   }
-  const secrets = [started.bmc('node1').secret(), ...Object.values(started.accounts())];
+  const secrets = started.secretValues();
   for (const file of ['history.jsonl', 'observations.json', 'run.log', 'run.json', 'results.json', 'nodes/node1/cib.xml', 'nodes/node2/journal.txt']) {
     const text = readFileSync(join(dir, file), 'utf8');
     t.false(secrets.some((s) => text.includes(s)), `no secret in ${file}`);

@@ -88,7 +88,7 @@ test('readiness: each unmet condition is named', (t) => {
   t.deepEqual(unmet, [
     'DRBD on node1: SyncTarget Inconsistent/UpToDate (want Connected UpToDate/UpToDate)',
     'virtual IP 10.213.10.100 held by 2 nodes (want 1)',
-    'BMC of node2 reports power unknown (timeout)',
+    'power device of node2 reports power unknown (timeout)',
     'IMAP on 10.213.10.100:143 not answering (connect ECONNREFUSED)',
   ]);
   t.deepEqual(unmetReadiness({ ...ready, pacemaker: undefined, pacemakerError: 'node1: connection refused' }, ['node1', 'node2'])[0], 'Pacemaker not answering (node1: connection refused)');

@@ -1,0 +1,59 @@
+/** The power-switch variant's plan and rendered cluster, on the shipped config and literal variants of it. */
+import test from 'ava';
+import { loadLabConfig, parseLabConfig, planLab, type LabConfig } from '../../harness/lab/lab-config.ts';
+import { renderCib } from '../../harness/lab/cluster-files.ts';
+import { renderNodeProvision } from '../../harness/lab/provision.ts';
+import { ValidationError } from '../../harness/core/schema.ts';
+import { DEFAULT_LAB_CONFIG } from '../../harness/lab/lab-config.ts';
+
+const pdu = loadLabConfig(DEFAULT_LAB_CONFIG.replace('lab.json', 'lab-pdu.json'));
+const secrets = { bmcPassword: 'DevicePw-1234', corosyncKey: 'a2V5', accounts: { user1: 'pw-user-1' } };
+const variant = (fencing: Partial<LabConfig['fencing']>): LabConfig => ({ ...pdu, fencing: { ...pdu.fencing, ...fencing } });
+
+test('lab-pdu.json: two PDUs (A and B feeds), each node on outlet N of both; supplies named as the power logs name them', (t) => {
+  const plan = planLab(pdu);
+  t.deepEqual(
+    plan.powerDevices.map((d) => (d.kind === 'pdu' ? `${d.name}@${d.port}: ${d.outlets.map((o) => `${o.outlet}=${o.label}`).join(' ')}` : d.name)),
+    ['pdu1@6241: 1=node1-psu1 2=node2-psu1', 'pdu2@6242: 1=node1-psu2 2=node2-psu2'],
+  );
+  t.deepEqual(plan.nodes.map((n) => n.supplies.map((s) => s.id)), [['pdu1:1', 'pdu2:1'], ['pdu1:2', 'pdu2:2']]);
+});
+
+test('one PDU, two supplies: node1 on outlets 1 and 3, node2 on 2 and 4; one supply: outlets 1 and 2', (t) => {
+  t.deepEqual(planLab(variant({ pdus: 1 })).nodes.map((n) => n.supplies.map((s) => s.id)), [['pdu1:1', 'pdu1:3'], ['pdu1:2', 'pdu1:4']]);
+  t.deepEqual(planLab(variant({ pdus: 1, powerSupplies: 1 })).nodes.map((n) => n.supplies.map((s) => s.id)), [['pdu1:1'], ['pdu1:2']]);
+  t.deepEqual(planLab(loadLabConfig()).nodes.map((n) => n.supplies.map((s) => s.id)), [['bmc'], ['bmc']]);
+});
+
+test('the CIB: a fence_apc_snmp device per supply (SNMPv3, password from a file), both in one level after the heuristic; the delay once', (t) => {
+  const cib = renderCib(planLab(pdu));
+  const node1 = cib.split('\n').filter((l) => l.startsWith('primitive fence_node1'));
+  t.is(node1.length, 2);
+  t.regex(node1[0]!, /^primitive fence_node1_psu1 stonith:fence_apc_snmp params ip=10\.214\.1\.1 ipport=6241 snmp_version=3 username=admin snmp_sec_level=authNoPriv snmp_auth_prot=SHA password_script="cat \/etc\/ha-chaos\/pdu-pdu1\.pw" plug=1 pcmk_host_list=node1 pcmk_delay_base=5s op start timeout=\S+ op stop timeout=\S+ op monitor interval=\S+ timeout=\S+$/);
+  t.notRegex(node1[1]!, /pcmk_delay_base/);
+  t.regex(node1[1]!, /ipport=6242 .*plug=1 /);
+  t.regex(cib, /^fencing_topology node1: ping_node1,fence_node1_psu1,fence_node1_psu2 node2: ping_node2,fence_node2_psu1,fence_node2_psu2$/m);
+  t.regex(cib, /^location l_fence_node2_psu2 fence_node2_psu2 -inf: node2$/m);
+  t.notRegex(cib, /fence_ipmilan|password=/);
+  // Without the heuristic, two supplies still make a level (all off before any on); one supply needs none.
+  t.regex(renderCib(planLab(variant({ pingHeuristic: false }))), /^fencing_topology node1: fence_node1_psu1,fence_node1_psu2 /m);
+  t.notRegex(renderCib(planLab(variant({ pingHeuristic: false, pdus: 1, powerSupplies: 1 }))), /fencing_topology/);
+});
+
+test('provisioning writes each PDU password file (0600), and the default lab still its BMC files', (t) => {
+  const plan = planLab(pdu);
+  const script = renderNodeProvision(plan, plan.nodes[0]!, secrets);
+  t.regex(script, /cat > '\/etc\/ha-chaos\/pdu-pdu1\.pw' <<'HACHAOS_EOF'\nDevicePw-1234\nHACHAOS_EOF\nchmod 0600/);
+  t.regex(script, /pdu-pdu2\.pw/);
+  const bmc = planLab(loadLabConfig());
+  t.regex(renderNodeProvision(bmc, bmc.nodes[0]!, secrets), /bmc-node2\.pw/);
+});
+
+test('power options that do not fit the device are refused, naming the field', (t) => {
+  const ipmi = loadLabConfig();
+  const err = t.throws(() => parseLabConfig({ ...ipmi, fencing: { ...ipmi.fencing, powerSupplies: 2 } }, 'lab.json'), { instanceOf: ValidationError });
+  t.regex(err.message, /\/fencing\/powerSupplies: is for a PDU lab/);
+  t.regex(t.throws(() => parseLabConfig({ ...pdu, fencing: { ...pdu.fencing, powerSupplies: 1, pdus: 2 } }, 'lab.json'))!.message, /\/fencing\/pdus: two PDUs need two power supplies/);
+  t.regex(t.throws(() => parseLabConfig({ ...pdu, fencing: { ...pdu.fencing, powerSupplies: 3 } }, 'lab.json'))!.message, /powerSupplies/);
+  t.regex(t.throws(() => parseLabConfig({ ...pdu, fencing: { ...pdu.fencing, agent: 'fence_raritan' } }, 'lab.json'))!.message, /agent/);
+});
