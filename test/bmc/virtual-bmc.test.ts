@@ -113,7 +113,8 @@ test('a wrong password fails fast and clearly; the power state is unknown', asyn
   t.is(result.state, 'unknown');
   t.is(result.error?.kind, 'auth-or-unreachable');
   t.regex(result.error!.message, /refused the session: check the username, password and cipher suite/);
-  t.true(result.durationMs < 1500, `took ${result.durationMs} ms`);
+  // Fast means well inside the client's 20 s limit (not a wait for it); the bound is loose because a loaded CI host is slow to start ipmitool at all.
+  t.true(result.durationMs < 8000, `took ${result.durationMs} ms`);
   const agent = await fenceIpmilan(rig.bmc.endpoint, 'status', { password: 'Not-the-pw1' });
   t.false(agent.ok);
 });
