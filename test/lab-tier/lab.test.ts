@@ -10,7 +10,7 @@ import { fileSink, rootLogger } from '../../harness/core/log.ts';
 import { done, notYet, waitFor } from '../../harness/core/wait.ts';
 import { Lab, LabWedgedError, type StartedLab } from '../../harness/lab/lab.ts';
 import { describeGuestLoad, GuestCpuWindow } from '../../harness/observe/guest-load.ts';
-import { loadLabConfig } from '../../harness/lab/lab-config.ts';
+import { DEFAULT_LAB_CONFIG, loadLabConfig } from '../../harness/lab/lab-config.ts';
 import { unmetReadiness } from '../../harness/lab/status.ts';
 import { listInbox, listMaildropPop3, sendMail } from '../../harness/workload/mail-client.ts';
 import { runScenario } from '../../harness/run/run-scenario.ts';
@@ -23,6 +23,8 @@ import { join } from 'node:path';
 const MIN = 60_000;
 const lab = new Lab(loadLabConfig(), rootLogger('lab-tier').withSink(fileSink('reports/lab-tier.log')));
 let started: StartedLab;
+/** The power-switch variant (vagrant/lab-pdu.json), brought up after the default lab is down. */
+const pduLab = new Lab(loadLabConfig(DEFAULT_LAB_CONFIG.replace(/lab\.json$/, 'lab-pdu.json')), rootLogger('lab-tier').withSink(fileSink('reports/lab-tier.log')));
 
 const virsh = async (...args: string[]) => (await libvirt(args, { timeoutMs: 60_000 })).stdout;
 
@@ -36,6 +38,7 @@ test.before(async (t) => {
 test.after.always(async (t) => {
   t.timeout(10 * MIN);
   await lab.down();
+  await pduLab.down();
 });
 
 test.serial('status reports a ready cluster: one active node holding DRBD primary, the IP and the mail service', async (t) => {
@@ -177,19 +180,6 @@ test.serial('certification: heartbeat-loss-active: the isolated active node is f
   t.regex(results.checks.fencing!.summary, new RegExp(`^${String(results.environment?.activeNode)} fenced `));
 });
 
-test.serial('certification: power-cut-bmc-dead-active: no takeover while the fence cannot be confirmed; after the BMC is back, fence then takeover', async (t) => {
-  t.timeout(30 * MIN);
-  const { results, dir } = await runScenario({ lab, scenario: SCENARIOS['power-cut-bmc-dead-active']!, seed: 17, log: lab.log });
-  for (const [name, check] of Object.entries(results.checks)) t.log(`${name}: ${String(check.valid)}: ${check.summary}`);
-  t.log(`phases: ${JSON.stringify(results.metrics?.phasesSecondsAfterFault)}`);
-  t.is(results.valid, true, results.summary);
-  const observations = JSON.parse(readFileSync(join(dir, 'observations.json'), 'utf8')) as Observations;
-  const released = observations.fault.releasedAt!;
-  t.true(released - observations.fault.injectedAt >= 59_000, 'the BMC stayed dead for the hold');
-  const takeover = observations.promotions.filter((p) => p.node !== observations.fault.node && p.at >= observations.fault.injectedAt).map((p) => p.at);
-  t.true(takeover.length > 0 && Math.min(...takeover) > released, `no promotion while the BMC was dead (released at ${released}, promotions ${takeover.join(', ')})`);
-});
-
 test.serial('certification: freeze-active: a frozen primary is fenced before its peer promotes', async (t) => {
   t.timeout(30 * MIN);
   const { results } = await runScenario({ lab, scenario: SCENARIOS['freeze-active']!, seed: 13, log: lab.log });
@@ -211,4 +201,50 @@ test.serial('lab down leaves nothing behind', async (t) => {
   t.false(sims.stdout.includes(lab.dir));
   t.deepEqual(readdirSync('/tmp').filter((f) => f.startsWith('hachaos-')), []);
   t.deepEqual(await lab.down(), { domains: [], networks: [], volumes: [], bmcs: [], stateDir: false }, 'down is idempotent');
+});
+
+test.serial('PDU variant: lab up with lab-pdu.json: fencing through two virtual PDUs (fence_apc_snmp over SNMPv3), each node on one outlet of each', async (t) => {
+  t.timeout(40 * MIN);
+  const t0 = Date.now();
+  const pdu = await pduLab.up();
+  t.log(`PDU lab up took ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  const status = await pdu.status();
+  t.deepEqual(unmetReadiness(status, pdu.plan.nodes.map((n) => n.name)), []);
+  t.is(status.architecture?.storage, 'drbd');
+  t.regex(status.architecture?.power.node1 ?? '', /^PDU pdu1 \S+:6241 outlet 1, PDU pdu2 \S+:6242 outlet 1 \(fence_apc_snmp\)$/);
+  const fence = (status.pacemaker?.resources ?? []).filter((r) => r.agent === 'stonith:fence_apc_snmp');
+  t.deepEqual(fence.map((r) => `${r.id}:${r.role}`).sort(), ['fence_node1_psu1:Started', 'fence_node1_psu2:Started', 'fence_node2_psu1:Started', 'fence_node2_psu2:Started']);
+});
+
+test.serial('PDU variant, certification: power-cut-bmc-dead-active: the PDUs die with the power cut: no takeover until they answer, then both outlets off, then takeover', async (t) => {
+  t.timeout(30 * MIN);
+  const { results, dir } = await runScenario({ lab: pduLab, scenario: SCENARIOS['power-cut-bmc-dead-active']!, seed: 17, log: pduLab.log });
+  for (const [name, check] of Object.entries(results.checks)) t.log(`${name}: ${String(check.valid)}: ${check.summary}`);
+  t.log(`phases: ${JSON.stringify(results.metrics?.phasesSecondsAfterFault)}`);
+  t.is(results.valid, true, results.summary);
+  const observations = JSON.parse(readFileSync(join(dir, 'observations.json'), 'utf8')) as Observations;
+  const released = observations.fault.releasedAt!;
+  t.true(released - observations.fault.injectedAt >= 59_000, 'the PDUs stayed dead for the hold');
+  // The outlets' own logs: the cut switched off both supplies of the failed node; the fence (one
+  // level: all off, found off already, then all on) switched both back on only after the PDUs answered.
+  const failed = observations.fault.node;
+  const n = failed.slice(4);
+  t.deepEqual(observations.powerSupplies?.[failed], [`pdu1:${n}`, `pdu2:${n}`]);
+  const switched = (value: string, from: number, to = Infinity) => observations.bmcPower.filter((e) => e.node === failed && e.time >= from && e.time < to && e.value === value && e.result === 'done').map((e) => e.supply).sort();
+  t.deepEqual(switched('0', observations.fault.injectedAt - 1000, released), [`pdu1:${n}`, `pdu2:${n}`]);
+  t.deepEqual(switched('1', observations.fault.injectedAt - 1000, released), [], 'nothing switched on while the PDUs were dead');
+  t.true(switched('1', released).includes(`pdu1:${n}`) && switched('1', released).includes(`pdu2:${n}`), 'both supplies back on after the fence');
+  t.regex(results.checks.fencing!.summary, /fenced .* before .* promoted/);
+  const takeover = observations.promotions.filter((p) => p.node !== observations.fault.node && p.at >= observations.fault.injectedAt).map((p) => p.at);
+  t.true(takeover.length > 0 && Math.min(...takeover) > released, `no promotion while the BMC was dead (released at ${released}, promotions ${takeover.join(', ')})`);
+});
+
+test.serial('PDU variant: lab down stops both PDUs and leaves nothing behind', async (t) => {
+  t.timeout(10 * MIN);
+  const report = await pduLab.down();
+  t.deepEqual(report.bmcs.sort(), ['pdu1', 'pdu2']);
+  t.deepEqual((await virsh('list', '--all', '--name')).split('\n').filter((d) => d.startsWith(pduLab.plan.prefix)), []);
+  const snmpd = await run('pgrep', ['-af', 'snmpd'], { timeoutMs: 5000, reject: false });
+  t.false(snmpd.stdout.includes(pduLab.dir));
+  t.false(existsSync(pduLab.dir));
 });
