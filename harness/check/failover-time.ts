@@ -21,27 +21,51 @@ const STREAMS: Record<string, (process: string) => boolean> = {
   sends: (p) => p.startsWith('smtp-'),
 };
 
+/** A client operation as the outage rule sees it: when it was invoked and ended, and how. */
+export interface ClientOp {
+  invokedAt: number;
+  time: number;
+  outcome: string;
+  process: string;
+}
+
+/** Client operations (sends and probes) of a history, in completion order: what the outage rule reads. */
+export function clientOps(history: Parameters<typeof pairOperations>[0], match: (process: string) => boolean = isClientOp): ClientOp[] {
+  return pairOperations(history)
+    .filter((p) => match(p.invoke.process))
+    .map((p) => ({ invokedAt: p.invoke.time, time: p.completion?.time ?? p.invoke.time, outcome: outcome(p), process: p.invoke.process }))
+    .sort((a, b) => a.time - b.time);
+}
+
 /**
- * Each stream's outage after the fault, seconds (the same rule as the whole: from its last success
- * before its first failure to its first success after its last failure); 0 for none, null if it
- * never came back. Pure.
+ * The outage of `ops` after the fault, by the one rule the verdict, the per-protocol outages and
+ * the run's "service answering" phase all use: from the last success before the first failed or
+ * unknown operation (never before the fault) to the first success after the last one (`end`
+ * undefined: it never came back). Undefined when nothing failed. Pure.
  */
-export function streamOutages(ops: readonly { invokedAt: number; time: number; outcome: string; process: string }[], faultAt: number): Record<string, number | null> {
+export function outageOf(ops: readonly ClientOp[], faultAt: number): { start: number; end?: number; firstBad: ClientOp; failed: number } | undefined {
+  const sorted = [...ops].sort((a, b) => a.time - b.time);
+  const after = sorted.filter((o) => o.invokedAt >= faultAt);
+  const bad = after.filter((o) => o.outcome !== 'ok');
+  if (!bad.length) return undefined;
+  const firstBad = bad.reduce((a, b) => (b.invokedAt < a.invokedAt ? b : a));
+  const lastBad = Math.max(...bad.map((o) => o.time));
+  const lastOk = sorted.filter((o) => o.outcome === 'ok' && o.time <= firstBad.invokedAt).at(-1)?.time;
+  const back = after.find((o) => o.outcome === 'ok' && o.time > lastBad);
+  return { start: Math.max(faultAt, lastOk ?? faultAt), end: back?.time, firstBad, failed: bad.length };
+}
+
+/**
+ * Each stream's outage after the fault, seconds (the same rule as the whole, {@link outageOf});
+ * 0 for none, null if it never came back. Pure.
+ */
+export function streamOutages(ops: readonly ClientOp[], faultAt: number): Record<string, number | null> {
   const out: Record<string, number | null> = {};
   for (const [name, match] of Object.entries(STREAMS)) {
     const mine = ops.filter((o) => match(o.process));
-    const after = mine.filter((o) => o.invokedAt >= faultAt);
-    const bad = after.filter((o) => o.outcome !== 'ok');
-    if (!after.length) continue;
-    if (!bad.length) {
-      out[name] = 0;
-      continue;
-    }
-    const firstBad = Math.min(...bad.map((o) => o.invokedAt));
-    const lastBad = Math.max(...bad.map((o) => o.time));
-    const lastOk = mine.filter((o) => o.outcome === 'ok' && o.time <= firstBad).at(-1)?.time;
-    const back = after.find((o) => o.outcome === 'ok' && o.time > lastBad);
-    out[name] = back ? Number(((back.time - Math.max(faultAt, lastOk ?? faultAt)) / 1000).toFixed(2)) : null;
+    if (!mine.some((o) => o.invokedAt >= faultAt)) continue;
+    const o = outageOf(mine, faultAt);
+    out[name] = !o ? 0 : o.end !== undefined ? Number(((o.end - o.start) / 1000).toFixed(2)) : null;
   }
   return out;
 }
@@ -63,10 +87,7 @@ function judgeFailoverTime(scenario: Scenario, history: Parameters<Checker<Scena
   const slo = observations.slo ?? { maxOutageSeconds: scenario.slo.maxOutageSeconds, kind: 'absolute' as const, basis: `${scenario.slo.maxOutageSeconds} s` };
   scenario = { ...scenario, slo: { ...scenario.slo, maxOutageSeconds: slo.maxOutageSeconds } };
   const faultAt = observations.fault.injectedAt;
-  const client = pairOperations(history)
-    .filter((p) => isClientOp(p.invoke.process))
-    .map((p) => ({ invokedAt: p.invoke.time, time: p.completion?.time ?? p.invoke.time, outcome: outcome(p), process: p.invoke.process }))
-    .sort((a, b) => a.time - b.time);
+  const client = clientOps(history);
   const after = client.filter((o) => o.invokedAt >= faultAt);
   const bad = after.filter((o) => o.outcome !== 'ok');
   const phases = Object.fromEntries(Object.entries(observations.phases).map(([k, v]) => [k, Number(((v - faultAt) / 1000).toFixed(2))]));
@@ -80,11 +101,10 @@ function judgeFailoverTime(scenario: Scenario, history: Parameters<Checker<Scena
     const watched = ((after.at(-1)!.time - faultAt) / 1000).toFixed(1);
     return { valid: true, summary: `no SLO (the service waits for the failed node): ${bad.length} client operation(s) failed in the ${watched} s watched after the fault`, details: { failed: bad.length, phases, protocols, slo } };
   }
-  const lastBad = bad.at(-1)!.time;
-  const back = after.find((o) => o.outcome === 'ok' && o.time > lastBad);
-  const firstBad = bad.reduce((a, b) => (b.invokedAt < a.invokedAt ? b : a));
-  const lastOk = client.filter((o) => o.outcome === 'ok' && o.time <= firstBad.invokedAt).at(-1)?.time;
-  const start = Math.max(faultAt, lastOk ?? faultAt);
+  const window = outageOf(client, faultAt)!;
+  const { start } = window;
+  const lastBad = Math.max(...bad.map((o) => o.time));
+  const back = window.end === undefined ? undefined : after.find((o) => o.outcome === 'ok' && o.time === window.end);
   const from = start - faultAt > 1000 ? `, from ${((start - faultAt) / 1000).toFixed(1)} s after the fault` : '';
   if (scenario.expect === 'no-outage') {
     // No failover is allowed; a stall (e.g. writes held while DRBD outdates its peer) only

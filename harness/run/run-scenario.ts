@@ -16,7 +16,7 @@ import { sleep, waitFor, done, notYet, WaitTimeoutError } from '../core/wait.ts'
 import { SeededRandom } from '../core/random.ts';
 import { compose, type CheckResult } from '../check/checker.ts';
 import { convergence } from '../check/convergence.ts';
-import { failoverTime } from '../check/failover-time.ts';
+import { clientOps, failoverTime, outageOf } from '../check/failover-time.ts';
 import { fencing } from '../check/fencing.ts';
 import { mailIntegrity } from '../check/mail-integrity.ts';
 import { singlePrimary } from '../check/single-primary.ts';
@@ -27,7 +27,7 @@ import { faultFor } from '../faults/catalog.ts';
 import { auditLab } from '../faults/audit.ts';
 import type { Fault, FaultContext } from '../faults/fault.ts';
 import { now } from '../history/history.ts';
-import { outcome, pairOperations, type Operation } from '../history/operation.ts';
+import type { Operation } from '../history/operation.ts';
 import type { Lab, StartedLab } from '../lab/lab.ts';
 import { drainMailQueue } from '../lab/mail-queue.ts';
 import { measureOffset, type ClockOffset } from '../observe/clock.ts';
@@ -55,16 +55,6 @@ export interface RunOptions {
 export interface RunOutcome {
   dir: string;
   results: RunResults;
-}
-
-/** The first moment after the fault when clients succeed again after their last failure. */
-function serviceBackAt(history: readonly Operation[], faultAt: number): number | undefined {
-  const after = pairOperations(history)
-    .filter((p) => p.invoke.f === 'probe' && p.invoke.time >= faultAt)
-    .map((p) => ({ t: p.completion?.time ?? p.invoke.time, ok: outcome(p) === 'ok' }));
-  const lastBad = after.filter((o) => !o.ok).at(-1)?.t;
-  if (lastBad === undefined) return undefined;
-  return after.find((o) => o.ok && o.t > lastBad)?.t;
 }
 
 /** The verdict on a run: the five checkers, composed (the worst wins; one that throws is unknown). */
@@ -277,7 +267,8 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
   });
 
   const results = await step(log, steps, 'judge', 'judge', async () => {
-    const back = serviceBackAt(history.operations(), observations.fault.injectedAt);
+    // The probes' outage by the verdict's own rule (failover-time): when they answered again.
+    const back = outageOf(clientOps(history.operations(), (process) => process.startsWith('probe-')), observations.fault.injectedAt)?.end;
     if (back) observations.phases['service-answering'] = back;
     observations.slo = resolveSlo(scenario, { accel: p.lab.accel, ...loadBaseline(options.lab.config) });
     const overload = overloadReasons({ observations, vcpus: options.lab.config.nodes.cpus, hostCores: p.host.cores });
