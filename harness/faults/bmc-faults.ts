@@ -69,21 +69,19 @@ export const powerCutBmcDeadActive: Fault = {
   audit, // the lab audit adds every BMC's leftovers (power control, hung, dead)
 };
 
-/** Delay of every power request of a slow BMC: long enough that ipmitool retransmits. */
-export const SLOW_BMC_DELAY_MS = 5000;
-
 /**
- * A power cut, and the node's BMC is sluggish: every power request takes seconds while its one
+ * A power cut, and the node's power device is sluggish: every power request takes seconds while its one
  * event loop answers nothing. The fence must still complete (retried if need be) and the
  * takeover must wait for it.
  */
 export const powerCutSlowBmcActive: Fault = {
   kind: 'power-cut-slow-bmc-active',
-  description: `the active node loses power and its BMC turns slow (${SLOW_BMC_DELAY_MS / 1000} s per power request): the fence takes longer but must be confirmed before the peer takes over`,
+  description: `the active node loses power and its power device turns slow (every power request delayed: 5 s for a BMC, long enough that ipmitool retransmits; 0.8 s for a PDU, near what fence_apc_snmp tolerates): the fence takes longer but must be confirmed before the peer takes over`,
   async inject(ctx) {
     const cut = await powerAction(ctx, 'off');
-    ctx.lab.powerOf(ctx.node).setPowerControl({ delayMs: SLOW_BMC_DELAY_MS });
-    return { ...(cut as object), bmcDelayMs: SLOW_BMC_DELAY_MS };
+    const power = ctx.lab.powerOf(ctx.node);
+    power.setPowerControl({ delayMs: power.slowDelayMs });
+    return { ...(cut as object), bmcDelayMs: power.slowDelayMs };
   },
   release: async (ctx) => ctx.lab.powerOf(ctx.node).setPowerControl({}),
   async heal(ctx) {

@@ -50,11 +50,20 @@ export interface NodePower {
   heal(): Promise<void>;
   /** What is left of any device fault, in words; empty when healthy. */
   leftovers(): string[];
+  /**
+   * How slow the device may turn in a "slow power device" fault and still be usable by its fence
+   * agent: the delay of every power request, ms. Measured against the real agents here: ipmitool
+   * retransmits and takes the late answer (5 s works); fence_apc_snmp's SNMPv3 client retries
+   * after 1 s and drops an answer to an earlier try, so a PDU slower than ~1 s can never be
+   * fenced through (5 s: every attempt times out; 0.8 s: a reboot in 2.5 s).
+   */
+  readonly slowDelayMs: number;
 }
 
 /** A node powered through its own IPMI BMC. */
 export class BmcNodePower implements NodePower {
   readonly kind = 'ipmi' as const;
+  readonly slowDelayMs = 5000;
   constructor(readonly bmc: StartedVirtualBmc) {}
   get node(): string {
     return this.bmc.name;
@@ -111,6 +120,7 @@ export class BmcNodePower implements NodePower {
 /** A node fed by PDU outlets (one per power supply, on one PDU or on two). */
 export class PduNodePower implements NodePower {
   readonly kind = 'pdu' as const;
+  readonly slowDelayMs = 800;
   constructor(
     readonly node: string,
     /** The PDUs with at least one outlet feeding this node. */

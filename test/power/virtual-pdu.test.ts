@@ -161,6 +161,18 @@ test('slow outlet control: the request still lands, after the delay; failing con
   t.deepEqual(rig.pdu.powerLog().map((e) => e.result), ['done', 'failed', 'ignored']);
 });
 
+test("a slow PDU: fence_apc_snmp copes with 0.8 s per request (the slow-device fault's delay), but never with 5 s (its SNMPv3 client drops late answers)", async (t) => {
+  const rig = await startRig(t);
+  rig.pdu.setPowerControl({ delayMs: 800 });
+  const slow = await fence(rig, 1, 'reboot');
+  t.true(slow.ok, slow.exec.stderr);
+  rig.pdu.setPowerControl({ delayMs: 5000 });
+  const tooSlow = await fence(rig, 1, 'off');
+  t.false(tooSlow.ok);
+  t.regex(tooSlow.exec.stderr, /Timeout/);
+  t.deepEqual(rig.pdu.powerLog().map((e) => `${e.value}:${e.result}`), ['0:done', '1:done', '0:done'], 'the late request still switched the outlet: the agent just never heard');
+});
+
 test('the passphrase is only in 0600 files, never on a command line or in the logs', async (t) => {
   const rig = await startRig(t);
   await rig.pdu.outlet(1, 'reboot');
