@@ -5,7 +5,7 @@ import { rootLogger } from '../core/log.ts';
 import { checkHost, HOST_PACKAGES, installPackages, knownAccel, kvmNeedsCover, missingPackages, startDaemons } from '../lab/host.ts';
 import { Lab, HostNotReadyError } from '../lab/lab.ts';
 import { loadLabConfig, DEFAULT_LAB_CONFIG } from '../lab/lab-config.ts';
-import { unmetReadiness, wedges } from '../lab/status.ts';
+import { wedges } from '../lab/status.ts';
 import { sleep } from '../core/wait.ts';
 import { describeGuestLoad, GuestCpuWindow } from '../observe/guest-load.ts';
 import { CliError, ExitCode } from './exit-codes.ts';
@@ -50,14 +50,14 @@ export function labCommand(): Command {
 
   lab
     .command('status')
-    .description('facts read from the cluster: nodes, resources, DRBD, virtual IP, BMC power, SMTP/IMAP')
+    .description('facts read from the cluster: nodes, resources, the store, virtual IP, power devices, SMTP/IMAP')
     .option(...configOption)
     .option('--json', 'machine-readable output')
     .action(async (flags: { config?: string; json?: boolean }) => {
       const l = labFrom(flags);
       const started = await l.attach();
       const status = await started.status();
-      const unmet = unmetReadiness(status, l.plan.nodes.map((n) => n.name));
+      const unmet = started.unmet(status);
       if (flags.json) {
         process.stdout.write(`${JSON.stringify({ ...status, ready: unmet.length === 0, unmet, wedges: status.pacemaker ? wedges(status.pacemaker) : [] }, null, 2)}\n`);
         return;

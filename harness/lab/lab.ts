@@ -26,10 +26,11 @@ import { accountNames, type LabSecrets } from './cluster-files.ts';
 import { readLabSecrets } from './lab-secrets.ts';
 import { checkHost, knownAccel, kvmNeedsCover, probeAccel, startDaemons, virsh, type Accel } from './host.ts';
 import { planLab, type LabConfig, type LabPlan } from './lab-config.ts';
-import { provisionHash, renderCibLoad, renderClusterStart, renderDrbdInit, renderNodeProvision, renderStoreInit } from './provision.ts';
+import { provisionHash, renderCibLoad, renderClusterStart, renderNodeProvision, renderStoreLayout } from './provision.ts';
 import { parseSshConfig, removeControlSockets, SshRunner } from './ssh.ts';
 import { parseCrmMon, parseFenceConstraints, parseProcDrbd, unmetReadiness, wedges, type LabStatus, type Wedge } from './status.ts';
 import { readGreeting } from './greeting.ts';
+import { storeOf } from '../storage/storage.ts';
 import { describeMailError, listInbox } from '../workload/mail-client.ts';
 
 const EMULATOR_WRAPPER = join(BOOT_ROOT, 'ha-chaos-qemu-tcg');
@@ -396,6 +397,11 @@ export class StartedLab {
     return [this.secrets.bmcPassword, this.secrets.corosyncKey, ...Object.values(this.secrets.accounts)];
   }
 
+  /** The unmet readiness conditions in `status`, the store's included (see status.ts). */
+  unmet(status: LabStatus): string[] {
+    return unmetReadiness(status, this.plan.nodes.map((n) => n.name), storeOf(this.plan));
+  }
+
   /** The power device(s) of `node`. */
   powerOf(node: string): NodePower {
     const power = this.power.find((p) => p.node === node);
@@ -449,17 +455,14 @@ export class StartedLab {
   private async bootstrap(signal?: AbortSignal): Promise<void> {
     const nodes = this.plan.nodes.map((n) => n.name);
     const [first] = nodes as [string, string];
-    await Promise.all(nodes.map((n) => this.root(n, renderDrbdInit(), 180_000, signal)));
-    await waitFor(
-      'DRBD connected between the nodes',
-      async () => {
-        const d = parseProcDrbd((await this.root(first, 'cat /proc/drbd', 20_000, signal)).stdout);
-        return d.cs === 'Connected' ? done(d) : notYet(`${d.cs} ${d.disk}/${d.peerDisk}`);
-      },
-      { timeoutMs: 120_000, intervalMs: 1000, signal },
-    );
-    await this.root(first, renderStoreInit(this.plan), 300_000, signal);
-    await Promise.all(nodes.map((n) => this.root(n, renderClusterStart(), 300_000, signal)));
+    // The store first (DRBD, or a shared disk): made, laid out, and left to Pacemaker.
+    await storeOf(this.plan).bootstrap({
+      plan: this.plan,
+      root: async (node, script, timeoutMs) => this.root(node, script, timeoutMs, signal),
+      layout: renderStoreLayout(this.plan).join('\n'),
+      signal,
+    });
+    await Promise.all(nodes.map((n) => this.root(n, renderClusterStart(this.plan), 300_000, signal)));
     await waitFor(
       'both nodes online in Pacemaker',
       async () => {
@@ -599,7 +602,7 @@ export class StartedLab {
           `lab ${this.lab.config.name} ready (nodes online, DRBD UpToDate/UpToDate, resources on one node, stonith started, SMTP+IMAP on ${this.plan.virtualIp})`,
           async () => {
             const status = await this.status();
-            const unmet = unmetReadiness(status, names);
+            const unmet = this.unmet(status);
             unmetNow = unmet.join('; ') || 'all met';
             if (unmet.some((u) => u.startsWith('node(s) not online'))) await startRebooted(status);
             const stuck = status.pacemaker ? wedges(status.pacemaker) : [];

@@ -6,8 +6,6 @@
 import { createHash } from 'node:crypto';
 import {
   accountNames,
-  DRBD_DEVICE,
-  DRBD_RESOURCE,
   MAIL_STORE,
   postfixSettings,
   renderCib,
@@ -21,7 +19,6 @@ import {
   CLIENTPING_AGENT_PATH,
   renderClientPingAgent,
   renderPostfixAgent,
-  renderDrbdResource,
   renderHosts,
   renderNetworkd,
   renderVmailbox,
@@ -30,6 +27,8 @@ import {
 } from './cluster-files.ts';
 import type { LabPlan, NodePlan } from './lab-config.ts';
 import { powerPasswordFile } from '../power/fence-resources.ts';
+import { renderDrbdStoreInit } from '../storage/drbd.ts';
+import { storeOf } from '../storage/storage.ts';
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
@@ -69,8 +68,7 @@ export function renderNodeProvision(plan: LabPlan, node: NodePlan, secrets: LabS
     file('/etc/hosts', renderHosts(plan)),
     file('/etc/corosync/corosync.conf', renderCorosyncConf(plan)),
     `echo ${q(secrets.corosyncKey)} | base64 -d > /etc/corosync/authkey && chmod 0400 /etc/corosync/authkey`,
-    file(`/etc/drbd.d/${DRBD_RESOURCE}.res`, renderDrbdResource(plan)),
-    'modprobe drbd',
+    ...storeOf(plan).provision(plan, file),
     ...bmcFiles,
     `getent group vmail >/dev/null || groupadd -g ${VMAIL_UID} vmail`,
     `getent passwd vmail >/dev/null || useradd -u ${VMAIL_UID} -g ${VMAIL_UID} -d ${MAIL_STORE}/vmail -M -s /usr/sbin/nologin vmail`,
@@ -97,45 +95,31 @@ export function renderNodeProvision(plan: LabPlan, node: NodePlan, secrets: LabS
   ].join('\n');
 }
 
-/** Step 1 of the bootstrap, on every node: DRBD metadata and the resource up. */
-export function renderDrbdInit(): string {
-  return [
-    'set -euo pipefail',
-    `drbdadm down ${DRBD_RESOURCE} 2>/dev/null || true`,
-    `(yes yes || true) | drbdadm -- --force create-md ${DRBD_RESOURCE}`,
-    `drbdadm up ${DRBD_RESOURCE}`,
-    '',
-  ].join('\n');
-}
-
 /**
- * Step 2, on node1 once both are Connected: skip the initial sync (both disks are blank, so
- * they are identical), create the file system and the mail store's layout, hand DRBD back.
+ * The mail service's layout of a new store, run where its file system is mounted: each account's
+ * Maildir, and the Postfix queue (starting Postfix once creates it, under a root-owned directory).
  */
-export function renderStoreInit(plan: LabPlan): string {
+export function renderStoreLayout(plan: LabPlan): string[] {
   const users = accountNames(plan).join(' ');
   return [
-    'set -euo pipefail',
-    `drbdadm -- --clear-bitmap new-current-uuid ${DRBD_RESOURCE}`,
-    `drbdadm primary ${DRBD_RESOURCE}`,
-    `mkfs.ext4 -q -F -L mailstore ${DRBD_DEVICE}`,
-    `mount ${DRBD_DEVICE} ${MAIL_STORE}`,
     `install -d -o ${VMAIL_UID} -g ${VMAIL_UID} -m 0770 ${MAIL_STORE}/vmail`,
     `for u in ${users}; do install -d -o ${VMAIL_UID} -g ${VMAIL_UID} -m 0700 ${MAIL_STORE}/vmail/$u; done`,
-    // Starting Postfix once creates its queue (under a root-owned directory) on the store.
     `install -d -m 0755 ${MAIL_STORE}/postfix`,
     'postfix start',
     'postfix stop',
     `test -d ${MAIL_STORE}/postfix/maildrop || { echo "postfix did not create its queue on the store" >&2; exit 1; }`,
-    `umount ${MAIL_STORE}`,
-    `drbdadm secondary ${DRBD_RESOURCE}`,
-    '',
-  ].join('\n');
+  ];
 }
 
-/** Step 3, every node: hand DRBD to Pacemaker and start the cluster stack. */
-export function renderClusterStart(): string {
-  return ['set -euo pipefail', `drbdadm down ${DRBD_RESOURCE} 2>/dev/null || true`, 'systemctl start corosync.service pacemaker.service', ''].join('\n');
+/** The DRBD store's steps 1 and 2 (kept here for their tests): see storage/drbd.ts. */
+export { renderDrbdInit } from '../storage/drbd.ts';
+export function renderStoreInit(plan: LabPlan): string {
+  return renderDrbdStoreInit(renderStoreLayout(plan));
+}
+
+/** Step 3, every node: hand the store to Pacemaker and start the cluster stack. */
+export function renderClusterStart(plan: LabPlan): string {
+  return ['set -euo pipefail', ...storeOf(plan).beforeClusterStart(), 'systemctl start corosync.service pacemaker.service', ''].join('\n');
 }
 
 /** Step 4, on node1 once both nodes are online: load the resource configuration. */

@@ -4,6 +4,7 @@
  * whether SMTP and IMAP answer on the virtual IP. Parsers are pure and unit-tested on literal
  * output; `readiness` says which readiness condition is not met, in words.
  */
+import type { StoreBackend } from '../storage/storage.ts';
 import { XMLParser } from 'fast-xml-parser';
 
 export interface PacemakerNode {
@@ -170,8 +171,8 @@ export function parseFenceConstraints(xml: string): string[] {
 /** Agents of the connectivity clone: it runs on both nodes, and is not the mail service. */
 const CONNECTIVITY_AGENTS = ['ocf:pacemaker:ping', 'ocf:hachaos:clientping'];
 
-/** The readiness conditions `lab up` waits for; returns the unmet ones, in words. */
-export function unmetReadiness(status: LabStatus, nodeNames: string[]): string[] {
+/** The readiness conditions `lab up` waits for, the store's (`store`, from the storage seam) included; returns the unmet ones, in words. */
+export function unmetReadiness(status: LabStatus, nodeNames: string[], store: Pick<StoreBackend, 'unmet' | 'isStoreResource'>): string[] {
   const unmet: string[] = [];
   const pm = status.pacemaker;
   if (!pm) {
@@ -183,23 +184,16 @@ export function unmetReadiness(status: LabStatus, nodeNames: string[]): string[]
     if (fences.length < nodeNames.length || fences.some((r) => !r.active || r.failed)) {
       unmet.push(`stonith devices not all started (${fences.map((r) => `${r.id}:${r.role}`).join(', ') || 'none configured'})`);
     }
-    // The mail service's resources; the DRBD clone and the connectivity clone run on both nodes.
-    const service = pm.resources.filter((r) => !r.agent.startsWith('stonith:') && !r.id.startsWith('drbd_') && !CONNECTIVITY_AGENTS.includes(r.agent));
+    // The mail service's resources; the store's (a DRBD clone) and the connectivity clone run on both nodes.
+    const service = pm.resources.filter((r) => !r.agent.startsWith('stonith:') && !store.isStoreResource(r.id) && !CONNECTIVITY_AGENTS.includes(r.agent));
     const notStarted = service.filter((r) => !r.active || r.failed);
     if (service.length === 0) unmet.push('no mail resources configured');
     else if (notStarted.length) unmet.push(`resources not started: ${notStarted.map((r) => r.id).join(', ')}`);
     const hosts = new Set(service.flatMap((r) => r.nodes));
     if (hosts.size > 1) unmet.push(`mail resources split over ${[...hosts].join(' and ')}`);
-    const promoted = pm.resources.filter((r) => r.id.startsWith('drbd_') && r.role === 'Promoted').flatMap((r) => r.nodes);
-    if (promoted.length !== 1) unmet.push(`DRBD promoted on ${promoted.length} nodes (want 1)`);
     if (pm.failures.length) unmet.push(`failed actions: ${pm.failures.map((f) => `${f.task} of ${f.resource} on ${f.node}`).join(', ')}`);
-    if (status.drbdFenceConstraints?.length) unmet.push(`DRBD fence constraint(s) left in the CIB: ${status.drbdFenceConstraints.join(', ')}`);
   }
-  for (const n of nodeNames) {
-    const d = status.drbd[n];
-    if (!d || 'error' in d) unmet.push(`DRBD on ${n}: ${d && 'error' in d ? d.error : 'unknown'}`);
-    else if (d.cs !== 'Connected' || d.disk !== 'UpToDate' || d.peerDisk !== 'UpToDate') unmet.push(`DRBD on ${n}: ${d.cs} ${d.disk}/${d.peerDisk} (want Connected UpToDate/UpToDate)`);
-  }
+  unmet.push(...store.unmet(status, nodeNames));
   if (status.vipHolders.length !== 1) unmet.push(`virtual IP ${status.virtualIp} held by ${status.vipHolders.length} nodes (want 1)`);
   for (const [n, p] of Object.entries(status.bmcPower)) if (p !== 'on') unmet.push(`power device of ${n} reports power ${p}`);
   if (!status.smtp.ok) unmet.push(`SMTP on ${status.virtualIp}:25 not answering (${status.smtp.detail})`);

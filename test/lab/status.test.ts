@@ -1,4 +1,5 @@
 import test from 'ava';
+import { drbdStore } from '../../harness/storage/drbd.ts';
 import { readFileSync } from 'node:fs';
 import { parseCrmMon, parseFenceConstraints, parseProcDrbd, unmetReadiness, wedges, type LabStatus } from '../../harness/lab/status.ts';
 
@@ -71,7 +72,7 @@ const ready: LabStatus = {
 };
 
 test('readiness: a ready lab has nothing unmet (the connectivity clone on both nodes is not a split service)', (t) => {
-  t.deepEqual(unmetReadiness(ready, ['node1', 'node2']), []);
+  t.deepEqual(unmetReadiness(ready, ['node1', 'node2'], drbdStore), []);
 });
 
 test('readiness: each unmet condition is named', (t) => {
@@ -84,6 +85,7 @@ test('readiness: each unmet condition is named', (t) => {
       imap: { ok: false, detail: 'connect ECONNREFUSED' },
     },
     ['node1', 'node2'],
+    drbdStore,
   );
   t.deepEqual(unmet, [
     'DRBD on node1: SyncTarget Inconsistent/UpToDate (want Connected UpToDate/UpToDate)',
@@ -91,7 +93,7 @@ test('readiness: each unmet condition is named', (t) => {
     'power device of node2 reports power unknown (timeout)',
     'IMAP on 10.213.10.100:143 not answering (connect ECONNREFUSED)',
   ]);
-  t.deepEqual(unmetReadiness({ ...ready, pacemaker: undefined, pacemakerError: 'node1: connection refused' }, ['node1', 'node2'])[0], 'Pacemaker not answering (node1: connection refused)');
+  t.deepEqual(unmetReadiness({ ...ready, pacemaker: undefined, pacemakerError: 'node1: connection refused' }, ['node1', 'node2'], drbdStore)[0], 'Pacemaker not answering (node1: connection refused)');
 });
 
 test('DRBD fence-peer constraints are found in the CIB and left ones block readiness', (t) => {
@@ -105,7 +107,7 @@ test('DRBD fence-peer constraints are found in the CIB and left ones block readi
 </constraints>`;
   t.deepEqual(parseFenceConstraints(xml), ['drbd-fence-by-handler-mail-ms_drbd_mail']);
   t.deepEqual(parseFenceConstraints('<constraints/>'), []);
-  t.deepEqual(unmetReadiness({ ...ready, drbdFenceConstraints: ['drbd-fence-by-handler-mail-ms_drbd_mail'] }, ['node1', 'node2']), [
+  t.deepEqual(unmetReadiness({ ...ready, drbdFenceConstraints: ['drbd-fence-by-handler-mail-ms_drbd_mail'] }, ['node1', 'node2'], drbdStore), [
     'DRBD fence constraint(s) left in the CIB: drbd-fence-by-handler-mail-ms_drbd_mail',
   ]);
 });
@@ -155,5 +157,5 @@ test('wedged: a stonith start timed out at the agent default, a failed monitor o
 
 test('readiness names the failed action by operation, resource and node', (t) => {
   const view = parseCrmMon(readFileSync('fixtures/lab/crm_mon-wedged-smtp-start-timeout.xml', 'utf8'));
-  t.true(unmetReadiness({ ...ready, pacemaker: view }, ['node1', 'node2']).includes('failed actions: start of smtp on node2'));
+  t.true(unmetReadiness({ ...ready, pacemaker: view }, ['node1', 'node2'], drbdStore).includes('failed actions: start of smtp on node2'));
 });

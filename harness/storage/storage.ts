@@ -1,0 +1,56 @@
+/**
+ * The storage seam: how the mail store is built and kept, as the lab's provisioning, bootstrap,
+ * Pacemaker configuration and readiness see it. Axigen's architecture names two: local disks
+ * replicated by DRBD (`drbd`, harness/storage/drbd.ts), or one external disk attached to both
+ * nodes (`shared`: not built yet). Each is one implementation of {@link StoreBackend}; the lab
+ * asks {@link storeOf} for the one its config names and never branches on the kind itself.
+ */
+import type { LabPlan, NodePlan } from '../lab/lab-config.ts';
+import type { LabStatus } from '../lab/status.ts';
+import { drbdStore } from './drbd.ts';
+
+/** Runs a root script on a node during the bootstrap; rejects with the node's error. */
+export type RootRunner = (node: string, script: string, timeoutMs: number) => Promise<{ stdout: string }>;
+
+/** What a store's bootstrap may use: the nodes, a root runner, and the rendered file-system setup. */
+export interface BootstrapContext {
+  plan: LabPlan;
+  root: RootRunner;
+  /** Lays out the mail store on a mounted file system (directories, the Postfix queue): the mail service's part. */
+  layout: string;
+  signal?: AbortSignal;
+}
+
+export interface StoreBackend {
+  readonly kind: LabPlan['config']['storage'];
+  /** Lines of each node's provisioning script (resource files, kernel modules); `file` renders a heredoc. */
+  provision(plan: LabPlan, file: (path: string, content: string, mode?: string) => string): string[];
+  /**
+   * The one-time bootstrap before the cluster stack starts: makes the store (and its file
+   * system, laid out by `layout`), then leaves it to Pacemaker (nothing mounted, nothing promoted).
+   */
+  bootstrap(ctx: BootstrapContext): Promise<void>;
+  /** What every node runs just before it starts the cluster stack (hand the store to Pacemaker). */
+  beforeClusterStart(): string[];
+  /**
+   * The store's Pacemaker resources (crm shell), the id the mail group must run with (and after),
+   * and the constraints tying `group` to it. `ops` renders ` op ...` clauses with explicit timeouts.
+   */
+  cib(plan: LabPlan, group: string): { resources: string[]; constraints: string[]; fileSystem: string };
+  /** The store's readiness in `status`, unmet conditions in words (empty when ready). */
+  unmet(status: LabStatus, nodes: readonly string[]): string[];
+  /** Resource ids of the store that run on every node (not the mail service). */
+  isStoreResource(id: string): boolean;
+  /** The device the mail store's file system lives on, as the nodes see it. */
+  device(node: NodePlan): string;
+}
+
+/** The store backend a lab's config names. */
+export function storeOf(plan: LabPlan): StoreBackend {
+  switch (plan.config.storage) {
+    case 'drbd':
+      return drbdStore;
+    default:
+      throw new Error(`storage ${JSON.stringify(plan.config.storage)} is not built yet`);
+  }
+}
