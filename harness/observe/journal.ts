@@ -3,6 +3,7 @@
  * was detected, when fencing was requested and confirmed, when DRBD was promoted, the file
  * system mounted, the IP raised and the mail service started. Pure: tested on literal lines.
  */
+import { DRBD_TAKEOVER } from '../storage/drbd.ts';
 
 export interface JournalLine {
   /** Node clock, epoch ms. */
@@ -25,21 +26,22 @@ export interface FailoverEvents {
   phases: Record<string, number>;
   /** Fencing operations against `target` that the journal reports as finished. */
   fences: { target: string; action: string; ok: boolean; time: number }[];
-  /** Promotions of DRBD on this node (node clock). */
+  /** This node taking the store over (node clock): the store's `takeover` line (a DRBD promote). */
   promotions: number[];
 }
 
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Finds the failover's moments in the survivor's journal, from `since` (node clock) on. */
-export function failoverEvents(lines: JournalLine[], failed: string, since: number, failedNodeId?: number): FailoverEvents {
+export function failoverEvents(lines: JournalLine[], failed: string, since: number, failedNodeId?: number, takeover: RegExp = DRBD_TAKEOVER): FailoverEvents {
   const f = esc(failed);
   const host = failedNodeId === undefined ? '\\d+' : String(failedNodeId);
   const patterns: Record<string, RegExp> = {
     detected: new RegExp(`(A processor failed|Token has not been received|Node ${f} state is now lost|host: ${host} has no active links|link: host: ${host} link: \\d+ is down)`),
     'fence-requested': new RegExp(`(Requesting (peer )?fencing \\(\\w+\\) (of|targeting) (node )?${f}|Client .* wants to fence \\(\\w+\\) '?${f})`),
     'fence-confirmed': new RegExp(`(${f} was terminated \\(\\w+\\) by .*: OK|Operation '?\\w+'? \\[\\d+\\] (for host|targeting) '?${f}'? .*(OK|ok))`),
-    'drbd-promoted': /Result of promote operation for drbd_\w+ on \S+: ok/,
+    // The store taken over (the one definition, from the storage seam); named for DRBD, the only store yet.
+    'drbd-promoted': takeover,
     'fs-mounted': /Result of start operation for fs_\w+ on \S+: ok/,
     'ip-up': /Result of start operation for vip on \S+: ok/,
     'smtp-started': /Result of start operation for smtp on \S+: ok/,
@@ -51,7 +53,7 @@ export function failoverEvents(lines: JournalLine[], failed: string, since: numb
   for (const line of lines) {
     if (line.time < since) continue;
     for (const [phase, re] of Object.entries(patterns)) if (phases[phase] === undefined && re.test(line.text)) phases[phase] = line.time;
-    if (/Result of promote operation for drbd_\w+ on \S+: ok/.test(line.text)) promotions.push(line.time);
+    if (takeover.test(line.text)) promotions.push(line.time);
   }
   fences.push(...fenceResults(lines, since).filter((r) => r.target === failed));
   return { phases, fences, promotions };

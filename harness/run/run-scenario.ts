@@ -17,6 +17,7 @@ import { SeededRandom } from '../core/random.ts';
 import { compose, type CheckResult } from '../check/checker.ts';
 import { convergence } from '../check/convergence.ts';
 import { clientOps, failoverTime, outageOf } from '../check/failover-time.ts';
+import { storeOf } from '../storage/storage.ts';
 import { fencing } from '../check/fencing.ts';
 import { mailIntegrity } from '../check/mail-integrity.ts';
 import { singlePrimary } from '../check/single-primary.ts';
@@ -263,7 +264,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     const evidence = await collectEvidence(p.lab, store, (observations.fault.injectedAt || Date.parse(store.startedAt)) - 60_000, p.offsets);
     observations.bmcPower = p.lab.power.flatMap((power) => power.powerLog());
     observations.powerSupplies = Object.fromEntries(p.lab.power.map((power) => [power.node, power.supplies()]));
-    observeJournals(observations, evidence, p.lab.plan.nodes, p.offsets);
+    observeJournals(observations, evidence, p.lab.plan.nodes, p.offsets, storeOf(p.lab.plan).takeover);
   });
 
   const results = await step(log, steps, 'judge', 'judge', async () => {

@@ -10,6 +10,9 @@ import { done, notYet, waitFor } from '../core/wait.ts';
 import { crmOps } from './crm-ops.ts';
 import type { BootstrapContext, StoreBackend } from './storage.ts';
 
+/** A DRBD promote that succeeded, in Pacemaker's log: the node's copy became writable. */
+export const DRBD_TAKEOVER = /Result of promote operation for drbd_\w+ on \S+: ok/;
+
 /** The DRBD resource file: one resource on a dedicated disk, protocol C. */
 export function renderDrbdResource(plan: LabPlan): string {
   const on = plan.nodes.map((n) => `  on ${n.name} {\n    address ${n.ip.replication}:7789;\n  }`).join('\n');
@@ -125,5 +128,6 @@ export const drbdStore: StoreBackend = {
     return unmet;
   },
   isStoreResource: (id) => id.startsWith('drbd_'),
+  takeover: DRBD_TAKEOVER,
   device: () => DRBD_DEVICE,
 };

@@ -41,6 +41,12 @@ export interface StoreBackend {
   unmet(status: LabStatus, nodes: readonly string[]): string[];
   /** Resource ids of the store that run on every node (not the mail service). */
   isStoreResource(id: string): boolean;
+  /**
+   * The one definition of "a node took the store over" (the fencing checker's takeover, the
+   * promotions in the observations): a line of that node's Pacemaker log. For DRBD, a successful
+   * promote (the node's copy becomes writable).
+   */
+  readonly takeover: RegExp;
   /** The device the mail store's file system lives on, as the nodes see it. */
   device(node: NodePlan): string;
 }
