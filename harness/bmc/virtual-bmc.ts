@@ -10,10 +10,10 @@
  * and {@link stopAllBmcs} finds every leftover after a crash.
  */
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createSocket } from 'node:dgram';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { commandLine, isAlive, run, spawnDaemon } from '../core/exec.ts';
+import { assertUdpPortFree, hangDaemon, killDaemon, processState, resumeDaemon, stopDaemon } from '../core/daemon-signals.ts';
 import { silentLogger, type Logger } from '../core/log.ts';
 import { stateRoot } from '../core/paths.ts';
 import { INPUT_LIMITS, readInputFile, UnreadableInputError } from '../core/input-file.ts';
@@ -96,27 +96,6 @@ function isOurSim(pid: number, dir: string): boolean {
   return Boolean(argv && isAlive(pid) && argv[0]?.endsWith('ipmi_sim') && argv.includes(join(dir, 'lan.conf')));
 }
 
-/** Fails with a clear message when another process already holds the UDP port. */
-async function assertPortFree(address: string, port: number, name: string): Promise<void> {
-  const socket = createSocket('udp4');
-  try {
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(port, address, () => resolve());
-    });
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new Error(
-      code === 'EADDRINUSE'
-        ? `BMC ${name}: UDP port ${address}:${port} is already in use by another process; choose another port`
-        : `BMC ${name}: cannot listen on ${address}:${port}: ${(error as Error).message}`,
-      { cause: error },
-    );
-  } finally {
-    await new Promise<void>((resolve) => socket.close(() => resolve())).catch(() => undefined);
-  }
-}
-
 /** Starts ipmi_sim on the files in `dir` and returns its pid. */
 function spawnSim(dir: string, name: string, log: Logger): number {
   const pid = spawnDaemon('ipmi_sim', ['-c', join(dir, 'lan.conf'), '-f', join(dir, 'sim.emu'), '-s', join(dir, 'sim-state'), '-n'], {
@@ -179,7 +158,7 @@ export class VirtualBmc {
       }
       await existing.stop();
     }
-    await assertPortFree(config.address, config.port, config.name);
+    await assertUdpPortFree(config.address, config.port, `BMC ${config.name}`);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(join(dir, 'sim-state'), { recursive: true, mode: 0o700 });
     chmodSync(dir, 0o700);
@@ -278,9 +257,7 @@ export class StartedVirtualBmc implements AsyncDisposable {
   async kill(): Promise<void> {
     const { pid } = this.recordValue;
     if (isOurSim(pid, this.dir)) {
-      process.kill(pid, 'SIGCONT');
-      process.kill(pid, 'SIGKILL');
-      await waitFor(`ipmi_sim of BMC ${this.name} (pid ${pid}) to die`, () => (isAlive(pid) ? notYet('still alive') : done(true)), { timeoutMs: 5000, intervalMs: 20 });
+      await killDaemon(pid, `ipmi_sim of BMC ${this.name}`);
     }
     this.log.info('fault: BMC killed (dead)');
   }
@@ -299,9 +276,7 @@ export class StartedVirtualBmc implements AsyncDisposable {
   async hang(): Promise<void> {
     const { pid } = this.recordValue;
     if (isOurSim(pid, this.dir)) {
-      process.kill(pid, 'SIGSTOP');
-      // A signal is delivered asynchronously: the fault is in place once the kernel says so.
-      await waitFor(`ipmi_sim of BMC ${this.name} to stop`, () => (processState(pid) === 'T' ? done(true) : notYet(processState(pid) ?? 'gone')), { timeoutMs: 2000, intervalMs: 10 });
+      await hangDaemon(pid, `ipmi_sim of BMC ${this.name}`);
     }
     this.log.info('fault: BMC hung (SIGSTOP)');
   }
@@ -310,8 +285,7 @@ export class StartedVirtualBmc implements AsyncDisposable {
   async resume(): Promise<void> {
     const { pid } = this.recordValue;
     if (isOurSim(pid, this.dir)) {
-      process.kill(pid, 'SIGCONT');
-      await waitFor(`ipmi_sim of BMC ${this.name} to run again`, () => (processState(pid) !== 'T' ? done(true) : notYet('stopped')), { timeoutMs: 2000, intervalMs: 10 });
+      await resumeDaemon(pid, `ipmi_sim of BMC ${this.name}`);
     }
     this.log.info('heal: BMC resumed (SIGCONT)');
   }
@@ -349,13 +323,7 @@ export class StartedVirtualBmc implements AsyncDisposable {
     if (this.stopped) return;
     const { pid } = this.recordValue;
     if (isOurSim(pid, this.dir)) {
-      process.kill(pid, 'SIGCONT');
-      process.kill(pid, 'SIGTERM');
-      const gone = await waitFor(`ipmi_sim of BMC ${this.name} to exit`, () => (isAlive(pid) ? notYet('alive') : done(true)), {
-        timeoutMs: 2000,
-        intervalMs: 20,
-      }).catch(() => false);
-      if (!gone && isAlive(pid)) process.kill(pid, 'SIGKILL');
+      await stopDaemon(pid, `ipmi_sim of BMC ${this.name}`);
     }
     if (this.recordValue.target.kind === 'process' && existsSync(join(this.dir, 'control'))) {
       writeFileSync(join(this.dir, 'faults.env'), renderFaultsEnv(NO_FAULTS));
@@ -373,15 +341,6 @@ export class StartedVirtualBmc implements AsyncDisposable {
   }
 }
 
-/** The one-letter state of a process (R, S, T...), from /proc; undefined when it is gone. */
-function processState(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-  } catch {
-    return undefined;
-  }
-}
 
 /** Every BMC recorded under the state root. */
 export function listBmcs(placement: BmcPlacement = {}): StartedVirtualBmc[] {

@@ -12,10 +12,10 @@
  * files of mode 0600 (snmpd.conf, the client's snmp.conf), never on a command line.
  */
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createSocket } from 'node:dgram';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { commandLine, isAlive, run, spawnDaemon, type ExecResult } from '../core/exec.ts';
+import { assertUdpPortFree, hangDaemon, killDaemon, processState, resumeDaemon, stopDaemon } from '../core/daemon-signals.ts';
 import { silentLogger, type Logger } from '../core/log.ts';
 import { stateRoot } from '../core/paths.ts';
 import { INPUT_LIMITS, readInputFile, UnreadableInputError } from '../core/input-file.ts';
@@ -185,29 +185,6 @@ function isOurSnmpd(pid: number, dir: string): boolean {
   return Boolean(argv && isAlive(pid) && argv[0]?.endsWith('snmpd') && argv.includes(join(dir, 'snmpd.conf')));
 }
 
-function processState(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-  } catch {
-    return undefined;
-  }
-}
-
-async function assertPortFree(address: string, port: number, name: string): Promise<void> {
-  const socket = createSocket('udp4');
-  try {
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(port, address, () => resolve());
-    });
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new Error(code === 'EADDRINUSE' ? `PDU ${name}: UDP port ${address}:${port} is already in use by another process; choose another port` : `PDU ${name}: cannot listen on ${address}:${port}: ${(error as Error).message}`, { cause: error });
-  } finally {
-    await new Promise<void>((resolve) => socket.close(() => resolve())).catch(() => undefined);
-  }
-}
 
 function spawnSnmpd(dir: string, name: string, log: Logger): number {
   // -C: only our config; -m '': load no MIB files (numeric OIDs only, no parser noise); -f: stay
@@ -259,7 +236,7 @@ export class VirtualPdu {
       if (existing.isRunning()) throw new Error(`PDU ${config.name} is already running (pid ${existing.record.pid}, port ${existing.record.port}); stop it first`);
       await existing.stop();
     }
-    await assertPortFree(config.address, config.port, config.name);
+    await assertUdpPortFree(config.address, config.port, `PDU ${config.name}`);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(join(dir, 'persist'), { recursive: true, mode: 0o700 });
     chmodSync(dir, 0o700);
@@ -429,9 +406,7 @@ export class StartedVirtualPdu implements AsyncDisposable {
   async kill(): Promise<void> {
     const { pid } = this.recordValue;
     if (isOurSnmpd(pid, this.dir)) {
-      process.kill(pid, 'SIGCONT');
-      process.kill(pid, 'SIGKILL');
-      await waitFor(`snmpd of PDU ${this.name} (pid ${pid}) to die`, () => (isAlive(pid) ? notYet('still alive') : done(true)), { timeoutMs: 5000, intervalMs: 20 });
+      await killDaemon(pid, `snmpd of PDU ${this.name}`);
     }
     this.log.info('fault: PDU killed (dead)');
   }
@@ -448,8 +423,7 @@ export class StartedVirtualPdu implements AsyncDisposable {
   async hang(): Promise<void> {
     const { pid } = this.recordValue;
     if (isOurSnmpd(pid, this.dir)) {
-      process.kill(pid, 'SIGSTOP');
-      await waitFor(`snmpd of PDU ${this.name} to stop`, () => (processState(pid) === 'T' ? done(true) : notYet(processState(pid) ?? 'gone')), { timeoutMs: 2000, intervalMs: 10 });
+      await hangDaemon(pid, `snmpd of PDU ${this.name}`);
     }
     this.log.info('fault: PDU hung (SIGSTOP)');
   }
@@ -457,8 +431,7 @@ export class StartedVirtualPdu implements AsyncDisposable {
   async resume(): Promise<void> {
     const { pid } = this.recordValue;
     if (isOurSnmpd(pid, this.dir)) {
-      process.kill(pid, 'SIGCONT');
-      await waitFor(`snmpd of PDU ${this.name} to run again`, () => (processState(pid) !== 'T' ? done(true) : notYet('stopped')), { timeoutMs: 2000, intervalMs: 10 });
+      await resumeDaemon(pid, `snmpd of PDU ${this.name}`);
     }
     this.log.info('heal: PDU resumed (SIGCONT)');
   }
@@ -491,10 +464,7 @@ export class StartedVirtualPdu implements AsyncDisposable {
     if (this.stopped) return;
     const { pid } = this.recordValue;
     if (isOurSnmpd(pid, this.dir)) {
-      process.kill(pid, 'SIGCONT');
-      process.kill(pid, 'SIGTERM');
-      const gone = await waitFor(`snmpd of PDU ${this.name} to exit`, () => (isAlive(pid) ? notYet('alive') : done(true)), { timeoutMs: 3000, intervalMs: 20 }).catch(() => false);
-      if (!gone && isAlive(pid)) process.kill(pid, 'SIGKILL');
+      await stopDaemon(pid, `snmpd of PDU ${this.name}`);
     }
     for (const node of new Set(this.recordValue.outlets.filter((o) => o.target.kind === 'process').map((o) => o.node))) {
       const control = join(this.dir, 'machines', node, 'control');
