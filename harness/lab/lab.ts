@@ -284,7 +284,9 @@ export class Lab {
           continue;
         }
         const outlets = device.outlets.map((o) => ({ ...o, target: { kind: 'libvirt' as const, domain: this.plan.nodes.find((n) => n.name === o.node)!.domain } }));
-        const config = { name: device.name, address: this.plan.bmcAddress, port: device.port, username: this.config.fencing.bmcUsername, password, outlets };
+        // Every supply of each node, on either PDU: a node on two PDUs is off only when both outlets are.
+        const supplies = Object.fromEntries(this.plan.nodes.map((n) => [n.name, n.supplies.map((x) => x.id)]));
+        const config = { name: device.name, address: this.plan.bmcAddress, port: device.port, username: this.config.fencing.bmcUsername, password, outlets, supplies };
         pdus.push(await new VirtualPdu(config, { ...placement, session: this.session }).start());
       }
     }

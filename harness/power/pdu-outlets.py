@@ -7,16 +7,21 @@
 #   .1.3.6.1.4.1.318.1.1.12.3.5.1.1.2.N  rPDUOutletStatusOutletName      (the outlet's label)
 #   .1.3.6.1.4.1.318.1.1.12.3.5.1.1.4.N  rPDUOutletStatusOutletState     (1 on, 2 off)
 #
-# <pdu-dir>/outlets.json: {"outlets": [{"outlet": 1, "node": "node1", "label": "node1-psu1"}, ...]}
-# <pdu-dir>/state.json:   the outlets' on/off state (kept across a PDU restart, as a real PDU does)
+# <pdu-dir>/outlets.json: {"pdu": "pdu1", "machines": "<dir>", "outlets": [{"outlet": 1, "node": "node1",
+#                         "label": "node1-psu1"}, ...], "supplies": {"node1": ["pdu1:1", "pdu2:1"], ...}}
+# <machines>/<node>/supplies/<pdu>:<outlet>: each supply's on/off state, shared by every PDU that
+#                         feeds the node (a node on two PDUs is off only when both outlets are);
+#                         kept across a PDU restart, as a real PDU's relays are. Missing = on.
 # <pdu-dir>/faults.env:   FAULT_MODE=normal|fail|ignore, FAULT_DELAY_MS=N (for every set request)
 # <pdu-dir>/power.log:    one JSON line per set request: time (host clock, epoch ms), outlet,
 #                         node, request, value, result. The fencing checker's ground truth.
-# <pdu-dir>/machines/<node>/control: the chassis-control program of the machine the outlets feed.
+# <machines>/<node>/control: the chassis-control program of the machine the outlets feed (one per
+#                         node, shared by the PDUs), serialised by an flock on <machines>/<node>/lock.
 #
 # A machine loses power only when every outlet that feeds it is off (two power supplies), and
 # gets it back when one of them comes on. snmpd runs this program once and talks to it over
 # stdin/stdout for as long as it runs, so it must never block on anything but its own delay.
+import fcntl
 import json
 import os
 import subprocess
@@ -30,27 +35,25 @@ ON, OFF, REBOOT = 1, 2, 3
 
 pdu_dir = sys.argv[1]
 config = json.load(open(os.path.join(pdu_dir, 'outlets.json')))
+pdu_name = config['pdu']
+machines = config['machines']
 outlets = {o['outlet']: o for o in config['outlets']}
-state_file = os.path.join(pdu_dir, 'state.json')
+supplies = config['supplies']
 
 
-def load_state():
+def supply_file(node, supply):
+    return os.path.join(machines, node, 'supplies', supply)
+
+
+def supply_state(node, supply):
     try:
-        saved = json.load(open(state_file))
-        return {int(k): v for k, v in saved.items() if int(k) in outlets}
-    except (OSError, ValueError):
-        return {}
+        return open(supply_file(node, supply)).read().strip() or 'on'
+    except OSError:
+        return 'on'
 
 
-state = {n: 'on' for n in outlets}
-state.update(load_state())
-
-
-def save_state():
-    tmp = state_file + '.tmp'
-    with open(tmp, 'w') as f:
-        json.dump({str(k): v for k, v in state.items()}, f)
-    os.replace(tmp, state_file)
+def outlet_state(n):
+    return supply_state(outlets[n]['node'], f'{pdu_name}:{n}')
 
 
 def faults():
@@ -75,7 +78,7 @@ def log(outlet, value, result, detail=''):
 
 def machine(node, value):
     """Powers the machine on (1) or off (0) through its chassis control; returns an error or ''."""
-    control = os.path.join(pdu_dir, 'machines', node, 'control')
+    control = os.path.join(machines, node, 'control')
     try:
         r = subprocess.run([control, 'set', 'power', value], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30, close_fds=True)
         return '' if r.returncode == 0 else r.stdout.decode(errors='replace').strip()[-200:] or f'exit {r.returncode}'
@@ -84,22 +87,28 @@ def machine(node, value):
 
 
 def fed(node):
-    """True when at least one outlet feeding `node` is on."""
-    return any(state[n] == 'on' for n, o in outlets.items() if o['node'] == node)
+    """True when at least one supply of `node`, on any PDU, is on."""
+    return any(supply_state(node, s) == 'on' for s in supplies[node])
 
 
 def switch(outlet, want):
     """Sets one outlet on or off; the machine follows when its last supply goes or its first returns."""
     node = outlets[outlet]['node']
-    before = fed(node)
-    state[outlet] = want
-    save_state()
-    after = fed(node)
-    if before and not after:
-        return machine(node, '0')
-    if after and not before:
-        return machine(node, '1')
-    return ''
+    with open(os.path.join(machines, node, 'lock'), 'a') as lock:
+        # Every PDU feeding the node decides under the same lock: two outlets switched at once
+        # (by two PDUs) see each other's state, and only the last one off cuts the power.
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        before = fed(node)
+        path = supply_file(node, f'{pdu_name}:{outlet}')
+        with open(path + '.tmp', 'w') as f:
+            f.write(want)
+        os.replace(path + '.tmp', path)
+        after = fed(node)
+        if before and not after:
+            return machine(node, '0')
+        if after and not before:
+            return machine(node, '1')
+        return ''
 
 
 def command(outlet, value):
@@ -128,7 +137,7 @@ def oid_key(oid):
 def table():
     """Every object this PDU serves, in OID order: [(oid, type, value)]."""
     rows = []
-    for base, kind, value in ((CONTROL, 'integer', lambda n: ON if state[n] == 'on' else OFF), (NAME, 'string', lambda n: outlets[n].get('label', outlets[n]['node'])), (STATE, 'integer', lambda n: ON if state[n] == 'on' else OFF)):
+    for base, kind, value in ((CONTROL, 'integer', lambda n: ON if outlet_state(n) == 'on' else OFF), (NAME, 'string', lambda n: outlets[n].get('label', outlets[n]['node'])), (STATE, 'integer', lambda n: ON if outlet_state(n) == 'on' else OFF)):
         for n in sorted(outlets):
             rows.append((f'{base}.{n}', kind, value(n)))
     return sorted(rows, key=lambda r: oid_key(r[0]))

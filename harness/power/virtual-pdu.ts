@@ -60,6 +60,16 @@ export interface PduConfig {
   /** Its authentication passphrase (SNMPv3 wants at least 8 characters). */
   password: string;
   outlets: PduOutlet[];
+  /**
+   * Every supply of each node this PDU feeds, on any PDU (`pdu1:1`, `pdu2:1`): a node fed by two
+   * PDUs is off only when both outlets are. Default: this PDU's own outlets.
+   */
+  supplies?: Record<string, string[]>;
+}
+
+/** Where the machines the PDUs of one state root feed live (shared by those PDUs: one machine, several supplies). */
+export function machinesDir(root: string): string {
+  return join(root, 'pdu-machines');
 }
 
 /** Where a PDU answers, without the secret. */
@@ -243,18 +253,26 @@ export class VirtualPdu {
     writeFileSync(join(dir, 'snmpd.conf'), renderSnmpdConf(config, dir), { mode: 0o600 });
     writeFileSync(join(dir, 'snmp.conf'), renderClientConf(config), { mode: 0o600 });
     writeFileSync(join(dir, 'password'), config.password, { mode: 0o600 });
-    writeFileSync(join(dir, 'outlets.json'), `${JSON.stringify({ outlets: config.outlets.map(({ outlet, node, label }) => ({ outlet, node, label })) }, null, 2)}\n`);
+    const own = (node: string) => config.outlets.filter((o) => o.node === node).map((o) => `${config.name}:${o.outlet}`);
+    const nodes = [...new Set(config.outlets.map((o) => o.node))];
+    const supplies = Object.fromEntries(nodes.map((n) => [n, config.supplies?.[n] ?? own(n)]));
+    for (const n of nodes) if (!own(n).every((s) => supplies[n]!.includes(s))) throw new ValidationError(`PDU ${config.name}`, [`supplies: ${n}'s list must hold its outlets on this PDU (${own(n).join(', ')})`]);
+    const machines = machinesDir(this.root);
+    writeFileSync(join(dir, 'outlets.json'), `${JSON.stringify({ pdu: config.name, machines, outlets: config.outlets.map(({ outlet, node, label }) => ({ outlet, node, label })), supplies }, null, 2)}\n`);
     writeFileSync(join(dir, 'faults.env'), renderFaultsEnv(NO_FAULTS));
     writeFileSync(join(dir, 'power.log'), '');
-    // One machine per node, whatever number of outlets feed it; its control is the BMC's chassis control.
-    for (const node of new Set(config.outlets.map((o) => o.node))) {
-      const machine = join(dir, 'machines', node);
-      mkdirSync(machine, { recursive: true, mode: 0o700 });
+    // One machine per node, whatever number of outlets (on however many PDUs) feed it, shared by
+    // those PDUs; its control is the BMC's chassis control. A second PDU finds it made.
+    for (const node of nodes) {
+      const machine = join(machines, node);
+      mkdirSync(join(machine, 'supplies'), { recursive: true, mode: 0o700 });
       const target = config.outlets.find((o) => o.node === node)!.target;
       writeFileSync(join(machine, 'control'), renderControlWrapper(CHASSIS_CONTROL, machine), { mode: 0o755 });
       writeFileSync(join(machine, 'target.env'), renderTargetEnv({ target }, machine));
       writeFileSync(join(machine, 'faults.env'), renderFaultsEnv(NO_FAULTS));
-      writeFileSync(join(machine, 'power.log'), '');
+      if (!existsSync(join(machine, 'power.log'))) writeFileSync(join(machine, 'power.log'), '');
+      // A new PDU's relays are on.
+      for (const s of own(node)) rmSync(join(machine, 'supplies', s), { force: true });
     }
     let pid: number | undefined;
     try {
@@ -395,7 +413,7 @@ export class StartedVirtualPdu implements AsyncDisposable {
 
   /** The machine's power, read directly (not through SNMP): the ground truth for tests and audits. */
   async targetPower(node: string): Promise<'on' | 'off'> {
-    const control = join(this.dir, 'machines', node, 'control');
+    const control = join(machinesDir(join(this.dir, '..', '..')), node, 'control');
     const result = await run(control, ['get', 'power'], { timeoutMs: 25_000, node, phase: 'read target power' });
     return result.stdout.includes('power:1') ? 'on' : 'off';
   }
@@ -467,10 +485,13 @@ export class StartedVirtualPdu implements AsyncDisposable {
       await stopDaemon(pid, `snmpd of PDU ${this.name}`);
     }
     for (const node of new Set(this.recordValue.outlets.filter((o) => o.target.kind === 'process').map((o) => o.node))) {
-      const control = join(this.dir, 'machines', node, 'control');
+      const control = join(machinesDir(join(this.dir, '..', '..')), node, 'control');
       if (existsSync(control)) await run(control, ['set', 'power', '0'], { timeoutMs: 10_000, node, phase: 'pdu stop', reject: false });
     }
     if (isPduDir(this.dir)) rmSync(this.dir, { recursive: true, force: true });
+    // The shared machines go with the last PDU of the state root.
+    const parent = dirname(this.dir);
+    if (isPduDir(this.dir) && (!existsSync(parent) || !readdirSync(parent).some((n) => existsSync(join(parent, n, 'pdu.json'))))) rmSync(machinesDir(dirname(parent)), { recursive: true, force: true });
     else this.log.warn(`not removing ${this.dir}: it is not a PDU directory of the harness (<state>/pdu/<name>)`);
     this.stopped = true;
     this.log.info('PDU stopped');

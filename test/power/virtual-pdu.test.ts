@@ -11,7 +11,7 @@ import { commandLine, isAlive } from '../../harness/core/exec.ts';
 import { fileSink, Logger } from '../../harness/core/log.ts';
 import { ValidationError } from '../../harness/core/schema.ts';
 import { done, notYet, waitFor } from '../../harness/core/wait.ts';
-import { listPdus, pduConfigProblems, renderSnmpdConf, StartedVirtualPdu, stopAllPdus, VirtualPdu, type PduConfig } from '../../harness/power/virtual-pdu.ts';
+import { listPdus, machinesDir, pduConfigProblems, renderSnmpdConf, StartedVirtualPdu, stopAllPdus, VirtualPdu, type PduConfig } from '../../harness/power/virtual-pdu.ts';
 import { boots, freeUdpPort, standInCommand, tempDir } from '../helpers.ts';
 
 interface Rig {
@@ -42,7 +42,7 @@ async function startRig(t: ExecutionContext, options: { dual?: boolean } = {}): 
 
 function machinePid(rig: Rig, node: string): number | undefined {
   try {
-    const pid = Number(readFileSync(join(rig.pdu.dir, 'machines', node, 'target.pid'), 'utf8'));
+    const pid = Number(readFileSync(join(machinesDir(rig.stateRoot), node, 'target.pid'), 'utf8'));
     return isAlive(pid) ? pid : undefined;
   } catch {
     return undefined;
@@ -101,6 +101,42 @@ test('two power supplies: the machine runs while either outlet is on, and stops 
     rig.pdu.powerLog().map((e) => `${e.outlet}:${e.value}`),
     ['1:0', '3:0', '1:1', '3:1', '1:0', '3:0'],
   );
+});
+
+test('two PDUs feeding one node (A and B feeds): either keeps it running; both switched off at once cut it once, without a race', async (t) => {
+  const stateRoot = tempDir();
+  const bootLog = join(stateRoot, 'boots');
+  const target = { kind: 'process' as const, command: standInCommand(bootLog) };
+  const supplies = { node1: ['pdua:1', 'pdub:1'] };
+  const start = async (name: string) => {
+    const pdu = await new VirtualPdu({ name, address: '127.0.0.1', port: await freeUdpPort(), username: 'fence', password: 'Pw-two-feeds', outlets: [{ outlet: 1, node: 'node1', label: `node1-${name}`, target }], supplies }, { stateRoot }).start();
+    t.teardown(() => pdu.stop());
+    return pdu;
+  };
+  const [a, b] = [await start('pdua'), await start('pdub')];
+  const pid = () => {
+    try {
+      const p = Number(readFileSync(join(machinesDir(stateRoot), 'node1', 'target.pid'), 'utf8'));
+      return isAlive(p) ? p : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  await Promise.all([a.outlet(1, 'off'), b.outlet(1, 'off')]);
+  await a.outlet(1, 'on');
+  await waitFor('node1 to boot', () => (pid() ? done(true) : notYet('not yet')), { timeoutMs: 5000, intervalMs: 20 });
+  const first = pid()!;
+  await b.outlet(1, 'on');
+  t.like(await a.outlet(1, 'off'), { acknowledged: true, state: 'off' });
+  t.true(isAlive(first), 'feed B alone keeps node1 running');
+  await a.outlet(1, 'on');
+  // Both at once, from two PDU processes: exactly one of them is the last supply.
+  const both = await Promise.all([a.outlet(1, 'off'), b.outlet(1, 'off')]);
+  t.true(both.every((r) => r.acknowledged), JSON.stringify(both));
+  await waitFor('node1 to stop', () => (pid() ? notYet('alive') : done(true)), { timeoutMs: 5000, intervalMs: 20 });
+  t.is(await a.targetPower('node1'), 'off');
+  const machineLog = readFileSync(join(machinesDir(stateRoot), 'node1', 'power.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { value: string; result: string });
+  t.deepEqual(machineLog.map((e) => `${e.value}:${e.result}`), ['0:done', '1:done', '0:done'], 'the machine lost power exactly when its last supply went: at the start and at the end');
 });
 
 test('a wrong passphrase fails fast and clearly; nothing is switched', async (t) => {
