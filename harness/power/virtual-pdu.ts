@@ -488,11 +488,12 @@ export class StartedVirtualPdu implements AsyncDisposable {
       const control = join(machinesDir(join(this.dir, '..', '..')), node, 'control');
       if (existsSync(control)) await run(control, ['set', 'power', '0'], { timeoutMs: 10_000, node, phase: 'pdu stop', reject: false });
     }
-    if (isPduDir(this.dir)) rmSync(this.dir, { recursive: true, force: true });
-    // The shared machines go with the last PDU of the state root.
-    const parent = dirname(this.dir);
-    if (isPduDir(this.dir) && (!existsSync(parent) || !readdirSync(parent).some((n) => existsSync(join(parent, n, 'pdu.json'))))) rmSync(machinesDir(dirname(parent)), { recursive: true, force: true });
-    else this.log.warn(`not removing ${this.dir}: it is not a PDU directory of the harness (<state>/pdu/<name>)`);
+    if (isPduDir(this.dir)) {
+      rmSync(this.dir, { recursive: true, force: true });
+      // The shared machines go with the last PDU of the state root.
+      const parent = dirname(this.dir);
+      if (!existsSync(parent) || !readdirSync(parent).some((n) => existsSync(join(parent, n, 'pdu.json')))) rmSync(machinesDir(dirname(parent)), { recursive: true, force: true });
+    } else this.log.warn(`not removing ${this.dir}: it is not a PDU directory of the harness (<state>/pdu/<name>)`);
     this.stopped = true;
     this.log.info('PDU stopped');
   }
