@@ -16,7 +16,7 @@ function labFrom(flags: { config?: string }): Lab {
 }
 
 export function labCommand(): Command {
-  const lab = new Command('lab').description('the two-node lab: VMs (Vagrant + libvirt), DRBD, Corosync, Pacemaker, mail stack, virtual BMCs');
+  const lab = new Command('lab').description('the two-node lab: VMs (Vagrant + libvirt), DRBD, Corosync, Pacemaker, mail stack, virtual BMCs or PDUs');
   const configOption = ['--config <file>', `lab config (JSON, schemas/lab.schema.json; default ${DEFAULT_LAB_CONFIG.replace(/.*\/vagrant\//, 'vagrant/')})`] as const;
 
   lab
@@ -123,7 +123,7 @@ export function labCommand(): Command {
     .action(async (flags: { config?: string }) => {
       const report = await labFrom(flags).down();
       process.stdout.write(
-        `removed: ${report.domains.length} domains, ${report.networks.length} networks, ${report.volumes.length} volumes, ${report.bmcs.length} BMCs${report.stateDir ? ', the state directory' : ''}\n`,
+        `removed: ${report.domains.length} domains, ${report.networks.length} networks, ${report.volumes.length} volumes, ${report.bmcs.length} power devices (BMCs, PDUs)${report.stateDir ? ', the state directory' : ''}\n`,
       );
     });
 

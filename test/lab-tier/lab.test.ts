@@ -1,6 +1,6 @@
 /**
  * The lab tier: boots the real lab (two VMs, DRBD, Corosync, Pacemaker, Postfix + Dovecot,
- * virtual BMCs) and checks it for real. Runs in `npm test` and in CI; a cold run builds the box.
+ * virtual BMCs; then the power-switch variant with virtual PDUs) and checks it for real. Runs in `npm test` and in CI; a cold run builds the box.
  */
 import test from 'ava';
 import { existsSync, readdirSync } from 'node:fs';
