@@ -13,7 +13,8 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, wr
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { commandLine, isAlive, run, spawnDaemon } from '../core/exec.ts';
-import { assertUdpPortFree, hangDaemon, killDaemon, processState, resumeDaemon, stopDaemon } from '../core/daemon-signals.ts';
+import { assertUdpPortFree, stopDaemon } from '../core/daemon-signals.ts';
+import { deviceLeftovers, hangDevice, killDevice, resumeDevice, setDeviceControl, type KnobbedDevice } from './device-knobs.ts';
 import { silentLogger, type Logger } from '../core/log.ts';
 import { stateRoot } from '../core/paths.ts';
 import { INPUT_LIMITS, readInputFile, UnreadableInputError } from '../core/input-file.ts';
@@ -253,13 +254,14 @@ export class StartedVirtualBmc implements AsyncDisposable {
 
   // --- fault knobs ------------------------------------------------------------------------
 
+  /** This device as the shared fault knobs see it. */
+  private knobs(): KnobbedDevice {
+    return { label: `BMC ${this.name}`, daemon: 'ipmi_sim', control: 'power control', dir: this.dir, pid: this.recordValue.pid, isOurs: (pid) => isOurSim(pid, this.dir), log: this.log };
+  }
+
   /** Fault "BMC dead": SIGKILL its ipmi_sim. Heal with {@link revive}. */
   async kill(): Promise<void> {
-    const { pid } = this.recordValue;
-    if (isOurSim(pid, this.dir)) {
-      await killDaemon(pid, `ipmi_sim of BMC ${this.name}`);
-    }
-    this.log.info('fault: BMC killed (dead)');
+    await killDevice(this.knobs());
   }
 
   /** Heals "BMC dead": starts ipmi_sim again on the same files and waits until it answers. */
@@ -274,38 +276,22 @@ export class StartedVirtualBmc implements AsyncDisposable {
 
   /** Fault "BMC hung": SIGSTOP its ipmi_sim (requests arrive, nothing answers). Heal with {@link resume}. */
   async hang(): Promise<void> {
-    const { pid } = this.recordValue;
-    if (isOurSim(pid, this.dir)) {
-      await hangDaemon(pid, `ipmi_sim of BMC ${this.name}`);
-    }
-    this.log.info('fault: BMC hung (SIGSTOP)');
+    await hangDevice(this.knobs());
   }
 
   /** Heals "BMC hung". */
   async resume(): Promise<void> {
-    const { pid } = this.recordValue;
-    if (isOurSim(pid, this.dir)) {
-      await resumeDaemon(pid, `ipmi_sim of BMC ${this.name}`);
-    }
-    this.log.info('heal: BMC resumed (SIGCONT)');
+    await resumeDevice(this.knobs());
   }
 
   /** Faults of the power control: slow, failing, or acknowledging and doing nothing. */
   setPowerControl(faults: Partial<PowerControlFaults>): void {
-    const next = { ...NO_FAULTS, ...faults };
-    writeFileSync(join(this.dir, 'faults.env'), renderFaultsEnv(next));
-    this.log.info('power control set', { mode: next.mode, delayMs: next.delayMs });
+    setDeviceControl(this.knobs(), faults);
   }
 
   /** What is left of any BMC fault, in words; empty when the BMC is healthy (answering, normal power control). */
   leftovers(): string[] {
-    const out: string[] = [];
-    const { pid } = this.recordValue;
-    if (!isOurSim(pid, this.dir)) out.push(`BMC ${this.name}: ipmi_sim (pid ${pid}) is not running`);
-    else if (processState(pid) === 'T') out.push(`BMC ${this.name}: ipmi_sim is stopped (SIGSTOP)`);
-    const faults = existsSync(join(this.dir, 'faults.env')) ? readFileSync(join(this.dir, 'faults.env'), 'utf8') : '';
-    if (faults !== renderFaultsEnv(NO_FAULTS)) out.push(`BMC ${this.name}: power control not normal (${faults.trim().replace(/\n/g, ' ') || 'no faults.env'})`);
-    return out;
+    return deviceLeftovers(this.knobs());
   }
 
   /** Heals every BMC fault: resumes, revives, and restores normal power control. */

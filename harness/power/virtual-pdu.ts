@@ -15,7 +15,8 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, wr
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { commandLine, isAlive, run, spawnDaemon, type ExecResult } from '../core/exec.ts';
-import { assertUdpPortFree, hangDaemon, killDaemon, processState, resumeDaemon, stopDaemon } from '../core/daemon-signals.ts';
+import { assertUdpPortFree, stopDaemon } from '../core/daemon-signals.ts';
+import { deviceLeftovers, hangDevice, killDevice, resumeDevice, setDeviceControl, type KnobbedDevice } from '../bmc/device-knobs.ts';
 import { silentLogger, type Logger } from '../core/log.ts';
 import { stateRoot } from '../core/paths.ts';
 import { INPUT_LIMITS, readInputFile, UnreadableInputError } from '../core/input-file.ts';
@@ -420,13 +421,14 @@ export class StartedVirtualPdu implements AsyncDisposable {
 
   // --- fault knobs (as the BMC's) ----------------------------------------------------------
 
+  /** This device as the shared fault knobs see it. */
+  private knobs(): KnobbedDevice {
+    return { label: `PDU ${this.name}`, daemon: 'snmpd', control: 'outlet control', dir: this.dir, pid: this.recordValue.pid, isOurs: (pid) => isOurSnmpd(pid, this.dir), log: this.log };
+  }
+
   /** "PDU dead": SIGKILL its snmpd (its outlets keep their state, as a real PDU's relays do). */
   async kill(): Promise<void> {
-    const { pid } = this.recordValue;
-    if (isOurSnmpd(pid, this.dir)) {
-      await killDaemon(pid, `snmpd of PDU ${this.name}`);
-    }
-    this.log.info('fault: PDU killed (dead)');
+    await killDevice(this.knobs());
   }
 
   async revive(options: { timeoutMs?: number } = {}): Promise<void> {
@@ -439,36 +441,20 @@ export class StartedVirtualPdu implements AsyncDisposable {
   }
 
   async hang(): Promise<void> {
-    const { pid } = this.recordValue;
-    if (isOurSnmpd(pid, this.dir)) {
-      await hangDaemon(pid, `snmpd of PDU ${this.name}`);
-    }
-    this.log.info('fault: PDU hung (SIGSTOP)');
+    await hangDevice(this.knobs());
   }
 
   async resume(): Promise<void> {
-    const { pid } = this.recordValue;
-    if (isOurSnmpd(pid, this.dir)) {
-      await resumeDaemon(pid, `snmpd of PDU ${this.name}`);
-    }
-    this.log.info('heal: PDU resumed (SIGCONT)');
+    await resumeDevice(this.knobs());
   }
 
   /** Faults of the outlet control: slow (every set request delayed), failing, or acknowledging and doing nothing. */
   setPowerControl(faults: Partial<PowerControlFaults>): void {
-    const next = { ...NO_FAULTS, ...faults };
-    writeFileSync(join(this.dir, 'faults.env'), renderFaultsEnv(next));
-    this.log.info('outlet control set', { mode: next.mode, delayMs: next.delayMs });
+    setDeviceControl(this.knobs(), faults);
   }
 
   leftovers(): string[] {
-    const out: string[] = [];
-    const { pid } = this.recordValue;
-    if (!isOurSnmpd(pid, this.dir)) out.push(`PDU ${this.name}: snmpd (pid ${pid}) is not running`);
-    else if (processState(pid) === 'T') out.push(`PDU ${this.name}: snmpd is stopped (SIGSTOP)`);
-    const faults = existsSync(join(this.dir, 'faults.env')) ? readFileSync(join(this.dir, 'faults.env'), 'utf8') : '';
-    if (faults !== renderFaultsEnv(NO_FAULTS)) out.push(`PDU ${this.name}: outlet control not normal (${faults.trim().replace(/\n/g, ' ') || 'no faults.env'})`);
-    return out;
+    return deviceLeftovers(this.knobs());
   }
 
   async heal(options: { timeoutMs?: number } = {}): Promise<void> {

@@ -114,7 +114,7 @@ test('a wrong password fails fast and clearly; the power state is unknown', asyn
   t.is(result.error?.kind, 'auth-or-unreachable');
   t.regex(result.error!.message, /refused the session: check the username, password and cipher suite/);
   // Fast means well inside the client's 20 s limit (not a wait for it); the bound is loose because a loaded CI host is slow to start ipmitool at all.
-  t.true(result.durationMs < 8000, `took ${result.durationMs} ms`);
+  t.true(result.durationMs < 15_000, `took ${result.durationMs} ms`);
   const agent = await fenceIpmilan(rig.bmc.endpoint, 'status', { password: 'Not-the-pw1' });
   t.false(agent.ok);
 });
@@ -149,7 +149,8 @@ test('BMC hung: requests time out within the bound; resume heals', async (t) => 
   const started = Date.now();
   const error = await t.throwsAsync(ipmi.status());
   t.is((error as { kind?: string }).kind, 'timeout');
-  t.true(Date.now() - started < 5000);
+  // Two 1 s retransmits, not the client's 20 s limit; loose, for a CI host busy booting a lab.
+  t.true(Date.now() - started < 15_000, `took ${Date.now() - started} ms`);
   await rig.bmc.resume();
   t.is(await ipmi.status(), 'off');
   t.deepEqual(rig.bmc.leftovers(), []);
