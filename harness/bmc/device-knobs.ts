@@ -4,7 +4,11 @@
  * power control through its `faults.env`; and what is left of any of them, in words.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { INPUT_LIMITS, readInputFile, UnreadableInputError } from '../core/input-file.ts';
+import { parseJson } from '../core/json-file.ts';
+import { ValidationError } from '../core/schema.ts';
+import { BMC_NAME, BMC_NAME_RULE } from './bmc-config.ts';
 import { hangDaemon, killDaemon, processState, resumeDaemon } from '../core/daemon-signals.ts';
 import type { Logger } from '../core/log.ts';
 import { NO_FAULTS, renderFaultsEnv, type PowerControlFaults } from './sim-files.ts';
@@ -58,4 +62,40 @@ export function deviceLeftovers(d: KnobbedDevice): string[] {
   const faults = existsSync(join(d.dir, 'faults.env')) ? readFileSync(join(d.dir, 'faults.env'), 'utf8') : '';
   if (faults !== renderFaultsEnv(NO_FAULTS)) out.push(`${d.label}: ${d.control} not normal (${faults.trim().replace(/\n/g, ' ') || 'no faults.env'})`);
   return out;
+}
+
+/**
+ * The directory of the device `name` of `kind` (`bmc`, `pdu`) under `root`. The name becomes a
+ * path, so only a device name is accepted (`../victim` would have let a stop remove a directory
+ * outside the state root).
+ */
+export function deviceDir(root: string, kind: 'bmc' | 'pdu', name: string): string {
+  const what = kind.toUpperCase();
+  if (!BMC_NAME.test(name)) throw new ValidationError(`${what} name ${JSON.stringify(name.slice(0, 64))}`, [`is not a ${what} name: a ${what} name is ${BMC_NAME_RULE}`]);
+  return join(root, kind, name);
+}
+
+/** True when `dir` is a device directory the harness made: `<root>/<kind>/<a device name>`. */
+export function isDeviceDir(dir: string, kind: 'bmc' | 'pdu'): boolean {
+  return basename(dirname(dir)) === kind && BMC_NAME.test(basename(dir));
+}
+
+/**
+ * The record (`<kind>.json`) a device's directory holds, read as strictly as any input;
+ * undefined when there is none. `valid` checks its shape; `needs` says what it must hold.
+ */
+export function readDeviceRecord<T>(dir: string, kind: 'bmc' | 'pdu', valid: (record: Partial<T>) => boolean, needs: string): T | undefined {
+  const file = join(dir, `${kind}.json`);
+  let text: string;
+  try {
+    text = readInputFile(file, { maxBytes: INPUT_LIMITS.state, what: `${kind.toUpperCase()} record` });
+  } catch (error) {
+    if (error instanceof UnreadableInputError && error.reason === 'missing') return undefined;
+    throw error;
+  }
+  const record = parseJson(text, file).value as Partial<T> | null;
+  if (typeof record !== 'object' || record === null || !valid(record)) {
+    throw new ValidationError(file, [`is not a ${kind.toUpperCase()} record (it needs ${needs}); remove the directory by hand if it is not the harness's`]);
+  }
+  return record as T;
 }

@@ -10,19 +10,17 @@
  * and {@link stopAllBmcs} finds every leftover after a crash.
  */
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { commandLine, isAlive, run, spawnDaemon } from '../core/exec.ts';
 import { assertUdpPortFree, stopDaemon } from '../core/daemon-signals.ts';
-import { deviceLeftovers, hangDevice, killDevice, resumeDevice, setDeviceControl, type KnobbedDevice } from './device-knobs.ts';
+import { deviceDir, deviceLeftovers, hangDevice, isDeviceDir, killDevice, readDeviceRecord, resumeDevice, setDeviceControl, type KnobbedDevice } from './device-knobs.ts';
 import { silentLogger, type Logger } from '../core/log.ts';
 import { stateRoot } from '../core/paths.ts';
-import { INPUT_LIMITS, readInputFile, UnreadableInputError } from '../core/input-file.ts';
-import { parseJson } from '../core/json-file.ts';
-import { ValidationError } from '../core/schema.ts';
+import { INPUT_LIMITS, readInputFile } from '../core/input-file.ts';
 import { registerSecret } from '../core/secrets.ts';
 import { done, notYet, StopWaiting, waitFor } from '../core/wait.ts';
-import { BMC_NAME, BMC_NAME_RULE, endpointOf, type BmcConfig, type BmcEndpoint, type PowerTargetSpec } from './bmc-config.ts';
+import { BMC_NAME, endpointOf, type BmcConfig, type BmcEndpoint, type PowerTargetSpec } from './bmc-config.ts';
 import { IpmiClient, type IpmiClientOptions } from './ipmi-client.ts';
 import {
   NO_FAULTS,
@@ -60,36 +58,10 @@ export interface StartOptions {
   signal?: AbortSignal;
 }
 
-/**
- * The directory of the BMC `name` under `root`. The name becomes a path, so only a BMC name is
- * accepted (`../victim` would have let `bmc stop` remove a directory outside the state root).
- */
-function bmcDir(root: string, name: string): string {
-  if (!BMC_NAME.test(name)) throw new ValidationError(`BMC name ${JSON.stringify(name.slice(0, 64))}`, [`is not a BMC name: a BMC name is ${BMC_NAME_RULE}`]);
-  return join(root, 'bmc', name);
-}
-
-/** True when `dir` is a BMC directory the harness made: `<root>/bmc/<a BMC name>`. */
-function isBmcDir(dir: string): boolean {
-  return basename(dirname(dir)) === 'bmc' && BMC_NAME.test(basename(dir));
-}
-
-/** The record a BMC's directory holds, read as strictly as any input; undefined when there is none. */
-function readRecord(dir: string): BmcRecord | undefined {
-  const file = join(dir, 'bmc.json');
-  let text: string;
-  try {
-    text = readInputFile(file, { maxBytes: INPUT_LIMITS.state, what: 'BMC record' });
-  } catch (error) {
-    if (error instanceof UnreadableInputError && error.reason === 'missing') return undefined;
-    throw error;
-  }
-  const record = parseJson(text, file).value as Partial<BmcRecord> | null;
-  if (typeof record !== 'object' || record === null || typeof record.pid !== 'number' || typeof record.name !== 'string' || typeof record.port !== 'number' || typeof record.target !== 'object') {
-    throw new ValidationError(file, ['is not a BMC record (it needs name, address, port, username, pid and target); remove the directory by hand if it is not the harness\'s']);
-  }
-  return record as BmcRecord;
-}
+const bmcDir = (root: string, name: string) => deviceDir(root, 'bmc', name);
+const isBmcDir = (dir: string) => isDeviceDir(dir, 'bmc');
+const readRecord = (dir: string) =>
+  readDeviceRecord<BmcRecord>(dir, 'bmc', (r) => typeof r.pid === 'number' && typeof r.name === 'string' && typeof r.port === 'number' && typeof r.target === 'object', 'name, address, port, username, pid and target');
 
 /** True when `pid` is an ipmi_sim serving the BMC in `dir`. */
 function isOurSim(pid: number, dir: string): boolean {

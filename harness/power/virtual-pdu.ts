@@ -12,15 +12,14 @@
  * files of mode 0600 (snmpd.conf, the client's snmp.conf), never on a command line.
  */
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { commandLine, isAlive, run, spawnDaemon, type ExecResult } from '../core/exec.ts';
 import { assertUdpPortFree, stopDaemon } from '../core/daemon-signals.ts';
-import { deviceLeftovers, hangDevice, killDevice, resumeDevice, setDeviceControl, type KnobbedDevice } from '../bmc/device-knobs.ts';
+import { deviceDir, deviceLeftovers, hangDevice, isDeviceDir, killDevice, readDeviceRecord, resumeDevice, setDeviceControl, type KnobbedDevice } from '../bmc/device-knobs.ts';
 import { silentLogger, type Logger } from '../core/log.ts';
 import { stateRoot } from '../core/paths.ts';
-import { INPUT_LIMITS, readInputFile, UnreadableInputError } from '../core/input-file.ts';
-import { parseJson } from '../core/json-file.ts';
+import { INPUT_LIMITS, readInputFile } from '../core/input-file.ts';
 import { ValidationError } from '../core/schema.ts';
 import { registerSecret } from '../core/secrets.ts';
 import { done, notYet, StopWaiting, waitFor } from '../core/wait.ts';
@@ -166,30 +165,9 @@ export function parseOutletLog(text: string): OutletLogEntry[] {
   return entries;
 }
 
-function pduDir(root: string, name: string): string {
-  if (!BMC_NAME.test(name)) throw new ValidationError(`PDU name ${JSON.stringify(name.slice(0, 64))}`, [`is not a PDU name: a PDU name is ${BMC_NAME_RULE}`]);
-  return join(root, 'pdu', name);
-}
-
-function isPduDir(dir: string): boolean {
-  return basename(dirname(dir)) === 'pdu' && BMC_NAME.test(basename(dir));
-}
-
-function readRecord(dir: string): PduRecord | undefined {
-  const file = join(dir, 'pdu.json');
-  let text: string;
-  try {
-    text = readInputFile(file, { maxBytes: INPUT_LIMITS.state, what: 'PDU record' });
-  } catch (error) {
-    if (error instanceof UnreadableInputError && error.reason === 'missing') return undefined;
-    throw error;
-  }
-  const record = parseJson(text, file).value as Partial<PduRecord> | null;
-  if (typeof record !== 'object' || record === null || typeof record.pid !== 'number' || typeof record.name !== 'string' || !Array.isArray(record.outlets)) {
-    throw new ValidationError(file, ['is not a PDU record (it needs name, address, port, username, pid and outlets)']);
-  }
-  return record as PduRecord;
-}
+const pduDir = (root: string, name: string) => deviceDir(root, 'pdu', name);
+const isPduDir = (dir: string) => isDeviceDir(dir, 'pdu');
+const readRecord = (dir: string) => readDeviceRecord<PduRecord>(dir, 'pdu', (r) => typeof r.pid === 'number' && typeof r.name === 'string' && Array.isArray(r.outlets), 'name, address, port, username, pid and outlets');
 
 function isOurSnmpd(pid: number, dir: string): boolean {
   const argv = commandLine(pid);
@@ -333,6 +311,11 @@ export class StartedVirtualPdu implements AsyncDisposable {
     const { name, address, port, username } = this.recordValue;
     return { name, address, port, username };
   }
+  /** The machines this PDU's outlets feed (shared with the other PDUs of its state root). */
+  private get machines(): string {
+    return machinesDir(dirname(dirname(this.dir)));
+  }
+
   /** The outlets feeding `node`. */
   outletsOf(node: string): PduOutlet[] {
     return this.recordValue.outlets.filter((o) => o.node === node);
@@ -414,7 +397,7 @@ export class StartedVirtualPdu implements AsyncDisposable {
 
   /** The machine's power, read directly (not through SNMP): the ground truth for tests and audits. */
   async targetPower(node: string): Promise<'on' | 'off'> {
-    const control = join(machinesDir(join(this.dir, '..', '..')), node, 'control');
+    const control = join(this.machines, node, 'control');
     const result = await run(control, ['get', 'power'], { timeoutMs: 25_000, node, phase: 'read target power' });
     return result.stdout.includes('power:1') ? 'on' : 'off';
   }
@@ -471,7 +454,7 @@ export class StartedVirtualPdu implements AsyncDisposable {
       await stopDaemon(pid, `snmpd of PDU ${this.name}`);
     }
     for (const node of new Set(this.recordValue.outlets.filter((o) => o.target.kind === 'process').map((o) => o.node))) {
-      const control = join(machinesDir(join(this.dir, '..', '..')), node, 'control');
+      const control = join(this.machines, node, 'control');
       if (existsSync(control)) await run(control, ['set', 'power', '0'], { timeoutMs: 10_000, node, phase: 'pdu stop', reject: false });
     }
     if (isPduDir(this.dir)) {
