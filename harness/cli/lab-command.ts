@@ -36,7 +36,7 @@ export function labCommand(): Command {
 
   lab
     .command('up')
-    .description('bring the lab up (idempotent) and wait until it is ready')
+    .description('bring the lab up (idempotent; a stopped lab resumes) and wait until it is ready')
     .option(...configOption)
     .action(async (flags: { config?: string }) => {
       try {
@@ -46,6 +46,16 @@ export function labCommand(): Command {
         if (error instanceof HostNotReadyError) throw new CliError(error.message, ExitCode.PREREQUISITE);
         throw error;
       }
+    });
+
+  lab
+    .command('stop')
+    .description('stop the lab with its state: both VMs paused together and saved to disk, power devices stopped; the next `lab up` resumes it in seconds')
+    .option(...configOption)
+    .action(async (flags: { config?: string }) => {
+      const lab = labFrom(flags);
+      const saved = await lab.stop();
+      process.stdout.write(`lab ${lab.config.name} stopped with its state (${saved.join(', ')}): \`ha-chaos lab up\` resumes it, \`ha-chaos lab down\` removes it\n`);
     });
 
   lab
@@ -82,7 +92,7 @@ export function labCommand(): Command {
 
   lab
     .command('ssh')
-    .description('open a shell on a node, or run a command there: lab ssh node1 -- sudo crm_mon -1')
+    .description('open a shell on a node, or run a command there: lab ssh node1 -- crm_mon -1')
     .argument('<node>', 'node1 or node2')
     .argument('[command...]', 'command to run')
     .option(...configOption)

@@ -7,7 +7,7 @@
  * left it hung: the BMC power-cycles it).
  */
 import { virsh } from '../lab/host.ts';
-import { measureOffset } from '../observe/clock.ts';
+import { measureOffset, setClockScript } from '../observe/clock.ts';
 import { cleanup } from './node-faults.ts';
 import { faultNode, type Fault, type FaultContext } from './fault.ts';
 
@@ -64,12 +64,6 @@ export const kernelPanicActive: Fault = {
 
 /** How far the active node's clock steps forward. */
 export const CLOCK_STEP_SECONDS = 600;
-
-/** The script that steps the clock to host time plus `offsetMs` (the node's own offset before the fault). */
-export function setClockScript(hostNowMs: number, offsetMs: number): string {
-  const target = (hostNowMs + offsetMs) / 1000;
-  return `date -u -s @${target.toFixed(3)} >/dev/null && date +%s%N`;
-}
 
 /** The node's clock offset before the fault, per lab and node: the release steps back to it. */
 const offsetsBefore = new Map<string, number>();

@@ -26,11 +26,12 @@ import { accountNames, type LabSecrets } from './cluster-files.ts';
 import { readLabSecrets } from './lab-secrets.ts';
 import { checkHost, knownAccel, kvmNeedsCover, probeAccel, startDaemons, virsh, type Accel } from './host.ts';
 import { planLab, type LabConfig, type LabPlan } from './lab-config.ts';
-import { provisionHash, renderCibLoad, renderClusterStart, renderNodeProvision, renderStoreLayout } from './provision.ts';
+import { provisionHash, renderCibLoad, renderCibMerge, renderCibOffline, renderClusterStart, renderNodeProvision, renderStoreLayout } from './provision.ts';
 import { parseSshConfig, removeControlSockets, SshRunner } from './ssh.ts';
 import { parseCrmMon, parseFenceConstraints, parseProcDrbd, unmetReadiness, wedges, type LabStatus, type Wedge } from './status.ts';
 import { readGreeting } from './greeting.ts';
 import { storeOf } from '../storage/storage.ts';
+import { setClockScript } from '../observe/clock.ts';
 import { describeMailError, listInbox } from '../workload/mail-client.ts';
 
 const EMULATOR_WRAPPER = join(BOOT_ROOT, 'ha-chaos-qemu-tcg');
@@ -203,6 +204,10 @@ export class Lab {
     // A lab that is up as planned (same Vagrant plan, both domains running, both nodes answering
     // over the SSH config written last time) skips Vagrant: `vagrant up` and `vagrant ssh-config`
     // cost 40-50 s of Ruby on a loaded host before every run, to learn nothing new.
+    // A lab stopped with its state (`lab stop`) resumes where it was, in seconds.
+    const saved = await this.savedDomains();
+    if (saved.length === this.plan.nodes.length && !planChanged) await this.resume();
+    else if (saved.length) await this.discardSaved(saved, planChanged ? 'the lab plan changed since it was stopped' : 'only some VMs have a saved state');
     let ssh = planChanged ? undefined : await this.reuse();
     if (ssh) this.log.info('the VMs are up as planned: Vagrant skipped');
     else {
@@ -295,7 +300,8 @@ export class Lab {
 
   private async connect(key: string): Promise<SshRunner> {
     const result = await this.vagrant(['ssh-config'], 120_000);
-    const hosts = parseSshConfig(result.stdout);
+    // Vagrant logs in as vagrant; the harness as root, with the same key (see ssh.ts).
+    const hosts = parseSshConfig(result.stdout).map((h) => ({ ...h, user: 'root' }));
     if (hosts.length !== this.plan.nodes.length) throw new Error(`vagrant ssh-config listed ${hosts.length} hosts, expected ${this.plan.nodes.length}`);
     const ssh = SshRunner.write(join(this.dir, 'ssh_config'), hosts, key, this.dir);
     for (const node of this.plan.nodes) {
@@ -309,6 +315,89 @@ export class Lab {
       );
     }
     return ssh;
+  }
+
+  private libvirt(args: string[], phase: string, timeoutMs = 60_000) {
+    return virsh(args, { timeoutMs, reject: false, log: this.log, node: 'host', phase });
+  }
+
+  /** The lab's domains that hold a saved state (`lab stop`), in node order. */
+  private async savedDomains(): Promise<string[]> {
+    const saved: string[] = [];
+    for (const node of this.plan.nodes) {
+      const info = await this.libvirt(['dominfo', node.domain], 'lab up', 30_000);
+      if (info.ok && /^Managed save:\s+yes/m.test(info.stdout)) saved.push(node.domain);
+    }
+    return saved;
+  }
+
+  private async discardSaved(domains: string[], why: string): Promise<void> {
+    this.log.warn(`discarding the saved state of ${domains.join(', ')}: ${why} (the VMs boot from their disks instead)`);
+    for (const domain of domains) await this.libvirt(['managedsave-remove', domain], 'lab up');
+  }
+
+  /**
+   * Resumes a stopped lab: both VMs restored paused, then resumed together (the cluster sees no
+   * time pass: a guest's clocks stop with it), then each guest's wall clock set to the host's,
+   * which is the one thing that did move on.
+   */
+  private async resume(): Promise<void> {
+    await withProgress(this.log, 'resuming the stopped lab (saved memory of both VMs)', async () => {
+      for (const net of this.plan.networks) {
+        const info = await this.libvirt(['net-info', net.libvirtName], 'lab up', 30_000);
+        if (info.ok && /^Active:\s+no/m.test(info.stdout)) await this.libvirt(['net-start', net.libvirtName], 'lab up');
+      }
+      const restored = await Promise.all(this.plan.nodes.map((n) => this.libvirt(['start', '--paused', n.domain], 'lab up', 300_000)));
+      const failed = restored.findIndex((r) => !r.ok);
+      if (failed >= 0) throw new Error(`could not restore ${this.plan.nodes[failed]!.domain} from its saved state: ${restored[failed]!.stderr.trim() || restored[failed]!.reason}`);
+      await Promise.all(this.plan.nodes.map((n) => this.libvirt(['resume', n.domain], 'lab up')));
+      const ssh = new SshRunner(join(this.dir, 'ssh_config'));
+      if (!existsSync(ssh.configFile)) return;
+      for (const node of this.plan.nodes) {
+        // The first command opens the connection; the second, over it, sets the clock (~0.1 s late at most).
+        await waitFor(
+          `ssh to ${node.name} after the resume`,
+          async () => {
+            const r = await ssh.root(node.name, 'true', { timeoutMs: 20_000, reject: false });
+            return r.ok ? done(true) : notYet(r.stderr || r.reason);
+          },
+          { timeoutMs: 120_000, intervalMs: 1000 },
+        );
+        const r = await ssh.root(node.name, setClockScript(Date.now(), 0), { timeoutMs: 20_000, reject: false, log: this.log, phase: 'lab up' });
+        if (!r.ok) throw new Error(`could not set the clock of ${node.name} after the resume: ${r.reason}`);
+      }
+    });
+  }
+
+  /**
+   * Stops the lab with its state: both VMs paused at once, their memory saved to disk (libvirt
+   * managed save, ~1 GB a VM), the power devices stopped. `lab up` resumes it where it was;
+   * `lab down` removes it. Resolves the domains saved.
+   */
+  async stop(): Promise<string[]> {
+    const states = await Promise.all(this.plan.nodes.map((n) => this.libvirt(['domstate', n.domain], 'lab stop', 30_000)));
+    const saved = await this.savedDomains();
+    if (saved.length === this.plan.nodes.length) return saved;
+    const notRunning = this.plan.nodes.filter((_, i) => !['running', 'paused'].includes(states[i]!.stdout.trim()));
+    if (notRunning.length) {
+      throw new Error(`cannot stop lab ${this.config.name} with its state: ${notRunning.map((n) => `${n.domain} is ${states[this.plan.nodes.indexOf(n)]!.stdout.trim() || 'not defined'}`).join(', ')} (bring it up first: ha-chaos lab up; or remove it: ha-chaos lab down)`);
+    }
+    await withProgress(this.log, 'saving both VMs (paused together, memory to disk)', async () => {
+      await Promise.all(this.plan.nodes.map((n) => this.libvirt(['suspend', n.domain], 'lab stop')));
+      const results = await Promise.all(this.plan.nodes.map((n) => this.libvirt(['managedsave', '--paused', n.domain], 'lab stop', 600_000)));
+      const failed = results.findIndex((r) => !r.ok);
+      if (failed >= 0) {
+        await Promise.all(this.plan.nodes.map((n) => this.libvirt(['resume', n.domain], 'lab stop')));
+        throw new Error(`could not save ${this.plan.nodes[failed]!.domain}: ${results[failed]!.stderr.trim() || results[failed]!.reason} (the lab was resumed as it was)`);
+      }
+    });
+    await stopAllBmcs({ stateRoot: this.bmcRoot, log: this.log });
+    await stopAllPdus({ stateRoot: this.bmcRoot, log: this.log });
+    if (existsSync(join(this.dir, 'ssh_config'))) {
+      const ssh = new SshRunner(join(this.dir, 'ssh_config'));
+      await Promise.all(this.plan.nodes.map((n) => ssh.close(n.name)));
+    }
+    return this.plan.nodes.map((n) => n.domain);
   }
 
   /**
@@ -331,6 +420,8 @@ export class Lab {
         : { domains: [], networks: [], volumes: [] };
     const found = await ours();
     const report: DownReport = { ...found, bmcs: [...(await stopAllBmcs({ stateRoot: this.bmcRoot, log })), ...(await stopAllPdus({ stateRoot: this.bmcRoot, log }))], stateDir: false };
+    // A stopped lab's saved memory: libvirt refuses to undefine a domain that has one.
+    for (const domain of found.domains) await libvirt(['managedsave-remove', domain]);
     if (existsSync(join(this.dir, 'Vagrantfile')) && existsSync(join(this.dir, 'vagrant.json'))) {
       await this.vagrant(['destroy', '-f'], 300_000, undefined, false, log);
     }
@@ -457,13 +548,18 @@ export class StartedLab {
   private async bootstrap(signal?: AbortSignal): Promise<void> {
     const nodes = this.plan.nodes.map((n) => n.name);
     const [first] = nodes as [string, string];
-    // The store first (DRBD, or a shared disk): made, laid out, and left to Pacemaker.
-    await storeOf(this.plan).bootstrap({
-      plan: this.plan,
-      root: async (node, script, timeoutMs) => this.root(node, script, timeoutMs, signal),
-      layout: renderStoreLayout(this.plan).join('\n'),
-      signal,
-    });
+    const second = nodes[1]!;
+    // The store first (DRBD, or a shared disk): made, laid out, and left to Pacemaker. Meanwhile
+    // node2 renders the resource configuration offline (crmsh: ~25 s of an emulated CPU).
+    const [, configuration] = await Promise.all([
+      storeOf(this.plan).bootstrap({
+        plan: this.plan,
+        root: async (node, script, timeoutMs) => this.root(node, script, timeoutMs, signal),
+        layout: renderStoreLayout(this.plan).join('\n'),
+        signal,
+      }),
+      this.ssh.root(second, renderCibOffline(this.plan), { timeoutMs: 300_000, signal, log: this.log, phase: 'ssh' }),
+    ]);
     await Promise.all(nodes.map((n) => this.root(n, renderClusterStart(this.plan), 300_000, signal)));
     await waitFor(
       'both nodes online in Pacemaker',
@@ -475,7 +571,7 @@ export class StartedLab {
       },
       { timeoutMs: 300_000, intervalMs: 2000, signal },
     );
-    await this.root(first, renderCibLoad(this.plan), 300_000, signal);
+    await this.root(first, renderCibMerge(this.plan, configuration.stdout), 120_000, signal);
   }
 
   /** Reads every fact `lab status` reports. Never throws for an unreachable part: it says so. */

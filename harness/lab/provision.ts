@@ -122,7 +122,44 @@ export function renderClusterStart(plan: LabPlan): string {
   return ['set -euo pipefail', ...storeOf(plan).beforeClusterStart(), 'systemctl start corosync.service pacemaker.service', ''].join('\n');
 }
 
-/** Step 4, on node1 once both nodes are online: load the resource configuration. */
+/**
+ * The resource configuration rendered into CIB XML without a cluster (crmsh on an offline CIB),
+ * printed on stdout. crmsh costs ~25 s of an emulated CPU per load, so the bootstrap runs this on
+ * node2 while node1 lays out the store, and the load itself ({@link renderCibMerge}) is one
+ * cibadmin call.
+ */
+export function renderCibOffline(plan: LabPlan): string {
+  return [
+    'set -euo pipefail',
+    file('/etc/ha-chaos/cluster.crm', renderCib(plan), '0600'),
+    'offline=$(mktemp)',
+    'trap \'rm -f "$offline"\' EXIT',
+    'cibadmin --empty > "$offline"',
+    'CIB_file="$offline" crm configure load update /etc/ha-chaos/cluster.crm >&2',
+    'CIB_file="$offline" cibadmin --query --scope configuration',
+    '',
+  ].join('\n');
+}
+
+/**
+ * Step 4, on node1 once both nodes are online: merge the configuration rendered offline into the
+ * live CIB (creating what is missing; the nodes and the cluster's own properties stay).
+ */
+export function renderCibMerge(plan: LabPlan, configurationXml: string): string {
+  if (!/^\s*<configuration[\s>]/.test(configurationXml) || !/<\/configuration>\s*$/.test(configurationXml)) {
+    throw new Error(`the offline CIB rendering did not print a <configuration> element: ${configurationXml.slice(0, 200)}`);
+  }
+  return [
+    'set -euo pipefail',
+    file('/etc/ha-chaos/cluster.crm', renderCib(plan), '0600'),
+    file('/etc/ha-chaos/cib-configuration.xml', `${configurationXml.trim()}\n`, '0600'),
+    'cibadmin --modify --allow-create --scope configuration --xml-file /etc/ha-chaos/cib-configuration.xml',
+    'touch /etc/ha-chaos/bootstrapped',
+    '',
+  ].join('\n');
+}
+
+/** On node1, when the lab's configuration changed under a running lab: load the resource configuration. */
 export function renderCibLoad(plan: LabPlan): string {
   return ['set -euo pipefail', file('/etc/ha-chaos/cluster.crm', renderCib(plan), '0600'), 'crm configure load update /etc/ha-chaos/cluster.crm', 'touch /etc/ha-chaos/bootstrapped', ''].join('\n');
 }

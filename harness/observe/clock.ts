@@ -33,3 +33,9 @@ export async function measureOffset(lab: StartedLab, node: string): Promise<Cloc
 export function toHostClock(nodeMs: number, offset: ClockOffset | undefined): number {
   return nodeMs - (offset?.offsetMs ?? 0);
 }
+
+/** The script that steps the clock to host time plus `offsetMs` (the node's own offset before the fault). */
+export function setClockScript(hostNowMs: number, offsetMs: number): string {
+  const target = (hostNowMs + offsetMs) / 1000;
+  return `date -u -s @${target.toFixed(3)} >/dev/null && date +%s%N`;
+}

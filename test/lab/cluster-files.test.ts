@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { run } from '../../harness/core/exec.ts';
 import { loadLabConfig, planLab } from '../../harness/lab/lab-config.ts';
 import { renderCib, renderDovecotConf, renderDovecotDropIn, renderCorosyncConf, renderDrbdResource, renderNetworkd, renderDovecotUsers, postfixSettings } from '../../harness/lab/cluster-files.ts';
-import { provisionHash, renderNodeProvision, renderStoreInit } from '../../harness/lab/provision.ts';
+import { provisionHash, renderCibMerge, renderCibOffline, renderNodeProvision, renderStoreInit } from '../../harness/lab/provision.ts';
 
 const plan = planLab(loadLabConfig());
 const secrets = { bmcPassword: 'BmcPw-123456', corosyncKey: 'a2V5', accounts: { user1: 'pw-user-1' } };
@@ -137,4 +137,19 @@ test('provisioning keeps the BMC password off the CIB and in root-only files', (
   t.regex(script, /cat > '\/etc\/ha-chaos\/bmc-node2.pw' <<'HACHAOS_EOF'\nBmcPw-123456\nHACHAOS_EOF\nchmod 0600/);
   t.regex(script, /postconf -F '\*\/\*\/chroot = n'/);
   t.regex(renderStoreInit(plan), /--clear-bitmap new-current-uuid mail/);
+});
+
+test('CIB bootstrap: rendered offline by crmsh (no cluster), merged into the live CIB by one cibadmin call; output that is not a <configuration> element is refused', (t) => {
+  const offline = renderCibOffline(plan);
+  t.regex(offline, /cibadmin --empty > "\$offline"/);
+  t.regex(offline, /CIB_file="\$offline" crm configure load update \/etc\/ha-chaos\/cluster\.crm >&2/);
+  t.regex(offline, /CIB_file="\$offline" cibadmin --query --scope configuration/);
+  t.true(offline.includes(renderCib(plan)));
+  const xml = '<configuration>\n  <crm_config/>\n  <resources><primitive id="vip" class="ocf" provider="heartbeat" type="IPaddr2"/></resources>\n</configuration>\n';
+  const merge = renderCibMerge(plan, xml);
+  t.regex(merge, /cibadmin --modify --allow-create --scope configuration --xml-file \/etc\/ha-chaos\/cib-configuration\.xml/);
+  t.true(merge.includes('<primitive id="vip"'));
+  t.regex(merge, /touch \/etc\/ha-chaos\/bootstrapped\n$/);
+  t.throws(() => renderCibMerge(plan, 'ERROR: syntax error near line 3'), { message: /did not print a <configuration> element: ERROR: syntax error/ });
+  t.throws(() => renderCibMerge(plan, '<configuration>\n<resources>'), { message: /did not print a <configuration> element/ });
 });
