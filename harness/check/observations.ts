@@ -52,9 +52,11 @@ export interface NodeSample {
   time: number;
   node: string;
   reachable: boolean;
-  source?: 'snapshot' | 'drbd' | 'vip' | 'lost';
+  source?: 'snapshot' | 'drbd' | 'mount' | 'vip' | 'lost';
   drbdRole?: string;
   drbdDisk?: string;
+  /** Shared storage: whether the store was mounted on the node. */
+  storeMounted?: boolean;
   holdsVip?: boolean;
 }
 

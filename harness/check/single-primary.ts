@@ -1,5 +1,6 @@
 /**
- * Single primary: at no moment were two nodes DRBD Primary, or two nodes holding the virtual IP.
+ * Single primary: at no moment did two nodes hold the store (DRBD Primary; on shared storage,
+ * the store mounted), or two nodes hold the virtual IP.
  *
  * Each node's state is a step function built from the watcher's samples (every change, as the
  * node reported it) and its BMC's log: a power-off or reset that the BMC carried out ends
@@ -27,7 +28,7 @@ interface Change {
 }
 
 interface Overlap {
-  what: 'DRBD Primary' | 'the virtual IP';
+  what: 'DRBD Primary' | 'the mail store mounted' | 'the virtual IP';
   from: number;
   to?: number;
   /** Whether both nodes reported it (true) or one was only last seen so (false). */
@@ -40,7 +41,7 @@ export const singlePrimary: Checker<unknown, Observations> = {
     const changes: Change[] = [];
     for (const s of observations.samples) {
       if (!s.reachable) changes.push({ time: s.time, node: s.node, apply: (st) => ({ ...st, seen: false }) });
-      else changes.push({ time: s.time, node: s.node, apply: () => ({ primary: s.drbdRole === 'Primary', vip: Boolean(s.holdsVip), seen: true }) });
+      else changes.push({ time: s.time, node: s.node, apply: () => ({ primary: s.drbdRole === 'Primary' || s.storeMounted === true, vip: Boolean(s.holdsVip), seen: true }) });
     }
     for (const node of new Set(observations.bmcPower.map((e) => e.node))) {
       for (const time of nodePowerLosses(observations, node)) changes.push({ time, node, apply: () => ({ primary: false, vip: false, seen: true }) });
@@ -52,9 +53,11 @@ export const singlePrimary: Checker<unknown, Observations> = {
     const state = new Map<string, NodeState>();
     const open: Partial<Record<Overlap['what'], Overlap>> = {};
     const overlaps: Overlap[] = [];
+    // What holding the store means here: a shared store's nodes report mounts, DRBD's report roles.
+    const store = observations.samples.some((s) => s.storeMounted !== undefined) ? 'the mail store mounted' : 'DRBD Primary';
     const judge = (time: number) => {
       for (const [what, key] of [
-        ['DRBD Primary', 'primary'],
+        [store, 'primary'],
         ['the virtual IP', 'vip'],
       ] as const) {
         const holders = [...state.values()].filter((s) => s[key]);

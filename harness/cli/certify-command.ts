@@ -5,10 +5,11 @@ import { randomInt } from 'node:crypto';
 import { Command } from 'commander';
 import { rootLogger } from '../core/log.ts';
 import { Lab } from '../lab/lab.ts';
-import { DEFAULT_LAB_CONFIG, loadLabConfig, type LabConfig } from '../lab/lab-config.ts';
+import { DEFAULT_LAB_CONFIG, loadLabConfig, planLab, type LabConfig } from '../lab/lab-config.ts';
 import { MAX_SEED } from '../core/random.ts';
 import { hasRunFile, readHistory, readManifest, readManifestWithLines, readObservations, readResults, recordedLab, recordedScenario, RUN_FILES } from '../report/run-dir.ts';
-import { toJUnit } from '../report/junit.ts';
+import { toJUnit, type NotApplicable } from '../report/junit.ts';
+import { notApplicable } from '../faults/catalog.ts';
 import type { RunResults } from '../report/results.ts';
 import { judge, runScenario } from '../run/run-scenario.ts';
 import { SCENARIOS } from '../scenario/catalog.ts';
@@ -84,17 +85,27 @@ async function certify(scenarios: Scenario[], flags: Omit<CertifyFlags, 'config'
   // interrupted certification still leaves what it judged; CI points its JUnit reader at it.
   const junit = join(flags.reports, `certify-${new Date().toISOString().replace(/[:.]/g, '-')}.junit.xml`);
   const judged: RunResults[] = [];
+  // A scenario whose fault has no meaning for this architecture (a replication link on shared
+  // storage) is listed with the reason, never run and never faked.
+  const plan = planLab(config);
+  const skipped: NotApplicable[] = scenarios.flatMap((s) => {
+    const reason = notApplicable(s.fault, plan);
+    return reason ? [{ scenario: s.name, reason }] : [];
+  });
+  for (const na of skipped) process.stdout.write(`N/A  ${na.scenario}: not applicable to this lab (storage ${config.storage}, ${config.fencing.agent}): ${na.reason}\n`);
+  const applicable = scenarios.filter((s) => !skipped.some((na) => na.scenario === s.name));
+  if (!applicable.length) throw new CliError(`no scenario applies to lab ${config.name}: ${skipped.map((na) => `${na.scenario} (${na.reason})`).join('; ')}`, ExitCode.USAGE);
   for (let i = 0; i < flags.repeat; i++) {
-    for (const scenario of scenarios) {
+    for (const scenario of applicable) {
       const { dir, results } = await runScenario({ lab, scenario, seed: flags.sameSeed ? seed : seed + i, reportsRoot: flags.reports, log, signal: interruptSignal() });
       process.stdout.write(`${summarize(results, dir)}\n`);
       if (results.valid !== true) failed += 1;
       judged.push(results);
       mkdirSync(flags.reports, { recursive: true });
-      writeFileSync(junit, toJUnit(judged));
+      writeFileSync(junit, toJUnit(judged, skipped));
     }
   }
-  process.stdout.write(`${judged.length - failed} of ${judged.length} run(s) passed; JUnit: ${junit}\n`);
+  process.stdout.write(`${judged.length - failed} of ${judged.length} run(s) passed${skipped.length ? `, ${skipped.length} scenario(s) not applicable` : ''}; JUnit: ${junit}\n`);
   for (const line of outageSpreads(judged)) process.stdout.write(`${line}\n`);
   if (failed) throw new CliError(`${failed} run(s) did not pass`, ExitCode.VERDICT_FAILED);
 }

@@ -78,8 +78,12 @@ export function labCommand(): Command {
       for (const n of l.plan.nodes) {
         const node = pm?.nodes.find((x) => x.name === n.name);
         const d = status.drbd[n.name];
-        const drbd = !d ? 'unknown' : 'error' in d ? d.error : `${d.role} ${d.cs} ${d.disk}/${d.peerDisk}`;
-        out.push(`  ${n.name}: pacemaker ${node ? (node.online ? 'online' : 'OFFLINE') : 'unknown'}, DRBD ${drbd}, power ${status.bmcPower[n.name] ?? 'unknown'}`);
+        const mounted = status.storeMounted?.[n.name];
+        const store =
+          status.architecture?.storage === 'shared'
+            ? `shared store ${mounted === undefined ? 'unknown' : mounted ? 'mounted' : 'not mounted'}`
+            : `DRBD ${!d ? 'unknown' : 'error' in d ? d.error : `${d.role} ${d.cs} ${d.disk}/${d.peerDisk}`}`;
+        out.push(`  ${n.name}: pacemaker ${node ? (node.online ? 'online' : 'OFFLINE') : 'unknown'}, ${store}, power ${status.bmcPower[n.name] ?? 'unknown'}`);
       }
       for (const r of pm?.resources ?? []) out.push(`  ${r.id} (${r.agent}): ${r.role}${r.failed ? ' FAILED' : ''} on ${r.nodes.join(', ') || '-'}`);
       out.push(`  SMTP: ${status.smtp.ok ? 'ok' : 'DOWN'} (${status.smtp.detail}); IMAP: ${status.imap.ok ? 'ok' : 'DOWN'} (${status.imap.detail})`);

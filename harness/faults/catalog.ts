@@ -1,9 +1,10 @@
 /** Fault kind -> implementation. */
 import type { FaultKind } from '../scenario/scenario.ts';
 import type { Fault } from './fault.ts';
+import type { LabPlan } from '../lab/lab-config.ts';
 import { hardResetActive, powerCutActive, powerCutBmcDeadActive, powerCutSlowBmcActive } from './bmc-faults.ts';
 import { diskFullActive } from './store-faults.ts';
-import { diskDeathActive } from './disk-faults.ts';
+import { diskDeathActive, storePathLossActive } from './disk-faults.ts';
 import { replicationLossThenPowerCutActive } from './combined.ts';
 import { clockJumpActive, freezeActive, kernelPanicActive } from './machine-faults.ts';
 import { clientNicLossActive, heartbeatDegradedActive, heartbeatLossActive, killCorosyncActive, killMailServiceActive, killPacemakerControllerActive, oneRingLossActive, oneRingOneWayLossActive, replicationLossActive } from './node-faults.ts';
@@ -28,7 +29,13 @@ const FAULTS: Partial<Record<FaultKind, Fault>> = {
   'disk-death-active': diskDeathActive,
   'one-ring-one-way-loss-active': oneRingOneWayLossActive,
   'kill-pacemaker-controller-active': killPacemakerControllerActive,
+  'store-path-loss-active': storePathLossActive,
 };
+
+/** Why a scenario's fault has no meaning for the lab's architecture, or undefined when it applies. */
+export function notApplicable(kind: FaultKind, plan: LabPlan): string | undefined {
+  return faultFor(kind).notApplicable?.(plan);
+}
 
 export function faultFor(kind: FaultKind): Fault {
   const fault = FAULTS[kind];

@@ -8,7 +8,8 @@
 import { done, notYet, waitFor } from '../core/wait.ts';
 import { DRBD_DISK, DRBD_RESOURCE } from '../lab/cluster-files.ts';
 import { virsh } from '../lab/host.ts';
-import { faultNode, type Fault, type FaultContext } from './fault.ts';
+import { SHARED_DEVICE } from '../storage/shared.ts';
+import { faultNode, onStore, type Fault, type FaultContext } from './fault.ts';
 
 const TARGET = DRBD_DISK.replace('/dev/', '');
 
@@ -29,7 +30,7 @@ async function blklist(ctx: FaultContext): Promise<string> {
 const unplugged = new Map<string, string>();
 const key = (ctx: FaultContext) => `${ctx.lab.plan.prefix}:${ctx.node}`;
 
-export const diskDeathActive: Fault = {
+export const diskDeathActive: Fault = onStore(['drbd'], 'a shared store has no per-node backing disk: its loss is the path loss of store-path-loss-active', {
   kind: 'disk-death-active',
   description: `the active node's DRBD backing disk (${DRBD_DISK}) dies (hot-unplugged at the hypervisor): DRBD detaches and the service moves to the peer by a clean stop; no fencing`,
   async inject(ctx) {
@@ -77,4 +78,46 @@ export const diskDeathActive: Fault = {
   async audit(ctx) {
     return diskSource(await blklist(ctx), TARGET) ? [] : [`${ctx.node}: disk ${TARGET} is not attached`];
   },
-};
+});
+
+/**
+ * Store path loss (shared storage): the active node loses its path to the array (the shared disk
+ * detached from that node only, as a failed HBA, cable or switch port drops it). The peer still
+ * sees the disk. The file system's monitor (it writes and reads a file on the store) fails on the
+ * next check; Pacemaker stops the service there, and a stop the dead path makes fail is answered
+ * by fencing. The peer mounts the store only after that. Heal: the disk attached again (a node
+ * power-cycled meanwhile has it back from its domain definition already).
+ */
+export const storePathLossActive: Fault = onStore(['shared'], 'a DRBD store has no array path to lose (its disks are local; disk-death-active is its disk failure)', {
+  kind: 'store-path-loss-active',
+  description: "the active node loses its path to the shared disk (detached from that node only): the file system's monitor fails, the service moves to the peer (after fencing, if the stop cannot finish); the store is never mounted on two nodes",
+  async inject(ctx) {
+    const target = SHARED_DEVICE.replace('/dev/', '');
+    const source = diskSource(await blklist(ctx), target);
+    if (!source) throw new Error(`store-path-loss: ${faultNode(ctx).domain} has no disk ${target} attached`);
+    unplugged.set(key(ctx), source);
+    await virsh(['detach-disk', faultNode(ctx).domain, target, '--live'], { timeoutMs: 60_000, node: 'host', phase: 'fault' });
+    ctx.log.info(`${target} (the shared store) detached from ${ctx.node}`);
+    return { node: ctx.node, disk: target, source };
+  },
+  async heal(ctx) {
+    const source = unplugged.get(key(ctx));
+    if (!source) return; // never detached
+    const target = SHARED_DEVICE.replace('/dev/', '');
+    const domain = faultNode(ctx).domain;
+    const state = await virsh(['domstate', domain], { timeoutMs: 30_000, node: 'host', phase: 'heal', reject: false });
+    if (state.stdout.trim() === 'running' && !diskSource(await blklist(ctx), target)) {
+      await virsh(['attach-disk', domain, source, target, '--live', '--targetbus', 'virtio', '--subdriver', 'raw', '--cache', 'none', '--mode', 'shareable'], {
+        timeoutMs: 60_000,
+        node: 'host',
+        phase: 'heal',
+      });
+      ctx.log.info(`heal: the shared store attached to ${ctx.node} again`);
+    }
+    unplugged.delete(key(ctx));
+  },
+  async audit(ctx) {
+    const target = SHARED_DEVICE.replace('/dev/', '');
+    return diskSource(await blklist(ctx), target) ? [] : [`${ctx.node}: the shared disk ${target} is not attached`];
+  },
+});

@@ -5,7 +5,7 @@
  */
 import type { Logger } from '../core/log.ts';
 import type { StartedLab } from '../lab/lab.ts';
-import type { NodePlan } from '../lab/lab-config.ts';
+import type { LabPlan, NodePlan } from '../lab/lab-config.ts';
 import type { FaultKind } from '../scenario/scenario.ts';
 
 export interface FaultContext {
@@ -39,4 +39,15 @@ export interface Fault {
   release?(ctx: FaultContext): Promise<void>;
   /** Leftovers of the fault, in words; empty when clean. */
   audit(ctx: FaultContext): Promise<string[]>;
+  /**
+   * Why the fault has no meaning for this lab's architecture (a replication link on shared
+   * storage, a dead array path on DRBD), or undefined when it applies. Never faked: certify lists
+   * such a scenario as not applicable, with this reason.
+   */
+  notApplicable?(plan: LabPlan): string | undefined;
+}
+
+/** The fault, for labs whose store is one of `kinds` only; elsewhere not applicable because `why`. */
+export function onStore(kinds: LabPlan['config']['storage'][], why: string, fault: Fault): Fault {
+  return { ...fault, notApplicable: (plan) => (kinds.includes(plan.config.storage) ? fault.notApplicable?.(plan) : why) };
 }

@@ -5,7 +5,7 @@
  * back from its reboot.
  */
 import { virsh } from '../lab/host.ts';
-import { faultNode as nodePlan, type Fault, type FaultContext } from './fault.ts';
+import { faultNode as nodePlan, onStore, type Fault, type FaultContext } from './fault.ts';
 
 async function sh(ctx: FaultContext, script: string, what: string): Promise<string> {
   const r = await ctx.lab.root(ctx.node, script, 60_000);
@@ -78,10 +78,14 @@ export const heartbeatLossActive = nicLoss(
   'the active node loses both heartbeat NICs (ring0 and ring1) while its client NIC stays up: the peer must fence it and take over; the isolated node must not fence the peer',
 );
 
-export const replicationLossActive = nicLoss(
-  'replication-loss-active',
-  ['replication'],
-  "the active node loses its replication NIC: DRBD disconnects, the peer's disk is outdated through Pacemaker (fence-peer), the service carries on; after the heal DRBD resyncs and the constraint is lifted",
+export const replicationLossActive = onStore(
+  ['drbd'],
+  'a shared store has no replication link: both nodes reach the one disk directly',
+  nicLoss(
+    'replication-loss-active',
+    ['replication'],
+    "the active node loses its replication NIC: DRBD disconnects, the peer's disk is outdated through Pacemaker (fence-peer), the service carries on; after the heal DRBD resyncs and the constraint is lifted",
+  ),
 );
 
 export const clientNicLossActive = nicLoss(

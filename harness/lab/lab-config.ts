@@ -18,7 +18,7 @@ export interface LabConfig {
     virtualIpHost: number;
   };
   nodes: { cpus: number; memoryMiB: number; storageGiB: number };
-  storage: 'drbd';
+  storage: 'drbd' | 'shared';
   fencing: {
     /** The power device and its fence agent: each node's IPMI BMC, or a switched PDU's outlets. */
     agent: 'fence_ipmilan' | 'fence_apc_snmp';

@@ -22,7 +22,7 @@ import { StartedVirtualBmc, stopAllBmcs, VirtualBmc } from '../bmc/virtual-bmc.t
 import { BmcNodePower, PduNodePower, type NodePower } from '../power/power-device.ts';
 import { StartedVirtualPdu, stopAllPdus, VirtualPdu } from '../power/virtual-pdu.ts';
 import { ensureBox, BOOT_ROOT, type Box } from './box.ts';
-import { accountNames, type LabSecrets } from './cluster-files.ts';
+import { accountNames, MAIL_STORE, type LabSecrets } from './cluster-files.ts';
 import { readLabSecrets } from './lab-secrets.ts';
 import { checkHost, knownAccel, kvmNeedsCover, probeAccel, startDaemons, virsh, type Accel } from './host.ts';
 import { planLab, type LabConfig, type LabPlan } from './lab-config.ts';
@@ -31,6 +31,7 @@ import { parseSshConfig, removeControlSockets, SshRunner } from './ssh.ts';
 import { parseCrmMon, parseFenceConstraints, parseProcDrbd, unmetReadiness, wedges, type LabStatus, type Wedge } from './status.ts';
 import { readGreeting } from './greeting.ts';
 import { storeOf } from '../storage/storage.ts';
+import { parseMounted } from '../storage/shared.ts';
 import { setClockScript } from '../observe/clock.ts';
 import { describeMailError, listInbox } from '../workload/mail-client.ts';
 
@@ -162,7 +163,7 @@ export class Lab {
         name: n.name,
         cpus: this.config.nodes.cpus,
         memoryMiB: this.config.nodes.memoryMiB,
-        storageGiB: this.config.nodes.storageGiB,
+        disks: storeOf(this.plan).disks(this.plan),
         managementMac: n.mac.management,
         consoleLog: `/var/log/libvirt/qemu/${n.domain}-console.log`,
         cmdLine: [
@@ -211,6 +212,7 @@ export class Lab {
     let ssh = planChanged ? undefined : await this.reuse();
     if (ssh) this.log.info('the VMs are up as planned: Vagrant skipped');
     else {
+      await this.makeHostVolumes();
       // Each progress line says what Vagrant said last (which VM, which step), not only "still working".
       let said = '';
       await withProgress(
@@ -319,6 +321,16 @@ export class Lab {
 
   private libvirt(args: string[], phase: string, timeoutMs = 60_000) {
     return virsh(args, { timeoutMs, reject: false, log: this.log, node: 'host', phase });
+  }
+
+  /** The store's volumes that the host makes before the VMs (a shared disk), if missing. */
+  private async makeHostVolumes(): Promise<void> {
+    for (const volume of storeOf(this.plan).hostVolumes(this.plan)) {
+      if ((await this.libvirt(['vol-info', '--pool', 'default', volume.name], 'lab up', 30_000)).ok) continue;
+      const made = await this.libvirt(['vol-create-as', 'default', volume.name, `${volume.sizeGiB}G`, '--format', volume.format], 'lab up', 120_000);
+      if (!made.ok) throw new Error(`could not make the volume ${volume.name} in libvirt's default pool: ${made.stderr.trim() || made.reason}`);
+      this.log.info(`made the volume ${volume.name} (${volume.sizeGiB} GiB ${volume.format}) for the store`);
+    }
   }
 
   /** The lab's domains that hold a saved state (`lab stop`), in node order. */
@@ -577,7 +589,7 @@ export class StartedLab {
   /** Reads every fact `lab status` reports. Never throws for an unreachable part: it says so. */
   async status(): Promise<LabStatus> {
     const vip = this.plan.virtualIp;
-    const script = `echo '@@crm'; crm_mon -1 --output-as=xml --inactive 2>&1 || true; echo '@@drbd'; cat /proc/drbd 2>&1 || true; echo '@@vip'; ip -4 -o addr show | grep -c ' ${vip}/' || true; echo '@@constraints'; cibadmin -Q -o constraints 2>/dev/null || true`;
+    const script = `echo '@@crm'; crm_mon -1 --output-as=xml --inactive 2>&1 || true; echo '@@drbd'; cat /proc/drbd 2>&1 || true; echo '@@vip'; ip -4 -o addr show | grep -c ' ${vip}/' || true; echo '@@constraints'; cibadmin -Q -o constraints 2>/dev/null || true; echo '@@mount'; findmnt -n -o SOURCE --mountpoint ${MAIL_STORE} || true`;
     const status: LabStatus = {
       lab: this.lab.config.name,
       accel: this.accel,
@@ -598,6 +610,7 @@ export class StartedLab {
         }
         const section = (name: string) => r.stdout.split(`@@${name}\n`)[1]?.split('\n@@')[0] ?? '';
         status.drbd[node.name] = parseProcDrbd(section('drbd'));
+        (status.storeMounted ??= {})[node.name] = parseMounted(section('mount'));
         if (Number(section('vip').trim()) > 0) status.vipHolders.push(node.name);
         if (!status.pacemaker) {
           try {

@@ -161,6 +161,8 @@ export interface LabStatus {
   imap: { ok: boolean; detail: string };
   /** Location constraints DRBD's fence-peer handler placed and its unfence handler has not removed yet. */
   drbdFenceConstraints?: string[];
+  /** Whether the mail store is mounted, per node (findmnt). */
+  storeMounted?: Record<string, boolean>;
 }
 
 /** The ids of DRBD fence-peer constraints (`drbd-fence-by-handler-*`) in `cibadmin -Q -o constraints` output. Pure. */

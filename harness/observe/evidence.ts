@@ -11,7 +11,7 @@ import type { NodeEvidence } from './collect.ts';
 import { failoverEvents, fenceResults, parseJournal, throttleEvents } from './journal.ts';
 
 /** Adds what the journals say to `observations` (fence events, phases, promotions, throttling). */
-export function observeJournals(observations: Observations, evidence: NodeEvidence[], nodes: NodePlan[], offsets: Record<string, ClockOffset>, takeover?: RegExp): void {
+export function observeJournals(observations: Observations, evidence: NodeEvidence[], nodes: NodePlan[], offsets: Record<string, ClockOffset>, takeover?: RegExp, takeoverPhase: string | null = 'drbd-promoted'): void {
   const failed = observations.fault.node;
   for (const e of evidence) {
     if (!e.journal) continue;
@@ -28,7 +28,7 @@ export function observeJournals(observations: Observations, evidence: NodeEviden
     const throttled = throttleEvents(lines, sinceNode - 60_000).map((t) => ({ node: e.node, at: toHostClock(t.time, offset), text: t.text }));
     if (throttled.length) (observations.throttle ??= []).push(...throttled);
     if (e.node === failed) continue;
-    const events = failoverEvents(lines, failed, sinceNode, nodes.find((n) => n.name === failed)?.index, takeover);
+    const events = failoverEvents(lines, failed, sinceNode, nodes.find((n) => n.name === failed)?.index, takeover, takeoverPhase);
     for (const [phase, t] of Object.entries(events.phases)) observations.phases[phase] = toHostClock(t, offset);
     observations.promotions.push(...events.promotions.map((t) => ({ node: e.node, at: toHostClock(t, offset) })));
   }

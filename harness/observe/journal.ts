@@ -33,15 +33,16 @@ export interface FailoverEvents {
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Finds the failover's moments in the survivor's journal, from `since` (node clock) on. */
-export function failoverEvents(lines: JournalLine[], failed: string, since: number, failedNodeId?: number, takeover: RegExp = DRBD_TAKEOVER): FailoverEvents {
+export function failoverEvents(lines: JournalLine[], failed: string, since: number, failedNodeId?: number, takeover: RegExp = DRBD_TAKEOVER, takeoverPhase: string | null = 'drbd-promoted'): FailoverEvents {
   const f = esc(failed);
   const host = failedNodeId === undefined ? '\\d+' : String(failedNodeId);
   const patterns: Record<string, RegExp> = {
     detected: new RegExp(`(A processor failed|Token has not been received|Node ${f} state is now lost|host: ${host} has no active links|link: host: ${host} link: \\d+ is down)`),
     'fence-requested': new RegExp(`(Requesting (peer )?fencing \\(\\w+\\) (of|targeting) (node )?${f}|Client .* wants to fence \\(\\w+\\) '?${f})`),
     'fence-confirmed': new RegExp(`(${f} was terminated \\(\\w+\\) by .*: OK|Operation '?\\w+'? \\[\\d+\\] (for host|targeting) '?${f}'? .*(OK|ok))`),
-    // The store taken over (the one definition, from the storage seam); named for DRBD, the only store yet.
-    'drbd-promoted': takeover,
+    // The store taken over (the one definition, from the storage seam), as a phase of its own
+    // where it is one (DRBD's promote); a shared store's takeover is its mount, fs-mounted.
+    ...(takeoverPhase ? { [takeoverPhase]: takeover } : {}),
     'fs-mounted': /Result of start operation for fs_\w+ on \S+: ok/,
     'ip-up': /Result of start operation for vip on \S+: ok/,
     'smtp-started': /Result of start operation for smtp on \S+: ok/,

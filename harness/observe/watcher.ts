@@ -1,9 +1,11 @@
 /**
  * The node watcher: one event stream per node (so a dead node never delays the living one),
- * armed before the fault, stopped after the heal. Each stream reports the node's DRBD role and
- * disk state and whether it holds the virtual IP: a snapshot when it starts, then every change
- * as the node's kernel log (`role( Secondary -> Primary )`, `disk( ... )`) and `ip monitor`
- * report it, stamped by the node and mapped onto the host clock. Nothing is polled: a change is
+ * armed before the fault, stopped after the heal. Each stream reports the node's hold on the
+ * store and whether it holds the virtual IP: a snapshot when it starts, then every change as it
+ * happens, stamped by the node and mapped onto the host clock. What "the store" means comes from
+ * the storage seam: DRBD's role and disk state from the kernel log (`role( Secondary -> Primary )`,
+ * `disk( ... )`), or a shared disk's mounts and unmounts (findmnt --poll); the address from
+ * `ip monitor`. Nothing is polled: a change is
  * seen when it happens, however brief. A stream that breaks (the node died or was fenced) is
  * recorded (`reachable: false`) and re-opened until the watcher stops; the re-opened stream's
  * snapshot says what the node came back as.
@@ -13,12 +15,14 @@ import { sleep } from '../core/wait.ts';
 import type { StartedLab } from '../lab/lab.ts';
 import { parseProcDrbd } from '../lab/status.ts';
 import type { LoadSample, NodeSample } from '../check/observations.ts';
+import { storeOf, type StoreWatch } from '../storage/storage.ts';
 import { toHostClock, type ClockOffset } from './clock.ts';
 
 /** One thing a node's stream reported, on the node's clock (epoch ms). */
 export type WatchEvent =
-  | { kind: 'snapshot'; time: number; drbdRole?: string; drbdDisk?: string; holdsVip: boolean }
+  | { kind: 'snapshot'; time: number; drbdRole?: string; drbdDisk?: string; storeMounted?: boolean; holdsVip: boolean }
   | { kind: 'drbd'; time: number; role?: string; disk?: string }
+  | { kind: 'mount'; time: number; mounted: boolean }
   | { kind: 'vip'; time: number; holdsVip: boolean }
   | { kind: 'load'; time: number; load1: number; busyTicks: number; totalTicks: number };
 
@@ -26,18 +30,19 @@ export type WatchEvent =
 export const LOAD_EVERY_S = 5;
 
 /** The script each node runs: streams first, then the snapshot, then it waits for stdin's EOF. */
-export function watchScript(virtualIp: string): string {
+export function watchScript(virtualIp: string, store: StoreWatch): string {
   return [
-    'journalctl -k -f -n 0 -o short-unix & j=$!',
+    ...store.streams,
     'TZ=UTC ip -ts -o -4 monitor address & i=$!',
     // The guest's load, every few seconds, with builtins only (one sleep per report).
     `while sleep ${LOAD_EVERY_S}; do read -r l1 _ < /proc/loadavg; while read -r c u n s idle io irq sirq st _; do [ "$c" = cpu ] && break; done < /proc/stat; echo "@@load $EPOCHREALTIME $l1 $((u+n+s+irq+sirq+st)) $((u+n+s+idle+io+irq+sirq+st))"; done & w=$!`,
-    'sleep 1', // both streams open before the snapshot: a change in between is seen by both
+    'sleep 1', // the streams open before the snapshot: a change in between is seen by both
     `echo "@@snapshot $(date +%s.%N) vip=$(ip -4 -o addr show | grep -c ' ${virtualIp}/')"`,
-    "sed 's/^/@@proc /' /proc/drbd 2>/dev/null",
+    ...store.snapshot,
     'echo "@@end-snapshot"',
     'read -r _ || true', // EOF: the harness stopped the stream or went away
-    'kill $j $i $w 2>/dev/null',
+    ...store.stop,
+    'kill $i $w 2>/dev/null',
     '',
   ].join('\n');
 }
@@ -49,7 +54,7 @@ const epochMs = (seconds: string) => Math.round(Number(seconds) * 1000 * 1000) /
  * Lines that say nothing about the watched state give nothing.
  */
 export class WatchParser {
-  private snapshot?: { time: number; holdsVip: boolean; proc: string[] };
+  private snapshot?: { time: number; holdsVip: boolean; proc: string[]; mounted?: boolean };
 
   constructor(private readonly virtualIp: string) {}
 
@@ -61,15 +66,31 @@ export class WatchParser {
     }
     const load = /^@@load (\d+(?:\.\d+)?) (\d+(?:\.\d+)?) (\d+) (\d+)$/.exec(line);
     if (load) return { kind: 'load', time: epochMs(load[1]!), load1: Number(load[2]), busyTicks: Number(load[3]), totalTicks: Number(load[4]) };
+    const mounted = /^@@mounted ([01])$/.exec(line);
+    if (mounted && this.snapshot) {
+      this.snapshot.mounted = mounted[1] === '1';
+      return undefined;
+    }
+    // findmnt --poll -o ACTION, stamped by the node: mount, umount, remount, move.
+    const mount = /^@@mount (\d+(?:\.\d+)?) (\w+)$/.exec(line);
+    if (mount) return { kind: 'mount', time: epochMs(mount[1]!), mounted: mount[2] !== 'umount' };
     if (line.startsWith('@@proc ')) {
       this.snapshot?.proc.push(line.slice(7));
       return undefined;
     }
     if (line === '@@end-snapshot' && this.snapshot) {
-      const { time, holdsVip, proc } = this.snapshot;
+      const { time, holdsVip, proc, mounted } = this.snapshot;
       this.snapshot = undefined;
-      const drbd = parseProcDrbd(proc.join('\n'));
-      return { kind: 'snapshot', time, holdsVip, ...(drbd.role ? { drbdRole: drbd.role } : {}), ...(drbd.disk ? { drbdDisk: drbd.disk } : {}) };
+      // No /proc/drbd lines: not a DRBD store (or no DRBD here): no DRBD state is made up.
+      const drbd: { role?: string; disk?: string } = proc.length ? parseProcDrbd(proc.join('\n')) : {};
+      return {
+        kind: 'snapshot',
+        time,
+        holdsVip,
+        ...(drbd.role ? { drbdRole: drbd.role } : {}),
+        ...(drbd.disk ? { drbdDisk: drbd.disk } : {}),
+        ...(mounted === undefined ? {} : { storeMounted: mounted }),
+      };
     }
     // journalctl -o short-unix: "1795608929.714342 node2 kernel: block drbd0: role( Secondary -> Primary )"
     const kernel = /^(\d+\.\d+) \S+ kernel: (?:block drbd\d+|drbd \S+): (.*)$/.exec(line);
@@ -96,12 +117,17 @@ export type StateEvent = Exclude<WatchEvent, { kind: 'load' }>;
 export interface WatchedState {
   drbdRole?: string;
   drbdDisk?: string;
+  /** Whether the shared store is mounted here (shared storage only). */
+  storeMounted?: boolean;
   holdsVip?: boolean;
 }
 
 /** The state after one event: a snapshot replaces it, a change updates what it names. */
 export function applyEvent(state: WatchedState, e: StateEvent): WatchedState {
-  if (e.kind === 'snapshot') return { drbdRole: e.drbdRole, drbdDisk: e.drbdDisk, holdsVip: e.holdsVip };
+  if (e.kind === 'snapshot') {
+    return { drbdRole: e.drbdRole, drbdDisk: e.drbdDisk, ...(e.storeMounted === undefined ? {} : { storeMounted: e.storeMounted }), holdsVip: e.holdsVip };
+  }
+  if (e.kind === 'mount') return { ...state, storeMounted: e.mounted };
   if (e.kind === 'drbd') {
     // DRBD 8.4 logs no role change when a device is attached: it comes up Secondary.
     const attached = !e.role && e.disk && (state.drbdRole === undefined || state.drbdRole === 'Unconfigured');
@@ -206,7 +232,7 @@ export class NodeWatcher {
       this.loads.set(`${node}#${opened}`, loads);
       const ended = await this.lab.ssh.stream(
         node,
-        watchScript(this.lab.plan.virtualIp),
+        watchScript(this.lab.plan.virtualIp, storeOf(this.lab.plan).watch()),
         (line) => {
           const event = parser.push(line);
           if (!event) return;

@@ -56,14 +56,34 @@ function suiteXml(results: RunResults): string[] {
   ];
 }
 
-/** Renders runs' results as one JUnit XML document: a test suite per run (one run: its junit.xml; a certification: all its runs). */
-export function toJUnit(runs: RunResults | RunResults[]): string {
+/** A scenario the certification did not run because it has no meaning for the lab's architecture. */
+export interface NotApplicable {
+  scenario: string;
+  reason: string;
+}
+
+/** A scenario that does not apply, as a suite with one skipped case saying why. */
+function skippedXml(na: NotApplicable): string[] {
+  const suite = `ha-chaos.${na.scenario}`;
+  return [
+    `  <testsuite name="${xmlEscape(suite)}" tests="1" failures="0" errors="0" skipped="1" time="0.000">`,
+    `    <testcase classname="${xmlEscape(suite)}" name="applicable"><skipped message="${xmlEscape(`not applicable: ${na.reason}`)}"/></testcase>`,
+    '  </testsuite>',
+  ];
+}
+
+/**
+ * Renders runs' results as one JUnit XML document: a test suite per run (one run: its junit.xml;
+ * a certification: all its runs, and a skipped suite per scenario that does not apply).
+ */
+export function toJUnit(runs: RunResults | RunResults[], notApplicable: NotApplicable[] = []): string {
   const all = Array.isArray(runs) ? runs : [runs];
   const total = all.map(counts).reduce((a, b) => ({ tests: a.tests + b.tests, failures: a.failures + b.failures, errors: a.errors + b.errors, seconds: a.seconds + b.seconds }), { tests: 0, failures: 0, errors: 0, seconds: 0 });
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="ha-chaos" tests="${total.tests}" failures="${total.failures}" errors="${total.errors}" time="${total.seconds.toFixed(3)}">`,
+    `<testsuites name="ha-chaos" tests="${total.tests + notApplicable.length}" failures="${total.failures}" errors="${total.errors}"${notApplicable.length ? ` skipped="${notApplicable.length}"` : ''} time="${total.seconds.toFixed(3)}">`,
     ...all.flatMap(suiteXml),
+    ...notApplicable.flatMap(skippedXml),
     '</testsuites>',
     '',
   ].join('\n');

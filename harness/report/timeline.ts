@@ -47,7 +47,7 @@ const STATE_COLORS: Record<string, string> = {
 export function nodeSegments(samples: readonly NodeSample[], bmcPower: readonly BmcPowerEvent[], end: number, start = -Infinity, powerSupplies?: Record<string, string[]>): Record<string, { from: number; to: number; state: string }[]> {
   const losses = [...new Set(bmcPower.map((e) => e.node))].flatMap((node) => nodePowerLosses({ bmcPower: [...bmcPower], powerSupplies }, node).map((time) => ({ time, node, state: 'off' })));
   const changes = [
-    ...samples.map((s) => ({ time: s.time, node: s.node, state: !s.reachable ? 'unknown' : s.drbdRole === 'Primary' ? (s.holdsVip ? 'Primary + IP' : 'Primary') : s.holdsVip ? `${s.drbdRole ?? '?'} + IP` : (s.drbdRole ?? 'unknown') })),
+    ...samples.map((s) => ({ time: s.time, node: s.node, state: !s.reachable ? 'unknown' : s.storeMounted !== undefined ? `${s.storeMounted ? 'store mounted' : 'not mounted'}${s.holdsVip ? ' + IP' : ''}` : s.drbdRole === 'Primary' ? (s.holdsVip ? 'Primary + IP' : 'Primary') : s.holdsVip ? `${s.drbdRole ?? '?'} + IP` : (s.drbdRole ?? 'unknown') })),
     ...losses,
   ].sort((a, b) => a.time - b.time);
   const starts: Record<string, { from: number; state: string }[]> = {};

@@ -23,7 +23,8 @@ export type FaultKind =
   | 'replication-loss-then-power-cut-active'
   | 'disk-death-active'
   | 'one-ring-one-way-loss-active'
-  | 'kill-pacemaker-controller-active';
+  | 'kill-pacemaker-controller-active'
+  | 'store-path-loss-active';
 
 /** What a correct cluster does about the fault. */
 export type Expectation =

@@ -75,6 +75,11 @@ export function renderDrbdStoreInit(layout: string[]): string {
 
 export const drbdStore: StoreBackend = {
   kind: 'drbd',
+  describe: (plan) => `DRBD (protocol C) over each node's own ${plan.config.nodes.storageGiB} GiB disk`,
+  disks: (plan) => [{ sizeGiB: plan.config.nodes.storageGiB, type: 'qcow2' }],
+  hostVolumes: () => [],
+  // Role and disk changes as the DRBD kernel module logs them; the snapshot is /proc/drbd.
+  watch: () => ({ streams: ['journalctl -k -f -n 0 -o short-unix & j=$!'], snapshot: ["sed 's/^/@@proc /' /proc/drbd 2>/dev/null"], stop: ['kill $j 2>/dev/null'] }),
   provision: (plan, file) => [file(`/etc/drbd.d/${DRBD_RESOURCE}.res`, renderDrbdResource(plan)), 'modprobe drbd'],
   async bootstrap({ plan, root, layout, signal }: BootstrapContext) {
     const nodes = plan.nodes.map((n) => n.name);
@@ -130,5 +135,6 @@ export const drbdStore: StoreBackend = {
   },
   isStoreResource: (id) => id.startsWith('drbd_'),
   takeover: DRBD_TAKEOVER,
+  takeoverPhase: 'drbd-promoted',
   device: () => DRBD_DEVICE,
 };

@@ -2,12 +2,13 @@
  * The storage seam: how the mail store is built and kept, as the lab's provisioning, bootstrap,
  * Pacemaker configuration and readiness see it. Axigen's architecture names two: local disks
  * replicated by DRBD (`drbd`, harness/storage/drbd.ts), or one external disk attached to both
- * nodes (`shared`: not built yet). Each is one implementation of {@link StoreBackend}; the lab
+ * nodes (`shared`, harness/storage/shared.ts). Each is one implementation of {@link StoreBackend}; the lab
  * asks {@link storeOf} for the one its config names and never branches on the kind itself.
  */
 import type { LabPlan, NodePlan } from '../lab/lab-config.ts';
 import type { LabStatus } from '../lab/status.ts';
 import { drbdStore } from './drbd.ts';
+import { sharedStore } from './shared.ts';
 
 /** Runs a root script on a node during the bootstrap; rejects with the node's error. */
 export type RootRunner = (node: string, script: string, timeoutMs: number) => Promise<{ stdout: string }>;
@@ -21,8 +22,43 @@ export interface BootstrapContext {
   signal?: AbortSignal;
 }
 
+/** A disk Vagrant attaches to each node (vagrant-libvirt `storage :file`). */
+export interface VagrantDisk {
+  sizeGiB: number;
+  type: 'qcow2' | 'raw';
+  /** A volume the host made before `vagrant up` (then Vagrant attaches it and never removes it). */
+  volume?: string;
+  shareable?: boolean;
+  cache?: 'none';
+}
+
+/** A volume in libvirt's default pool that the host makes before `vagrant up`. */
+export interface HostVolume {
+  name: string;
+  sizeGiB: number;
+  format: 'raw';
+}
+
+/** What a node's watcher stream runs for the store: background streams, snapshot lines, and their end. */
+export interface StoreWatch {
+  /** Background commands whose lines report store changes (each ends with `& <var>=$!`). */
+  streams: string[];
+  /** Lines of the snapshot, between `@@snapshot` and `@@end-snapshot`. */
+  snapshot: string[];
+  /** What stops the streams. */
+  stop: string[];
+}
+
 export interface StoreBackend {
   readonly kind: LabPlan['config']['storage'];
+  /** In words, for the report and `lab status`. */
+  describe(plan: LabPlan): string;
+  /** The store's disks on each node. */
+  disks(plan: LabPlan): VagrantDisk[];
+  /** Volumes the host makes before the VMs are created (a shared disk). */
+  hostVolumes(plan: LabPlan): HostVolume[];
+  /** What the watcher streams from each node about the store. */
+  watch(): StoreWatch;
   /** Lines of each node's provisioning script (resource files, kernel modules); `file` renders a heredoc. */
   provision(plan: LabPlan, file: (path: string, content: string, mode?: string) => string): string[];
   /**
@@ -47,6 +83,8 @@ export interface StoreBackend {
    * promote (the node's copy becomes writable).
    */
   readonly takeover: RegExp;
+  /** The failover phase the takeover is, when it is not one of the common ones (DRBD: `drbd-promoted`); null for none. */
+  readonly takeoverPhase: string | null;
   /** The device the mail store's file system lives on, as the nodes see it. */
   device(node: NodePlan): string;
 }
@@ -56,6 +94,8 @@ export function storeOf(plan: LabPlan): StoreBackend {
   switch (plan.config.storage) {
     case 'drbd':
       return drbdStore;
+    case 'shared':
+      return sharedStore;
     default:
       throw new Error(`storage ${JSON.stringify(plan.config.storage)} is not built yet`);
   }

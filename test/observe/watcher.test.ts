@@ -69,12 +69,43 @@ test('an event stamped after its receipt (a node clock stepped forward) is place
   t.is(toSample('node1', { holdsVip: true }, { kind: 'vip', time: 50_200, holdsVip: true }, offset, 50_100).time, 50_000, 'a sane stamp is kept');
 });
 
-test('the node script opens both streams before its snapshot and ends them on EOF', (t) => {
-  const script = watchScript(VIP);
+test('the node script opens the streams before its snapshot and ends them on EOF; what it streams about the store comes from the storage seam', async (t) => {
+  const { drbdStore } = await import('../../harness/storage/drbd.ts');
+  const { sharedStore } = await import('../../harness/storage/shared.ts');
+  const script = watchScript(VIP, drbdStore.watch());
   t.true(script.indexOf('journalctl -k -f') < script.indexOf('@@snapshot'));
   t.true(script.indexOf('monitor address') < script.indexOf('@@snapshot'));
-  t.regex(script, /read -r _ \|\| true\nkill \$j \$i/);
+  t.true(script.indexOf("/proc/drbd") > script.indexOf('@@snapshot'));
+  t.regex(script, /read -r _ \|\| true\nkill \$j 2>\/dev\/null\nkill \$i \$w/);
   t.regex(script, / 10\.213\.10\.100\//);
+  const shared = watchScript(VIP, sharedStore.watch());
+  t.false(shared.includes('journalctl'));
+  t.true(shared.indexOf('findmnt --poll -n -r -o ACTION --mountpoint /srv/mail') < shared.indexOf('@@snapshot'));
+  t.true(shared.indexOf('@@mounted') > shared.indexOf('@@snapshot') && shared.indexOf('@@mounted') < shared.indexOf('@@end-snapshot'));
+  t.regex(shared, /read -r _ \|\| true\npkill -P \$m/);
+});
+
+test('shared store: mount and unmount events and the snapshot\'s mount state become the node\'s storeMounted', (t) => {
+  const parser = new WatchParser(VIP);
+  t.is(parser.push('@@snapshot 1795608929.100000000 vip=0'), undefined);
+  t.is(parser.push('@@mounted 0'), undefined);
+  const snap = parser.push('@@end-snapshot');
+  t.deepEqual(snap, { kind: 'snapshot', time: 1795608929100, holdsVip: false, storeMounted: false });
+  const up = parser.push('@@mount 1795608940.250000 mount');
+  const down = parser.push('@@mount 1795608950.500000 umount');
+  t.deepEqual(up, { kind: 'mount', time: 1795608940250, mounted: true });
+  t.deepEqual(down, { kind: 'mount', time: 1795608950500, mounted: false });
+  const offset = { node: 'node2', offsetMs: 250, uncertaintyMs: 2 };
+  const samples = toSamples('node2', [snap!, up!, down!], offset);
+  t.deepEqual(
+    samples.map((s) => [s.time, s.source, s.storeMounted]),
+    [
+      [1795608928850, 'snapshot', false],
+      [1795608940000, 'mount', true],
+      [1795608950250, 'mount', false],
+    ],
+  );
+  t.is(samples[1]!.drbdRole, undefined, 'no DRBD state is made up for a shared store');
 });
 
 test('load reports: parsed from the stream, kept out of the node state, busy share over the gap', async (t) => {

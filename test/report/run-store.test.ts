@@ -117,3 +117,10 @@ test('JUnit for a whole certification: one suite per run, totals summed', (t) =>
   t.is(xml.match(/<testsuite /g)?.length, 2);
   t.regex(xml, /<property name="runId" value="r-freeze-active"\/>/);
 });
+
+test('JUnit: a scenario that does not apply to the architecture is a skipped case saying why, never a pass or a failure', (t) => {
+  const xml = toJUnit([], [{ scenario: 'replication-loss-active', reason: 'a shared store has no replication link' }]);
+  t.regex(xml, /<testsuites name="ha-chaos" tests="1" failures="0" errors="0" skipped="1" time="0.000">/);
+  t.regex(xml, /<testsuite name="ha-chaos.replication-loss-active" tests="1" failures="0" errors="0" skipped="1" time="0.000">\n {4}<testcase classname="ha-chaos.replication-loss-active" name="applicable"><skipped message="not applicable: a shared store has no replication link"\/><\/testcase>/);
+  t.false(toJUnit([]).includes('skipped'));
+});

@@ -61,6 +61,7 @@ test('every built-in scenario file is valid and named after its file', (t) => {
     'power-cut-slow-bmc-active',
     'replication-loss-active',
     'replication-loss-then-power-cut-active',
+    'store-path-loss-active',
   ]);
   t.is(all['power-cut-bmc-dead-active']!.holdSeconds, 60);
 });
@@ -69,7 +70,7 @@ test('errors name the line and the field', (t) => {
   t.deepEqual(problems(good.replace('sendRate: 2', 'sendRate: 500')), ['line 8: /workload/sendRate: must be <= 50']);
   t.deepEqual(problems(good.replace('probeIntervalMs: 250', 'probeIntervalMs: 1000')), ['line 9: /workload/probeIntervalMs: must be <= 250']);
   t.deepEqual(problems(good.replace('fault: power-cut-active', 'fault: meteor-strike')), [
-    'line 3: /fault: must be one of "power-cut-active", "hard-reset-active", "heartbeat-loss-active", "one-ring-loss-active", "kill-mail-service-active", "kill-corosync-active", "freeze-active", "kernel-panic-active", "replication-loss-active", "client-nic-loss-active", "power-cut-bmc-dead-active", "power-cut-slow-bmc-active", "heartbeat-degraded-active", "disk-full-active", "clock-jump-active", "replication-loss-then-power-cut-active", "disk-death-active", "one-ring-one-way-loss-active", "kill-pacemaker-controller-active"',
+    'line 3: /fault: must be one of "power-cut-active", "hard-reset-active", "heartbeat-loss-active", "one-ring-loss-active", "kill-mail-service-active", "kill-corosync-active", "freeze-active", "kernel-panic-active", "replication-loss-active", "client-nic-loss-active", "power-cut-bmc-dead-active", "power-cut-slow-bmc-active", "heartbeat-degraded-active", "disk-full-active", "clock-jump-active", "replication-loss-then-power-cut-active", "disk-death-active", "one-ring-one-way-loss-active", "kill-pacemaker-controller-active", "store-path-loss-active"',
   ]);
   t.deepEqual(problems(good.replace('  maxOutageSeconds: 90\n', '  maxOutage: 90\n')), [
     'line 6: /slo/maxOutageSeconds: is required but missing',
@@ -99,4 +100,19 @@ test('ha-chaos run with a broken file exits 2 naming file, line and field', asyn
 test('every fault a scenario file may name has an implementation', (t) => {
   const schema = JSON.parse(readFileSync(join(REPO_ROOT, 'schemas/scenario.schema.json'), 'utf8')) as { properties: { fault: { enum: FaultKind[] } } };
   for (const kind of schema.properties.fault.enum) t.is(faultFor(kind).kind, kind);
+});
+
+test('scenario applicability: each architecture runs what has meaning for it; the others say why not', async (t) => {
+  const { notApplicable } = await import('../../harness/faults/catalog.ts');
+  const { loadLabConfig, planLab } = await import('../../harness/lab/lab-config.ts');
+  const drbd = planLab(loadLabConfig());
+  const shared = planLab({ ...loadLabConfig(), storage: 'shared' });
+  const all = Object.values(builtinScenarios());
+  const na = (plan: typeof drbd) => all.filter((s) => notApplicable(s.fault, plan)).map((s) => `${s.name}: ${notApplicable(s.fault, plan)}`);
+  t.deepEqual(na(drbd), ['store-path-loss-active: a DRBD store has no array path to lose (its disks are local; disk-death-active is its disk failure)']);
+  t.deepEqual(na(shared), [
+    'disk-death-active: a shared store has no per-node backing disk: its loss is the path loss of store-path-loss-active',
+    'replication-loss-active: a shared store has no replication link: both nodes reach the one disk directly',
+    'replication-loss-then-power-cut-active: a shared store has no replication link: both nodes reach the one disk directly',
+  ]);
 });

@@ -1,0 +1,88 @@
+/**
+ * The `shared` store: one raw disk attached to both nodes at once, the way an external array (SAN,
+ * JBOD) is: the only copy of the mail store, Maildirs and queue included. There is no software
+ * replication; ext4 is mounted on one node at a time, by Pacemaker, and fencing is what keeps a
+ * node that lost the cluster from writing to it too.
+ *
+ * The single-primary invariant becomes "never mounted on two nodes": each node's watcher stream
+ * reports the store's mounts and unmounts (findmnt --poll, stamped by the node), and a takeover is
+ * a successful start of the file system on the peer.
+ */
+import { MAIL_STORE } from '../lab/cluster-files.ts';
+import { operationsOf, type LabPlan } from '../lab/lab-config.ts';
+import type { LabStatus } from '../lab/status.ts';
+import { crmOps } from './crm-ops.ts';
+import type { BootstrapContext, StoreBackend } from './storage.ts';
+
+/** The shared disk as each node sees it: the only disk after the root disk. */
+export const SHARED_DEVICE = '/dev/vdb';
+
+/** A successful mount of the store by Pacemaker: the node took the store over. */
+export const SHARED_TAKEOVER = /Result of start operation for fs_mail on \S+: ok/;
+
+/** The shared disk's volume in libvirt's default pool (the lab's prefix: `lab down` removes it). */
+export function sharedVolume(plan: LabPlan): string {
+  return `${plan.prefix}shared-store.raw`;
+}
+
+/** The bootstrap, on node1 only: a file system on the (new, zeroed) shared disk, laid out, left unmounted. */
+export function renderSharedStoreInit(layout: string[]): string {
+  return [
+    'set -euo pipefail',
+    `test -b ${SHARED_DEVICE} || { echo "no shared disk ${SHARED_DEVICE} on this node" >&2; exit 1; }`,
+    `if findmnt -n ${SHARED_DEVICE} >/dev/null; then echo "${SHARED_DEVICE} is mounted already" >&2; exit 1; fi`,
+    `mkfs.ext4 -q -F -E assume_storage_prezeroed=1,nodiscard -L mailstore ${SHARED_DEVICE}`,
+    `mount ${SHARED_DEVICE} ${MAIL_STORE}`,
+    ...layout,
+    `umount ${MAIL_STORE}`,
+    '',
+  ].join('\n');
+}
+
+/** Whether the store is mounted on a node, from `findmnt -n -o SOURCE --mountpoint` output. Pure. */
+export function parseMounted(findmnt: string): boolean {
+  return findmnt.trim().length > 0;
+}
+
+export const sharedStore: StoreBackend = {
+  kind: 'shared',
+  describe: (plan) => `one ${plan.config.nodes.storageGiB} GiB raw disk shared by both nodes (no replication; ext4 on one node at a time)`,
+  disks: (plan) => [{ sizeGiB: plan.config.nodes.storageGiB, type: 'raw', volume: sharedVolume(plan), shareable: true, cache: 'none' }],
+  hostVolumes: (plan) => [{ name: sharedVolume(plan), sizeGiB: plan.config.nodes.storageGiB, format: 'raw' }],
+  // Each mount and unmount of the store, stamped by the node when findmnt sees it.
+  watch: () => ({
+    streams: [`(findmnt --poll -n -r -o ACTION --mountpoint ${MAIL_STORE} | while read -r a; do echo "@@mount $EPOCHREALTIME $a"; done) & m=$!`],
+    snapshot: [`echo "@@mounted $(findmnt -n --mountpoint ${MAIL_STORE} >/dev/null && echo 1 || echo 0)"`],
+    stop: ['pkill -P $m 2>/dev/null; kill $m 2>/dev/null'],
+  }),
+  provision: () => [],
+  async bootstrap({ plan, root, layout }: BootstrapContext) {
+    const [first] = plan.nodes;
+    await root(first!.name, renderSharedStoreInit(layout.split('\n')), 300_000);
+  },
+  beforeClusterStart: () => [`if findmnt -n --mountpoint ${MAIL_STORE} >/dev/null; then umount ${MAIL_STORE}; fi`],
+  cib(plan) {
+    const { timeouts: t, intervals: i } = operationsOf(plan.config);
+    // The monitor writes and reads a file on the store (OCF_CHECK_LEVEL=20): a node that lost its
+    // path to the array still lists the mount; only I/O tells.
+    const fsOps = `${crmOps([['start', t.filesystem], ['stop', t.filesystem]])} op monitor interval=${i.filesystem} timeout=${t.filesystem} OCF_CHECK_LEVEL=20`;
+    return {
+      resources: [`primitive fs_mail ocf:heartbeat:Filesystem params device=${SHARED_DEVICE} directory=${MAIL_STORE} fstype=ext4 options=noatime${fsOps}`],
+      fileSystem: 'fs_mail',
+      constraints: [],
+    };
+  },
+  unmet(status: LabStatus, nodes) {
+    const mounted = nodes.filter((n) => status.storeMounted?.[n]);
+    const unknown = nodes.filter((n) => status.storeMounted?.[n] === undefined);
+    const unmet: string[] = [];
+    if (unknown.length) unmet.push(`store mount unknown on ${unknown.join(', ')}`);
+    if (mounted.length !== 1) unmet.push(`the shared store mounted on ${mounted.length ? mounted.join(', ') : 'no node'} (want exactly 1)`);
+    return unmet;
+  },
+  isStoreResource: () => false,
+  takeover: SHARED_TAKEOVER,
+  // The mount is the takeover: fs-mounted is its phase already.
+  takeoverPhase: null,
+  device: () => SHARED_DEVICE,
+};

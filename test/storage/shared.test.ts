@@ -1,0 +1,58 @@
+import test from 'ava';
+import { loadLabConfig, planLab } from '../../harness/lab/lab-config.ts';
+import { renderCib } from '../../harness/lab/cluster-files.ts';
+import type { LabStatus } from '../../harness/lab/status.ts';
+import { storeOf } from '../../harness/storage/storage.ts';
+import { parseMounted, renderSharedStoreInit, SHARED_TAKEOVER } from '../../harness/storage/shared.ts';
+import { failoverEvents } from '../../harness/observe/journal.ts';
+
+const shared = planLab(loadLabConfig('vagrant/lab-shared.json'));
+const drbd = planLab(loadLabConfig());
+
+test('shared store: one raw volume the host makes, attached to both nodes shareable and uncached; DRBD keeps a qcow2 disk per node', (t) => {
+  const store = storeOf(shared);
+  t.is(store.kind, 'shared');
+  t.deepEqual(store.hostVolumes(shared), [{ name: 'hachaos-shared-shared-store.raw', sizeGiB: 1, format: 'raw' }]);
+  t.deepEqual(store.disks(shared), [{ sizeGiB: 1, type: 'raw', volume: 'hachaos-shared-shared-store.raw', shareable: true, cache: 'none' }]);
+  t.deepEqual(storeOf(drbd).disks(drbd), [{ sizeGiB: 1, type: 'qcow2' }]);
+  t.deepEqual(storeOf(drbd).hostVolumes(drbd), []);
+});
+
+test('shared store: the CIB has no DRBD; the file system is the group\'s first member, its monitor does I/O (OCF_CHECK_LEVEL=20)', (t) => {
+  const cib = renderCib(shared);
+  t.false(/drbd/i.test(cib));
+  t.regex(cib, /^primitive fs_mail ocf:heartbeat:Filesystem params device=\/dev\/vdb directory=\/srv\/mail fstype=ext4 options=noatime op start timeout=90s op stop timeout=90s op monitor interval=60s timeout=90s OCF_CHECK_LEVEL=20$/m);
+  t.regex(cib, /^group g_mail fs_mail vip$/m);
+  t.regex(renderCib(drbd), /^colocation c_mail_on_drbd_primary inf: g_mail ms_drbd_mail:Promoted$/m);
+});
+
+test('shared store: the bootstrap makes the file system on node1 only, refusing a disk that is missing or mounted', (t) => {
+  const script = renderSharedStoreInit(['install -d /srv/mail/vmail']);
+  t.regex(script, /test -b \/dev\/vdb \|\| \{ echo "no shared disk \/dev\/vdb on this node" >&2; exit 1; \}/);
+  t.regex(script, /if findmnt -n \/dev\/vdb >\/dev\/null; then echo "\/dev\/vdb is mounted already" >&2; exit 1; fi/);
+  t.regex(script, /mkfs\.ext4 -q -F -E assume_storage_prezeroed=1,nodiscard -L mailstore \/dev\/vdb\nmount \/dev\/vdb \/srv\/mail\ninstall -d \/srv\/mail\/vmail\numount \/srv\/mail\n$/);
+});
+
+test('shared store readiness: mounted on exactly one node', (t) => {
+  const store = storeOf(shared);
+  const status = (storeMounted?: Record<string, boolean>) => ({ drbd: {}, storeMounted }) as unknown as LabStatus;
+  t.deepEqual(store.unmet(status({ node1: true, node2: false }), ['node1', 'node2']), []);
+  t.deepEqual(store.unmet(status({ node1: true, node2: true }), ['node1', 'node2']), ['the shared store mounted on node1, node2 (want exactly 1)']);
+  t.deepEqual(store.unmet(status({ node1: false, node2: false }), ['node1', 'node2']), ['the shared store mounted on no node (want exactly 1)']);
+  t.deepEqual(store.unmet(status({ node1: false }), ['node1', 'node2']), ['store mount unknown on node2', 'the shared store mounted on no node (want exactly 1)']);
+  t.true(parseMounted('/dev/vdb\n'));
+  t.false(parseMounted('\n'));
+});
+
+test('shared store takeover: the file system started on the peer; no drbd-promoted phase is made up', (t) => {
+  const lines = [
+    { time: 1000, text: 'pacemaker-controld[1]: notice: Node node1 state is now lost' },
+    { time: 9000, text: 'pacemaker-controld[1]: notice: Peer node1 was terminated (reboot) by node2 on behalf of pacemaker-controld.1: OK' },
+    { time: 12_000, text: 'pacemaker-controld[1]: notice: Result of start operation for fs_mail on node2: ok' },
+  ];
+  const events = failoverEvents(lines, 'node1', 0, 1, SHARED_TAKEOVER, storeOf(shared).takeoverPhase);
+  t.deepEqual(events.promotions, [12_000]);
+  t.is(events.phases['fs-mounted'], 12_000);
+  t.is(events.phases['drbd-promoted'], undefined);
+  t.is(failoverEvents(lines, 'node1', 0, 1).phases['drbd-promoted'], undefined, 'DRBD takeover is a promote, not a mount');
+});
