@@ -1,7 +1,7 @@
 /**
  * Fencing before takeover: when the scenario expects a failover, the failed node must have been
  * fenced (a successful fence event targeting it, and its power device(s) showing it lost all power) before the
- * survivor promoted DRBD. A takeover without a confirmed fence is a failure. Scenarios that
+ * survivor took the store over (promoted DRBD, or mounted the shared disk). A takeover without a confirmed fence is a failure. Scenarios that
  * expect no failover must see no promotion on the other node and no fencing at all; with
  * `no-takeover` (the peer's copy is outdated) the failed node may be fenced, but the peer must
  * never promote. The failed
@@ -16,6 +16,7 @@ export const fencing: Checker<Scenario, Observations> = {
   name: 'fencing',
   check({ scenario, observations }) {
     const { fault } = observations;
+    const tookOver = observations.store === 'shared' ? 'mounted the store' : 'promoted';
     const takeover = observations.promotions.filter((p) => p.node !== fault.node && p.at >= fault.injectedAt).sort((a, b) => a.at - b.at)[0];
     const fences = observations.fenceEvents.filter((f) => f.target === fault.node && f.completedAt >= fault.injectedAt);
     const confirmed = fences.filter((f) => f.status === 'success').sort((a, b) => a.completedAt - b.completedAt)[0];
@@ -35,12 +36,12 @@ export const fencing: Checker<Scenario, Observations> = {
     if (scenario.expect === 'no-takeover') {
       // Until the heal: once the failed node is back and has resynced its peer, either may be promoted.
       const early = takeover && (fault.healedAt === undefined || takeover.at < fault.healedAt) ? takeover : undefined;
-      if (early) return { valid: false, summary: `${early.node} promoted although it must not take over (its copy was outdated)`, details };
+      if (early) return { valid: false, summary: `${early.node} ${tookOver} although it must not take over (its copy was outdated)`, details };
       const fenced = confirmed ? `; ${fault.node} fenced` : '';
       return { valid: true, summary: `no takeover, as required${fenced}`, details };
     }
     if (scenario.expect === 'no-outage') {
-      const wrong = [takeover ? `${takeover.node} promoted` : '', fences.length ? `${fences.length} fencing operation(s) against ${fault.node}` : ''].filter(Boolean);
+      const wrong = [takeover ? `${takeover.node} ${tookOver}` : '', fences.length ? `${fences.length} fencing operation(s) against ${fault.node}` : ''].filter(Boolean);
       return wrong.length ? { valid: false, summary: `no failover was allowed, but ${wrong.join(' and ')}`, details } : { valid: true, summary: 'no takeover and no fencing, as required', details };
     }
     if (!takeover) {
@@ -54,7 +55,7 @@ export const fencing: Checker<Scenario, Observations> = {
       return { valid: false, summary: `${takeover.node} took over without a confirmed fence of ${fault.node}`, details };
     }
     if (confirmed.completedAt > takeover.at) {
-      return { valid: false, summary: `${takeover.node} promoted ${((confirmed.completedAt - takeover.at) / 1000).toFixed(2)} s before the fence of ${fault.node} was confirmed`, details };
+      return { valid: false, summary: `${takeover.node} ${tookOver} ${((confirmed.completedAt - takeover.at) / 1000).toFixed(2)} s before the fence of ${fault.node} was confirmed`, details };
     }
     const offBefore = offs.some((time) => time <= takeover.at);
     if (!offBefore) {
@@ -65,6 +66,6 @@ export const fencing: Checker<Scenario, Observations> = {
     }
     const failedFirst = fences.filter((f) => f.status === 'failed' && f.completedAt < confirmed.completedAt).length;
     const retried = failedFirst ? ` (after ${failedFirst} failed fencing attempt(s))` : '';
-    return { valid: true, summary: `${fault.node} fenced ${((takeover.at - confirmed.completedAt) / 1000).toFixed(2)} s before ${takeover.node} promoted${retried}`, details };
+    return { valid: true, summary: `${fault.node} fenced ${((takeover.at - confirmed.completedAt) / 1000).toFixed(2)} s before ${takeover.node} ${tookOver}${retried}`, details };
   },
 };

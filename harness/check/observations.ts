@@ -93,6 +93,8 @@ export interface Observations {
   bmcPower: BmcPowerEvent[];
   /** Each node's power supplies (`bmc`, or PDU outlets such as `pdu1:1`); absent: one BMC each. */
   powerSupplies?: Record<string, string[]>;
+  /** The lab's store: what a takeover is (DRBD promote, or the shared disk mounted). */
+  store?: 'drbd' | 'shared';
   samples: NodeSample[];
   /** The lab's readiness after the heal, observed (`actions`: the routine steps taken, e.g. starting a rebooted node's cluster stack). */
   convergence?: { ok: boolean; unmet: string[]; checkedAt: number; actions?: string[] };

@@ -29,11 +29,18 @@ export type WatchEvent =
 /** How often each node reports its load average and CPU counters on the watcher's stream. */
 export const LOAD_EVERY_S = 5;
 
-/** The script each node runs: streams first, then the snapshot, then it waits for stdin's EOF. */
+/**
+ * The script each node runs: streams first, then the snapshot, then it waits for stdin's EOF.
+ * One brace group: bash reads a script from stdin line by line as it runs it, so without the
+ * group the waiting `read` would take the script's own next line as its input and go on at once.
+ */
 export function watchScript(virtualIp: string, store: StoreWatch): string {
   return [
+    '{',
     ...store.streams,
-    'TZ=UTC ip -ts -o -4 monitor address & i=$!',
+    // Line-buffered: on a pipe (no tty: the harness logs in as root, without sudo's pty) ip would
+    // hold its events in a 4 KiB buffer, and the takeover would be seen minutes late.
+    'TZ=UTC stdbuf -oL ip -ts -o -4 monitor address & i=$!',
     // The guest's load, every few seconds, with builtins only (one sleep per report).
     `while sleep ${LOAD_EVERY_S}; do read -r l1 _ < /proc/loadavg; while read -r c u n s idle io irq sirq st _; do [ "$c" = cpu ] && break; done < /proc/stat; echo "@@load $EPOCHREALTIME $l1 $((u+n+s+irq+sirq+st)) $((u+n+s+idle+io+irq+sirq+st))"; done & w=$!`,
     'sleep 1', // the streams open before the snapshot: a change in between is seen by both
@@ -43,6 +50,7 @@ export function watchScript(virtualIp: string, store: StoreWatch): string {
     'read -r _ || true', // EOF: the harness stopped the stream or went away
     ...store.stop,
     'kill $i $w 2>/dev/null',
+    '}',
     '',
   ].join('\n');
 }

@@ -264,6 +264,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     const evidence = await collectEvidence(p.lab, store, (observations.fault.injectedAt || Date.parse(store.startedAt)) - 60_000, p.offsets);
     observations.bmcPower = p.lab.power.flatMap((power) => power.powerLog());
     observations.powerSupplies = Object.fromEntries(p.lab.power.map((power) => [power.node, power.supplies()]));
+    observations.store = p.lab.plan.config.storage;
     observeJournals(observations, evidence, p.lab.plan.nodes, p.offsets, storeOf(p.lab.plan).takeover, storeOf(p.lab.plan).takeoverPhase);
   });
 

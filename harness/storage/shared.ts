@@ -51,7 +51,7 @@ export const sharedStore: StoreBackend = {
   hostVolumes: (plan) => [{ name: sharedVolume(plan), sizeGiB: plan.config.nodes.storageGiB, format: 'raw' }],
   // Each mount and unmount of the store, stamped by the node when findmnt sees it.
   watch: () => ({
-    streams: [`(findmnt --poll -n -r -o ACTION --mountpoint ${MAIL_STORE} | while read -r a; do echo "@@mount $EPOCHREALTIME $a"; done) & m=$!`],
+    streams: [`(stdbuf -oL findmnt --poll -n -r -o ACTION --mountpoint ${MAIL_STORE} | while read -r a; do echo "@@mount $EPOCHREALTIME $a"; done) & m=$!`],
     snapshot: [`echo "@@mounted $(findmnt -n --mountpoint ${MAIL_STORE} >/dev/null && echo 1 || echo 0)"`],
     stop: ['pkill -P $m 2>/dev/null; kill $m 2>/dev/null'],
   }),

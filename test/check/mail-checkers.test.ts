@@ -171,6 +171,10 @@ test('fencing: fence confirmed and power off before the takeover passes', (t) =>
   const r = fencing.check({ scenario, history: [], observations: o });
   t.is(r.valid, true);
   t.is(r.summary, 'node1 fenced 1.00 s before node2 promoted');
+  const shared = fencing.check({ scenario, history: [], observations: { ...o, store: 'shared' } });
+  t.is(shared.summary, 'node1 fenced 1.00 s before node2 mounted the store', 'on shared storage the takeover is the mount');
+  const early = fencing.check({ scenario, history: [], observations: { ...o, store: 'shared', promotions: [{ node: 'node2', at: 20_000 }] } });
+  t.is(early.summary, 'node2 mounted the store 10.00 s before the fence of node1 was confirmed');
 });
 
 test('fencing: with a dead BMC, failed attempts then a confirmed fence before the takeover passes and says so', (t) => {

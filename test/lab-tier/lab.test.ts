@@ -1,6 +1,7 @@
 /**
  * The lab tier: boots the real lab (two VMs, DRBD, Corosync, Pacemaker, Postfix + Dovecot,
- * virtual BMCs; then the power-switch variant with virtual PDUs) and checks it for real. Runs in `npm test` and in CI; a cold run builds the box.
+ * virtual BMCs; then both variants at once: a shared store and two virtual PDUs) and checks it for
+ * real. Runs in `npm test` and in CI; a cold run builds the box.
  */
 import test from 'ava';
 import { existsSync, readdirSync } from 'node:fs';
@@ -16,14 +17,18 @@ import { runScenario } from '../../harness/run/run-scenario.ts';
 import { SCENARIOS } from '../../harness/scenario/catalog.ts';
 import { RunStore } from '../../harness/report/run-store.ts';
 import type { Observations } from '../../harness/check/observations.ts';
+import { singlePrimary } from '../../harness/check/single-primary.ts';
+import { heartbeatLossActive } from '../../harness/faults/node-faults.ts';
+import { measureOffset } from '../../harness/observe/clock.ts';
+import { NodeWatcher } from '../../harness/observe/watcher.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const MIN = 60_000;
 const lab = new Lab(loadLabConfig(), rootLogger('lab-tier').withSink(fileSink('reports/lab-tier.log')));
 let started: StartedLab;
-/** The power-switch variant (vagrant/lab-pdu.json), brought up after the default lab is down. */
-const pduLab = new Lab(loadLabConfig(DEFAULT_LAB_CONFIG.replace(/lab\.json$/, 'lab-pdu.json')), rootLogger('lab-tier').withSink(fileSink('reports/lab-tier.log')));
+/** Both variants (vagrant/lab-variants.json: a shared store, two PDUs), brought up after the default lab is down. */
+const pduLab = new Lab(loadLabConfig(DEFAULT_LAB_CONFIG.replace(/lab\.json$/, 'lab-variants.json')), rootLogger('lab-tier').withSink(fileSink('reports/lab-tier.log')));
 
 const virsh = async (...args: string[]) => (await libvirt(args, { timeoutMs: 60_000 })).stdout;
 
@@ -187,6 +192,25 @@ test.serial('certification: freeze-active: a frozen primary is fenced before its
   t.regex(results.checks['single-primary']!.summary, /^never two primaries/);
 });
 
+test.serial('lab stop saves both VMs with their state; lab up resumes them where they were, clocks set to the host', async (t) => {
+  t.timeout(15 * MIN);
+  const before = await started.status();
+  const active = before.vipHolders;
+  t.deepEqual(await lab.stop(), lab.plan.nodes.map((n) => n.domain));
+  for (const n of lab.plan.nodes) t.regex(await virsh('dominfo', n.domain), /^Managed save:\s+yes/m);
+  t.false((await run('pgrep', ['-af', 'ipmi_sim'], { timeoutMs: 5000, reject: false })).stdout.includes(lab.dir), 'the BMCs are stopped with the lab');
+  const t0 = Date.now();
+  started = await lab.up();
+  t.log(`lab up resumed the stopped lab in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  const after = await started.status();
+  t.deepEqual(started.unmet(after), []);
+  t.deepEqual(after.vipHolders, active, 'the same node is active: nothing failed over');
+  for (const n of lab.plan.nodes) {
+    const offset = await measureOffset(started, n.name);
+    t.true(Math.abs(offset.offsetMs) < 3000 + offset.uncertaintyMs, `${n.name}'s clock is ${offset.offsetMs} ms off the host's after the resume`);
+  }
+});
+
 test.serial('lab down leaves nothing behind', async (t) => {
   t.timeout(10 * MIN);
   const report = await lab.down();
@@ -202,26 +226,33 @@ test.serial('lab down leaves nothing behind', async (t) => {
   t.deepEqual(await lab.down(), { domains: [], networks: [], volumes: [], bmcs: [], stateDir: false }, 'down is idempotent');
 });
 
-test.serial('PDU variant: lab up with lab-pdu.json: fencing through two virtual PDUs (fence_apc_snmp over SNMPv3), each node on one outlet of each', async (t) => {
+test.serial('variants: lab up with lab-variants.json: one shared disk mounted on the active node only, fencing through two virtual PDUs (fence_apc_snmp over SNMPv3)', async (t) => {
   t.timeout(40 * MIN);
   const t0 = Date.now();
-  const pdu = await pduLab.up();
-  t.log(`PDU lab up took ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-  const status = await pdu.status();
-  t.deepEqual(pdu.unmet(status), []);
-  t.is(status.architecture?.storage, 'drbd');
+  const v = await pduLab.up();
+  t.log(`variants lab up took ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  const status = await v.status();
+  t.deepEqual(v.unmet(status), []);
+  t.is(status.architecture?.storage, 'shared');
+  const active = status.vipHolders;
+  t.is(active.length, 1);
+  t.deepEqual(Object.entries(status.storeMounted ?? {}).filter(([, m]) => m).map(([n]) => n), active, 'the store is mounted where the service runs, nowhere else');
+  t.false((status.pacemaker?.resources ?? []).some((r) => r.id.startsWith('drbd')), 'no DRBD on a shared store');
+  const volume = `${pduLab.plan.prefix}shared-store.raw`;
+  for (const n of pduLab.plan.nodes) t.regex(await virsh('domblklist', n.domain, '--details'), new RegExp(`vdb\\s+/var/lib/libvirt/images/${volume}`), `${n.name} has the shared disk`);
   t.regex(status.architecture?.power.node1 ?? '', /^PDU pdu1 \S+:6241 outlet 1, PDU pdu2 \S+:6242 outlet 1 \(fence_apc_snmp\)$/);
   const fence = (status.pacemaker?.resources ?? []).filter((r) => r.agent === 'stonith:fence_apc_snmp');
   t.deepEqual(fence.map((r) => `${r.id}:${r.role}`).sort(), ['fence_node1_psu1:Started', 'fence_node1_psu2:Started', 'fence_node2_psu1:Started', 'fence_node2_psu2:Started']);
 });
 
-test.serial('PDU variant, certification: power-cut-bmc-dead-active: the PDUs die with the power cut: no takeover until they answer, then both outlets off, then takeover', async (t) => {
+test.serial('variants, certification: power-cut-bmc-dead-active: the PDUs die with the power cut: no takeover until they answer, then both outlets off, then the peer mounts the store', async (t) => {
   t.timeout(30 * MIN);
   const { results, dir } = await runScenario({ lab: pduLab, scenario: SCENARIOS['power-cut-bmc-dead-active']!, seed: 17, log: pduLab.log });
   for (const [name, check] of Object.entries(results.checks)) t.log(`${name}: ${String(check.valid)}: ${check.summary}`);
   t.log(`phases: ${JSON.stringify(results.metrics?.phasesSecondsAfterFault)}`);
   t.is(results.valid, true, results.summary);
   const observations = JSON.parse(readFileSync(join(dir, 'observations.json'), 'utf8')) as Observations;
+  t.is(observations.store, 'shared');
   const released = observations.fault.releasedAt!;
   t.true(released - observations.fault.injectedAt >= 59_000, 'the PDUs stayed dead for the hold');
   // The outlets' own logs: the cut switched off both supplies of the failed node; the fence (one
@@ -233,16 +264,50 @@ test.serial('PDU variant, certification: power-cut-bmc-dead-active: the PDUs die
   t.deepEqual(switched('0', observations.fault.injectedAt - 1000, released), [`pdu1:${n}`, `pdu2:${n}`]);
   t.deepEqual(switched('1', observations.fault.injectedAt - 1000, released), [], 'nothing switched on while the PDUs were dead');
   t.true(switched('1', released).includes(`pdu1:${n}`) && switched('1', released).includes(`pdu2:${n}`), 'both supplies back on after the fence');
-  t.regex(results.checks.fencing!.summary, /fenced .* before .* promoted/);
+  t.regex(results.checks.fencing!.summary, /fenced .* before .* mounted the store/);
+  t.regex(results.checks['single-primary']!.summary, /^never two primaries/);
+  const mounts = observations.samples.filter((s) => s.source === 'mount');
+  t.true(mounts.some((s) => s.node !== failed && s.storeMounted === true), 'the watcher saw the peer mount the store');
   const takeover = observations.promotions.filter((p) => p.node !== observations.fault.node && p.at >= observations.fault.injectedAt).map((p) => p.at);
-  t.true(takeover.length > 0 && Math.min(...takeover) > released, `no promotion while the BMC was dead (released at ${released}, promotions ${takeover.join(', ')})`);
+  t.true(takeover.length > 0 && Math.min(...takeover) > released, `no mount while the PDUs were dead (released at ${released}, mounts ${takeover.join(', ')})`);
 });
 
-test.serial('PDU variant: lab down stops both PDUs and leaves nothing behind', async (t) => {
+test.serial('variants, negative control: with fencing switched off, a split mounts the shared store on both nodes, and the single-primary check reports it', async (t) => {
+  t.timeout(15 * MIN);
+  const v = await pduLab.up();
+  const active = (await v.status()).vipHolders[0]!;
+  const offsets = Object.fromEntries(await Promise.all(pduLab.plan.nodes.map(async (n) => [n.name, await measureOffset(v, n.name)] as const)));
+  await v.root(active, 'crm_attribute --type crm_config --name stonith-enabled --update false', 60_000);
+  const watcher = new NodeWatcher(v, offsets, pduLab.log);
+  await watcher.start();
+  const ctx = { lab: v, node: active, log: pduLab.log };
+  await heartbeatLossActive.inject(ctx);
+  try {
+    await waitFor(
+      'the shared store mounted on both nodes (no fencing guards it)',
+      async () => {
+        const last = new Map(watcher.samples().filter((s) => s.reachable).map((s) => [s.node, s.storeMounted]));
+        return [...last.values()].filter(Boolean).length === 2 ? done(true) : notYet(JSON.stringify(Object.fromEntries(last)));
+      },
+      { timeoutMs: 5 * MIN, intervalMs: 2000 },
+    );
+  } finally {
+    await heartbeatLossActive.heal(ctx);
+  }
+  const samples = await watcher.stop();
+  const verdict = singlePrimary.check({ scenario: SCENARIOS['heartbeat-loss-active']!, history: [], observations: { samples, bmcPower: [], store: 'shared' } as unknown as Observations });
+  t.log(`single-primary: ${String(verdict.valid)}: ${verdict.summary}`);
+  t.is(verdict.valid, false);
+  t.regex(verdict.summary, /^two nodes held the mail store mounted from /);
+});
+
+test.serial('variants: lab down stops both PDUs, removes the shared disk and leaves nothing behind', async (t) => {
   t.timeout(10 * MIN);
   const report = await pduLab.down();
   t.deepEqual(report.bmcs.sort(), ['pdu1', 'pdu2']);
+  t.true(report.volumes.includes(`${pduLab.plan.prefix}shared-store.raw`), `the shared disk was removed (${report.volumes.join(', ')})`);
   t.deepEqual((await virsh('list', '--all', '--name')).split('\n').filter((d) => d.startsWith(pduLab.plan.prefix)), []);
+  t.false((await virsh('vol-list', 'default')).includes(pduLab.plan.prefix));
   const snmpd = await run('pgrep', ['-af', 'snmpd'], { timeoutMs: 5000, reject: false });
   t.false(snmpd.stdout.includes(pduLab.dir));
   t.false(existsSync(pduLab.dir));

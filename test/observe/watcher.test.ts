@@ -76,11 +76,13 @@ test('the node script opens the streams before its snapshot and ends them on EOF
   t.true(script.indexOf('journalctl -k -f') < script.indexOf('@@snapshot'));
   t.true(script.indexOf('monitor address') < script.indexOf('@@snapshot'));
   t.true(script.indexOf("/proc/drbd") > script.indexOf('@@snapshot'));
-  t.regex(script, /read -r _ \|\| true\nkill \$j 2>\/dev\/null\nkill \$i \$w/);
+  t.regex(script, /read -r _ \|\| true\nkill \$j 2>\/dev\/null\nkill \$i \$w 2>\/dev\/null\n\}\n$/);
+  t.true(script.startsWith('{\n'), 'one brace group: bash parses it whole before the read takes stdin');
   t.regex(script, / 10\.213\.10\.100\//);
   const shared = watchScript(VIP, sharedStore.watch());
   t.false(shared.includes('journalctl'));
-  t.true(shared.indexOf('findmnt --poll -n -r -o ACTION --mountpoint /srv/mail') < shared.indexOf('@@snapshot'));
+  t.true(shared.indexOf('stdbuf -oL findmnt --poll -n -r -o ACTION --mountpoint /srv/mail') < shared.indexOf('@@snapshot'));
+  t.regex(script, /stdbuf -oL ip -ts -o -4 monitor address/, 'line-buffered on a pipe');
   t.true(shared.indexOf('@@mounted') > shared.indexOf('@@snapshot') && shared.indexOf('@@mounted') < shared.indexOf('@@end-snapshot'));
   t.regex(shared, /read -r _ \|\| true\npkill -P \$m/);
 });
