@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Lab benchmark (a measurement, not a test). Measures, and writes reports/bench-lab-<time>.json:
 // - the host: cores, load, and the speed figure the scenario run measured (sha256 MB/s, one core);
-// - `lab up` cold (box rebuilt) and warm (box cached, new VMs), again on a running lab, `lab down`;
+// - `lab up` cold (box rebuilt), from new VMs (box cached), warm (a lab stopped with `lab stop`,
+//   resumed), again on a running lab, `lab stop`, `lab down`;
 // - an idle guest: busy share, 1-minute load, CPU by group and the top commands (60 s window);
 // - one failover scenario: wall time split into prepare, exercise (failover inside), converge,
 //   gather and judge, and the guests' CPU while the workload ran before the fault, with the
@@ -51,7 +52,9 @@ if (!argv.running) {
     if (m) results['box build: mmdebstrap'] = Number(m[1]);
     await timed('lab down', () => $`${cli} lab down`);
   }
-  await timed('lab up, warm (box cached, new VMs)', () => $`${cli} lab up`);
+  await timed('lab up, new VMs (box cached)', () => $`${cli} lab up`);
+  await timed('lab stop (both VMs saved with their state)', () => $`${cli} lab stop`);
+  await timed('lab up, warm (the stopped lab resumed)', () => $`${cli} lab up`);
   await timed('lab up, already up (idempotent)', () => $`${cli} lab up`);
 }
 

@@ -9,6 +9,7 @@ import { done, notYet, waitFor } from '../core/wait.ts';
 import { DRBD_DISK, DRBD_RESOURCE } from '../lab/cluster-files.ts';
 import { virsh } from '../lab/host.ts';
 import { SHARED_DEVICE } from '../storage/shared.ts';
+import { cleanup } from './node-faults.ts';
 import { faultNode, onStore, type Fault, type FaultContext } from './fault.ts';
 
 const TARGET = DRBD_DISK.replace('/dev/', '');
@@ -85,8 +86,11 @@ export const diskDeathActive: Fault = onStore(['drbd'], 'a shared store has no p
  * detached from that node only, as a failed HBA, cable or switch port drops it). The peer still
  * sees the disk. The file system's monitor (it writes and reads a file on the store) fails on the
  * next check; Pacemaker stops the service there, and a stop the dead path makes fail is answered
- * by fencing. The peer mounts the store only after that. Heal: the disk attached again (a node
- * power-cycled meanwhile has it back from its domain definition already).
+ * by fencing. The peer mounts the store only after that. Measured: the unmount of the dead disk
+ * succeeds, the restart on the same node fails ("not installed": no device), and the service
+ * moves by a clean stop. Heal: the disk attached again (a node power-cycled meanwhile has it back
+ * from its domain definition already), and the failure records the path loss left (the failed
+ * monitor, the restart that failed without the disk) cleared.
  */
 export const storePathLossActive: Fault = onStore(['shared'], 'a DRBD store has no array path to lose (its disks are local; disk-death-active is its disk failure)', {
   kind: 'store-path-loss-active',
@@ -113,7 +117,19 @@ export const storePathLossActive: Fault = onStore(['shared'], 'a DRBD store has 
         phase: 'heal',
       });
       ctx.log.info(`heal: the shared store attached to ${ctx.node} again`);
+      await waitFor(
+        `${ctx.node} to see ${SHARED_DEVICE} again`,
+        async () => {
+          const r = await ctx.lab.ssh.root(ctx.node, `test -b ${SHARED_DEVICE} && echo present || echo absent`, { timeoutMs: 15_000, reject: false });
+          return r.stdout.includes('present') ? done(true) : notYet(r.stdout.trim() || r.reason);
+        },
+        { timeoutMs: 60_000, intervalMs: 1000 },
+      );
     }
+    // The failed monitor, and the restart that failed on the node without its disk, are the
+    // fault's own records: cleared now the path is back (what an operator does after the repair).
+    await cleanup(ctx);
+    ctx.log.info(`heal: the cluster's failure records of the path loss cleared`);
     unplugged.delete(key(ctx));
   },
   async audit(ctx) {
