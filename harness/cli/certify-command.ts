@@ -9,6 +9,7 @@ import { DEFAULT_LAB_CONFIG, loadLabConfig, planLab, type LabConfig } from '../l
 import { MAX_SEED } from '../core/random.ts';
 import { hasRunFile, readHistory, readManifest, readManifestWithLines, readObservations, readResults, recordedLab, recordedScenario, RUN_FILES } from '../report/run-dir.ts';
 import { toJUnit, type NotApplicable } from '../report/junit.ts';
+import { overloadReasons } from '../check/overload.ts';
 import { notApplicable } from '../faults/catalog.ts';
 import type { RunResults } from '../report/results.ts';
 import { judge, runScenario } from '../run/run-scenario.ts';
@@ -177,9 +178,17 @@ export function reportCommand(): Command {
  */
 export function rejudge(dir: string, recorded: RunResults): RunResults {
   if (!hasRunFile(dir, RUN_FILES.observations)) throw new CliError(`${dir}: no observations.json to judge again from`, ExitCode.USAGE);
-  const scenario = recordedScenario(readManifestWithLines(dir), 'the scenario the run judged');
+  const parsed = readManifestWithLines(dir);
+  const scenario = recordedScenario(parsed, 'the scenario the run judged');
   const observations = readObservations(dir);
   const history = readHistory(dir);
+  // Whether the host was overloaded is this version's judgement too, from the recorded samples.
+  const cores = (recorded.environment?.host as { cores?: number } | undefined)?.cores;
+  if (parsed.manifest.lab && cores) {
+    const reasons = overloadReasons({ observations, vcpus: recordedLab(parsed, 'the lab the run used').nodes.cpus, hostCores: cores });
+    if (reasons.length) observations.overload = { reasons };
+    else delete observations.overload;
+  }
   const verdict = judge(scenario, history, observations);
   const was = String(recorded.valid);
   return { ...recorded, valid: verdict.valid, summary: `judged again: ${verdict.summary} (recorded: ${was})`, checks: verdict.results ?? {} };

@@ -36,3 +36,12 @@ test('throttling, a guest far over its vCPUs and a host over its cores are each 
   t.deepEqual(overloadReasons({ observations, vcpus: 2, hostCores: 4 }).length, 1, 'two vCPUs and four cores carry that load');
   t.deepEqual(overloadReasons({ observations: { fault, load: { guests: [{ node: 'node1', time: 110_000, load1: 4.4 }], host: [{ time: 110_000, load1: 3.7 }] } }, vcpus: 1, hostCores: 2 }), [], 'the peaks of a healthy power cut on this host');
 });
+
+test('a host saturated through most of the failover is named, although its load average lags under the bound', (t) => {
+  const host = (busy: number[]) => busy.map((busyPercent, i) => ({ time: 100_000 + i * 5000, load1: 3.8, busyPercent }));
+  const hogged = { fault, phases: { 'service-answering': 150_000 }, load: { guests: [], host: host([100, 100, 99.9, 100, 87.3, 100, 100, 100, 100, 100, 100, 63.8]) } };
+  t.deepEqual(overloadReasons({ observations: hogged, vcpus: 1, hostCores: 2 }), ["the host's CPU was saturated (>= 95% busy) in 10 of 11 samples of the failover"]);
+  const healthy = { fault, phases: { 'service-answering': 150_000 }, load: { guests: [], host: host([100, 100, 100, 90, 60, 43, 100, 70, 52, 100, 88]) } };
+  t.deepEqual(overloadReasons({ observations: healthy, vcpus: 1, hostCores: 2 }), [], 'a healthy power cut keeps the host busy in bursts, not throughout');
+  t.deepEqual(overloadReasons({ observations: { fault, load: { guests: [], host: host([100, 100, 100]) } }, vcpus: 1, hostCores: 2 }), [], 'too few samples to say');
+});
