@@ -53,8 +53,8 @@ export const singlePrimary: Checker<unknown, Observations> = {
     const state = new Map<string, NodeState>();
     const open: Partial<Record<Overlap['what'], Overlap>> = {};
     const overlaps: Overlap[] = [];
-    // What holding the store means here: a shared store's nodes report mounts, DRBD's report roles.
-    const store = observations.store === 'shared' || observations.samples.some((s) => s.storeMounted !== undefined) ? 'the mail store mounted' : 'DRBD Primary';
+    // What holding the store means here: the store mounted (shared), or DRBD Primary.
+    const store = observations.store === 'shared' ? 'the mail store mounted' : 'DRBD Primary';
     const judge = (time: number) => {
       for (const [what, key] of [
         [store, 'primary'],

@@ -13,6 +13,7 @@ import { cleanup } from './node-faults.ts';
 import { faultNode, onStore, type Fault, type FaultContext } from './fault.ts';
 
 const TARGET = DRBD_DISK.replace('/dev/', '');
+const SHARED_TARGET = SHARED_DEVICE.replace('/dev/', '');
 
 /** `virsh domblklist --details` rows: type, device, target, source. The source of `target`, if attached. */
 export function diskSource(domblklist: string, target: string): string | undefined {
@@ -31,14 +32,27 @@ async function blklist(ctx: FaultContext): Promise<string> {
 const unplugged = new Map<string, string>();
 const key = (ctx: FaultContext) => `${ctx.lab.plan.prefix}:${ctx.node}`;
 
+/** Hot-unplugs the node's disk `target` at the hypervisor, remembering its volume for the heal; resolves the volume. */
+async function unplug(ctx: FaultContext, target: string, fault: string): Promise<string> {
+  const source = diskSource(await blklist(ctx), target);
+  if (!source) throw new Error(`${fault}: ${faultNode(ctx).domain} has no disk ${target} attached`);
+  unplugged.set(key(ctx), source);
+  await virsh(['detach-disk', faultNode(ctx).domain, target, '--live'], { timeoutMs: 60_000, node: 'host', phase: 'fault' });
+  return source;
+}
+
+/** Plugs the unplugged volume back in as `target` (`driver`: attach-disk's driver options), if it is not attached; resolves whether it plugged. */
+async function plugBack(ctx: FaultContext, target: string, source: string, driver: string[]): Promise<boolean> {
+  if (diskSource(await blklist(ctx), target)) return false;
+  await virsh(['attach-disk', faultNode(ctx).domain, source, target, '--live', '--targetbus', 'virtio', ...driver], { timeoutMs: 60_000, node: 'host', phase: 'heal' });
+  return true;
+}
+
 export const diskDeathActive: Fault = onStore(['drbd'], 'a shared store has no per-node backing disk: its loss is the path loss of store-path-loss-active', {
   kind: 'disk-death-active',
   description: `the active node's DRBD backing disk (${DRBD_DISK}) dies (hot-unplugged at the hypervisor): DRBD detaches and the service moves to the peer by a clean stop; no fencing`,
   async inject(ctx) {
-    const source = diskSource(await blklist(ctx), TARGET);
-    if (!source) throw new Error(`disk-death: ${faultNode(ctx).domain} has no disk ${TARGET} attached`);
-    unplugged.set(key(ctx), source);
-    await virsh(['detach-disk', faultNode(ctx).domain, TARGET, '--live'], { timeoutMs: 60_000, node: 'host', phase: 'fault' });
+    await unplug(ctx, TARGET, 'disk-death');
     // DRBD notices at its next I/O to the disk: mail flows, so that is within seconds.
     const state = await waitFor(
       `DRBD on ${ctx.node} to detach from the dead disk`,
@@ -55,11 +69,7 @@ export const diskDeathActive: Fault = onStore(['drbd'], 'a shared store has no p
   async heal(ctx) {
     const source = unplugged.get(key(ctx));
     if (!source) return; // never unplugged
-    const domain = faultNode(ctx).domain;
-    if (!diskSource(await blklist(ctx), TARGET)) {
-      await virsh(['attach-disk', domain, source, TARGET, '--live', '--targetbus', 'virtio', '--subdriver', 'qcow2'], { timeoutMs: 60_000, node: 'host', phase: 'heal' });
-      ctx.log.info(`heal: ${TARGET} plugged back into ${ctx.node}`);
-    }
+    if (await plugBack(ctx, TARGET, source, ['--subdriver', 'qcow2'])) ctx.log.info(`heal: ${TARGET} plugged back into ${ctx.node}`);
     // Attach DRBD to it again once the kernel sees it; a node rebooted meanwhile attached it itself.
     await waitFor(
       `DRBD on ${ctx.node} attached to ${DRBD_DISK} again`,
@@ -96,26 +106,15 @@ export const storePathLossActive: Fault = onStore(['shared'], 'a DRBD store has 
   kind: 'store-path-loss-active',
   description: "the active node loses its path to the shared disk (detached from that node only): the file system's monitor fails, the service moves to the peer (after fencing, if the stop cannot finish); the store is never mounted on two nodes",
   async inject(ctx) {
-    const target = SHARED_DEVICE.replace('/dev/', '');
-    const source = diskSource(await blklist(ctx), target);
-    if (!source) throw new Error(`store-path-loss: ${faultNode(ctx).domain} has no disk ${target} attached`);
-    unplugged.set(key(ctx), source);
-    await virsh(['detach-disk', faultNode(ctx).domain, target, '--live'], { timeoutMs: 60_000, node: 'host', phase: 'fault' });
-    ctx.log.info(`${target} (the shared store) detached from ${ctx.node}`);
-    return { node: ctx.node, disk: target, source };
+    const source = await unplug(ctx, SHARED_TARGET, 'store-path-loss');
+    ctx.log.info(`${SHARED_TARGET} (the shared store) detached from ${ctx.node}`);
+    return { node: ctx.node, disk: SHARED_TARGET, source };
   },
   async heal(ctx) {
     const source = unplugged.get(key(ctx));
     if (!source) return; // never detached
-    const target = SHARED_DEVICE.replace('/dev/', '');
-    const domain = faultNode(ctx).domain;
-    const state = await virsh(['domstate', domain], { timeoutMs: 30_000, node: 'host', phase: 'heal', reject: false });
-    if (state.stdout.trim() === 'running' && !diskSource(await blklist(ctx), target)) {
-      await virsh(['attach-disk', domain, source, target, '--live', '--targetbus', 'virtio', '--subdriver', 'raw', '--cache', 'none', '--mode', 'shareable'], {
-        timeoutMs: 60_000,
-        node: 'host',
-        phase: 'heal',
-      });
+    const state = await virsh(['domstate', faultNode(ctx).domain], { timeoutMs: 30_000, node: 'host', phase: 'heal', reject: false });
+    if (state.stdout.trim() === 'running' && (await plugBack(ctx, SHARED_TARGET, source, ['--subdriver', 'raw', '--cache', 'none', '--mode', 'shareable']))) {
       ctx.log.info(`heal: the shared store attached to ${ctx.node} again`);
       await waitFor(
         `${ctx.node} to see ${SHARED_DEVICE} again`,
@@ -133,7 +132,6 @@ export const storePathLossActive: Fault = onStore(['shared'], 'a DRBD store has 
     unplugged.delete(key(ctx));
   },
   async audit(ctx) {
-    const target = SHARED_DEVICE.replace('/dev/', '');
-    return diskSource(await blklist(ctx), target) ? [] : [`${ctx.node}: the shared disk ${target} is not attached`];
+    return diskSource(await blklist(ctx), SHARED_TARGET) ? [] : [`${ctx.node}: the shared disk ${SHARED_TARGET} is not attached`];
   },
 });

@@ -207,7 +207,7 @@ export class Lab {
     // cost 40-50 s of Ruby on a loaded host before every run, to learn nothing new.
     // A lab stopped with its state (`lab stop`) resumes where it was, in seconds.
     const saved = await this.savedDomains();
-    if (saved.length === this.plan.nodes.length && !planChanged) await this.resume();
+    if (saved.length === this.plan.nodes.length && !planChanged) await this.resume(signal);
     else if (saved.length) await this.discardSaved(saved, planChanged ? 'the lab plan changed since it was stopped' : 'only some VMs have a saved state');
     let ssh = planChanged ? undefined : await this.reuse();
     if (ssh) this.log.info('the VMs are up as planned: Vagrant skipped');
@@ -353,7 +353,7 @@ export class Lab {
    * time pass: a guest's clocks stop with it), then each guest's wall clock set to the host's,
    * which is the one thing that did move on.
    */
-  private async resume(): Promise<void> {
+  private async resume(signal?: AbortSignal): Promise<void> {
     await withProgress(this.log, 'resuming the stopped lab (saved memory of both VMs)', async () => {
       for (const net of this.plan.networks) {
         const info = await this.libvirt(['net-info', net.libvirtName], 'lab up', 30_000);
@@ -364,7 +364,10 @@ export class Lab {
       if (failed >= 0) throw new Error(`could not restore ${this.plan.nodes[failed]!.domain} from its saved state: ${restored[failed]!.stderr.trim() || restored[failed]!.reason}`);
       await Promise.all(this.plan.nodes.map((n) => this.libvirt(['resume', n.domain], 'lab up')));
       const ssh = new SshRunner(join(this.dir, 'ssh_config'));
-      if (!existsSync(ssh.configFile)) return;
+      if (!existsSync(ssh.configFile)) {
+        this.log.warn(`no ${ssh.configFile}: the resumed guests' clocks are left as saved (each run measures its offsets)`);
+        return;
+      }
       for (const node of this.plan.nodes) {
         // The first command opens the connection; the second, over it, sets the clock (~0.1 s late at most).
         await waitFor(
@@ -373,9 +376,9 @@ export class Lab {
             const r = await ssh.root(node.name, 'true', { timeoutMs: 20_000, reject: false });
             return r.ok ? done(true) : notYet(r.stderr || r.reason);
           },
-          { timeoutMs: 120_000, intervalMs: 1000 },
+          { timeoutMs: 120_000, intervalMs: 1000, signal },
         );
-        const r = await ssh.root(node.name, setClockScript(Date.now(), 0), { timeoutMs: 20_000, reject: false, log: this.log, phase: 'lab up' });
+        const r = await ssh.root(node.name, setClockScript(Date.now(), 0), { timeoutMs: 20_000, reject: false, log: this.log, phase: 'lab up', signal });
         if (!r.ok) throw new Error(`could not set the clock of ${node.name} after the resume: ${r.reason}`);
       }
     });
@@ -383,7 +386,7 @@ export class Lab {
 
   /**
    * Stops the lab with its state: both VMs paused at once, their memory saved to disk (libvirt
-   * managed save, ~1 GB a VM), the power devices stopped. `lab up` resumes it where it was;
+   * managed save, ~300 MB a VM measured), the power devices stopped. `lab up` resumes it where it was;
    * `lab down` removes it. Resolves the domains saved.
    */
   async stop(): Promise<string[]> {

@@ -39,6 +39,9 @@ function file(path: string, content: string, mode = '0644'): string {
   return `install -d "$(dirname ${q(path)})"\ncat > ${q(path)} <<'${tag}'\n${content}${content.endsWith('\n') ? '' : '\n'}${tag}\nchmod ${mode} ${q(path)}`;
 }
 
+/** The resource configuration in crm shell syntax, kept on the node (root only) as what was loaded. */
+const cibFile = (plan: LabPlan) => file('/etc/ha-chaos/cluster.crm', renderCib(plan), '0600');
+
 /** A hash of what provisioning writes: re-provision exactly when it changes. */
 export function provisionHash(plan: LabPlan): string {
   // What is rendered, not only the plan: a changed config file or CIB makes a running lab stale.
@@ -131,7 +134,7 @@ export function renderClusterStart(plan: LabPlan): string {
 export function renderCibOffline(plan: LabPlan): string {
   return [
     'set -euo pipefail',
-    file('/etc/ha-chaos/cluster.crm', renderCib(plan), '0600'),
+    cibFile(plan),
     'offline=$(mktemp)',
     'trap \'rm -f "$offline"\' EXIT',
     'cibadmin --empty > "$offline"',
@@ -151,7 +154,7 @@ export function renderCibMerge(plan: LabPlan, configurationXml: string): string 
   }
   return [
     'set -euo pipefail',
-    file('/etc/ha-chaos/cluster.crm', renderCib(plan), '0600'),
+    cibFile(plan),
     file('/etc/ha-chaos/cib-configuration.xml', `${configurationXml.trim()}\n`, '0600'),
     'cibadmin --modify --allow-create --scope configuration --xml-file /etc/ha-chaos/cib-configuration.xml',
     'touch /etc/ha-chaos/bootstrapped',
@@ -161,5 +164,5 @@ export function renderCibMerge(plan: LabPlan, configurationXml: string): string 
 
 /** On node1, when the lab's configuration changed under a running lab: load the resource configuration. */
 export function renderCibLoad(plan: LabPlan): string {
-  return ['set -euo pipefail', file('/etc/ha-chaos/cluster.crm', renderCib(plan), '0600'), 'crm configure load update /etc/ha-chaos/cluster.crm', 'touch /etc/ha-chaos/bootstrapped', ''].join('\n');
+  return ['set -euo pipefail', cibFile(plan), 'crm configure load update /etc/ha-chaos/cluster.crm', 'touch /etc/ha-chaos/bootstrapped', ''].join('\n');
 }

@@ -9,9 +9,10 @@ import type { NodePlan } from '../lab/lab-config.ts';
 import { toHostClock, type ClockOffset } from './clock.ts';
 import type { NodeEvidence } from './collect.ts';
 import { failoverEvents, fenceResults, parseJournal, throttleEvents } from './journal.ts';
+import type { StoreBackend } from '../storage/storage.ts';
 
 /** Adds what the journals say to `observations` (fence events, phases, promotions, throttling). */
-export function observeJournals(observations: Observations, evidence: NodeEvidence[], nodes: NodePlan[], offsets: Record<string, ClockOffset>, takeover?: RegExp, takeoverPhase: string | null = 'drbd-promoted'): void {
+export function observeJournals(observations: Observations, evidence: NodeEvidence[], nodes: NodePlan[], offsets: Record<string, ClockOffset>, store?: Pick<StoreBackend, 'takeover' | 'takeoverPhase'>): void {
   const failed = observations.fault.node;
   for (const e of evidence) {
     if (!e.journal) continue;
@@ -28,7 +29,7 @@ export function observeJournals(observations: Observations, evidence: NodeEviden
     const throttled = throttleEvents(lines, sinceNode - 60_000).map((t) => ({ node: e.node, at: toHostClock(t.time, offset), text: t.text }));
     if (throttled.length) (observations.throttle ??= []).push(...throttled);
     if (e.node === failed) continue;
-    const events = failoverEvents(lines, failed, sinceNode, nodes.find((n) => n.name === failed)?.index, takeover, takeoverPhase);
+    const events = failoverEvents(lines, failed, sinceNode, nodes.find((n) => n.name === failed)?.index, store);
     for (const [phase, t] of Object.entries(events.phases)) observations.phases[phase] = toHostClock(t, offset);
     observations.promotions.push(...events.promotions.map((t) => ({ node: e.node, at: toHostClock(t, offset) })));
   }

@@ -3,7 +3,8 @@
  * was detected, when fencing was requested and confirmed, when DRBD was promoted, the file
  * system mounted, the IP raised and the mail service started. Pure: tested on literal lines.
  */
-import { DRBD_TAKEOVER } from '../storage/drbd.ts';
+import { drbdStore } from '../storage/drbd.ts';
+import type { StoreBackend } from '../storage/storage.ts';
 
 export interface JournalLine {
   /** Node clock, epoch ms. */
@@ -33,7 +34,8 @@ export interface FailoverEvents {
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Finds the failover's moments in the survivor's journal, from `since` (node clock) on. */
-export function failoverEvents(lines: JournalLine[], failed: string, since: number, failedNodeId?: number, takeover: RegExp = DRBD_TAKEOVER, takeoverPhase: string | null = 'drbd-promoted'): FailoverEvents {
+export function failoverEvents(lines: JournalLine[], failed: string, since: number, failedNodeId?: number, store: Pick<StoreBackend, 'takeover' | 'takeoverPhase'> = drbdStore): FailoverEvents {
+  const { takeover, takeoverPhase } = store;
   const f = esc(failed);
   const host = failedNodeId === undefined ? '\\d+' : String(failedNodeId);
   const patterns: Record<string, RegExp> = {

@@ -265,7 +265,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     observations.bmcPower = p.lab.power.flatMap((power) => power.powerLog());
     observations.powerSupplies = Object.fromEntries(p.lab.power.map((power) => [power.node, power.supplies()]));
     observations.store = p.lab.plan.config.storage;
-    observeJournals(observations, evidence, p.lab.plan.nodes, p.offsets, storeOf(p.lab.plan).takeover, storeOf(p.lab.plan).takeoverPhase);
+    observeJournals(observations, evidence, p.lab.plan.nodes, p.offsets, storeOf(p.lab.plan));
   });
 
   const results = await step(log, steps, 'judge', 'judge', async () => {

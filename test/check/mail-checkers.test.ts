@@ -338,12 +338,12 @@ test('failover time: each protocol has its own outage; a relative SLO is named i
 
 test('single primary on shared storage: the store mounted on two nodes fails, named as a mount; a clean hand-over (unmounted, then mounted on the peer) passes', (t) => {
   const mounted = (time: number, node: string, m: boolean, holdsVip = m) => ({ time, node, reachable: true, source: 'mount' as const, storeMounted: m, holdsVip });
-  const double = obs({ samples: [mounted(0, 'node1', true), mounted(100, 'node2', false), mounted(8000, 'node2', true, false)] });
+  const double = obs({ store: 'shared', samples: [mounted(0, 'node1', true), mounted(100, 'node2', false), mounted(8000, 'node2', true, false)] });
   const r = singlePrimary.check({ scenario, history: [], observations: double });
   t.is(r.valid, false);
   t.is(r.summary, 'two nodes held the mail store mounted from 1970-01-01T00:00:08.000Z to the end of the run');
-  const clean = obs({ samples: [mounted(0, 'node1', true), mounted(100, 'node2', false), mounted(7000, 'node1', false), mounted(8000, 'node2', true)] });
+  const clean = obs({ store: 'shared', samples: [mounted(0, 'node1', true), mounted(100, 'node2', false), mounted(7000, 'node1', false), mounted(8000, 'node2', true)] });
   t.is(singlePrimary.check({ scenario, history: [], observations: clean }).valid, true);
-  const fenced = obs({ samples: [mounted(0, 'node1', true), mounted(100, 'node2', false), lost(2000, 'node1'), mounted(9000, 'node2', true)], bmcPower: [{ node: 'node1', time: 8000, request: 'power', value: '0', result: 'done' }] });
+  const fenced = obs({ store: 'shared', samples: [mounted(0, 'node1', true), mounted(100, 'node2', false), lost(2000, 'node1'), mounted(9000, 'node2', true)], bmcPower: [{ node: 'node1', time: 8000, request: 'power', value: '0', result: 'done' }] });
   t.is(singlePrimary.check({ scenario, history: [], observations: fenced }).valid, true, 'a mount ends with the power of the node that held it');
 });

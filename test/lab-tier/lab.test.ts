@@ -16,7 +16,7 @@ import { listInbox, listMaildropPop3, sendMail } from '../../harness/workload/ma
 import { runScenario } from '../../harness/run/run-scenario.ts';
 import { SCENARIOS } from '../../harness/scenario/catalog.ts';
 import { RunStore } from '../../harness/report/run-store.ts';
-import type { Observations } from '../../harness/check/observations.ts';
+import type { NodeSample, Observations } from '../../harness/check/observations.ts';
 import { singlePrimary } from '../../harness/check/single-primary.ts';
 import { heartbeatLossActive } from '../../harness/faults/node-faults.ts';
 import { measureOffset } from '../../harness/observe/clock.ts';
@@ -279,10 +279,11 @@ test.serial('variants, negative control: with fencing switched off, a split moun
   const offsets = Object.fromEntries(await Promise.all(pduLab.plan.nodes.map(async (n) => [n.name, await measureOffset(v, n.name)] as const)));
   await v.root(active, 'crm_attribute --type crm_config --name stonith-enabled --update false', 60_000);
   const watcher = new NodeWatcher(v, offsets, pduLab.log);
-  await watcher.start();
   const ctx = { lab: v, node: active, log: pduLab.log };
-  await heartbeatLossActive.inject(ctx);
+  let samples: NodeSample[];
   try {
+    await watcher.start();
+    await heartbeatLossActive.inject(ctx);
     await waitFor(
       'the shared store mounted on both nodes (no fencing guards it)',
       async () => {
@@ -293,8 +294,10 @@ test.serial('variants, negative control: with fencing switched off, a split moun
     );
   } finally {
     await heartbeatLossActive.heal(ctx);
+    samples = await watcher.stop();
+    // Fencing back on (the lab goes down next, but nothing of the control is left behind meanwhile).
+    await v.root(active, 'crm_attribute --type crm_config --name stonith-enabled --update true', 60_000);
   }
-  const samples = await watcher.stop();
   const verdict = singlePrimary.check({ scenario: SCENARIOS['heartbeat-loss-active']!, history: [], observations: { samples, bmcPower: [], store: 'shared' } as unknown as Observations });
   t.log(`single-primary: ${String(verdict.valid)}: ${verdict.summary}`);
   t.is(verdict.valid, false);

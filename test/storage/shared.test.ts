@@ -3,7 +3,7 @@ import { loadLabConfig, planLab } from '../../harness/lab/lab-config.ts';
 import { renderCib } from '../../harness/lab/cluster-files.ts';
 import type { LabStatus } from '../../harness/lab/status.ts';
 import { storeOf } from '../../harness/storage/storage.ts';
-import { parseMounted, renderSharedStoreInit, SHARED_TAKEOVER } from '../../harness/storage/shared.ts';
+import { parseMounted, renderSharedStoreInit } from '../../harness/storage/shared.ts';
 import { failoverEvents } from '../../harness/observe/journal.ts';
 
 const shared = planLab(loadLabConfig('vagrant/lab-shared.json'));
@@ -50,7 +50,7 @@ test('shared store takeover: the file system started on the peer; no drbd-promot
     { time: 9000, text: 'pacemaker-controld[1]: notice: Peer node1 was terminated (reboot) by node2 on behalf of pacemaker-controld.1: OK' },
     { time: 12_000, text: 'pacemaker-controld[1]: notice: Result of start operation for fs_mail on node2: ok' },
   ];
-  const events = failoverEvents(lines, 'node1', 0, 1, SHARED_TAKEOVER, storeOf(shared).takeoverPhase);
+  const events = failoverEvents(lines, 'node1', 0, 1, storeOf(shared));
   t.deepEqual(events.promotions, [12_000]);
   t.is(events.phases['fs-mounted'], 12_000);
   t.is(events.phases['drbd-promoted'], undefined);
