@@ -296,7 +296,8 @@ test.serial('variants, negative control: with fencing switched off, a split moun
     await heartbeatLossActive.heal(ctx);
     samples = await watcher.stop();
     // Fencing back on (the lab goes down next, but nothing of the control is left behind meanwhile).
-    await v.root(active, 'crm_attribute --type crm_config --name stonith-enabled --update true', 60_000);
+    const on = await v.ssh.root(active, 'crm_attribute --type crm_config --name stonith-enabled --update true', { timeoutMs: 60_000, reject: false });
+    if (!on.ok) t.log(`could not switch fencing back on (${on.reason}); lab down removes the lab next`);
   }
   const verdict = singlePrimary.check({ scenario: SCENARIOS['heartbeat-loss-active']!, history: [], observations: { samples, bmcPower: [], store: 'shared' } as unknown as Observations });
   t.log(`single-primary: ${String(verdict.valid)}: ${verdict.summary}`);
