@@ -24,7 +24,7 @@ test.before(async (t) => {
 for (const scenario of Object.values(SCENARIOS)) {
   test.serial(`${scenario.name}: ${scenario.description}`, async (t) => {
     t.timeout(30 * 60_000);
-    const { dir, results } = await runScenario({ lab, scenario, seed, log: lab.log });
+    const { dir, results } = await runScenario({ target: lab, scenario, seed, log: lab.log });
     for (const [name, check] of Object.entries(results.checks)) t.log(`${name}: ${String(check.valid)}: ${check.summary}`);
     t.log(`phases (s after the fault): ${JSON.stringify(results.metrics?.phasesSecondsAfterFault)}`);
     t.log(`report: ${dir}/timeline.html`);

@@ -99,6 +99,7 @@ export function resolveSlo(scenario: Scenario, options: { accel: string; baselin
   const absolute = scenario.slo.maxOutageSeconds;
   const relative = scenario.slo.relative;
   if (!relative) return { maxOutageSeconds: absolute, kind: 'absolute', basis: `${absolute} s (the scenario has no relative SLO)` };
+  if (options.accel === 'hardware') return { maxOutageSeconds: absolute, kind: 'absolute', basis: `${absolute} s (absolute: an existing cluster)` };
   if (options.accel !== 'tcg') return { maxOutageSeconds: absolute, kind: 'absolute', basis: `${absolute} s (absolute: ${options.accel.toUpperCase()} lab)` };
   const b = options.baseline;
   if (!b) return { maxOutageSeconds: absolute, kind: 'absolute', basis: `${absolute} s (absolute: ${options.why ?? 'lab not calibrated'})` };

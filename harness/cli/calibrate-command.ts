@@ -56,7 +56,7 @@ export function calibrateCommand(): Command {
       let accel = 'unknown';
       for (let i = 0; i < n; i++) {
         log.info(`calibration run ${i + 1} of ${n}`);
-        const { dir, results } = await runScenario({ lab, scenario, seed: first + i, reportsRoot: flags.reports, log, signal: interruptSignal() });
+        const { dir, results } = await runScenario({ target: lab, scenario, seed: first + i, reportsRoot: flags.reports, log, signal: interruptSignal() });
         process.stdout.write(`${summarize(results, dir)}\n`);
         accel = String(results.environment?.accel ?? accel);
         runs.push({ runId: results.runId, seed: results.seed, outageSeconds: (results.metrics?.outageSeconds as number | null | undefined) ?? null, valid: results.valid });

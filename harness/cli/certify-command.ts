@@ -5,7 +5,10 @@ import { randomInt } from 'node:crypto';
 import { Command } from 'commander';
 import { rootLogger } from '../core/log.ts';
 import { Lab } from '../lab/lab.ts';
-import { DEFAULT_LAB_CONFIG, loadLabConfig, planLab, type LabConfig } from '../lab/lab-config.ts';
+import { DEFAULT_LAB_CONFIG, loadLabConfig, type LabConfig } from '../lab/lab-config.ts';
+import { ExistingCluster } from '../target/existing-cluster.ts';
+import type { Target } from '../target/target.ts';
+import { createInterface } from 'node:readline/promises';
 import { MAX_SEED } from '../core/random.ts';
 import { hasRunFile, readHistory, readManifest, readManifestWithLines, readObservations, readResults, recordedLab, recordedScenario, RUN_FILES } from '../report/run-dir.ts';
 import { toJUnit, type NotApplicable } from '../report/junit.ts';
@@ -55,6 +58,8 @@ export function summarize(results: RunResults, dir?: string): string {
 
 interface CertifyFlags {
   scenario?: string;
+  target?: string;
+  yes?: boolean;
   seed?: number;
   repeat: number;
   config: string;
@@ -75,30 +80,57 @@ export function checkSeedRange(seed: number, repeat: number): void {
   }
 }
 
-/** Runs scenarios on the lab; throws VERDICT_FAILED if any run did not pass. */
-async function certify(scenarios: Scenario[], flags: Omit<CertifyFlags, 'config'> & { sameSeed?: boolean }, config: LabConfig): Promise<void> {
+/** The target of a certification: an existing cluster (`--target`), or the lab of `config`. */
+function targetOf(flags: { target?: string; yes?: boolean }, config: LabConfig | (() => LabConfig)): Target {
+  const log = rootLogger();
+  if (flags.target) return ExistingCluster.fromFile(flags.target, log, { yes: flags.yes, confirm: askToConfirm });
+  return new Lab(typeof config === 'function' ? config() : config, log);
+}
+
+/** Prints the plan and asks for the cluster's name on the terminal; without a terminal, there is no one to ask. */
+async function askToConfirm(plan: string): Promise<boolean> {
+  process.stdout.write(`${plan}\n`);
+  if (!process.stdin.isTTY) return false;
+  const name = /^cluster (\S+)/.exec(plan)?.[1] ?? '';
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    const answer = await rl.question(`type the cluster's name (${name}) to inject faults into it, anything else to stop: `);
+    return answer.trim() === name;
+  } finally {
+    rl.close();
+  }
+}
+
+/** Runs scenarios on the target; throws VERDICT_FAILED if any run did not pass. */
+async function certify(scenarios: Scenario[], flags: Omit<CertifyFlags, 'config' | 'target' | 'yes'> & { sameSeed?: boolean }, target: Target): Promise<void> {
+  try {
+    await certifyOn(scenarios, flags, target);
+  } finally {
+    await target.release?.();
+  }
+}
+
+async function certifyOn(scenarios: Scenario[], flags: Omit<CertifyFlags, 'config' | 'target' | 'yes'> & { sameSeed?: boolean }, target: Target): Promise<void> {
   const seed = flags.seed ?? randomInt(0, 2 ** 31);
   if (!flags.sameSeed) checkSeedRange(seed, flags.repeat);
   const log = rootLogger();
-  const lab = new Lab(config, log);
   let failed = 0;
   // One JUnit file for the whole certification (a suite per run), rewritten after each run so an
   // interrupted certification still leaves what it judged; CI points its JUnit reader at it.
   const junit = join(flags.reports, `certify-${new Date().toISOString().replace(/[:.]/g, '-')}.junit.xml`);
   const judged: RunResults[] = [];
   // A scenario whose fault has no meaning for this architecture (a replication link on shared
-  // storage) is listed with the reason, never run and never faked.
-  const plan = planLab(config);
+  // storage, a VM pause on real machines) is listed with the reason, never run and never faked.
   const skipped: NotApplicable[] = scenarios.flatMap((s) => {
-    const reason = notApplicable(s.fault, plan);
+    const reason = notApplicable(s.fault, target.traits);
     return reason ? [{ scenario: s.name, reason }] : [];
   });
-  for (const na of skipped) process.stdout.write(`N/A  ${na.scenario}: not applicable to this lab (storage ${config.storage}, ${config.fencing.agent}): ${na.reason}\n`);
+  for (const na of skipped) process.stdout.write(`N/A  ${na.scenario}: not applicable to ${target.traits.describe}: ${na.reason}\n`);
   const applicable = scenarios.filter((s) => !skipped.some((na) => na.scenario === s.name));
-  if (!applicable.length) throw new CliError(`no scenario applies to lab ${config.name}: ${skipped.map((na) => `${na.scenario} (${na.reason})`).join('; ')}`, ExitCode.USAGE);
+  if (!applicable.length) throw new CliError(`no scenario applies to ${target.traits.describe}: ${skipped.map((na) => `${na.scenario} (${na.reason})`).join('; ')}`, ExitCode.USAGE);
   for (let i = 0; i < flags.repeat; i++) {
     for (const scenario of applicable) {
-      const { dir, results } = await runScenario({ lab, scenario, seed: flags.sameSeed ? seed : seed + i, reportsRoot: flags.reports, log, signal: interruptSignal() });
+      const { dir, results } = await runScenario({ target, scenario, seed: flags.sameSeed ? seed : seed + i, reportsRoot: flags.reports, log, signal: interruptSignal() });
       process.stdout.write(`${summarize(results, dir)}\n`);
       if (results.valid !== true) failed += 1;
       judged.push(results);
@@ -116,6 +148,8 @@ function withRunOptions(command: Command): Command {
     .option('--seed <n>', `seed, a decimal integer from 0 to ${MAX_SEED} (recorded in every report; default: random)`, seedFlag)
     .option('--repeat <n>', `run each scenario n times, 1 to ${MAX_REPEAT} (seeds n, n+1, ...)`, repeatFlag, 1)
     .option('--config <file>', 'lab config', DEFAULT_LAB_CONFIG)
+    .option('--target <file>', 'certify an existing cluster described by this target file (YAML, see schemas/target.schema.json) instead of the lab')
+    .option('--yes', 'inject faults into the --target cluster without asking (CI); the safety checks still apply')
     .option('--reports <dir>', 'where run directories go', 'reports');
 }
 
@@ -126,14 +160,14 @@ export function certifyCommand(): Command {
       .option('--scenario <name|file>', `one scenario: a built-in name (${Object.keys(SCENARIOS).join(', ')}) or a YAML file; default: all built-in`),
   ).action(async (flags: CertifyFlags) => {
     const scenarios = flags.scenario ? [resolveScenario(flags.scenario)] : Object.values(SCENARIOS);
-    await certify(scenarios, flags, loadLabConfig(flags.config));
+    await certify(scenarios, flags, targetOf(flags, () => loadLabConfig(flags.config)));
   });
 }
 
 export function runCommand(): Command {
   return withRunOptions(new Command('run').description('run one scenario file (YAML, see schemas/scenario.schema.json and fixtures/scenarios/)').argument('<file>', 'the scenario file')).action(
     async (file: string, flags: CertifyFlags) => {
-      await certify([loadScenarioFile(file)], flags, loadLabConfig(flags.config));
+      await certify([loadScenarioFile(file)], flags, targetOf(flags, () => loadLabConfig(flags.config)));
     },
   );
 }
@@ -227,6 +261,6 @@ export function replayCommand(): Command {
         `replaying ${runId}: ${scenario.name}, seed ${seed}` +
           (schedule ? `; the fault hits the active node (it was ${schedule.node}) ${schedule.injectAfterSeconds} s after the workload starts` : ''),
       );
-      await certify([scenario], { seed, repeat: flags.repeat, reports: flags.reports, sameSeed: true }, config);
+      await certify([scenario], { seed, repeat: flags.repeat, reports: flags.reports, sameSeed: true }, new Lab(config, rootLogger()));
     });
 }

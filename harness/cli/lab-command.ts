@@ -95,6 +95,15 @@ export function labCommand(): Command {
     });
 
   lab
+    .command('target-file')
+    .description('write a target file that describes the running lab as if it were hardware (SSH addresses, BMC addresses, no libvirt): for certify --target')
+    .option(...configOption)
+    .action(async (flags: { config?: string }) => {
+      const file = await labFrom(flags).writeTargetFile();
+      process.stdout.write(`${file}\n`);
+    });
+
+  lab
     .command('ssh')
     .description('open a shell on a node, or run a command there: lab ssh node1 -- crm_mon -1')
     .argument('<node>', 'node1 or node2')

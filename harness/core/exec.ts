@@ -114,8 +114,22 @@ function checkTimeout(timeoutMs: number, command: string): void {
   if (timeoutMs < 1) throw new TimerRangeError(`timeout of ${command} (execa reads 0 as no timeout at all)`, timeoutMs);
 }
 
+/** How many times this process ran each program on the host (by its base name): evidence of what a run touched. */
+const programRuns = new Map<string, number>();
+
+/** A copy of the per-program run counts so far (see {@link programRuns}). */
+export function programRunCounts(): Record<string, number> {
+  return Object.fromEntries(programRuns);
+}
+
+function counted(file: string): void {
+  const name = file.split('/').pop() ?? file;
+  programRuns.set(name, (programRuns.get(name) ?? 0) + 1);
+}
+
 /** Runs `file` with `args`. Resolves with the result; throws {@link ExecError} on failure unless `reject: false`. */
 export async function run(file: string, args: readonly string[], options: ExecOptions): Promise<ExecResult> {
+  counted(file);
   const log = options.log ?? silentLogger;
   const mask = (text: string) => redact(text, options.secrets);
   const command = mask([file, ...args].map(quote).join(' '));
@@ -253,6 +267,7 @@ export interface StreamOptions {
  */
 export async function streamLines(file: string, args: readonly string[], onLine: (line: string) => void, options: StreamOptions): Promise<{ reason: string; durationMs: number }> {
   checkTimeout(options.timeoutMs, [file, ...args].map(quote).join(' '));
+  counted(file);
   const started = performance.now();
   const child = execa(file, args, {
     timeout: options.timeoutMs,

@@ -15,6 +15,9 @@ const MiB = 1024 * KiB;
 export const INPUT_LIMITS = {
   scenario: 256 * KiB,
   labConfig: 256 * KiB,
+  targetFile: 256 * KiB,
+  /** A target's accounts file: `user password` lines. */
+  accounts: 256 * KiB,
   bmcConfig: 64 * KiB,
   password: 1 * KiB,
   /** run.json: the scenario, the lab config and the schedule. */

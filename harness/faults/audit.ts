@@ -1,10 +1,10 @@
 /**
  * The lab-wide leftover audit, run after every heal whatever the fault was: on each node, every
  * cluster NIC up with a carrier, no traffic-shaping qdisc (netem, tbf), no packet-filter rule; on the host,
- * every BMC answering with normal power control. A fault's own audit checks its specifics; this
+ * every BMC the harness runs answering with normal power control. A fault's own audit checks its specifics; this
  * one catches what any fault (or a crashed run before it) could have left behind.
  */
-import type { StartedLab } from '../lab/lab.ts';
+import type { StartedTarget } from '../target/target.ts';
 
 /** The script each node runs; its output is read by {@link parseNodeAudit}. */
 export function nodeAuditScript(nics: string[]): string {
@@ -31,7 +31,7 @@ export function parseNodeAudit(node: string, output: string): string[] {
 }
 
 /** Audits every node (over SSH) and every BMC; an unreachable node is a finding too. */
-export async function auditLab(lab: StartedLab): Promise<string[]> {
+export async function auditTarget(lab: StartedTarget): Promise<string[]> {
   const findings = await Promise.all(
     lab.plan.nodes.map(async (node) => {
       const nics = (['client', 'ring0', 'ring1', 'replication'] as const).map((role) => node.nic[role]);
@@ -39,5 +39,5 @@ export async function auditLab(lab: StartedLab): Promise<string[]> {
       return r.ok ? parseNodeAudit(node.name, r.stdout) : [`${node.name}: cannot audit (${r.reason})`];
     }),
   );
-  return [...findings.flat(), ...lab.power.flatMap((p) => p.leftovers())];
+  return [...findings.flat(), ...lab.power.flatMap((p) => p.knobs?.leftovers() ?? [])];
 }

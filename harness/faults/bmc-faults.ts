@@ -3,10 +3,18 @@
  * a hard reset. The cluster must notice, fence the node and take over. Heal: power on if the
  * node is still off (normally the cluster's fence has already power-cycled it).
  */
-import type { Fault, FaultContext } from './fault.ts';
+import { needs, type Fault, type FaultContext } from './fault.ts';
+import type { PowerKnobs } from '../power/power-device.ts';
+
+/** The knobs of the node's power device (the lab's virtual BMC or PDU). */
+function knobs(ctx: FaultContext): PowerKnobs {
+  const k = ctx.target.powerOf(ctx.node).knobs;
+  if (!k) throw new Error(`the power device of ${ctx.node} cannot be faulted by the harness (${ctx.target.powerOf(ctx.node).describe()})`);
+  return k;
+}
 
 async function ensureOn(ctx: FaultContext): Promise<void> {
-  const power = ctx.lab.powerOf(ctx.node);
+  const power = ctx.target.powerOf(ctx.node);
   if ((await power.targetPower()) === 'off') {
     ctx.log.info(`heal: ${ctx.node} is still off; powering it on through its power device`);
     const r = await power.power('on');
@@ -15,7 +23,7 @@ async function ensureOn(ctx: FaultContext): Promise<void> {
 }
 
 async function audit(ctx: FaultContext): Promise<string[]> {
-  const power = ctx.lab.powerOf(ctx.node);
+  const power = ctx.target.powerOf(ctx.node);
   const left: string[] = [];
   if ((await power.targetPower()) !== 'on') left.push(`${ctx.node} is powered off`);
   if (!power.isRunning()) left.push(`the power device of ${ctx.node} is not running`);
@@ -23,7 +31,7 @@ async function audit(ctx: FaultContext): Promise<string[]> {
 }
 
 async function powerAction(ctx: FaultContext, action: 'off' | 'reset'): Promise<unknown> {
-  const result = await ctx.lab.powerOf(ctx.node).power(action);
+  const result = await ctx.target.powerOf(ctx.node).power(action);
   if (!result.acknowledged) throw new Error(`power ${action} of ${ctx.node} not acknowledged: ${result.error}`);
   return { node: ctx.node, action, state: result.state, ms: result.durationMs };
 }
@@ -49,44 +57,44 @@ export const hardResetActive: Fault = {
  * survivor must wait (service down) rather than take over. Released (scenario `holdSeconds`)
  * by the BMC coming back, which lets a retried fence succeed and the takeover follow.
  */
-export const powerCutBmcDeadActive: Fault = {
+export const powerCutBmcDeadActive: Fault = needs(['power-device-faults'], {
   kind: 'power-cut-bmc-dead-active',
   description: "the active node loses power and its BMC dies with it: no fence can be confirmed, so the peer must not take over until the BMC answers again",
   async inject(ctx) {
     const cut = await powerAction(ctx, 'off');
-    await ctx.lab.powerOf(ctx.node).kill();
+    await knobs(ctx).kill();
     ctx.log.info(`${ctx.node} powered off, its BMC dead`);
     return { ...(cut as object), bmc: 'dead' };
   },
   release: async (ctx) => {
-    await ctx.lab.powerOf(ctx.node).revive();
+    await knobs(ctx).revive();
     ctx.log.info(`release: the BMC of ${ctx.node} answers again (the node stays off)`);
   },
   async heal(ctx) {
-    await ctx.lab.powerOf(ctx.node).heal();
+    await knobs(ctx).heal();
     await ensureOn(ctx);
   },
   audit, // the lab audit adds every BMC's leftovers (power control, hung, dead)
-};
+});
 
 /**
  * A power cut, and the node's power device is sluggish: every power request takes seconds while its one
  * event loop answers nothing. The fence must still complete (retried if need be) and the
  * takeover must wait for it.
  */
-export const powerCutSlowBmcActive: Fault = {
+export const powerCutSlowBmcActive: Fault = needs(['power-device-faults'], {
   kind: 'power-cut-slow-bmc-active',
   description: `the active node loses power and its power device turns slow (every power request delayed: 5 s for a BMC, long enough that ipmitool retransmits; 0.8 s for a PDU, near what fence_apc_snmp tolerates): the fence takes longer but must be confirmed before the peer takes over`,
   async inject(ctx) {
     const cut = await powerAction(ctx, 'off');
-    const power = ctx.lab.powerOf(ctx.node);
-    power.setPowerControl({ delayMs: power.slowDelayMs });
-    return { ...(cut as object), bmcDelayMs: power.slowDelayMs };
+    const k = knobs(ctx);
+    k.setPowerControl({ delayMs: k.slowDelayMs });
+    return { ...(cut as object), bmcDelayMs: k.slowDelayMs };
   },
-  release: async (ctx) => ctx.lab.powerOf(ctx.node).setPowerControl({}),
+  release: async (ctx) => knobs(ctx).setPowerControl({}),
   async heal(ctx) {
-    await ctx.lab.powerOf(ctx.node).heal();
+    await knobs(ctx).heal();
     await ensureOn(ctx);
   },
   audit, // the lab audit adds every BMC's leftovers (power control, hung, dead)
-};
+});

@@ -1,7 +1,7 @@
 /** Fault kind -> implementation. */
 import type { FaultKind } from '../scenario/scenario.ts';
 import type { Fault } from './fault.ts';
-import type { LabPlan } from '../lab/lab-config.ts';
+import type { TargetTraits } from '../target/target.ts';
 import { hardResetActive, powerCutActive, powerCutBmcDeadActive, powerCutSlowBmcActive } from './bmc-faults.ts';
 import { diskFullActive } from './store-faults.ts';
 import { diskDeathActive, storePathLossActive } from './disk-faults.ts';
@@ -32,9 +32,9 @@ const FAULTS: Partial<Record<FaultKind, Fault>> = {
   'store-path-loss-active': storePathLossActive,
 };
 
-/** Why a scenario's fault has no meaning for the lab's architecture, or undefined when it applies. */
-export function notApplicable(kind: FaultKind, plan: LabPlan): string | undefined {
-  return faultFor(kind).notApplicable?.(plan);
+/** Why a scenario's fault has no meaning for the target (its architecture, its methods), or undefined when it applies. */
+export function notApplicable(kind: FaultKind, traits: TargetTraits): string | undefined {
+  return faultFor(kind).notApplicable?.(traits);
 }
 
 export function faultFor(kind: FaultKind): Fault {

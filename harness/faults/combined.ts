@@ -29,7 +29,7 @@ export function sequence(kind: FaultKind, description: string, steps: Step[]): F
       }
       return done;
     },
-    notApplicable: (plan) => steps.map((s) => s.fault.notApplicable?.(plan)).find((why) => why !== undefined),
+    notApplicable: (traits) => steps.map((s) => s.fault.notApplicable?.(traits)).find((why) => why !== undefined),
     async heal(ctx) {
       let first: unknown;
       for (const step of [...steps].reverse()) {

@@ -7,48 +7,45 @@
  */
 import { done, notYet, waitFor } from '../core/wait.ts';
 import { DRBD_DISK, DRBD_RESOURCE } from '../lab/cluster-files.ts';
-import { virsh } from '../lab/host.ts';
 import { SHARED_DEVICE } from '../storage/shared.ts';
 import { cleanup } from './node-faults.ts';
-import { faultNode, onStore, type Fault, type FaultContext } from './fault.ts';
+import type { MachineControl } from '../target/target.ts';
+import { needs, onStore, type Fault, type FaultContext } from './fault.ts';
 
 const TARGET = DRBD_DISK.replace('/dev/', '');
 const SHARED_TARGET = SHARED_DEVICE.replace('/dev/', '');
 
-/** `virsh domblklist --details` rows: type, device, target, source. The source of `target`, if attached. */
-export function diskSource(domblklist: string, target: string): string | undefined {
-  for (const line of domblklist.split('\n')) {
-    const [type, device, dev, source] = line.trim().split(/\s+/);
-    if (type && device === 'disk' && dev === target && source && source !== '-') return source;
-  }
-  return undefined;
+/** The hypervisor, which only the lab has: disk faults need it. */
+function machines(ctx: FaultContext): MachineControl {
+  if (!ctx.target.machines) throw new Error(`${ctx.node}: this target has no hypervisor to unplug a disk with`);
+  return ctx.target.machines;
 }
 
-async function blklist(ctx: FaultContext): Promise<string> {
-  return (await virsh(['domblklist', faultNode(ctx).domain, '--details'], { timeoutMs: 30_000, node: 'host', phase: 'fault' })).stdout;
-}
-
-/** The unplugged volume per lab and node: the heal plugs the same one back. */
+/** The unplugged volume per target and node: the heal plugs the same one back. */
 const unplugged = new Map<string, string>();
-const key = (ctx: FaultContext) => `${ctx.lab.plan.prefix}:${ctx.node}`;
+const key = (ctx: FaultContext) => `${ctx.target.plan.name}:${ctx.node}`;
 
 /** Hot-unplugs the node's disk `target` at the hypervisor, remembering its volume for the heal; resolves the volume. */
 async function unplug(ctx: FaultContext, target: string, fault: string): Promise<string> {
-  const source = diskSource(await blklist(ctx), target);
-  if (!source) throw new Error(`${fault}: ${faultNode(ctx).domain} has no disk ${target} attached`);
+  const source = (await machines(ctx).disks(ctx.node))[target];
+  if (!source) throw new Error(`${fault}: ${ctx.node} has no disk ${target} attached`);
   unplugged.set(key(ctx), source);
-  await virsh(['detach-disk', faultNode(ctx).domain, target, '--live'], { timeoutMs: 60_000, node: 'host', phase: 'fault' });
+  await machines(ctx).unplugDisk(ctx.node, target);
   return source;
 }
 
-/** Plugs the unplugged volume back in as `target` (`driver`: attach-disk's driver options), if it is not attached; resolves whether it plugged. */
-async function plugBack(ctx: FaultContext, target: string, source: string, driver: string[]): Promise<boolean> {
-  if (diskSource(await blklist(ctx), target)) return false;
-  await virsh(['attach-disk', faultNode(ctx).domain, source, target, '--live', '--targetbus', 'virtio', ...driver], { timeoutMs: 60_000, node: 'host', phase: 'heal' });
+/** Plugs the unplugged volume back in as `target`, if it is not attached; resolves whether it plugged. */
+async function plugBack(ctx: FaultContext, target: string, source: string, options: { format: 'qcow2' | 'raw'; shared: boolean }): Promise<boolean> {
+  if ((await machines(ctx).disks(ctx.node))[target]) return false;
+  await machines(ctx).plugDisk(ctx.node, source, target, options);
   return true;
 }
 
-export const diskDeathActive: Fault = onStore(['drbd'], 'a shared store has no per-node backing disk: its loss is the path loss of store-path-loss-active', {
+async function attached(ctx: FaultContext, target: string): Promise<boolean> {
+  return Boolean((await machines(ctx).disks(ctx.node))[target]);
+}
+
+export const diskDeathActive: Fault = onStore(['drbd'], 'a shared store has no per-node backing disk: its loss is the path loss of store-path-loss-active', needs(['disk-hotplug'], {
   kind: 'disk-death-active',
   description: `the active node's DRBD backing disk (${DRBD_DISK}) dies (hot-unplugged at the hypervisor): DRBD detaches and the service moves to the peer by a clean stop; no fencing`,
   async inject(ctx) {
@@ -57,7 +54,7 @@ export const diskDeathActive: Fault = onStore(['drbd'], 'a shared store has no p
     const state = await waitFor(
       `DRBD on ${ctx.node} to detach from the dead disk`,
       async () => {
-        const r = await ctx.lab.ssh.root(ctx.node, `drbdadm dstate ${DRBD_RESOURCE}`, { timeoutMs: 15_000, reject: false });
+        const r = await ctx.target.ssh.root(ctx.node, `drbdadm dstate ${DRBD_RESOURCE}`, { timeoutMs: 15_000, reject: false });
         const local = r.stdout.trim().split('/')[0];
         return local === 'Diskless' ? done(r.stdout.trim()) : notYet(`disk state ${r.stdout.trim() || r.reason}`);
       },
@@ -69,12 +66,12 @@ export const diskDeathActive: Fault = onStore(['drbd'], 'a shared store has no p
   async heal(ctx) {
     const source = unplugged.get(key(ctx));
     if (!source) return; // never unplugged
-    if (await plugBack(ctx, TARGET, source, ['--subdriver', 'qcow2'])) ctx.log.info(`heal: ${TARGET} plugged back into ${ctx.node}`);
+    if (await plugBack(ctx, TARGET, source, { format: 'qcow2', shared: false })) ctx.log.info(`heal: ${TARGET} plugged back into ${ctx.node}`);
     // Attach DRBD to it again once the kernel sees it; a node rebooted meanwhile attached it itself.
     await waitFor(
       `DRBD on ${ctx.node} attached to ${DRBD_DISK} again`,
       async () => {
-        const r = await ctx.lab.ssh.root(
+        const r = await ctx.target.ssh.root(
           ctx.node,
           `test -b ${DRBD_DISK} || { echo 'no ${DRBD_DISK} yet'; exit 0; }; [ "$(drbdadm dstate ${DRBD_RESOURCE} | cut -d/ -f1)" != Diskless ] || drbdadm attach ${DRBD_RESOURCE} 2>&1; drbdadm dstate ${DRBD_RESOURCE}`,
           { timeoutMs: 60_000, reject: false },
@@ -87,9 +84,9 @@ export const diskDeathActive: Fault = onStore(['drbd'], 'a shared store has no p
     unplugged.delete(key(ctx));
   },
   async audit(ctx) {
-    return diskSource(await blklist(ctx), TARGET) ? [] : [`${ctx.node}: disk ${TARGET} is not attached`];
+    return (await attached(ctx, TARGET)) ? [] : [`${ctx.node}: disk ${TARGET} is not attached`];
   },
-});
+}));
 
 /**
  * Store path loss (shared storage): the active node loses its path to the array (the shared disk
@@ -102,7 +99,7 @@ export const diskDeathActive: Fault = onStore(['drbd'], 'a shared store has no p
  * from its domain definition already), and the failure records the path loss left (the failed
  * monitor, the restart that failed without the disk) cleared.
  */
-export const storePathLossActive: Fault = onStore(['shared'], 'a DRBD store has no array path to lose (its disks are local; disk-death-active is its disk failure)', {
+export const storePathLossActive: Fault = onStore(['shared'], 'a DRBD store has no array path to lose (its disks are local; disk-death-active is its disk failure)', needs(['disk-hotplug'], {
   kind: 'store-path-loss-active',
   description: "the active node loses its path to the shared disk (detached from that node only): the file system's monitor fails, the service moves to the peer (after fencing, if the stop cannot finish); the store is never mounted on two nodes",
   async inject(ctx) {
@@ -113,13 +110,12 @@ export const storePathLossActive: Fault = onStore(['shared'], 'a DRBD store has 
   async heal(ctx) {
     const source = unplugged.get(key(ctx));
     if (!source) return; // never detached
-    const state = await virsh(['domstate', faultNode(ctx).domain], { timeoutMs: 30_000, node: 'host', phase: 'heal', reject: false });
-    if (state.stdout.trim() === 'running' && (await plugBack(ctx, SHARED_TARGET, source, ['--subdriver', 'raw', '--cache', 'none', '--mode', 'shareable']))) {
+    if ((await machines(ctx).state(ctx.node)) === 'running' && (await plugBack(ctx, SHARED_TARGET, source, { format: 'raw', shared: true }))) {
       ctx.log.info(`heal: the shared store attached to ${ctx.node} again`);
       await waitFor(
         `${ctx.node} to see ${SHARED_DEVICE} again`,
         async () => {
-          const r = await ctx.lab.ssh.root(ctx.node, `test -b ${SHARED_DEVICE} && echo present || echo absent`, { timeoutMs: 15_000, reject: false });
+          const r = await ctx.target.ssh.root(ctx.node, `test -b ${SHARED_DEVICE} && echo present || echo absent`, { timeoutMs: 15_000, reject: false });
           return r.stdout.includes('present') ? done(true) : notYet(r.stdout.trim() || r.reason);
         },
         { timeoutMs: 60_000, intervalMs: 1000 },
@@ -132,6 +128,6 @@ export const storePathLossActive: Fault = onStore(['shared'], 'a DRBD store has 
     unplugged.delete(key(ctx));
   },
   async audit(ctx) {
-    return diskSource(await blklist(ctx), SHARED_TARGET) ? [] : [`${ctx.node}: the shared disk ${SHARED_TARGET} is not attached`];
+    return (await attached(ctx, SHARED_TARGET)) ? [] : [`${ctx.node}: the shared disk ${SHARED_TARGET} is not attached`];
   },
-});
+}));

@@ -4,12 +4,12 @@
  * `audit` proves afterwards that nothing of the fault is left.
  */
 import type { Logger } from '../core/log.ts';
-import type { StartedLab } from '../lab/lab.ts';
-import type { LabPlan, NodePlan } from '../lab/lab-config.ts';
+import type { FaultMethod, StartedTarget, StorageKind, TargetNode, TargetTraits } from '../target/target.ts';
 import type { FaultKind } from '../scenario/scenario.ts';
 
+/** What a fault acts on: the started target, the node it hits, and the run's log. */
 export interface FaultContext {
-  lab: StartedLab;
+  target: StartedTarget;
   /** The node the fault hits (the active node, for the `*-active` faults). */
   node: string;
   log: Logger;
@@ -20,12 +20,16 @@ export interface FaultContext {
 }
 
 /** The plan of the node a fault hits. */
-export function faultNode(ctx: FaultContext): NodePlan {
-  const node = ctx.lab.plan.nodes.find((n) => n.name === ctx.node);
-  if (!node) throw new Error(`no node ${ctx.node} in the lab`);
+export function faultNode(ctx: FaultContext): TargetNode {
+  const node = ctx.target.plan.nodes.find((n) => n.name === ctx.node);
+  if (!node) throw new Error(`no node ${ctx.node} in the target`);
   return node;
 }
 
+/**
+ * One fault the nemesis can inject. `inject` returns what it did (recorded in the history); `heal`
+ * undoes it whatever state the run is in; `audit` lists what is left of it.
+ */
 export interface Fault {
   readonly kind: FaultKind;
   readonly description: string;
@@ -40,14 +44,32 @@ export interface Fault {
   /** Leftovers of the fault, in words; empty when clean. */
   audit(ctx: FaultContext): Promise<string[]>;
   /**
-   * Why the fault has no meaning for this lab's architecture (a replication link on shared
-   * storage, a dead array path on DRBD), or undefined when it applies. Never faked: certify lists
-   * such a scenario as not applicable, with this reason.
+   * Why the fault has no meaning for this target (a replication link on shared storage, a VM pause
+   * on real machines), or undefined when it applies. Never faked: certify lists such a scenario as
+   * not applicable, with this reason.
    */
-  notApplicable?(plan: LabPlan): string | undefined;
+  notApplicable?(traits: TargetTraits): string | undefined;
 }
 
-/** The fault, for labs whose store is one of `kinds` only; elsewhere not applicable because `why`. */
-export function onStore(kinds: LabPlan['config']['storage'][], why: string, fault: Fault): Fault {
-  return { ...fault, notApplicable: (plan) => (kinds.includes(plan.config.storage) ? fault.notApplicable?.(plan) : why) };
+/** The fault, for stores of `kinds` only; elsewhere not applicable because `why`. */
+export function onStore(kinds: StorageKind[], why: string, fault: Fault): Fault {
+  return { ...fault, notApplicable: (traits) => (kinds.includes(traits.storage) ? fault.notApplicable?.(traits) : why) };
+}
+
+const METHOD_WORDS: Record<FaultMethod, string> = {
+  'hypervisor-nic': "a hypervisor to cut a NIC's carrier",
+  'machine-pause': "a hypervisor to pause the machine (a real machine's CPU cannot be stopped from outside)",
+  'disk-hotplug': 'a hypervisor to unplug a disk from the running machine',
+  'power-device-faults': "a power device the harness can kill, hang or slow (the lab's virtual BMC or PDU; a real BMC is not the harness's to break)",
+};
+
+/** The fault, on targets that have every method of `methods`; elsewhere not applicable, naming what is missing. */
+export function needs(methods: FaultMethod[], fault: Fault): Fault {
+  return {
+    ...fault,
+    notApplicable: (traits) => {
+      const missing = methods.filter((m) => !traits.methods.includes(m));
+      return missing.length ? `needs ${missing.map((m) => METHOD_WORDS[m]).join(' and ')}, which this ${traits.kind === 'lab' ? 'lab' : 'cluster'} does not have` : fault.notApplicable?.(traits);
+    },
+  };
 }

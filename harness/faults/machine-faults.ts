@@ -6,58 +6,57 @@
  * Heal: a node the cluster did not fence is resumed (a freeze) or powered on (a panic would have
  * left it hung: the BMC power-cycles it).
  */
-import { virsh } from '../lab/host.ts';
 import { measureOffset, setClockScript } from '../observe/clock.ts';
+import type { MachineControl } from '../target/target.ts';
 import { cleanup } from './node-faults.ts';
-import { faultNode, type Fault, type FaultContext } from './fault.ts';
+import { needs, type Fault, type FaultContext } from './fault.ts';
 
-const domain = (ctx: FaultContext) => faultNode(ctx).domain;
-
-async function domainState(ctx: FaultContext): Promise<string> {
-  const r = await virsh(['domstate', domain(ctx)], { timeoutMs: 30_000, reject: false, node: 'host', phase: 'fault' });
-  return r.ok ? r.stdout.trim() : `unknown (${r.reason})`;
+/** The hypervisor, which only the lab has: a freeze needs it. */
+function machines(ctx: FaultContext): MachineControl {
+  if (!ctx.target.machines) throw new Error(`${ctx.node}: this target has no hypervisor to pause a machine with`);
+  return ctx.target.machines;
 }
 
-export const freezeActive: Fault = {
+export const freezeActive: Fault = needs(['machine-pause'], {
   kind: 'freeze-active',
   description: 'the active node freezes (its VM paused by the hypervisor): it still holds DRBD Primary and the IP but answers nothing; the peer must fence it before taking over',
   async inject(ctx) {
-    await virsh(['suspend', domain(ctx)], { timeoutMs: 30_000, node: 'host', phase: 'fault' });
+    await machines(ctx).pause(ctx.node);
     ctx.log.info(`${ctx.node} frozen (VM paused)`);
-    return { node: ctx.node, domain: domain(ctx) };
+    return { node: ctx.node };
   },
   async heal(ctx) {
     // Fenced meanwhile: the BMC destroyed and restarted the domain, which now runs. Not fenced: resume it.
-    if ((await domainState(ctx)) === 'paused') {
-      await virsh(['resume', domain(ctx)], { timeoutMs: 30_000, node: 'host', phase: 'heal' });
+    if ((await machines(ctx).state(ctx.node)) === 'paused') {
+      await machines(ctx).resume(ctx.node);
       ctx.log.info(`heal: ${ctx.node} resumed (it was still frozen: never fenced)`);
     }
   },
   async audit(ctx) {
-    const state = await domainState(ctx);
+    const state = await machines(ctx).state(ctx.node);
     return state === 'running' ? [] : [`${ctx.node}'s VM is ${state}, not running`];
   },
-};
+});
 
 export const kernelPanicActive: Fault = {
   kind: 'kernel-panic-active',
   description: "the active node's kernel panics (sysrq crash) and hangs there: the peer must fence it (the power-cycle is what reboots it) and take over",
   async inject(ctx) {
     // The SSH session dies with the kernel: its failure is the expected outcome, not an error.
-    await ctx.lab.ssh.root(ctx.node, 'echo 1 > /proc/sys/kernel/sysrq; sync; echo c > /proc/sysrq-trigger', { timeoutMs: 15_000, reject: false });
+    await ctx.target.ssh.root(ctx.node, 'echo 1 > /proc/sys/kernel/sysrq; sync; echo c > /proc/sysrq-trigger', { timeoutMs: 15_000, reject: false });
     ctx.log.info(`kernel panic triggered on ${ctx.node}`);
     return { node: ctx.node };
   },
   async heal(ctx) {
     // Fenced: the power-cycle rebooted it. Not fenced: it hangs in the panic; power-cycle it here.
-    const alive = await ctx.lab.ssh.root(ctx.node, 'true', { timeoutMs: 20_000, reject: false });
+    const alive = await ctx.target.ssh.root(ctx.node, 'true', { timeoutMs: 20_000, reject: false });
     if (alive.ok) return;
     ctx.log.info(`heal: ${ctx.node} does not answer (still in its panic?); power-cycling it through its power device`);
-    const r = await ctx.lab.powerOf(ctx.node).power('cycle');
+    const r = await ctx.target.powerOf(ctx.node).power('cycle');
     if (!r.acknowledged) throw new Error(`heal: could not power-cycle ${ctx.node}: ${r.error ?? r.state}`);
   },
   async audit(ctx) {
-    const r = await ctx.lab.ssh.root(ctx.node, 'true', { timeoutMs: 20_000, reject: false });
+    const r = await ctx.target.ssh.root(ctx.node, 'true', { timeoutMs: 20_000, reject: false });
     return r.ok ? [] : [`${ctx.node} does not answer over SSH (${r.reason})`];
   },
 };
@@ -67,13 +66,13 @@ export const CLOCK_STEP_SECONDS = 600;
 
 /** The node's clock offset before the fault, per lab and node: the release steps back to it. */
 const offsetsBefore = new Map<string, number>();
-const key = (ctx: FaultContext) => `${ctx.lab.plan.prefix}:${ctx.node}`;
+const key = (ctx: FaultContext) => `${ctx.target.plan.name}:${ctx.node}`;
 
 /** Steps the node's clock back to the host's (plus its own offset from before the fault); once done, there is nothing left to step. */
 async function stepBack(ctx: FaultContext): Promise<void> {
   const offset = offsetsBefore.get(key(ctx));
   if (offset === undefined) return; // never stepped, or stepped back already
-  const r = await ctx.lab.ssh.root(ctx.node, setClockScript(Date.now(), offset), { timeoutMs: 30_000, reject: false });
+  const r = await ctx.target.ssh.root(ctx.node, setClockScript(Date.now(), offset), { timeoutMs: 30_000, reject: false });
   if (!r.ok) throw new Error(`could not step the clock of ${ctx.node} back: ${r.reason}`);
   offsetsBefore.delete(key(ctx));
   ctx.log.info(`clock of ${ctx.node} stepped back to the true time`);
@@ -89,9 +88,9 @@ export const clockJumpActive: Fault = {
   description: `the active node's clock steps ${CLOCK_STEP_SECONDS / 60} minutes forward, then back to the true time when released: no failover and no fencing; a service the step breaks must be noticed and restarted`,
   async inject(ctx) {
     // The run's measurement, so the step lands when the fault is recorded; measured here without one.
-    const before = ctx.clockOffsetsMs?.[ctx.node] ?? (await measureOffset(ctx.lab, ctx.node)).offsetMs;
+    const before = ctx.clockOffsetsMs?.[ctx.node] ?? (await measureOffset(ctx.target, ctx.node)).offsetMs;
     offsetsBefore.set(key(ctx), before);
-    const r = await ctx.lab.ssh.root(ctx.node, setClockScript(Date.now(), before + CLOCK_STEP_SECONDS * 1000), { timeoutMs: 30_000 });
+    const r = await ctx.target.ssh.root(ctx.node, setClockScript(Date.now(), before + CLOCK_STEP_SECONDS * 1000), { timeoutMs: 30_000 });
     ctx.log.info(`clock of ${ctx.node} stepped ${CLOCK_STEP_SECONDS} s forward`);
     return { node: ctx.node, stepSeconds: CLOCK_STEP_SECONDS, nodeClockAfterMs: Number(BigInt(r.stdout.trim()) / 1_000_000n) };
   },
@@ -102,7 +101,7 @@ export const clockJumpActive: Fault = {
   },
   release: stepBack,
   async audit(ctx) {
-    const now = await measureOffset(ctx.lab, ctx.node);
+    const now = await measureOffset(ctx.target, ctx.node);
     const before = ctx.clockOffsetsMs?.[ctx.node] ?? 0;
     return Math.abs(now.offsetMs - before) > 5000 ? [`the clock of ${ctx.node} is ${((now.offsetMs - before) / 1000).toFixed(1)} s off`] : [];
   },

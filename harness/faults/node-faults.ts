@@ -4,50 +4,30 @@
  * an operator would clear after recovery (`crm_resource --cleanup`); a node the cluster fenced is
  * back from its reboot.
  */
-import { virsh } from '../lab/host.ts';
+import type { NicRole } from '../target/target.ts';
 import { faultNode as nodePlan, onStore, type Fault, type FaultContext } from './fault.ts';
 
 async function sh(ctx: FaultContext, script: string, what: string): Promise<string> {
-  const r = await ctx.lab.root(ctx.node, script, 60_000);
+  const r = await ctx.target.root(ctx.node, script, 60_000);
   ctx.log.info(`${what} on ${ctx.node}`);
   return r.stdout;
 }
 
 /** Clears the cluster's failure records of the mail resources (what an operator does after recovery). */
 export async function cleanup(ctx: FaultContext): Promise<void> {
-  const other = ctx.lab.plan.nodes.find((n) => n.name !== ctx.node)!.name;
+  const other = ctx.target.plan.nodes.find((n) => n.name !== ctx.node)!.name;
   for (const node of [ctx.node, other]) {
-    const r = await ctx.lab.ssh.root(node, 'crm_resource --cleanup >/dev/null 2>&1; echo done', { timeoutMs: 120_000, reject: false });
+    const r = await ctx.target.ssh.root(node, 'crm_resource --cleanup >/dev/null 2>&1; echo done', { timeoutMs: 120_000, reject: false });
     if (r.ok) return;
   }
 }
 
 
-type NicRole = 'client' | 'ring0' | 'ring1' | 'replication';
-
-/** Sets the carrier of the node's NICs from the hypervisor: a pulled cable, not an admin's `ip link set down`. */
-async function setCarrier(ctx: FaultContext, roles: NicRole[], state: 'up' | 'down', phase: string): Promise<void> {
-  const node = nodePlan(ctx);
-  for (const role of roles) {
-    await virsh(['domif-setlink', node.domain, node.mac[role], state], { timeoutMs: 30_000, node: 'host', phase });
-  }
-}
-
-/** The carrier of each NIC as the hypervisor has it; findings for the ones not up. */
-async function carrierLeftovers(ctx: FaultContext, roles: NicRole[]): Promise<string[]> {
-  const node = nodePlan(ctx);
-  const out: string[] = [];
-  for (const role of roles) {
-    const r = await virsh(['domif-getlink', node.domain, node.mac[role]], { timeoutMs: 30_000, node: 'host', phase: 'audit', reject: false });
-    if (!r.ok || !/\bup\b/.test(r.stdout)) out.push(`${ctx.node} ${node.nic[role]} (${role}): link ${r.ok ? r.stdout.trim() : r.reason}`);
-  }
-  return out;
-}
-
 /**
- * A fault that cuts some of the active node's NICs: their carrier goes down at the hypervisor,
- * as when a cable is pulled or a switch port dies; the node's OS sees it only as a carrier loss.
- * Heal: carrier back up (also after a fencing: the link state belongs to the VM's definition).
+ * A fault that cuts some of the active node's NICs, the way the target can: in the lab their
+ * carrier goes down at the hypervisor (a pulled cable, a dead switch port); on an existing cluster
+ * the node's own link is set down (`ip link set down`, said so in the report: not a pulled cable).
+ * Heal: the links back up (also after a fencing: a rebooted node brings its links up itself).
  */
 function nicLoss(kind: Fault['kind'], roles: NicRole[], description: string): Fault {
   const nics = (ctx: FaultContext) => roles.map((role) => `${nodePlan(ctx).nic[role]} (${role})`);
@@ -55,14 +35,14 @@ function nicLoss(kind: Fault['kind'], roles: NicRole[], description: string): Fa
     kind,
     description,
     async inject(ctx) {
-      await setCarrier(ctx, roles, 'down', 'fault');
-      ctx.log.info(`carrier down on ${ctx.node}: ${nics(ctx).join(', ')}`);
-      return { node: ctx.node, nics: nics(ctx) };
+      await ctx.target.nics.cut(ctx.node, roles, 'fault');
+      ctx.log.info(`link down on ${ctx.node}: ${nics(ctx).join(', ')} (${ctx.target.nics.method})`);
+      return { node: ctx.node, nics: nics(ctx), method: ctx.target.nics.method };
     },
     async heal(ctx) {
-      await setCarrier(ctx, roles, 'up', 'heal');
+      await ctx.target.nics.restore(ctx.node, roles, 'heal');
     },
-    audit: (ctx) => carrierLeftovers(ctx, roles),
+    audit: (ctx) => ctx.target.nics.leftovers(ctx.node, roles),
   };
 }
 
@@ -123,7 +103,7 @@ export const killCorosyncActive: Fault = {
   kind: 'kill-corosync-active',
   description: "the active node's corosync is killed with SIGKILL: the peer must fence it and take over",
   async inject(ctx) {
-    await ctx.lab.ssh.root(ctx.node, 'pkill -KILL -x corosync', { timeoutMs: 30_000, reject: false });
+    await ctx.target.ssh.root(ctx.node, 'pkill -KILL -x corosync', { timeoutMs: 30_000, reject: false });
     ctx.log.info(`SIGKILL to corosync on ${ctx.node}`);
     return { node: ctx.node, process: 'corosync' };
   },
@@ -151,7 +131,7 @@ export const heartbeatDegradedActive: Fault = {
   async heal(ctx) {
     const node = nodePlan(ctx);
     // `del` fails when there is nothing to delete (already healed, or the node rebooted): fine.
-    await ctx.lab.root(ctx.node, [node.nic.ring0, node.nic.ring1].map((nic) => `tc qdisc del dev ${nic} root 2>/dev/null || true`).join('; '), 60_000);
+    await ctx.target.root(ctx.node, [node.nic.ring0, node.nic.ring1].map((nic) => `tc qdisc del dev ${nic} root 2>/dev/null || true`).join('; '), 60_000);
   },
   audit: async () => [], // the lab audit looks for netem/tbf qdiscs on every node
 };
@@ -182,7 +162,7 @@ export const oneRingOneWayLossActive: Fault = {
   async heal(ctx) {
     const nic = nodePlan(ctx).nic.ring0;
     // Delete every copy of the rule (an inject retried by hand could have added two); none left is fine.
-    await ctx.lab.root(ctx.node, `while iptables -D INPUT -i ${nic} -m comment --comment ${RULE_TAG} -j DROP 2>/dev/null; do :; done; echo ok`, 60_000);
+    await ctx.target.root(ctx.node, `while iptables -D INPUT -i ${nic} -m comment --comment ${RULE_TAG} -j DROP 2>/dev/null; do :; done; echo ok`, 60_000);
   },
   audit: async () => [], // the lab audit reports any iptables rule left on any node
 };

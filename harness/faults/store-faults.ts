@@ -27,8 +27,8 @@ export function fillScript(): string {
 /** Removes the fill file on every node where the store is mounted; prints what it removed. */
 async function removeFill(ctx: FaultContext): Promise<string[]> {
   const removed: string[] = [];
-  for (const n of ctx.lab.plan.nodes) {
-    const r = await ctx.lab.ssh.root(n.name, `if [ -e ${FILL_FILE} ]; then rm -f ${FILL_FILE} && echo removed; fi`, { timeoutMs: 60_000, reject: false });
+  for (const n of ctx.target.plan.nodes) {
+    const r = await ctx.target.ssh.root(n.name, `if [ -e ${FILL_FILE} ]; then rm -f ${FILL_FILE} && echo removed; fi`, { timeoutMs: 60_000, reject: false });
     if (r.stdout.includes('removed')) removed.push(n.name);
   }
   return removed;
@@ -38,7 +38,7 @@ export const diskFullActive: Fault = {
   kind: 'disk-full-active',
   description: `the mail store fills up (a file leaves ${FILL_LEAVES_BYTES / 1024 / 1024} MiB free): SMTP must refuse new mail with a temporary error (4xx), not acknowledge and lose it; once space is back, mail flows again`,
   async inject(ctx) {
-    const r = await ctx.lab.root(ctx.node, fillScript(), 60_000);
+    const r = await ctx.target.root(ctx.node, fillScript(), 60_000);
     const [, size, free] = r.stdout.trim().split(/\s+/);
     ctx.log.info(`mail store on ${ctx.node} filled: ${Math.round(Number(size) / 1024 / 1024)} MiB written, ${Math.round(Number(free) / 1024)} KiB left`);
     return { node: ctx.node, file: FILL_FILE, bytes: Number(size), freeAfter: Number(free) };
@@ -49,8 +49,8 @@ export const diskFullActive: Fault = {
   },
   async audit(ctx) {
     const left: string[] = [];
-    for (const n of ctx.lab.plan.nodes) {
-      const r = await ctx.lab.ssh.root(n.name, `test -e ${FILL_FILE} && echo present || echo absent`, { timeoutMs: 30_000, reject: false });
+    for (const n of ctx.target.plan.nodes) {
+      const r = await ctx.target.ssh.root(n.name, `test -e ${FILL_FILE} && echo present || echo absent`, { timeoutMs: 30_000, reject: false });
       if (!r.ok) left.push(`${n.name}: could not check for ${FILL_FILE}: ${r.reason}`);
       else if (r.stdout.includes('present')) left.push(`${n.name}: ${FILL_FILE} is still there`);
     }

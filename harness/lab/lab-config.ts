@@ -9,6 +9,7 @@ import { INPUT_LIMITS } from '../core/input-file.ts';
 import { readJsonFile } from '../core/json-file.ts';
 import { REPO_ROOT } from '../core/paths.ts';
 import { validate, ValidationError, withLines } from '../core/schema.ts';
+import type { ClusterPlan, TargetNode } from '../target/target.ts';
 
 export interface LabConfig {
   name: string;
@@ -81,9 +82,7 @@ export interface NetworkPlan {
   hostIp: string;
 }
 
-export interface NodePlan {
-  name: string;
-  index: number;
+export interface NodePlan extends TargetNode {
   domain: string;
   /** Static addresses on every network but management. */
   ip: Record<Exclude<NetworkRole, 'management'>, string>;
@@ -114,7 +113,8 @@ export type PowerDevicePlan =
   | { kind: 'ipmi'; name: string; node: string; port: number }
   | { kind: 'pdu'; name: string; port: number; outlets: Array<{ outlet: number; node: string; label: string }> };
 
-export interface LabPlan {
+/** The lab's plan: the target's layout (see target.ts's ClusterPlan) and every libvirt name and address. */
+export interface LabPlan extends ClusterPlan {
   config: LabConfig;
   /** Prefix of every libvirt object the lab makes. */
   prefix: string;
@@ -209,6 +209,9 @@ export function planLab(config: LabConfig): LabPlan {
             .sort((a, b) => a.outlet - b.outlet),
         }));
   return {
+    name: config.name,
+    storage: config.storage,
+    mailDomain: config.mail.domain,
     config,
     prefix,
     networks,

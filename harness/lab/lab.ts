@@ -33,7 +33,11 @@ import { readGreeting } from './greeting.ts';
 import { storeOf } from '../storage/storage.ts';
 import { parseMounted } from '../storage/shared.ts';
 import { setClockScript } from '../observe/clock.ts';
-import { describeMailError, listInbox } from '../workload/mail-client.ts';
+import { ClusterSession, LabWedgedError } from '../target/cluster-session.ts';
+import type { Convergence, MachineControl, NicControl, Target, TargetTraits } from '../target/target.ts';
+import { loadBaseline } from '../calibrate/baseline.ts';
+import { labMachines, labNics } from './lab-machines.ts';
+import { writeLabTargetFile } from './lab-target-file.ts';
 
 const EMULATOR_WRAPPER = join(BOOT_ROOT, 'ha-chaos-qemu-tcg');
 
@@ -67,10 +71,29 @@ function lines(text: string): string[] {
 }
 
 /** A lab defined by its config; nothing is started until `up`. */
-export class Lab {
+export class Lab implements Target {
   readonly plan: LabPlan;
   readonly dir: string;
   readonly log: Logger;
+
+  get traits(): TargetTraits {
+    return labTraits(this.config);
+  }
+  get name(): string {
+    return this.config.name;
+  }
+  get record(): { lab: LabConfig } {
+    return { lab: this.config };
+  }
+  get clusterReadyMs(): number {
+    return this.config.waits.clusterReadyS * 1000;
+  }
+  get vcpus(): number {
+    return this.config.nodes.cpus;
+  }
+  baseline(): ReturnType<Target['baseline']> {
+    return loadBaseline(this.config);
+  }
 
   constructor(
     readonly config: LabConfig,
@@ -241,6 +264,13 @@ export class Lab {
     await lab.waitReady(this.config.waits.clusterReadyS * 1000, signal, { cleanups: 1 });
     this.log.info(`lab ready in ${((performance.now() - started) / 1000).toFixed(0)} s`, { virtualIp: this.plan.virtualIp });
     return lab;
+  }
+
+  /** Writes the target file that describes this running lab as if it were hardware (see lab-target-file.ts); resolves its path. */
+  async writeTargetFile(): Promise<string> {
+    const started = await this.attach();
+    const hosts = parseSshConfig(readFileSync(started.ssh.configFile, 'utf8'));
+    return writeLabTargetFile(join(this.dir, 'target'), this.plan, hosts, join(this.dir, 'id_ed25519'), { bmcPassword: this.secrets().bmcPassword, accounts: started.accounts() });
   }
 
   /** Reaches a lab that is up (for status, ssh), without changing it. */
@@ -477,8 +507,11 @@ export class HostNotReadyError extends Error {
   }
 }
 
-/** A lab whose VMs are up: SSH, BMCs, status. */
-export class StartedLab {
+/** A lab whose VMs are up: SSH, BMCs, status; the hypervisor beside them. */
+export class StartedLab extends ClusterSession {
+  readonly traits: TargetTraits;
+  readonly nics: NicControl;
+  override readonly machines: MachineControl;
   constructor(
     readonly lab: Lab,
     readonly accel: Accel,
@@ -486,7 +519,12 @@ export class StartedLab {
     readonly power: NodePower[],
     readonly ssh: SshRunner,
     private readonly secrets: LabSecrets,
-  ) {}
+  ) {
+    super();
+    this.traits = labTraits(lab.config);
+    this.nics = labNics(lab.plan);
+    this.machines = labMachines(lab.plan);
+  }
 
   get plan(): LabPlan {
     return this.lab.plan;
@@ -505,29 +543,14 @@ export class StartedLab {
     return [this.secrets.bmcPassword, this.secrets.corosyncKey, ...Object.values(this.secrets.accounts)];
   }
 
-  /** The unmet readiness conditions in `status`, the store's included (see status.ts). */
-  unmet(status: LabStatus): string[] {
-    return unmetReadiness(status, this.plan.nodes.map((n) => n.name), storeOf(this.plan));
-  }
-
-  /** The power device(s) of `node`. */
-  powerOf(node: string): NodePower {
-    const power = this.power.find((p) => p.node === node);
-    if (!power) throw new Error(`no power device for ${node}`);
-    return power;
-  }
-
-  /** The lab's architecture in words, for status and reports: which storage, which power devices. */
-  architecture(): { storage: string; power: Record<string, string> } {
-    return { storage: this.plan.config.storage, power: Object.fromEntries(this.power.map((p) => [p.node, p.describe()])) };
-  }
-
-  /** Runs a bash script as root on a node. */
-  async root(node: string, script: string, timeoutMs = 120_000, signal?: AbortSignal) {
-    const result = await this.ssh.root(node, script, { timeoutMs, signal, log: this.log, phase: 'ssh' });
-    const output = `${result.stdout}\n${result.stderr}`.trim();
-    if (output) this.log.debug(`${node} output:\n${output}`);
-    return result;
+  /** A VM that is not running: nothing in the cluster would start it. */
+  protected async machineFindings(): Promise<string[]> {
+    const found: string[] = [];
+    for (const node of this.plan.nodes) {
+      const domain = await this.machines.state(node.name);
+      if (domain !== 'running') found.push(`${node.name}'s VM is ${domain}: nothing in the cluster would start it`);
+    }
+    return found;
   }
 
   /** Provisions nodes whose provisioning is missing or stale, then bootstraps the cluster once; resolves true if it bootstrapped now. */
@@ -589,194 +612,11 @@ export class StartedLab {
     await this.root(first, renderCibMerge(this.plan, configuration.stdout), 120_000, signal);
   }
 
-  /** Reads every fact `lab status` reports. Never throws for an unreachable part: it says so. */
-  async status(): Promise<LabStatus> {
-    const vip = this.plan.virtualIp;
-    const script = `echo '@@crm'; crm_mon -1 --output-as=xml --inactive 2>&1 || true; echo '@@drbd'; cat /proc/drbd 2>&1 || true; echo '@@vip'; ip -4 -o addr show | grep -c ' ${vip}/' || true; echo '@@constraints'; cibadmin -Q -o constraints 2>/dev/null || true; echo '@@mount'; findmnt -n -o SOURCE --mountpoint ${MAIL_STORE} || true`;
-    const status: LabStatus = {
-      lab: this.lab.config.name,
-      accel: this.accel,
-      virtualIp: vip,
-      drbd: {},
-      vipHolders: [],
-      bmcPower: {},
-      smtp: { ok: false, detail: '' },
-      imap: { ok: false, detail: '' },
-      architecture: this.architecture(),
-    };
-    await Promise.all(
-      this.plan.nodes.map(async (node) => {
-        const r = await this.ssh.root(node.name, script, { timeoutMs: 30_000, reject: false, log: this.log, phase: 'status' });
-        if (!r.ok) {
-          status.drbd[node.name] = { error: `unreachable over ssh: ${r.reason}` };
-          return;
-        }
-        const section = (name: string) => r.stdout.split(`@@${name}\n`)[1]?.split('\n@@')[0] ?? '';
-        status.drbd[node.name] = parseProcDrbd(section('drbd'));
-        (status.storeMounted ??= {})[node.name] = parseMounted(section('mount'));
-        if (Number(section('vip').trim()) > 0) status.vipHolders.push(node.name);
-        if (!status.pacemaker) {
-          try {
-            status.pacemaker = parseCrmMon(section('crm'));
-            status.drbdFenceConstraints = parseFenceConstraints(section('constraints'));
-            delete status.pacemakerError;
-          } catch (error) {
-            status.pacemakerError = `${node.name}: ${(error as Error).message}`;
-          }
-        }
-      }),
-    );
-    await Promise.all(
-      this.power.map(async (power) => {
-        try {
-          status.bmcPower[power.node] = await power.status();
-        } catch (error) {
-          status.bmcPower[power.node] = `unknown (${(error as Error).message})`;
-        }
-      }),
-    );
-    const greet = async (port: number, expect: RegExp) => {
-      try {
-        const line = await readGreeting(vip, port, 5000);
-        return { ok: expect.test(line), detail: line };
-      } catch (error) {
-        return { ok: false, detail: (error as Error).message };
-      }
-    };
-    // IMAP answering means a login works: a greeting comes from imap-login alone, which stays up
-    // while Dovecot refuses to start the imap processes behind it (found by clock-jump-active).
-    const imapLogin = async () => {
-      const greeting = await greet(143, /^\* OK/);
-      const [user, password] = Object.entries(this.accounts())[0] ?? [];
-      if (!greeting.ok || !user) return greeting;
-      try {
-        await listInbox({ host: vip }, user, password!, 10_000, { headersOnly: true });
-        return { ok: true, detail: `${greeting.detail} (login as ${user} ok)` };
-      } catch (error) {
-        return { ok: false, detail: `greeting ok, login as ${user} failed: ${describeMailError(error)}` };
-      }
-    };
-    [status.smtp, status.imap] = await Promise.all([greet(25, /^220 /), imapLogin()]);
-    return status;
-  }
-
-  /**
-   * Failed actions and blocked resources found now, recorded in {@link clearedFailures} and
-   * cleaned up (one bounded `crm_resource --cleanup`, logged). Returns what it found.
-   */
-  async clearFailures(when: string, signal?: AbortSignal): Promise<Wedge[]> {
-    const status = await this.status();
-    const found = status.pacemaker ? wedges(status.pacemaker) : [];
-    if (!found.length) return found;
-    this.log.warn(`found ${when}, and cleaning up once: ${found.map((w) => w.why).join('; ')}`);
-    this.clearedFailures.push(...found.map((w) => ({ ...w, when, at: new Date().toISOString() })));
-    await this.cleanup(signal);
-    return found;
-  }
-
-  /** What {@link clearFailures} found and cleaned up, with when and why: a run reports it as pre-existing. */
-  readonly clearedFailures: Array<Wedge & { when: string; at: string }> = [];
-
-  /** `crm_resource --cleanup` on the first node that answers (bounded). */
-  private async cleanup(signal?: AbortSignal): Promise<void> {
-    for (const node of this.plan.nodes) {
-      const r = await this.ssh.root(node.name, 'crm_resource --cleanup >/dev/null 2>&1 && echo cleaned', { timeoutMs: 120_000, signal, reject: false, log: this.log, phase: 'cleanup' });
-      if (r.ok && r.stdout.includes('cleaned')) return;
-    }
-    throw new Error('crm_resource --cleanup failed on every node');
-  }
-
-  /**
-   * Waits until every readiness condition holds. Each progress line names what is unmet. A state
-   * that cannot resolve by itself (see {@link wedges}) ends the wait at once, with the resource,
-   * operation, node, the agent's message and the fix, unless `cleanups` allows one more cleanup
-   * (logged). The timeout names the conditions that did not hold.
-   */
-  async waitReady(timeoutMs: number, signal?: AbortSignal, options: { cleanups?: number; started?: string[] } = {}): Promise<LabStatus> {
-    const names = this.plan.nodes.map((n) => n.name);
-    let cleanups = options.cleanups ?? 0;
-    /** A node fenced while this waits comes back without its cluster stack (start-on-boot is off): start it, the routine step, recorded. */
-    const startRebooted = async (status: LabStatus) => {
-      const offline = names.filter((n) => !status.pacemaker?.nodes.find((x) => x.name === n)?.online);
-      for (const node of offline) {
-        const r = await this.ssh.root(node, 'systemctl is-active -q pacemaker && echo running || { systemctl start corosync pacemaker && echo started; }', { timeoutMs: 180_000, reject: false, signal, log: this.log, phase: 'ready' });
-        if (r.ok && r.stdout.includes('started')) {
-          const what = `started the cluster stack on ${node} (it rebooted; start-on-boot is off)`;
-          this.log.info(what);
-          options.started?.push(what);
-        }
-      }
-    };
-    let unmetNow = 'first status not read yet';
-    return withProgress(
-      this.log,
-      'waiting for the cluster to be ready',
-      () =>
-        waitFor(
-          `lab ${this.lab.config.name} ready (nodes online, DRBD UpToDate/UpToDate, resources on one node, stonith started, SMTP+IMAP on ${this.plan.virtualIp})`,
-          async () => {
-            const status = await this.status();
-            const unmet = this.unmet(status);
-            unmetNow = unmet.join('; ') || 'all met';
-            if (unmet.some((u) => u.startsWith('node(s) not online'))) await startRebooted(status);
-            const stuck = status.pacemaker ? wedges(status.pacemaker) : [];
-            if (stuck.length && cleanups > 0) {
-              cleanups -= 1;
-              await this.clearFailures('while waiting for the cluster to be ready', signal);
-              return notYet(`cleaned up: ${stuck.map((w) => w.why).join('; ')}`);
-            }
-            if (stuck.length) throw new LabWedgedError(stuck);
-            return unmet.length === 0 ? done(status) : notYet(unmetNow);
-          },
-          { timeoutMs, intervalMs: 5000, signal },
-        ),
-      15_000,
-      () => unmetNow,
-    );
-  }
-
-  /**
-   * Convergence after a heal, observed, not repaired: waits (bounded) for the lab to be ready on
-   * its own. The one routine step allowed is starting the cluster stack on a node that rebooted
-   * (start-on-boot is off in this lab), and it is recorded. What the harness would otherwise have
-   * to repair (a VM that is off, a BMC that does not run, a failed action or a blocked resource)
-   * is reported as found, at once, and nothing repairs it.
-   */
-  async converge(timeoutMs: number, signal?: AbortSignal): Promise<Convergence> {
-    const started = performance.now();
-    const actions: string[] = [];
-    const found: string[] = [];
-    for (const power of this.power) if (!power.isRunning()) found.push(`the power device of ${power.node} does not run (${power.describe()})`);
-    for (const node of this.plan.nodes) {
-      const state = await virsh(['domstate', node.domain], { timeoutMs: 30_000, reject: false, log: this.log, node: 'host', phase: 'converge' });
-      const domain = state.ok ? state.stdout.trim() : `unknown (${state.reason})`;
-      if (domain !== 'running') found.push(`${node.name}'s VM is ${domain}: nothing in the cluster would start it`);
-    }
-    if (found.length) return { ok: false, unmet: found, actions, seconds: (performance.now() - started) / 1000 };
-    try {
-      // The routine start of a rebooted node's cluster stack is waitReady's own step (recorded in `actions`).
-      await this.waitReady(Math.max(1000, timeoutMs - (performance.now() - started)), signal, { started: actions });
-      return { ok: true, unmet: [], actions, seconds: (performance.now() - started) / 1000 };
-    } catch (error) {
-      if (signal?.aborted) throw error;
-      const unmet = error instanceof LabWedgedError ? error.wedges.map((w) => `${w.why} (not repaired; fix: ${w.fix})`) : [(error as Error).message.split('\n')[0]!];
-      return { ok: false, unmet, actions, seconds: (performance.now() - started) / 1000 };
-    }
-  }
 }
 
-/** What convergence after a heal found, and the routine steps it took. */
-export interface Convergence {
-  ok: boolean;
-  unmet: string[];
-  actions: string[];
-  seconds: number;
+/** What faults need to know of a lab before it is up: its store, and every method (it has the hypervisor and runs its power devices). */
+export function labTraits(config: LabConfig): TargetTraits {
+  return { kind: 'lab', storage: config.storage, methods: ['hypervisor-nic', 'machine-pause', 'disk-hotplug', 'power-device-faults'], describe: `lab ${config.name} (storage ${config.storage}, ${config.fencing.agent})` };
 }
 
-/** The cluster is in a state that cannot resolve by itself (see `wedges`): waiting longer changes nothing. */
-export class LabWedgedError extends StopWaiting {
-  constructor(readonly wedges: Wedge[]) {
-    super(`the cluster cannot become ready by itself:\n${wedges.map((w) => `  - ${w.why}\n    fix: ${w.fix}`).join('\n')}`);
-    this.name = 'LabWedgedError';
-  }
-}
+export { LabWedgedError, type Convergence };

@@ -8,7 +8,7 @@
 import type { Logger } from '../core/log.ts';
 import { done, notYet, waitFor, WaitTimeoutError } from '../core/wait.ts';
 import { mailQueueScript } from './cluster-files.ts';
-import type { StartedLab } from './lab.ts';
+import type { StartedTarget } from '../target/target.ts';
 
 export interface MailQueueState {
   drained: boolean;
@@ -23,7 +23,7 @@ export function parseQueued(outputs: string[]): number | undefined {
   return counts.length ? counts.reduce((a, b) => a + b, 0) : undefined;
 }
 
-export async function drainMailQueue(lab: StartedLab, log: Logger, timeoutMs = 90_000, signal?: AbortSignal): Promise<MailQueueState> {
+export async function drainMailQueue(lab: StartedTarget, log: Logger, timeoutMs = 90_000, signal?: AbortSignal): Promise<MailQueueState> {
   const t0 = Date.now();
   let last: number | undefined;
   try {

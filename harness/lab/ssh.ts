@@ -28,6 +28,8 @@ export interface SshHost {
   hostName: string;
   port: number;
   user: string;
+  /** This host's own key (an existing cluster's node); the lab's key otherwise. */
+  keyFile?: string;
 }
 
 /** The longest unix socket path every platform takes (sun_path: 104 bytes on BSD, 108 on Linux), NUL included. */
@@ -166,7 +168,7 @@ export function renderSshConfig(hosts: SshHost[], keyFile: string, labDir: strin
   HostName ${h.hostName}
   Port ${h.port}
   User ${h.user}
-  IdentityFile ${configValue(keyFile)}
+  IdentityFile ${configValue(h.keyFile ?? keyFile)}
   IdentitiesOnly yes
   HostKeyAlias ${h.name}
   StrictHostKeyChecking accept-new
@@ -188,19 +190,28 @@ export function renderSshConfig(hosts: SshHost[], keyFile: string, labDir: strin
 
 /** Runs commands on the nodes over the lab's ssh_config. */
 export class SshRunner {
-  constructor(readonly configFile: string) {}
+  constructor(
+    readonly configFile: string,
+    /** Hosts logged into as a user other than root: their scripts run under `sudo -n` (passwordless sudo, or a clear failure). */
+    private readonly sudoHosts: readonly string[] = [],
+  ) {}
+
+  /** The remote command that runs a script from stdin as root on `node`. */
+  private shell(node: string): string[] {
+    return this.sudoHosts.includes(node) ? ['sudo', '-n', 'bash', '-s'] : ['bash', '-s'];
+  }
 
   /** Writes the lab's ssh_config (mode 0600) for the lab in `labDir`, making its private control socket directory. */
   static write(configFile: string, hosts: SshHost[], keyFile: string, labDir: string): SshRunner {
     const files = sshFiles(labDir);
     ensureControlDir(files);
     writeFileSync(configFile, renderSshConfig(hosts, keyFile, labDir, files), { mode: 0o600 });
-    return new SshRunner(configFile);
+    return new SshRunner(configFile, hosts.filter((h) => h.user !== 'root').map((h) => h.name));
   }
 
   /** Runs `script` with bash as root on `node`. The script travels on stdin, never in argv. */
   root(node: string, script: string, options: Omit<ExecOptions, 'node' | 'input'> & { input?: never }): Promise<ExecResult> {
-    return run('ssh', ['-F', this.configFile, node, 'bash', '-s'], { ...options, node, input: script });
+    return run('ssh', ['-F', this.configFile, node, ...this.shell(node)], { ...options, node, input: script });
   }
 
   /**
@@ -209,7 +220,7 @@ export class SshRunner {
    * away (stop, or a crash that drops the connection) and can clean up after itself.
    */
   stream(node: string, script: string, onLine: (line: string) => void, options: Omit<StreamOptions, 'input' | 'node'>): Promise<{ reason: string; durationMs: number }> {
-    return streamLines('ssh', ['-F', this.configFile, node, 'bash', '-s'], onLine, { ...options, node, input: script });
+    return streamLines('ssh', ['-F', this.configFile, node, ...this.shell(node)], onLine, { ...options, node, input: script });
   }
 
   /** Runs one command line on `node` (for a person's `lab ssh`). */

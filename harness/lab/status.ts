@@ -156,7 +156,7 @@ export interface LabStatus {
   /** Each node's power as its device reports it (BMC, or PDU outlets: on when any outlet feeding it is on). */
   bmcPower: Record<string, string>;
   /** The architecture under test: the store (drbd, shared) and each node's power device in words. */
-  architecture?: { storage: string; power: Record<string, string> };
+  architecture?: { storage: string; power: Record<string, string>; nicFaults?: string };
   smtp: { ok: boolean; detail: string };
   imap: { ok: boolean; detail: string };
   /** Location constraints DRBD's fence-peer handler placed and its unfence handler has not removed yet. */

@@ -3,7 +3,7 @@
  * offset is measured (host time at the midpoint of an SSH round trip vs the node's `date`) and
  * node timestamps are shifted by it before any comparison with host-side events.
  */
-import type { StartedLab } from '../lab/lab.ts';
+import type { StartedTarget } from '../target/target.ts';
 
 export interface ClockOffset {
   node: string;
@@ -14,7 +14,7 @@ export interface ClockOffset {
 }
 
 /** Measures a node's clock offset (best of three round trips). */
-export async function measureOffset(lab: StartedLab, node: string): Promise<ClockOffset> {
+export async function measureOffset(lab: StartedTarget, node: string): Promise<ClockOffset> {
   let best: ClockOffset | undefined;
   for (let i = 0; i < 3; i++) {
     const t0 = Date.now();

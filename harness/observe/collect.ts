@@ -4,7 +4,7 @@
  * (redacted); a node that cannot be reached is noted, never fatal.
  */
 import type { RunStore } from '../report/run-store.ts';
-import type { StartedLab } from '../lab/lab.ts';
+import type { StartedTarget } from '../target/target.ts';
 import type { ClockOffset } from './clock.ts';
 
 export interface NodeEvidence {
@@ -22,7 +22,7 @@ const SECTIONS: [string, string][] = [
 ];
 
 /** Collects every node's logs and state since `sinceHostMs` into `nodes/<node>/` of the run. */
-export async function collectEvidence(lab: StartedLab, store: RunStore, sinceHostMs: number, offsets: Record<string, ClockOffset>): Promise<NodeEvidence[]> {
+export async function collectEvidence(lab: StartedTarget, store: RunStore, sinceHostMs: number, offsets: Record<string, ClockOffset>): Promise<NodeEvidence[]> {
   const evidence: NodeEvidence[] = [];
   for (const { name } of lab.plan.nodes) {
     const sinceNode = Math.floor((sinceHostMs + (offsets[name]?.offsetMs ?? 0)) / 1000);

@@ -12,7 +12,7 @@
  */
 import type { Logger } from '../core/log.ts';
 import { sleep } from '../core/wait.ts';
-import type { StartedLab } from '../lab/lab.ts';
+import type { StartedTarget } from '../target/target.ts';
 import { parseProcDrbd } from '../lab/status.ts';
 import type { LoadSample, NodeSample } from '../check/observations.ts';
 import { storeOf, type StoreWatch } from '../storage/storage.ts';
@@ -180,13 +180,13 @@ export class NodeWatcher {
   private readonly stopper = new AbortController();
 
   constructor(
-    private lab: StartedLab,
+    private lab: StartedTarget,
     private readonly offsets: Record<string, ClockOffset>,
     private readonly log: Logger,
   ) {}
 
   /** Points the watcher at a re-attached lab (after `lab.up()` during a heal). */
-  retarget(lab: StartedLab): void {
+  retarget(lab: StartedTarget): void {
     this.lab = lab;
   }
 

@@ -39,9 +39,14 @@ export interface NodePower {
   targetPower(): Promise<'on' | 'off'>;
   /** Every power request the device(s) carried out or refused for this node, host clock. */
   powerLog(): PowerEvent[];
-  /** True while every device of this node runs (it may be hung). */
+  /** True while every device of this node runs (it may be hung); a device the harness does not run is taken as running. */
   isRunning(): boolean;
-  /** Fault knobs: the device dies, hangs, turns slow/failing/lying; and their heals. */
+  /** The device's own fault knobs, when the harness runs the device (the lab's virtual BMC or PDU); none for real hardware. */
+  readonly knobs?: PowerKnobs;
+}
+
+/** Fault knobs of a power device the harness runs: it dies, hangs, turns slow/failing/lying; and their heals. */
+export interface PowerKnobs {
   kill(): Promise<void>;
   revive(): Promise<void>;
   hang(): Promise<void>;
@@ -61,8 +66,9 @@ export interface NodePower {
 }
 
 /** A node powered through its own IPMI BMC. */
-export class BmcNodePower implements NodePower {
+export class BmcNodePower implements NodePower, PowerKnobs {
   readonly kind = 'ipmi' as const;
+  readonly knobs: PowerKnobs = this;
   readonly slowDelayMs = 5000;
   constructor(readonly bmc: StartedVirtualBmc) {}
   get node(): string {
@@ -118,8 +124,9 @@ export class BmcNodePower implements NodePower {
 }
 
 /** A node fed by PDU outlets (one per power supply, on one PDU or on two). */
-export class PduNodePower implements NodePower {
+export class PduNodePower implements NodePower, PowerKnobs {
   readonly kind = 'pdu' as const;
+  readonly knobs: PowerKnobs = this;
   readonly slowDelayMs = 800;
   constructor(
     readonly node: string,

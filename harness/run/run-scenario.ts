@@ -23,13 +23,14 @@ import { mailIntegrity } from '../check/mail-integrity.ts';
 import { singlePrimary } from '../check/single-primary.ts';
 import { overloadReasons } from '../check/overload.ts';
 import type { NodeSample, Observations } from '../check/observations.ts';
-import { loadBaseline, resolveSlo } from '../calibrate/baseline.ts';
+import { resolveSlo } from '../calibrate/baseline.ts';
 import { faultFor } from '../faults/catalog.ts';
-import { auditLab } from '../faults/audit.ts';
+import { auditTarget } from '../faults/audit.ts';
 import type { Fault, FaultContext } from '../faults/fault.ts';
 import { now } from '../history/history.ts';
 import type { Operation } from '../history/operation.ts';
-import type { Lab, StartedLab } from '../lab/lab.ts';
+import { programRunCounts } from '../core/exec.ts';
+import type { StartedTarget, Target } from '../target/target.ts';
 import { drainMailQueue } from '../lab/mail-queue.ts';
 import { measureOffset, type ClockOffset } from '../observe/clock.ts';
 import { collectEvidence } from '../observe/collect.ts';
@@ -45,7 +46,8 @@ import { MailWorkload } from '../workload/workload.ts';
 import { serviceBack } from './service-back.ts';
 
 export interface RunOptions {
-  lab: Lab;
+  /** The cluster under test: the lab, or an existing cluster (harness/target/). */
+  target: Target;
   scenario: Scenario;
   seed: number;
   reportsRoot?: string;
@@ -87,12 +89,12 @@ async function step<T>(log: Logger, steps: StepSeconds, name: keyof StepSeconds,
 
 /** What prepare hands on. */
 interface Prepared {
-  lab: StartedLab;
+  lab: StartedTarget;
   active: string;
   offsets: Record<string, ClockOffset>;
   schedule: NonNullable<RunResults['schedule']>;
   host: HostInfo;
-  preexisting: StartedLab['clearedFailures'];
+  preexisting: StartedTarget['clearedFailures'];
 }
 
 async function prepare(options: RunOptions, store: RunStore): Promise<Prepared> {
@@ -100,7 +102,7 @@ async function prepare(options: RunOptions, store: RunStore): Promise<Prepared> 
   const log = store.log;
   const host = measureHost();
   log.info(`host: ${host.cores} cores, speed ${host.sha256MBps} MB/s (sha256, one core), load ${host.load1AtStart.toFixed(2)}`);
-  const lab = await options.lab.up({ signal });
+  const lab = await options.target.up({ signal });
   const before = await lab.status();
   const active = before.vipHolders[0];
   if (!active || before.vipHolders.length !== 1) throw new Error(`cannot tell the active node: the virtual IP is held by [${before.vipHolders.join(', ')}]`);
@@ -110,7 +112,7 @@ async function prepare(options: RunOptions, store: RunStore): Promise<Prepared> 
   const schedule = drawSchedule(scenario, seed, active);
   const preexisting = [...lab.clearedFailures];
   if (preexisting.length) log.warn(`pre-existing conditions, recorded and cleared before the run: ${preexisting.map((w) => w.why).join('; ')}`);
-  store.setPhase('started', { activeNode: active, accel: lab.accel, clockOffsets: offsets, schedule, host, preexisting });
+  store.setPhase('started', { activeNode: active, accel: lab.accel, clockOffsets: offsets, schedule, host, preexisting, ...(lab.preflight ? { preflight: lab.preflight } : {}) });
   return { lab, active, offsets, schedule, host, preexisting };
 }
 
@@ -148,7 +150,7 @@ async function exercise(p: Prepared, ex: Exercise, fault: Fault, scenario: Scena
   const { active } = p;
   const log = store.log;
   const history = store.history;
-  const ctx = (): FaultContext => ({ lab: p.lab, node: active, log, signal, clockOffsetsMs: Object.fromEntries(Object.entries(p.offsets).map(([n, o]) => [n, o.offsetMs])) });
+  const ctx = (): FaultContext => ({ target: p.lab, node: active, log, signal, clockOffsetsMs: Object.fromEntries(Object.entries(p.offsets).map(([n, o]) => [n, o.offsetMs])) });
   try {
     const injectAt = workloadStarted + p.schedule.injectAfterSeconds * 1000;
     await sleep(Math.max(0, injectAt - 3000 - now()), signal);
@@ -199,19 +201,29 @@ async function exercise(p: Prepared, ex: Exercise, fault: Fault, scenario: Scena
 }
 
 /** Observes the lab until it is ready by itself (bounded), then audits; records what it found. */
-async function converge(p: Prepared, lab: Lab, fault: Fault, observations: Observations, log: Logger, signal?: AbortSignal): Promise<void> {
-  const ctx: FaultContext = { lab: p.lab, node: p.active, log, signal, clockOffsetsMs: Object.fromEntries(Object.entries(p.offsets).map(([n, o]) => [n, o.offsetMs])) };
-  const seen = await p.lab.converge(lab.config.waits.clusterReadyS * 1000, signal);
-  const audits = seen.ok ? [...(await fault.audit(ctx)), ...(await auditLab(p.lab))] : [];
+async function converge(p: Prepared, target: Target, fault: Fault, observations: Observations, log: Logger, signal?: AbortSignal): Promise<void> {
+  const ctx: FaultContext = { target: p.lab, node: p.active, log, signal, clockOffsetsMs: Object.fromEntries(Object.entries(p.offsets).map(([n, o]) => [n, o.offsetMs])) };
+  const seen = await p.lab.converge(target.clusterReadyMs, signal);
+  const audits = seen.ok ? [...(await fault.audit(ctx)), ...(await auditTarget(p.lab))] : [];
   const unmet = [...seen.unmet, ...audits];
   observations.convergence = { ok: unmet.length === 0, unmet, checkedAt: now(), actions: seen.actions };
   log.info(`convergence: ${unmet.length ? `NOT converged: ${unmet.join('; ')}` : 'ready again'} after ${seen.seconds.toFixed(1)} s${seen.actions.length ? ` (${seen.actions.join('; ')})` : ''}`);
 }
 
+/** The programs that act on a hypervisor: a run on an existing cluster must run none of them. */
+export const HYPERVISOR_PROGRAMS = ['virsh', 'vagrant', 'qemu-img', 'qemu-system-x86_64', 'virt-install'];
+
+/** What the harness ran on the host between two counts, by program, and how many of those were hypervisor calls. Pure. */
+export function hostProgramsBetween(before: Record<string, number>, after: Record<string, number>): { programs: Record<string, number>; hypervisorCalls: number } {
+  const programs = Object.fromEntries(Object.entries(after).map(([p, n]) => [p, n - (before[p] ?? 0)]).filter(([, n]) => (n as number) > 0));
+  return { programs, hypervisorCalls: HYPERVISOR_PROGRAMS.reduce((sum, p) => sum + (programs[p] ?? 0), 0) };
+}
+
 export async function runScenario(options: RunOptions): Promise<RunOutcome> {
   const { scenario, seed, signal } = options;
+  const programsBefore = programRunCounts();
   const fault = faultFor(scenario.fault);
-  const store = RunStore.create({ root: options.reportsRoot, name: scenario.name, seed, meta: { scenario, lab: options.lab.config }, log: options.log });
+  const store = RunStore.create({ root: options.reportsRoot, name: scenario.name, seed, meta: { scenario, ...options.target.record }, log: options.log });
   const log = store.log;
   const history = store.history;
   const steps: StepSeconds = {};
@@ -221,7 +233,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
   const workload = new MailWorkload({
     random: new SeededRandom(seed).fork('workload'),
     host: p.lab.plan.virtualIp,
-    domain: options.lab.config.mail.domain,
+    domain: p.lab.plan.mailDomain,
     accounts: p.lab.accounts(),
     history,
     tag: store.runId,
@@ -246,7 +258,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     workload.start();
     const workloadStarted = now();
     await step(log, steps, 'exercise', 'exercise (workload, fault, service back, heal)', () => exercise(p, ex, fault, scenario, store, observations, steps, workloadStarted, signal));
-    await step(log, steps, 'converge', 'converge (observed, nothing repaired)', () => converge(p, options.lab, fault, observations, log, signal));
+    await step(log, steps, 'converge', 'converge (observed, nothing repaired)', () => converge(p, options.target, fault, observations, log, signal));
   } catch (error) {
     aborted = error;
     log.error(`run ${signal?.aborted ? 'interrupted' : 'broken off'}: ${(error as Error).message}; collecting what was seen`);
@@ -264,7 +276,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     const evidence = await collectEvidence(p.lab, store, (observations.fault.injectedAt || Date.parse(store.startedAt)) - 60_000, p.offsets);
     observations.bmcPower = p.lab.power.flatMap((power) => power.powerLog());
     observations.powerSupplies = Object.fromEntries(p.lab.power.map((power) => [power.node, power.supplies()]));
-    observations.store = p.lab.plan.config.storage;
+    observations.store = p.lab.plan.storage;
     observeJournals(observations, evidence, p.lab.plan.nodes, p.offsets, storeOf(p.lab.plan));
   });
 
@@ -272,17 +284,17 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     // The probes' outage by the verdict's own rule (failover-time): when they answered again.
     const back = outageOf(clientOps(history.operations(), (process) => process.startsWith('probe-')), observations.fault.injectedAt)?.end;
     if (back) observations.phases['service-answering'] = back;
-    observations.slo = resolveSlo(scenario, { accel: p.lab.accel, ...loadBaseline(options.lab.config) });
-    const overload = overloadReasons({ observations, vcpus: options.lab.config.nodes.cpus, hostCores: p.host.cores });
+    observations.slo = resolveSlo(scenario, { accel: p.lab.accel, ...options.target.baseline() });
+    const overload = options.target.vcpus ? overloadReasons({ observations, vcpus: options.target.vcpus, hostCores: p.host.cores }) : [];
     if (overload.length) observations.overload = { reasons: overload };
     store.writeJson('observations.json', observations);
-    return writeResults(store, scenario, seed, p, observations, ex.steadyLoad, steps, aborted, signal);
+    return writeResults(store, options.target, scenario, seed, p, observations, ex.steadyLoad, steps, aborted, signal, hostProgramsBetween(programsBefore, programRunCounts()));
   });
   if (aborted) throw aborted;
   return { dir: store.dir, results };
 }
 
-function writeResults(store: RunStore, scenario: Scenario, seed: number, p: Prepared, observations: Observations, steadyLoad: Exercise['steadyLoad'], steps: StepSeconds, aborted: unknown, signal?: AbortSignal): RunResults {
+function writeResults(store: RunStore, target: Target, scenario: Scenario, seed: number, p: Prepared, observations: Observations, steadyLoad: Exercise['steadyLoad'], steps: StepSeconds, aborted: unknown, signal: AbortSignal | undefined, host: ReturnType<typeof hostProgramsBetween>): RunResults {
   const history = store.history;
   const verdict = judge(scenario, history.operations(), observations);
   const outage = verdict.results?.['failover-time']?.details?.outageSeconds;
@@ -301,13 +313,17 @@ function writeResults(store: RunStore, scenario: Scenario, seed: number, p: Prep
     schedule: p.schedule,
     environment: {
       accel: p.lab.accel,
-      lab: p.lab.lab.config.name,
+      lab: target.name,
+      target: target.traits.kind,
+      // What the harness ran on the host during the run: on an existing cluster, no hypervisor call at all.
+      hostPrograms: host.programs,
+      hypervisorCalls: host.hypervisorCalls,
       // Which of the architecture's variants this run certified: the store and each node's power device.
       architecture: p.lab.architecture(),
       activeNode: p.active,
       clockOffsets: p.offsets,
-      cluster: p.lab.lab.config.cluster,
-      vcpus: p.lab.lab.config.nodes.cpus,
+      ...(target.record.lab ? { cluster: (target.record.lab as { cluster: unknown }).cluster } : {}),
+      vcpus: target.vcpus ?? null,
       host: { ...p.host, peakLoad1: Math.max(0, ...(observations.load?.host ?? []).map((h) => h.load1)) },
       slo: observations.slo,
       overload: observations.overload?.reasons ?? [],

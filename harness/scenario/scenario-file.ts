@@ -1,88 +1,16 @@
 /**
- * Scenario files (YAML, under fixtures/scenarios/ or anywhere): parsed with line positions and
- * validated against schemas/scenario.schema.json; every error names the file, the line and the
- * field, and says what is wrong. Hostile YAML is bad input like any other (exit code 2, with file
- * and line): aliases that expand too far (a "billion laughs" document), an alias without its
- * anchor, duplicate keys, and flow brackets nested deep enough to exhaust the parser.
+ * Scenario files (YAML, under fixtures/scenarios/ or anywhere), validated against
+ * schemas/scenario.schema.json; see core/yaml-input.ts for what every error says.
  */
-import { isNode, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { INPUT_LIMITS, readInputFile } from '../core/input-file.ts';
-import { validate, ValidationError, withLines } from '../core/schema.ts';
+import { parseYamlInput } from '../core/yaml-input.ts';
 import type { Scenario } from './scenario.ts';
 
-/** The most alias expansions a document may make (yaml's own guard against exponential expansion). */
-export const MAX_YAML_ALIASES = 100;
-/** Deeper flow nesting than any scenario needs; far deeper input crashes the YAML parser (measured: 20,000 `[`). */
-export const MAX_YAML_FLOW_DEPTH = 64;
-
-/** The line of the node at a JSON pointer, or of its nearest existing parent. */
-function lineOf(doc: Document, counter: LineCounter, pointer: string): number | undefined {
-  const keys = pointer.split('/').filter(Boolean);
-  for (let n = keys.length; n >= 0; n--) {
-    const node = n === 0 ? doc.contents : doc.getIn(keys.slice(0, n), true);
-    if (isNode(node) && node.range) return counter.linePos(node.range[0]).line;
-  }
-  return undefined;
-}
-
-/** The first line whose flow brackets (`[`, `{`) open deeper than the limit, if any. */
-function tooDeepLine(text: string): number | undefined {
-  let depth = 0;
-  let line = 1;
-  for (const c of text) {
-    if (c === '\n') line += 1;
-    else if (c === '[' || c === '{') {
-      depth += 1;
-      if (depth > MAX_YAML_FLOW_DEPTH) return line;
-    } else if ((c === ']' || c === '}') && depth > 0) depth -= 1;
-  }
-  return undefined;
-}
-
-/** What went wrong turning the YAML into data (aliases), with the line of the alias at fault. */
-function aliasProblem(doc: Document, counter: LineCounter, error: Error): string {
-  let unresolved: number | undefined;
-  let first: number | undefined;
-  visit(doc, {
-    Alias(_, node) {
-      const line = node.range ? counter.linePos(node.range[0]).line : undefined;
-      first ??= line;
-      if (unresolved === undefined && node.resolve(doc) === undefined) unresolved = line ?? 0;
-    },
-  });
-  if (unresolved !== undefined) {
-    return `${unresolved ? `line ${unresolved}: ` : ''}YAML: an alias refers to an anchor that is not defined before it (write &name before *name)`;
-  }
-  if (/alias/i.test(error.message)) {
-    return `${first ? `line ${first}: ` : ''}YAML: the aliases expand to too much data (more than ${MAX_YAML_ALIASES} alias expansions; a "billion laughs" document?)`;
-  }
-  return `YAML: cannot turn the document into data: ${error.message.split('\n')[0]}`;
-}
+export { MAX_YAML_ALIASES, MAX_YAML_FLOW_DEPTH } from '../core/yaml-input.ts';
 
 /** Parses and validates scenario text. `source` names it in errors. */
 export function parseScenario(text: string, source: string): Scenario {
-  const deep = tooDeepLine(text);
-  if (deep !== undefined) throw new ValidationError(source, [`line ${deep}: YAML: brackets nested more than ${MAX_YAML_FLOW_DEPTH} levels deep`]);
-  const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new ValidationError(
-      source,
-      doc.errors.map((e) => `line ${counter.linePos(e.pos[0]).line}: YAML syntax: ${e.message.split('\n')[0]}`),
-    );
-  }
-  let data: unknown;
-  try {
-    data = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
-  } catch (error) {
-    throw new ValidationError(source, [aliasProblem(doc, counter, error as Error)]);
-  }
-  try {
-    return validate<Scenario>('scenario', data, source);
-  } catch (error) {
-    if (!(error instanceof ValidationError)) throw error;
-    throw withLines(error, (pointer) => lineOf(doc, counter, pointer));
-  }
+  return parseYamlInput<Scenario>(text, source, 'scenario').value;
 }
 
 /** Reads and validates a scenario file (a regular file of at most 256 KiB). */

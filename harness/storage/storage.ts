@@ -7,6 +7,7 @@
  */
 import type { LabPlan, NodePlan } from '../lab/lab-config.ts';
 import type { LabStatus } from '../lab/status.ts';
+import type { StorageKind, TargetNode } from '../target/target.ts';
 import { drbdStore } from './drbd.ts';
 import { sharedStore } from './shared.ts';
 
@@ -50,7 +51,7 @@ export interface StoreWatch {
 }
 
 export interface StoreBackend {
-  readonly kind: LabPlan['config']['storage'];
+  readonly kind: StorageKind;
   /** In words, for the report and `lab status`. */
   describe(plan: LabPlan): string;
   /** The store's disks on each node. */
@@ -86,17 +87,17 @@ export interface StoreBackend {
   /** The failover phase the takeover is, when it is not one of the common ones (DRBD: `drbd-promoted`); null for none. */
   readonly takeoverPhase: string | null;
   /** The device the mail store's file system lives on, as the nodes see it. */
-  device(node: NodePlan): string;
+  device(node: TargetNode): string;
 }
 
 /** The store backend a lab's config names. */
-export function storeOf(plan: LabPlan): StoreBackend {
-  switch (plan.config.storage) {
+export function storeOf(plan: { storage: StorageKind }): StoreBackend {
+  switch (plan.storage) {
     case 'drbd':
       return drbdStore;
     case 'shared':
       return sharedStore;
     default:
-      throw new Error(`storage ${JSON.stringify(plan.config.storage)} is not built yet`);
+      throw new Error(`storage ${JSON.stringify(plan.storage)} is not built yet`);
   }
 }

@@ -14,6 +14,7 @@ import { describeGuestLoad, GuestCpuWindow } from '../../harness/observe/guest-l
 import { DEFAULT_LAB_CONFIG, loadLabConfig } from '../../harness/lab/lab-config.ts';
 import { listInbox, listMaildropPop3, sendMail } from '../../harness/workload/mail-client.ts';
 import { runScenario } from '../../harness/run/run-scenario.ts';
+import { ExistingCluster } from '../../harness/target/existing-cluster.ts';
 import { SCENARIOS } from '../../harness/scenario/catalog.ts';
 import { RunStore } from '../../harness/report/run-store.ts';
 import type { NodeSample, Observations } from '../../harness/check/observations.ts';
@@ -152,7 +153,7 @@ test.serial('stonith_admin --reboot node2 from node1 power-cycles node2 through 
 
 test.serial('certification: power-cut-active passes end to end and leaves a complete report', async (t) => {
   t.timeout(30 * MIN);
-  const { dir, results } = await runScenario({ lab, scenario: SCENARIOS['power-cut-active']!, seed: 7, log: lab.log });
+  const { dir, results } = await runScenario({ target: lab, scenario: SCENARIOS['power-cut-active']!, seed: 7, log: lab.log });
   for (const [name, check] of Object.entries(results.checks)) t.log(`${name}: ${String(check.valid)}: ${check.summary}`);
   t.log(`phases: ${JSON.stringify(results.metrics?.phasesSecondsAfterFault)}`);
   t.is(results.valid, true, results.summary);
@@ -177,7 +178,7 @@ test.serial('certification: power-cut-active passes end to end and leaves a comp
 
 test.serial('certification: heartbeat-loss-active: the isolated active node is fenced, never its peer', async (t) => {
   t.timeout(30 * MIN);
-  const { results } = await runScenario({ lab, scenario: SCENARIOS['heartbeat-loss-active']!, seed: 11, log: lab.log });
+  const { results } = await runScenario({ target: lab, scenario: SCENARIOS['heartbeat-loss-active']!, seed: 11, log: lab.log });
   for (const [name, check] of Object.entries(results.checks)) t.log(`${name}: ${String(check.valid)}: ${check.summary}`);
   t.log(`phases: ${JSON.stringify(results.metrics?.phasesSecondsAfterFault)}`);
   t.is(results.valid, true, results.summary);
@@ -186,10 +187,32 @@ test.serial('certification: heartbeat-loss-active: the isolated active node is f
 
 test.serial('certification: freeze-active: a frozen primary is fenced before its peer promotes', async (t) => {
   t.timeout(30 * MIN);
-  const { results } = await runScenario({ lab, scenario: SCENARIOS['freeze-active']!, seed: 13, log: lab.log });
+  const { results } = await runScenario({ target: lab, scenario: SCENARIOS['freeze-active']!, seed: 13, log: lab.log });
   for (const [name, check] of Object.entries(results.checks)) t.log(`${name}: ${String(check.valid)}: ${check.summary}`);
   t.is(results.valid, true, results.summary);
   t.regex(results.checks['single-primary']!.summary, /^never two primaries/);
+});
+
+test.serial('existing-cluster target: the lab described as hardware (SSH and IPMI only); heartbeat-loss-active with NIC loss inside the node passes, and no hypervisor call is made', async (t) => {
+  t.timeout(30 * MIN);
+  const file = await lab.writeTargetFile();
+  const target = ExistingCluster.fromFile(file, lab.log, { yes: true });
+  try {
+    const { dir, results } = await runScenario({ target, scenario: SCENARIOS['heartbeat-loss-active']!, seed: 19, log: lab.log });
+    for (const [name, check] of Object.entries(results.checks)) t.log(`${name}: ${String(check.valid)}: ${check.summary}`);
+    t.is(results.valid, true, results.summary);
+    const env = results.environment as Record<string, unknown>;
+    t.is(env.target, 'cluster');
+    t.is(env.hypervisorCalls, 0, JSON.stringify(env.hostPrograms));
+    t.regex(String((env.architecture as { nicFaults: string }).nicFaults), /inside the node/);
+    const manifest = RunStore.readManifest(dir) as unknown as Record<string, unknown>;
+    t.is((manifest.preflight as { cluster: string }).cluster, `${lab.plan.prefix}cluster`);
+    t.is(manifest.lab, undefined, 'run.json records the target file, not a lab config');
+    const log = readFileSync(join(dir, 'run.log'), 'utf8');
+    t.false(started.secretValues().some((s) => log.includes(s)), 'no secret in run.log');
+  } finally {
+    await target.release();
+  }
 });
 
 test.serial('lab stop saves both VMs with their state; lab up resumes them where they were, clocks set to the host', async (t) => {
@@ -247,7 +270,7 @@ test.serial('variants: lab up with lab-variants.json: one shared disk mounted on
 
 test.serial('variants, certification: power-cut-bmc-dead-active: the PDUs die with the power cut: no takeover until they answer, then both outlets off, then the peer mounts the store', async (t) => {
   t.timeout(30 * MIN);
-  const { results, dir } = await runScenario({ lab: pduLab, scenario: SCENARIOS['power-cut-bmc-dead-active']!, seed: 17, log: pduLab.log });
+  const { results, dir } = await runScenario({ target: pduLab, scenario: SCENARIOS['power-cut-bmc-dead-active']!, seed: 17, log: pduLab.log });
   for (const [name, check] of Object.entries(results.checks)) t.log(`${name}: ${String(check.valid)}: ${check.summary}`);
   t.log(`phases: ${JSON.stringify(results.metrics?.phasesSecondsAfterFault)}`);
   t.is(results.valid, true, results.summary);
@@ -279,7 +302,7 @@ test.serial('variants, negative control: with fencing switched off, a split moun
   const offsets = Object.fromEntries(await Promise.all(pduLab.plan.nodes.map(async (n) => [n.name, await measureOffset(v, n.name)] as const)));
   await v.root(active, 'crm_attribute --type crm_config --name stonith-enabled --update false', 60_000);
   const watcher = new NodeWatcher(v, offsets, pduLab.log);
-  const ctx = { lab: v, node: active, log: pduLab.log };
+  const ctx = { target: v, node: active, log: pduLab.log };
   let samples: NodeSample[];
   try {
     await watcher.start();

@@ -104,9 +104,10 @@ test('every fault a scenario file may name has an implementation', (t) => {
 
 test('scenario applicability: each architecture runs what has meaning for it; the others say why not', async (t) => {
   const { notApplicable } = await import('../../harness/faults/catalog.ts');
-  const { loadLabConfig, planLab } = await import('../../harness/lab/lab-config.ts');
-  const drbd = planLab(loadLabConfig());
-  const shared = planLab({ ...loadLabConfig(), storage: 'shared' });
+  const { loadLabConfig } = await import('../../harness/lab/lab-config.ts');
+  const { labTraits } = await import('../../harness/lab/lab.ts');
+  const drbd = labTraits(loadLabConfig());
+  const shared = labTraits({ ...loadLabConfig(), storage: 'shared' });
   const all = Object.values(builtinScenarios());
   const na = (plan: typeof drbd) => all.filter((s) => notApplicable(s.fault, plan)).map((s) => `${s.name}: ${notApplicable(s.fault, plan)}`);
   t.deepEqual(na(drbd), ['store-path-loss-active: a DRBD store has no array path to lose (its disks are local; disk-death-active is its disk failure)']);

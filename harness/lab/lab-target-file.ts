@@ -1,0 +1,50 @@
+/**
+ * The running lab described as if it were hardware: a target file (schemas/target.schema.json)
+ * naming each node's SSH address, the interfaces of each role, and its BMC's address, and no
+ * libvirt, no Vagrant. `certify --target` on it exercises the existing-cluster path end to end:
+ * the harness reaches the nodes over SSH alone, powers them through their BMCs over IPMI alone,
+ * and cuts NICs inside the nodes. The secrets go in files beside it (mode 0600), never inline.
+ */
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import type { TargetFile } from '../target/target-file.ts';
+import type { LabPlan } from './lab-config.ts';
+import type { SshHost } from './ssh.ts';
+
+/** The target file of the lab: `hosts` from its ssh_config, the files the secrets are in. Pure. */
+export function renderLabTargetFile(plan: LabPlan, hosts: SshHost[], files: { key: string; bmcPassword: string; accounts: string }): TargetFile {
+  if (plan.config.fencing.agent !== 'fence_ipmilan') throw new Error(`lab ${plan.config.name} is fenced through PDUs: a target file describes IPMI BMCs only so far (use a lab with fence_ipmilan)`);
+  return {
+    name: `${plan.prefix}cluster`,
+    storage: plan.storage,
+    virtualIp: plan.virtualIp,
+    ssh: { user: 'root', key: files.key },
+    mail: { domain: plan.mailDomain, accounts: { file: files.accounts } },
+    nodes: plan.nodes.map((node) => {
+      const host = hosts.find((h) => h.name === node.name);
+      if (!host) throw new Error(`no SSH address of ${node.name} in the lab's ssh_config: is the lab up?`);
+      return {
+        name: node.name,
+        ssh: { address: host.hostName, port: host.port },
+        nics: { client: node.nic.client, ring0: node.nic.ring0, ring1: node.nic.ring1, ...(plan.storage === 'drbd' ? { replication: node.nic.replication } : {}) },
+        power: { ipmi: { address: plan.bmcAddress, port: node.bmcPort, username: plan.config.fencing.bmcUsername, password: { passwordFile: files.bmcPassword } } },
+      };
+    }),
+    waits: { clusterReadyS: plan.config.waits.clusterReadyS },
+  };
+}
+
+/** Writes the lab's target file and its secret files into `dir`; resolves the target file's path. */
+export function writeLabTargetFile(dir: string, plan: LabPlan, hosts: SshHost[], key: string, secrets: { bmcPassword: string; accounts: Record<string, string> }): string {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const files = { key, bmcPassword: join(dir, 'bmc-password'), accounts: join(dir, 'accounts') };
+  writeFileSync(files.bmcPassword, `${secrets.bmcPassword}\n`, { mode: 0o600 });
+  writeFileSync(files.accounts, `${Object.entries(secrets.accounts).map(([u, p]) => `${u} ${p}`).join('\n')}\n`, { mode: 0o600 });
+  chmodSync(files.bmcPassword, 0o600);
+  chmodSync(files.accounts, 0o600);
+  const file = join(dir, 'cluster.yaml');
+  const header = `# ha-chaos target file: lab ${plan.config.name} described as if it were hardware (written by ha-chaos lab target-file).\n# No libvirt or Vagrant in it: certify --target ${file} reaches the nodes over SSH and their BMCs over IPMI only.\n`;
+  writeFileSync(file, header + stringify(renderLabTargetFile(plan, hosts, files)), { mode: 0o600 });
+  return file;
+}

@@ -1,0 +1,145 @@
+/**
+ * The target seam: the cluster a run certifies, whoever built it. Two implementations: the
+ * Vagrant lab (harness/lab/lab.ts: VMs, virtual BMCs or PDUs, the hypervisor beside them) and an
+ * existing cluster described by a target file (harness/target/existing-cluster.ts: machines
+ * reached over SSH, powered through their real BMCs or PDUs, no hypervisor at all).
+ *
+ * A run needs of a target: a command as root on a node, the cluster's status, each node's power
+ * device with its log, and the fault methods the target has. A fault declares the methods it needs
+ * ({@link FaultMethod}); a target without one lists the fault as not applicable, never faked.
+ */
+import type { Logger } from '../core/log.ts';
+import type { ExecResult } from '../core/exec.ts';
+import type { SshRunner } from '../lab/ssh.ts';
+import type { LabStatus, Wedge } from '../lab/status.ts';
+import type { NodePower } from '../power/power-device.ts';
+
+/** The networks a cluster node has a NIC on (management, which carries SSH, is not one). */
+export type NicRole = 'client' | 'ring0' | 'ring1' | 'replication';
+export const NIC_ROLES: readonly NicRole[] = ['client', 'ring0', 'ring1', 'replication'];
+
+/** The mail store's architecture: DRBD-replicated local disks, or one disk attached to both nodes. */
+export type StorageKind = 'drbd' | 'shared';
+
+/** One node of the cluster as a run sees it. */
+export interface TargetNode {
+  name: string;
+  /** 1-based position (node1, node2). */
+  index: number;
+  /** Interface name per cluster network, as the node names it (empty: the node has none, e.g. no replication link on a shared store). */
+  nic: Record<NicRole, string>;
+}
+
+/** The cluster's layout: what checks, faults and observers read. Pure data. */
+export interface ClusterPlan {
+  /** The lab's name, or the target file's cluster name. */
+  name: string;
+  storage: StorageKind;
+  nodes: TargetNode[];
+  virtualIp: string;
+  /** The mail domain of the test accounts. */
+  mailDomain: string;
+}
+
+/**
+ * A way of doing a fault that only some targets have. A fault lists what it needs; the target
+ * lists what it has ({@link TargetTraits.methods}).
+ */
+export type FaultMethod =
+  /** The hypervisor sets a NIC's carrier (a pulled cable); without it, NIC loss is done inside the node. */
+  | 'hypervisor-nic'
+  /** The hypervisor pauses the machine (every process and the kernel stop at once). */
+  | 'machine-pause'
+  /** The hypervisor unplugs a disk from the running machine. */
+  | 'disk-hotplug'
+  /** The power device itself can be killed, hung or slowed (the lab's virtual BMC or PDU). */
+  | 'power-device-faults';
+
+/** What faults need to know about a target before anything is started. */
+export interface TargetTraits {
+  kind: 'lab' | 'cluster';
+  storage: StorageKind;
+  methods: readonly FaultMethod[];
+  /** In words, for `N/A` lines: "lab default (drbd, fence_ipmilan)". */
+  describe: string;
+}
+
+/** How NIC loss is done on this target, and undone. */
+export interface NicControl {
+  /** In words, for the report: "carrier cut at the hypervisor", "ip link set down inside the node". */
+  readonly method: string;
+  cut(node: string, roles: readonly NicRole[], phase: string): Promise<void>;
+  restore(node: string, roles: readonly NicRole[], phase: string): Promise<void>;
+  /** Findings for the NICs of `roles` that are not up, in words. */
+  leftovers(node: string, roles: readonly NicRole[]): Promise<string[]>;
+}
+
+/** The hypervisor's hold on a node's machine (the lab only). */
+export interface MachineControl {
+  /** running, paused, shut off, ... or `unknown (why)`. */
+  state(node: string): Promise<string>;
+  pause(node: string): Promise<void>;
+  resume(node: string): Promise<void>;
+  /** The disks of the node's machine: target (vdb) -> source. */
+  disks(node: string): Promise<Record<string, string>>;
+  unplugDisk(node: string, target: string): Promise<void>;
+  plugDisk(node: string, source: string, target: string, options: { format: 'qcow2' | 'raw'; shared: boolean }): Promise<void>;
+}
+
+/** What convergence after a heal found, and the routine steps it took. */
+export interface Convergence {
+  ok: boolean;
+  unmet: string[];
+  actions: string[];
+  seconds: number;
+}
+
+/** A target that is up: its nodes answer over SSH and its power devices are reachable. */
+export interface StartedTarget {
+  readonly traits: TargetTraits;
+  readonly plan: ClusterPlan;
+  readonly ssh: SshRunner;
+  /** Each node's power device(s), in node order. */
+  readonly power: NodePower[];
+  /** How the nodes run: `kvm` or `tcg` for the lab's VMs, `hardware` for machines the harness did not make. */
+  readonly accel: 'kvm' | 'tcg' | 'hardware';
+  readonly nics: NicControl;
+  /** The hypervisor (the lab only): a fault that needs it is not applicable elsewhere. */
+  readonly machines?: MachineControl;
+  readonly log: Logger;
+  /** The test accounts and their passwords (registered secrets). */
+  accounts(): Record<string, string>;
+  /** Every secret of the target, for tests that prove none leaks. */
+  secretValues(): string[];
+  powerOf(node: string): NodePower;
+  /** The architecture in words, for status and reports. */
+  architecture(): { storage: string; power: Record<string, string>; nicFaults: string };
+  root(node: string, script: string, timeoutMs?: number, signal?: AbortSignal): Promise<ExecResult>;
+  status(): Promise<LabStatus>;
+  unmet(status: LabStatus): string[];
+  clearFailures(when: string, signal?: AbortSignal): Promise<Wedge[]>;
+  readonly clearedFailures: Array<Wedge & { when: string; at: string }>;
+  waitReady(timeoutMs: number, signal?: AbortSignal, options?: { cleanups?: number; started?: string[] }): Promise<LabStatus>;
+  /** Observed, not repaired: waits (bounded) for the cluster to be ready by itself. */
+  converge(timeoutMs: number, signal?: AbortSignal): Promise<Convergence>;
+  /** What the target checked before the first fault (an existing cluster's pre-flight), for run.json. */
+  readonly preflight?: Record<string, unknown>;
+}
+
+/** A target not started yet: the lab before `lab up`, or a target file read and validated. */
+export interface Target {
+  readonly traits: TargetTraits;
+  readonly name: string;
+  readonly log: Logger;
+  /** Recorded in run.json: what a replay needs (no secret). */
+  readonly record: { lab?: unknown; target?: unknown };
+  /** Longest wait for the cluster to be ready again after a heal, ms. */
+  readonly clusterReadyMs: number;
+  /** vCPUs per node when known (the lab), for the overload judgement. */
+  readonly vcpus?: number;
+  /** The SLO baseline of this target on this host, or why there is none. */
+  baseline(): { baseline?: import('../calibrate/baseline.ts').Baseline; why?: string };
+  up(options?: { signal?: AbortSignal }): Promise<StartedTarget>;
+  /** Ends the harness's hold on the target after a certification (polls, connections); what runs there runs on. */
+  release?(): Promise<void>;
+}
