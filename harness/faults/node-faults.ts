@@ -5,6 +5,7 @@
  * back from its reboot.
  */
 import type { NicRole } from '../target/target.ts';
+import { mailServiceOf } from '../mail/mail-service.ts';
 import { faultNode as nodePlan, onStore, type Fault, type FaultContext } from './fault.ts';
 
 async function sh(ctx: FaultContext, script: string, what: string): Promise<string> {
@@ -92,12 +93,16 @@ function processKill(kind: Fault['kind'], commandLine: string, name: string, des
   };
 }
 
-export const killMailServiceActive = processKill(
-  'kill-mail-service-active',
-  '/usr/lib/postfix/sbin/master',
-  'postfix master',
-  "the active node's SMTP service (the Postfix master) is killed with SIGKILL: the cluster must recover it, in place or on the peer",
-);
+export const killMailServiceActive: Fault = {
+  kind: 'kill-mail-service-active',
+  description: "the active node's SMTP service (the Postfix master, or Axigen) is killed with SIGKILL: the cluster must recover it, in place or on the peer",
+  inject: (ctx) => {
+    const { commandLine, name } = mailServiceOf(ctx.target.plan).smtpProcess;
+    return processKill('kill-mail-service-active', commandLine, name, '').inject(ctx);
+  },
+  heal: cleanup,
+  audit: async () => [],
+};
 
 export const killCorosyncActive: Fault = {
   kind: 'kill-corosync-active',

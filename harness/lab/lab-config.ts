@@ -4,7 +4,8 @@
  * port, computed in one place from the one range the lab owns.
  */
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import { INPUT_LIMITS } from '../core/input-file.ts';
 import { readJsonFile } from '../core/json-file.ts';
 import { REPO_ROOT } from '../core/paths.ts';
@@ -162,9 +163,20 @@ export function parseLabConfig(input: unknown, source: string, lineOf: (pointer:
   }
   if (pdus === 2 && (powerSupplies ?? 1) === 1) throw fail('/fencing/pdus', 'two PDUs need two power supplies per node (powerSupplies: 2), one on each');
   if (config.mail.package !== null) {
-    throw fail('/mail/package', 'installing Axigen from a package is not supported yet; use null for the open stand-in (Postfix + Dovecot)');
+    // Axigen from the user's package (harness/mail/axigen.ts): it must be there before anything starts.
+    const problem = packageProblem(config.mail.package);
+    if (problem) throw fail('/mail/package', `${problem}; give the path of an Axigen .deb, or null for the open stand-in (Postfix + Dovecot)`);
   }
   return config;
+}
+
+/** What is wrong with a mail package path, or undefined. */
+function packageProblem(path: string): string | undefined {
+  if (!isAbsolute(path)) return `${path} is not an absolute path`;
+  if (!existsSync(path)) return `${path} does not exist`;
+  if (!statSync(path).isFile()) return `${path} is not a regular file`;
+  if (!path.endsWith('.deb')) return `${path} is not a Debian package (.deb)`;
+  return undefined;
 }
 
 function mac(labName: string, subnet: number, node: number): string {
@@ -212,6 +224,7 @@ export function planLab(config: LabConfig): LabPlan {
     name: config.name,
     storage: config.storage,
     mailDomain: config.mail.domain,
+    mailService: config.mail.package ? 'axigen' : 'postfix-dovecot',
     config,
     prefix,
     networks,

@@ -20,7 +20,7 @@ export function renderLabTargetFile(plan: LabPlan, hosts: SshHost[], files: { ke
     storage: plan.storage,
     virtualIp: plan.virtualIp,
     ssh: { user: 'root', key: files.key },
-    mail: { domain: plan.mailDomain, accounts: { file: files.accounts } },
+    mail: { domain: plan.mailDomain, service: plan.mailService, accounts: { file: files.accounts } },
     nodes: plan.nodes.map((node) => {
       const host = hosts.find((h) => h.name === node.name);
       if (!host) throw new Error(`no SSH address of ${node.name} in the lab's ssh_config: is the lab up?`);

@@ -8,7 +8,7 @@
  * devices started, SMTP and IMAP answering on the virtual IP. `lab.down()` removes every domain,
  * network, volume, BMC and file the lab made, also after a crash or Ctrl-C of `up`.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../core/exec.ts';
@@ -16,28 +16,28 @@ import { fileSink, type Logger } from '../core/log.ts';
 import { REPO_ROOT, stateRoot } from '../core/paths.ts';
 import { withProgress } from '../core/progress.ts';
 import { registerSecret } from '../core/secrets.ts';
-import { done, notYet, StopWaiting, waitFor } from '../core/wait.ts';
+import { done, notYet, waitFor } from '../core/wait.ts';
 import { parseBmcConfig } from '../bmc/bmc-config.ts';
 import { StartedVirtualBmc, stopAllBmcs, VirtualBmc } from '../bmc/virtual-bmc.ts';
 import { BmcNodePower, PduNodePower, type NodePower } from '../power/power-device.ts';
 import { StartedVirtualPdu, stopAllPdus, VirtualPdu } from '../power/virtual-pdu.ts';
 import { ensureBox, BOOT_ROOT, type Box } from './box.ts';
-import { accountNames, MAIL_STORE, type LabSecrets } from './cluster-files.ts';
+import { accountNames, type LabSecrets } from './cluster-files.ts';
 import { readLabSecrets } from './lab-secrets.ts';
 import { checkHost, knownAccel, kvmNeedsCover, probeAccel, startDaemons, virsh, type Accel } from './host.ts';
 import { planLab, type LabConfig, type LabPlan } from './lab-config.ts';
 import { provisionHash, renderCibLoad, renderCibMerge, renderCibOffline, renderClusterStart, renderNodeProvision, renderStoreLayout } from './provision.ts';
 import { parseSshConfig, removeControlSockets, SshRunner } from './ssh.ts';
-import { parseCrmMon, parseFenceConstraints, parseProcDrbd, unmetReadiness, wedges, type LabStatus, type Wedge } from './status.ts';
-import { readGreeting } from './greeting.ts';
+import { parseCrmMon } from './status.ts';
 import { storeOf } from '../storage/storage.ts';
-import { parseMounted } from '../storage/shared.ts';
 import { setClockScript } from '../observe/clock.ts';
 import { ClusterSession, LabWedgedError } from '../target/cluster-session.ts';
 import type { Convergence, MachineControl, NicControl, Target, TargetTraits } from '../target/target.ts';
 import { loadBaseline } from '../calibrate/baseline.ts';
 import { labMachines, labNics } from './lab-machines.ts';
 import { writeLabTargetFile } from './lab-target-file.ts';
+import { mailServiceOf } from '../mail/mail-service.ts';
+import { AXIGEN_PACKAGE_ON_NODE } from '../mail/axigen.ts';
 
 const EMULATOR_WRAPPER = join(BOOT_ROOT, 'ha-chaos-qemu-tcg');
 
@@ -255,6 +255,7 @@ export class Lab implements Target {
     }
 
     const lab = new StartedLab(this, accel, await this.startPower(secrets.bmcPassword), ssh, secrets);
+    if (this.config.mail.package) await lab.copyPackage(this.config.mail.package, signal);
     const bootstrapped = await lab.provision(signal);
     // A failed action left from before (an earlier run, a monitor that timed out on a loaded
     // host) never clears by itself: recorded, cleared (logged), then the wait goes on. One more
@@ -553,6 +554,19 @@ export class StartedLab extends ClusterSession {
     return found;
   }
 
+  /** Copies the user's mail package to every node where it is missing or differs (by SHA-256), bounded. */
+  async copyPackage(file: string, signal?: AbortSignal): Promise<void> {
+    const sha = createHash('sha256').update(readFileSync(file)).digest('hex');
+    await Promise.all(
+      this.plan.nodes.map(async (node) => {
+        const there = await this.root(node.name, `sha256sum ${AXIGEN_PACKAGE_ON_NODE} 2>/dev/null | cut -d' ' -f1`, 30_000, signal);
+        if (there.stdout.trim() === sha) return;
+        await this.root(node.name, `install -d "$(dirname ${AXIGEN_PACKAGE_ON_NODE})"`, 30_000, signal);
+        await withProgress(this.log, `copy ${file} to ${node.name}`, () => this.ssh.copy(node.name, file, AXIGEN_PACKAGE_ON_NODE, { timeoutMs: 600_000, signal, log: this.log }));
+      }),
+    );
+  }
+
   /** Provisions nodes whose provisioning is missing or stale, then bootstraps the cluster once; resolves true if it bootstrapped now. */
   async provision(signal?: AbortSignal): Promise<boolean> {
     const hash = provisionHash(this.plan);
@@ -577,7 +591,7 @@ export class StartedLab extends ClusterSession {
         // The rendered configuration changed under a running lab: apply it where it lives.
         this.log.info(`the lab's configuration changed: re-provisioned ${fresh.join(', ')}; reloading the CIB and the running mail services`);
         await this.root(first!.name, renderCibLoad(this.plan), 300_000, signal);
-        await Promise.all(fresh.map((n) => this.root(n, 'systemctl is-active -q dovecot && doveadm reload; systemctl is-active -q postfix && postfix reload; true', 60_000, signal)));
+        await Promise.all(fresh.map((n) => this.root(n, mailServiceOf(this.plan).reloadScript(), 60_000, signal)));
       }
     }
     return false;

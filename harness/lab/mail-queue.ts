@@ -7,7 +7,7 @@
  */
 import type { Logger } from '../core/log.ts';
 import { done, notYet, waitFor, WaitTimeoutError } from '../core/wait.ts';
-import { mailQueueScript } from './cluster-files.ts';
+import { mailServiceOf } from '../mail/mail-service.ts';
 import type { StartedTarget } from '../target/target.ts';
 
 export interface MailQueueState {
@@ -23,14 +23,19 @@ export function parseQueued(outputs: string[]): number | undefined {
   return counts.length ? counts.reduce((a, b) => a + b, 0) : undefined;
 }
 
-export async function drainMailQueue(lab: StartedTarget, log: Logger, timeoutMs = 90_000, signal?: AbortSignal): Promise<MailQueueState> {
+export async function drainMailQueue(lab: StartedTarget, log: Logger, timeoutMs = 90_000, signal?: AbortSignal): Promise<MailQueueState | undefined> {
   const t0 = Date.now();
+  const script = mailServiceOf(lab.plan).queueScript();
+  if (script === null) {
+    log.info(`the mail queue is not read for ${mailServiceOf(lab.plan).describe()}: the read-back does not wait on it`);
+    return undefined;
+  }
   let last: number | undefined;
   try {
     await waitFor(
       'the mail queue to drain (every accepted message delivered to its mailbox)',
       async () => {
-        const outs = await Promise.all(lab.plan.nodes.map(async (n) => (await lab.ssh.root(n.name, mailQueueScript(), { timeoutMs: 30_000, reject: false })).stdout));
+        const outs = await Promise.all(lab.plan.nodes.map(async (n) => (await lab.ssh.root(n.name, script, { timeoutMs: 30_000, reject: false })).stdout));
         last = parseQueued(outs);
         if (last === 0) return done(true);
         return notYet(last === undefined ? 'no node with the mail store mounted answered' : `${last} message(s) queued`);

@@ -4,27 +4,8 @@
  * travel inside the script on stdin, never on a command line.
  */
 import { createHash } from 'node:crypto';
-import {
-  accountNames,
-  MAIL_STORE,
-  postfixSettings,
-  renderCib,
-  renderDovecotDropIn,
-  renderCorosyncConf,
-  renderDovecotConf,
-  renderDovecotUsers,
-  renderDovecotAgent,
-  DOVECOT_AGENT_PATH,
-  POSTFIX_AGENT_PATH,
-  CLIENTPING_AGENT_PATH,
-  renderClientPingAgent,
-  renderPostfixAgent,
-  renderHosts,
-  renderNetworkd,
-  renderVmailbox,
-  VMAIL_UID,
-  type LabSecrets,
-} from './cluster-files.ts';
+import { renderCib, renderCorosyncConf, CLIENTPING_AGENT_PATH, renderClientPingAgent, renderHosts, renderNetworkd, type LabSecrets } from './cluster-files.ts';
+import { mailServiceOf } from '../mail/mail-service.ts';
 import type { LabPlan, NodePlan } from './lab-config.ts';
 import { powerPasswordFile } from '../power/fence-resources.ts';
 import { renderDrbdStoreInit } from '../storage/drbd.ts';
@@ -73,24 +54,9 @@ export function renderNodeProvision(plan: LabPlan, node: NodePlan, secrets: LabS
     `echo ${q(secrets.corosyncKey)} | base64 -d > /etc/corosync/authkey && chmod 0400 /etc/corosync/authkey`,
     ...storeOf(plan).provision(plan, file),
     ...bmcFiles,
-    `getent group vmail >/dev/null || groupadd -g ${VMAIL_UID} vmail`,
-    `getent passwd vmail >/dev/null || useradd -u ${VMAIL_UID} -g ${VMAIL_UID} -d ${MAIL_STORE}/vmail -M -s /usr/sbin/nologin vmail`,
-    `install -d ${MAIL_STORE}`,
-    '[ -f /etc/postfix/main.cf ] || cp /usr/share/postfix/main.cf.debian /etc/postfix/main.cf',
-    '[ -f /etc/postfix/master.cf ] || cp /usr/share/postfix/master.cf.dist /etc/postfix/master.cf',
-    `postconf -e ${postfixSettings(plan).map(q).join(' ')}`,
-    // No chroot: one queue on the replicated store, no per-node copies of files under a chroot.
-    "postconf -F '*/*/chroot = n'",
-    file('/etc/postfix/vmailbox', renderVmailbox(plan)),
-    file('/etc/dovecot/local.conf', renderDovecotConf()),
-    file('/etc/systemd/system/dovecot.service.d/ha-chaos.conf', renderDovecotDropIn()),
-    file(DOVECOT_AGENT_PATH, renderDovecotAgent(), '0755'),
-    file(POSTFIX_AGENT_PATH, renderPostfixAgent(), '0755'),
     file(CLIENTPING_AGENT_PATH, renderClientPingAgent(), '0755'),
-    'systemctl daemon-reload',
-    "sed -i 's/^!include auth-system.conf.ext/#&/' /etc/dovecot/conf.d/10-auth.conf",
-    file('/etc/dovecot/users', renderDovecotUsers(secrets), '0640'),
-    'chgrp dovecot /etc/dovecot/users',
+    // The mail service (harness/mail/): the open stand-in, or Axigen from the user's package.
+    ...mailServiceOf(plan).provision(plan, secrets, file),
     // Only when it changes: enable/disable runs the SysV compatibility scripts (perl), seconds under emulation.
     `[ "$(systemctl is-enabled pacemaker.service 2>/dev/null)" = ${boot === 'enable' ? 'enabled' : 'disabled'} ] || systemctl ${boot} corosync.service pacemaker.service 2>/dev/null`,
     `echo ${hash} > /etc/ha-chaos/provisioned`,
@@ -99,19 +65,11 @@ export function renderNodeProvision(plan: LabPlan, node: NodePlan, secrets: LabS
 }
 
 /**
- * The mail service's layout of a new store, run where its file system is mounted: each account's
- * Maildir, and the Postfix queue (starting Postfix once creates it, under a root-owned directory).
+ * The mail service's layout of a new store, run where its file system is mounted (the stand-in:
+ * each account's Maildir and the Postfix queue; Axigen: its working directory, domain and accounts).
  */
 export function renderStoreLayout(plan: LabPlan): string[] {
-  const users = accountNames(plan).join(' ');
-  return [
-    `install -d -o ${VMAIL_UID} -g ${VMAIL_UID} -m 0770 ${MAIL_STORE}/vmail`,
-    `for u in ${users}; do install -d -o ${VMAIL_UID} -g ${VMAIL_UID} -m 0700 ${MAIL_STORE}/vmail/$u; done`,
-    `install -d -m 0755 ${MAIL_STORE}/postfix`,
-    'postfix start',
-    'postfix stop',
-    `test -d ${MAIL_STORE}/postfix/maildrop || { echo "postfix did not create its queue on the store" >&2; exit 1; }`,
-  ];
+  return mailServiceOf(plan).layout(plan);
 }
 
 /** The DRBD store's steps 1 and 2 (kept here for their tests): see storage/drbd.ts. */

@@ -223,6 +223,11 @@ export class SshRunner {
     return streamLines('ssh', ['-F', this.configFile, node, ...this.shell(node)], onLine, { ...options, node, input: script });
   }
 
+  /** Copies a local file to `remotePath` on `node` (scp over the same connection and host keys). */
+  copy(node: string, localPath: string, remotePath: string, options: Omit<ExecOptions, 'node'>): Promise<ExecResult> {
+    return run('scp', ['-q', '-F', this.configFile, localPath, `${node}:${remotePath}`], { ...options, node });
+  }
+
   /** Runs one command line on `node` (for a person's `lab ssh`). */
   exec(node: string, command: string[], options: Omit<ExecOptions, 'node'>): Promise<ExecResult> {
     return run('ssh', ['-F', this.configFile, node, ...command], { ...options, node });

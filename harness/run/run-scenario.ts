@@ -270,7 +270,10 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
 
   await step(log, steps, 'gather', 'gather (queue drained, mail read back, evidence)', async () => {
     // A message deferred during the fault would otherwise wait out the queue's backoff.
-    if (!aborted) observations.mailQueue = await drainMailQueue(p.lab, log, 90_000, signal).catch((e: unknown) => ({ drained: false, queued: -1, waitedMs: 0, error: (e as Error).message }));
+    if (!aborted) {
+      const queue = await drainMailQueue(p.lab, log, 90_000, signal).catch((e: unknown) => ({ drained: false, queued: -1, waitedMs: 0, error: (e as Error).message }));
+      if (queue) observations.mailQueue = queue;
+    }
     await workload.readBack();
     // Logs from a minute before the fault (or before the run, if it was interrupted before the fault).
     const evidence = await collectEvidence(p.lab, store, (observations.fault.injectedAt || Date.parse(store.startedAt)) - 60_000, p.offsets);

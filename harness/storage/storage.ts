@@ -5,7 +5,7 @@
  * nodes (`shared`, harness/storage/shared.ts). Each is one implementation of {@link StoreBackend}; the lab
  * asks {@link storeOf} for the one its config names and never branches on the kind itself.
  */
-import type { LabPlan, NodePlan } from '../lab/lab-config.ts';
+import type { LabPlan } from '../lab/lab-config.ts';
 import type { LabStatus } from '../lab/status.ts';
 import type { StorageKind, TargetNode } from '../target/target.ts';
 import { drbdStore } from './drbd.ts';

@@ -191,6 +191,7 @@ export class StartedCluster extends ClusterSession {
       storage: target.storage,
       virtualIp: target.virtualIp,
       mailDomain: target.mailDomain,
+      mailService: target.mailService,
       nodes: target.nodes.map((n, i) => ({ name: n.name, index: i + 1, nic: n.nics })),
     };
     this.nics = inNodeNics(this.plan, ssh);

@@ -35,7 +35,7 @@ export interface TargetFile {
   storage: StorageKind;
   virtualIp: string;
   ssh?: SshSpec;
-  mail: { domain: string; accounts: { file: string } };
+  mail: { domain: string; service?: 'postfix-dovecot' | 'axigen'; accounts: { file: string } };
   nodes: Array<{
     name: string;
     ssh: SshSpec & { address: string };
@@ -62,6 +62,7 @@ export interface ResolvedTarget {
   storage: StorageKind;
   virtualIp: string;
   mailDomain: string;
+  mailService: 'postfix-dovecot' | 'axigen';
   accounts: Record<string, string>;
   nodes: ResolvedNode[];
   clusterReadyS: number;
@@ -136,6 +137,7 @@ export function loadTargetFile(file: string, env: NodeJS.ProcessEnv = process.en
     storage: spec.storage,
     virtualIp: spec.virtualIp,
     mailDomain: spec.mail.domain,
+    mailService: spec.mail.service ?? 'postfix-dovecot',
     accounts,
     nodes,
     clusterReadyS: spec.waits?.clusterReadyS ?? DEFAULT_CLUSTER_READY_S,

@@ -39,6 +39,8 @@ export interface ClusterPlan {
   virtualIp: string;
   /** The mail domain of the test accounts. */
   mailDomain: string;
+  /** What serves mail (harness/mail/): the open stand-in, or Axigen. */
+  mailService: 'postfix-dovecot' | 'axigen';
 }
 
 /**

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../harness/core/exec.ts';
 import { loadLabConfig, planLab } from '../../harness/lab/lab-config.ts';
-import { renderCib, renderDovecotConf, renderDovecotDropIn, renderCorosyncConf, renderDrbdResource, renderNetworkd, renderDovecotUsers, postfixSettings } from '../../harness/lab/cluster-files.ts';
+import { renderCib, renderCorosyncConf, renderDrbdResource, renderNetworkd } from '../../harness/lab/cluster-files.ts';
+import { renderDovecotConf, renderDovecotDropIn, renderDovecotUsers, postfixSettings } from '../../harness/mail/postfix-dovecot.ts';
 import { provisionHash, renderCibMerge, renderCibOffline, renderNodeProvision, renderStoreInit } from '../../harness/lab/provision.ts';
 
 const plan = planLab(loadLabConfig());

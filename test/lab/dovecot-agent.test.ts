@@ -7,7 +7,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../../harness/core/exec.ts';
-import { renderDovecotAgent } from '../../harness/lab/cluster-files.ts';
+import { renderDovecotAgent } from '../../harness/mail/postfix-dovecot.ts';
 import { tempDir } from '../helpers.ts';
 
 type Behaviour = 'accept' | 'refuse' | 'silent-after-greeting';

@@ -9,7 +9,7 @@ import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { run } from '../../harness/core/exec.ts';
-import { renderPostfixAgent } from '../../harness/lab/cluster-files.ts';
+import { renderPostfixAgent } from '../../harness/mail/postfix-dovecot.ts';
 import { tempDir } from '../helpers.ts';
 
 async function smtpServer(greeting: string | null): Promise<{ server: Server; port: number }> {

@@ -95,7 +95,7 @@ test("the lab's target file describes it as hardware: SSH and BMC addresses, the
   t.is(spec.name, `${plan.prefix}cluster`);
   t.deepEqual(spec.nodes[0]!.power.ipmi, { address: plan.bmcAddress, port: plan.nodes[0]!.bmcPort, username: 'admin', password: { passwordFile: '/p' } });
   t.deepEqual(spec.nodes[1]!.nics, { client: 'eth1', ring0: 'eth2', ring1: 'eth3', replication: 'eth4' });
-  t.false(/libvirt|vagrant|domain|virsh/i.test(JSON.stringify(spec)));
+  t.false(/libvirt|vagrant|virsh|qemu|hachaos-lab-node/i.test(JSON.stringify(spec)), 'no hypervisor name in it');
   const dir = tempDir();
   writeFileSync(join(dir, 'key'), 'k\n');
   const file = writeLabTargetFile(join(dir, 'target'), plan, hosts, join(dir, 'key'), { bmcPassword: 'lab-bmc-pw', accounts: { user1: 'lab-pw-1' } });

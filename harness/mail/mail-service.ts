@@ -1,0 +1,40 @@
+/**
+ * The mail-service seam: what the cluster serves mail with, as provisioning, the Pacemaker
+ * configuration, the faults and the evidence see it. Two implementations: the open stand-in
+ * (Postfix + Dovecot, postfix-dovecot.ts) and Axigen installed from a package the user supplies
+ * (axigen.ts). The workload and every check are the same for both: SMTP in, IMAP and POP3 out,
+ * through the virtual IP.
+ */
+import type { LabSecrets } from '../lab/cluster-files.ts';
+import type { LabPlan } from '../lab/lab-config.ts';
+import { axigenService } from './axigen.ts';
+import { postfixDovecot } from './postfix-dovecot.ts';
+
+/** Renders a heredoc that writes `content` to `path` with `mode` (provisioning's own writer). */
+export type FileWriter = (path: string, content: string, mode?: string) => string;
+
+export interface MailService {
+  readonly kind: 'postfix-dovecot' | 'axigen';
+  /** In words, for reports and `lab status`. */
+  describe(): string;
+  /** Lines of each node's provisioning: install, configure, resource agents, accounts; never started on boot. */
+  provision(plan: LabPlan, secrets: LabSecrets, file: FileWriter): string[];
+  /** Lays out a new mail store, run where its file system is mounted (its data directories). */
+  layout(plan: LabPlan): string[];
+  /** The Pacemaker primitives (crm shell) and their ids: each runs with the store group and after it. */
+  resources(plan: LabPlan): { names: string[]; crm: string[] };
+  /** Where the store is mounted: flushes the mail queue and prints `queued N`; prints nothing elsewhere. Null: the queue is not read. */
+  queueScript(): string | null;
+  /** Makes a running service read its changed configuration. */
+  reloadScript(): string;
+  /** The SMTP service's process for the kill fault: the command line `pkill -f` matches, and its name. */
+  readonly smtpProcess: { commandLine: string; name: string };
+}
+
+/** The mail services there are. */
+export type MailServiceKind = MailService['kind'];
+
+/** The mail service a plan names (a lab: Axigen when `mail.package` is given, else the open stand-in). */
+export function mailServiceOf(plan: { mailService: MailServiceKind }): MailService {
+  return plan.mailService === 'axigen' ? axigenService : postfixDovecot;
+}
