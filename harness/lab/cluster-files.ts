@@ -19,7 +19,7 @@ import { operationsOf, type LabPlan, type NodePlan, type NetworkRole } from './l
 const AGENTS_DIR = join(REPO_ROOT, 'harness/lab/agents');
 
 /** Where the replicated mail store is mounted on the active node. */
-export const MAIL_STORE = '/srv/mail';
+export { MAIL_STORE } from '../storage/mail-store.ts';
 export const DRBD_RESOURCE = 'mail';
 export const DRBD_DEVICE = '/dev/drbd0';
 export const DRBD_DISK = '/dev/vdb';

@@ -13,7 +13,8 @@
  */
 import { createHmac } from 'node:crypto';
 import type { LabSecrets } from '../lab/cluster-files.ts';
-import { MAIL_STORE, ops } from '../lab/cluster-files.ts';
+import { ops } from '../lab/cluster-files.ts';
+import { MAIL_STORE } from '../storage/mail-store.ts';
 import { operationsOf, type LabPlan } from '../lab/lab-config.ts';
 import type { FileWriter, MailService } from './mail-service.ts';
 
@@ -128,6 +129,7 @@ export const axigenService: MailService = {
   describe: () => `Axigen (from the package in mail.package), run by Pacemaker as systemd:${AXIGEN.unit.replace(/\.service$/, '')}`,
   provision: renderAxigenProvision,
   layout: () => renderAxigenLayout(),
+  resourceIds: ['axigen'],
   resources: axigenResources,
   // The adapter does not read Axigen's queue (its layout is Axigen's own): the read-back does not wait on it.
   queueScript: () => null,

@@ -21,6 +21,8 @@ export interface MailService {
   provision(plan: LabPlan, secrets: LabSecrets, file: FileWriter): string[];
   /** Lays out a new mail store, run where its file system is mounted (its data directories). */
   layout(plan: LabPlan): string[];
+  /** The ids of its Pacemaker resources (the journal's `<id>-started` phases). */
+  readonly resourceIds: readonly string[];
   /** The Pacemaker primitives (crm shell) and their ids: each runs with the store group and after it. */
   resources(plan: LabPlan): { names: string[]; crm: string[] };
   /** Where the store is mounted: flushes the mail queue and prints `queued N`; prints nothing elsewhere. Null: the queue is not read. */

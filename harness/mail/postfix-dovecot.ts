@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../core/paths.ts';
-import { accountNames, MAIL_STORE, ops, type LabSecrets } from '../lab/cluster-files.ts';
+import { accountNames, ops, type LabSecrets } from '../lab/cluster-files.ts';
+import { MAIL_STORE } from '../storage/mail-store.ts';
 import { operationsOf, type LabPlan } from '../lab/lab-config.ts';
 import type { FileWriter, MailService } from './mail-service.ts';
 
@@ -195,6 +196,7 @@ export const postfixDovecot: MailService = {
       `test -d ${MAIL_STORE}/postfix/maildrop || { echo "postfix did not create its queue on the store" >&2; exit 1; }`,
     ];
   },
+  resourceIds: ['smtp', 'imap'],
   resources: mailResources,
   queueScript: mailQueueScript,
   reloadScript: () => 'systemctl is-active -q dovecot && doveadm reload; systemctl is-active -q postfix && postfix reload; true',

@@ -12,7 +12,7 @@ import { failoverEvents, fenceResults, parseJournal, throttleEvents } from './jo
 import type { StoreBackend } from '../storage/storage.ts';
 
 /** Adds what the journals say to `observations` (fence events, phases, promotions, throttling). */
-export function observeJournals(observations: Observations, evidence: NodeEvidence[], nodes: TargetNode[], offsets: Record<string, ClockOffset>, store?: Pick<StoreBackend, 'takeover' | 'takeoverPhase'>): void {
+export function observeJournals(observations: Observations, evidence: NodeEvidence[], nodes: TargetNode[], offsets: Record<string, ClockOffset>, store?: Pick<StoreBackend, 'takeover' | 'takeoverPhase'>, mailResources?: readonly string[]): void {
   const failed = observations.fault.node;
   for (const e of evidence) {
     if (!e.journal) continue;
@@ -29,7 +29,7 @@ export function observeJournals(observations: Observations, evidence: NodeEviden
     const throttled = throttleEvents(lines, sinceNode - 60_000).map((t) => ({ node: e.node, at: toHostClock(t.time, offset), text: t.text }));
     if (throttled.length) (observations.throttle ??= []).push(...throttled);
     if (e.node === failed) continue;
-    const events = failoverEvents(lines, failed, sinceNode, nodes.find((n) => n.name === failed)?.index, store);
+    const events = failoverEvents(lines, failed, sinceNode, nodes.find((n) => n.name === failed)?.index, store, mailResources);
     for (const [phase, t] of Object.entries(events.phases)) observations.phases[phase] = toHostClock(t, offset);
     observations.promotions.push(...events.promotions.map((t) => ({ node: e.node, at: toHostClock(t, offset) })));
   }

@@ -34,7 +34,7 @@ export interface FailoverEvents {
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Finds the failover's moments in the survivor's journal, from `since` (node clock) on. */
-export function failoverEvents(lines: JournalLine[], failed: string, since: number, failedNodeId?: number, store: Pick<StoreBackend, 'takeover' | 'takeoverPhase'> = drbdStore): FailoverEvents {
+export function failoverEvents(lines: JournalLine[], failed: string, since: number, failedNodeId?: number, store: Pick<StoreBackend, 'takeover' | 'takeoverPhase'> = drbdStore, mailResources: readonly string[] = ['smtp', 'imap']): FailoverEvents {
   const { takeover, takeoverPhase } = store;
   const f = esc(failed);
   const host = failedNodeId === undefined ? '\\d+' : String(failedNodeId);
@@ -47,8 +47,8 @@ export function failoverEvents(lines: JournalLine[], failed: string, since: numb
     ...(takeoverPhase ? { [takeoverPhase]: takeover } : {}),
     'fs-mounted': /Result of start operation for fs_\w+ on \S+: ok/,
     'ip-up': /Result of start operation for vip on \S+: ok/,
-    'smtp-started': /Result of start operation for smtp on \S+: ok/,
-    'imap-started': /Result of start operation for imap on \S+: ok/,
+    // Each mail resource's start (the mail-service seam names them: smtp and imap, or axigen).
+    ...Object.fromEntries(mailResources.map((id) => [`${id}-started`, new RegExp(`Result of start operation for ${esc(id)} on \\S+: ok`)])),
   };
   const phases: Record<string, number> = {};
   const fences: FailoverEvents['fences'] = [];

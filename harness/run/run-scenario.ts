@@ -18,6 +18,7 @@ import { compose, type CheckResult } from '../check/checker.ts';
 import { convergence } from '../check/convergence.ts';
 import { clientOps, failoverTime, outageOf } from '../check/failover-time.ts';
 import { storeOf } from '../storage/storage.ts';
+import { mailServiceOf } from '../mail/mail-service.ts';
 import { fencing } from '../check/fencing.ts';
 import { mailIntegrity } from '../check/mail-integrity.ts';
 import { singlePrimary } from '../check/single-primary.ts';
@@ -280,7 +281,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     observations.bmcPower = p.lab.power.flatMap((power) => power.powerLog());
     observations.powerSupplies = Object.fromEntries(p.lab.power.map((power) => [power.node, power.supplies()]));
     observations.store = p.lab.plan.storage;
-    observeJournals(observations, evidence, p.lab.plan.nodes, p.offsets, storeOf(p.lab.plan));
+    observeJournals(observations, evidence, p.lab.plan.nodes, p.offsets, storeOf(p.lab.plan), mailServiceOf(p.lab.plan).resourceIds);
   });
 
   const results = await step(log, steps, 'judge', 'judge', async () => {

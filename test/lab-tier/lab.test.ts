@@ -11,7 +11,9 @@ import { fileSink, rootLogger } from '../../harness/core/log.ts';
 import { done, notYet, waitFor } from '../../harness/core/wait.ts';
 import { Lab, LabWedgedError, type StartedLab } from '../../harness/lab/lab.ts';
 import { describeGuestLoad, GuestCpuWindow } from '../../harness/observe/guest-load.ts';
-import { DEFAULT_LAB_CONFIG, loadLabConfig } from '../../harness/lab/lab-config.ts';
+import { DEFAULT_LAB_CONFIG, loadLabConfig, parseLabConfig } from '../../harness/lab/lab-config.ts';
+import { stateRoot } from '../../harness/core/paths.ts';
+import { buildStandinPackage } from '../fixtures/axigen-standin/build.ts';
 import { listInbox, listMaildropPop3, sendMail } from '../../harness/workload/mail-client.ts';
 import { runScenario } from '../../harness/run/run-scenario.ts';
 import { ExistingCluster } from '../../harness/target/existing-cluster.ts';
@@ -28,8 +30,13 @@ import { join } from 'node:path';
 const MIN = 60_000;
 const lab = new Lab(loadLabConfig(), rootLogger('lab-tier').withSink(fileSink('reports/lab-tier.log')));
 let started: StartedLab;
-/** Both variants (vagrant/lab-variants.json: a shared store, two PDUs), brought up after the default lab is down. */
-const pduLab = new Lab(loadLabConfig(DEFAULT_LAB_CONFIG.replace(/lab\.json$/, 'lab-variants.json')), rootLogger('lab-tier').withSink(fileSink('reports/lab-tier.log')));
+/**
+ * The variants (vagrant/lab-variants.json: a shared store, two PDUs), with Axigen's install path:
+ * the stand-in Axigen package (test/fixtures/axigen-standin/) as `mail.package`. Brought up after
+ * the default lab is down; until the package is built, this Lab (same name) is the one `down` uses.
+ */
+const variantsConfig = loadLabConfig(DEFAULT_LAB_CONFIG.replace(/lab\.json$/, 'lab-variants.json'));
+let pduLab = new Lab(variantsConfig, rootLogger('lab-tier').withSink(fileSink('reports/lab-tier.log')));
 
 const virsh = async (...args: string[]) => (await libvirt(args, { timeoutMs: 60_000 })).stdout;
 
@@ -249,8 +256,10 @@ test.serial('lab down leaves nothing behind', async (t) => {
   t.deepEqual(await lab.down(), { domains: [], networks: [], volumes: [], bmcs: [], stateDir: false }, 'down is idempotent');
 });
 
-test.serial('variants: lab up with lab-variants.json: one shared disk mounted on the active node only, fencing through two virtual PDUs (fence_apc_snmp over SNMPv3)', async (t) => {
+test.serial('variants: lab up with lab-variants.json and the stand-in Axigen package: one shared disk mounted on the active node only, fencing through two virtual PDUs (fence_apc_snmp over SNMPv3), Axigen run by Pacemaker', async (t) => {
   t.timeout(40 * MIN);
+  const deb = await buildStandinPackage(join(stateRoot(), 'fixtures', 'axigen-standin'));
+  pduLab = new Lab(parseLabConfig({ ...variantsConfig, mail: { ...variantsConfig.mail, package: deb } }, 'lab-variants.json with the stand-in Axigen package'), pduLab.log);
   const t0 = Date.now();
   const v = await pduLab.up();
   t.log(`variants lab up took ${((Date.now() - t0) / 1000).toFixed(0)} s`);
@@ -266,6 +275,22 @@ test.serial('variants: lab up with lab-variants.json: one shared disk mounted on
   t.regex(status.architecture?.power.node1 ?? '', /^PDU pdu1 \S+:6241 outlet 1, PDU pdu2 \S+:6242 outlet 1 \(fence_apc_snmp\)$/);
   const fence = (status.pacemaker?.resources ?? []).filter((r) => r.agent === 'stonith:fence_apc_snmp');
   t.deepEqual(fence.map((r) => `${r.id}:${r.role}`).sort(), ['fence_node1_psu1:Started', 'fence_node1_psu2:Started', 'fence_node2_psu1:Started', 'fence_node2_psu2:Started']);
+  // Axigen's install path: the package on both nodes, its working directory on the store, one systemd resource.
+  const axigen = (status.pacemaker?.resources ?? []).find((r) => r.id === 'axigen');
+  t.deepEqual([axigen?.agent, axigen?.nodes], ['systemd:axigen', active]);
+  t.false((status.pacemaker?.resources ?? []).some((r) => r.id === 'smtp' || r.id === 'imap'), 'no Postfix/Dovecot resources');
+  const where = await v.root(active[0]!, "readlink /var/opt/axigen; dpkg-query -W -f='${Version}' axigen; systemctl is-enabled axigen || true", 30_000);
+  t.regex(where.stdout, /^\/srv\/mail\/axigen\n10\.5\.0~hachaos\.standin1\ndisabled/);
+});
+
+test.serial('variants, certification with the stand-in Axigen: power-cut-active passes; every acknowledged message is read back once over IMAP and POP3', async (t) => {
+  t.timeout(30 * MIN);
+  const { results } = await runScenario({ target: pduLab, scenario: SCENARIOS['power-cut-active']!, seed: 23, log: pduLab.log });
+  for (const [name, check] of Object.entries(results.checks)) t.log(`${name}: ${String(check.valid)}: ${check.summary}`);
+  t.log(`phases: ${JSON.stringify(results.metrics?.phasesSecondsAfterFault)}`);
+  t.is(results.valid, true, results.summary);
+  t.regex(results.checks['mail-integrity']!.summary, /read back exactly once over IMAP and POP3/);
+  t.true(Object.keys((results.metrics?.phasesSecondsAfterFault ?? {}) as Record<string, number>).includes('axigen-started'), 'the journal shows Axigen started on the survivor');
 });
 
 test.serial('variants, certification: power-cut-bmc-dead-active: the PDUs die with the power cut: no takeover until they answer, then both outlets off, then the peer mounts the store', async (t) => {

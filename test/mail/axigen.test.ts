@@ -1,0 +1,95 @@
+import test from 'ava';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { run } from '../../harness/core/exec.ts';
+import { ValidationError } from '../../harness/core/schema.ts';
+import { loadLabConfig, parseLabConfig, planLab } from '../../harness/lab/lab-config.ts';
+import { renderCib } from '../../harness/lab/cluster-files.ts';
+import { renderNodeProvision, renderStoreLayout } from '../../harness/lab/provision.ts';
+import { AXIGEN, AXIGEN_PACKAGE_ON_NODE, axigenAdminPassword, renderAxigenSetupCli } from '../../harness/mail/axigen.ts';
+import { mailServiceOf } from '../../harness/mail/mail-service.ts';
+import { buildStandinPackage } from '../fixtures/axigen-standin/build.ts';
+import { tempDir } from '../helpers.ts';
+
+const secrets = { bmcPassword: 'bmc-pw', corosyncKey: 'Y29yb3N5bmMta2V5', accounts: { user1: 'pw "one"', user2: 'pw2' } };
+
+function axigenPlan() {
+  const dir = tempDir();
+  const deb = join(dir, 'axigen.deb');
+  writeFileSync(deb, 'not really a package');
+  const base = loadLabConfig();
+  return planLab(parseLabConfig({ ...base, mail: { ...base.mail, package: deb } }, 'literal'));
+}
+
+test('mail.package names the Axigen adapter; null the open stand-in', (t) => {
+  t.is(mailServiceOf(planLab(loadLabConfig())).kind, 'postfix-dovecot');
+  const plan = axigenPlan();
+  t.is(plan.mailService, 'axigen');
+  t.is(mailServiceOf(plan).kind, 'axigen');
+  t.deepEqual(mailServiceOf(plan).smtpProcess, { commandLine: '/opt/axigen/bin/axigen', name: 'axigen' });
+});
+
+test('a mail.package that is not an absolute path to a .deb file is refused, naming the field', (t) => {
+  const base = loadLabConfig();
+  for (const [pkg, why] of [
+    ['axigen.deb', /is not an absolute path/],
+    ['/nonexistent/axigen.deb', /does not exist/],
+    ['/etc', /is not a regular file/],
+    ['/etc/hostname', /is not a Debian package/],
+  ] as const) {
+    const error = t.throws(() => parseLabConfig({ ...base, mail: { ...base.mail, package: pkg } }, 'lab.json'), { instanceOf: ValidationError });
+    t.regex(error!.message, /\/mail\/package: /);
+    t.regex(error!.message, why);
+  }
+});
+
+test("the CLI conversation: admin login, the domain on Axigen's working directory, every account with its password quoted, commit, quit", (t) => {
+  const cli = renderAxigenSetupCli({ mailDomain: 'lab.test' }, secrets).split('\n');
+  const admin = axigenAdminPassword(secrets);
+  t.deepEqual(cli, [
+    'USER admin',
+    admin,
+    `CREATE Domain name lab.test domainLocation "/var/opt/axigen/domains/lab.test" postmasterPassword "${admin}"`,
+    'UPDATE Domain name lab.test',
+    'ADD Account name user1 password "pw \\"one\\""',
+    'ADD Account name user2 password "pw2"',
+    'COMMIT',
+    'QUIT',
+    '',
+  ]);
+  t.is(axigenAdminPassword(secrets), axigenAdminPassword({ corosyncKey: secrets.corosyncKey }), 'derived from the lab secret: stable');
+  t.not(axigenAdminPassword(secrets), axigenAdminPassword({ corosyncKey: 'b3RoZXI=' }));
+});
+
+test('provisioning installs the package once, keeps it off at boot, and puts the working directory on the store; no Postfix/Dovecot setup', (t) => {
+  const plan = axigenPlan();
+  const script = renderNodeProvision(plan, plan.nodes[0]!, secrets, 'hash');
+  t.true(script.includes(`dpkg -i ${AXIGEN_PACKAGE_ON_NODE}`));
+  t.true(script.includes(`systemctl disable ${AXIGEN.unit}`));
+  t.true(script.includes(`ln -sfn /srv/mail/axigen ${AXIGEN.workDir}`));
+  t.false(script.includes('postconf -e'), 'the stand-in Postfix is not configured');
+  t.false(script.includes('/etc/dovecot/users'), 'nor Dovecot');
+  const layout = renderStoreLayout(plan).join('\n');
+  t.regex(layout, /cp -a \/var\/opt\/axigen\.dist\/\. \/srv\/mail\/axigen\//);
+  t.regex(layout, /\/opt\/axigen\/bin\/axigen -A "\$\(sed -n 2p \/etc\/ha-chaos\/axigen-setup\.cli\)"/);
+  t.regex(layout, /\/dev\/tcp\/127\.0\.0\.1\/7000/);
+  t.regex(layout, /within 120 s/);
+});
+
+test('the CIB runs Axigen as one systemd resource with the store group, after it, with explicit timeouts', (t) => {
+  const cib = renderCib(axigenPlan());
+  t.regex(cib, /^primitive axigen systemd:axigen op start timeout=\S+ op stop timeout=\S+ op monitor interval=\S+ timeout=\S+$/m);
+  t.regex(cib, /^colocation c_axigen_with_store inf: axigen g_mail$/m);
+  t.regex(cib, /^order o_store_before_axigen Mandatory: g_mail axigen$/m);
+  t.notRegex(cib, /ocf:hachaos:postfix|ocf:hachaos:dovecot/);
+});
+
+test("the stand-in package installs a service under Axigen's names and paths (and says it is not Axigen)", async (t) => {
+  const deb = await buildStandinPackage(tempDir());
+  const fields = await run('dpkg-deb', ['-f', deb, 'Package', 'Version', 'Description'], { timeoutMs: 30_000 });
+  t.regex(fields.stdout, /^Package: axigen$/m);
+  t.regex(fields.stdout, /NOT Axigen/);
+  const files = (await run('dpkg-deb', ['-c', deb], { timeoutMs: 30_000 })).stdout;
+  for (const path of ['./opt/axigen/bin/axigen', './opt/axigen/lib/standin.py', './lib/systemd/system/axigen.service']) t.true(files.includes(path), path);
+  t.regex(files, /^-rwxr-xr-x root\/root .* \.\/opt\/axigen\/bin\/axigen$/m);
+});
