@@ -245,6 +245,11 @@ export function replayPlan(dir: string): ReplayPlan {
   const parsed = readManifestWithLines(dir);
   const { manifest } = parsed;
   const scenario = recordedScenario(parsed, 'the scenario to run again');
+  const target = (manifest as { target?: { name?: string } }).target;
+  if (!manifest.lab && target) {
+    // A run on an existing cluster: the target file holds where its secrets are, which a run directory does not.
+    throw new CliError(`${dir}: run ${manifest.runId} certified the existing cluster ${String(target.name)}; replay it with: ha-chaos certify --target <its target file> --scenario ${scenario.name} --seed ${manifest.seed}`, ExitCode.USAGE);
+  }
   const config = recordedLab(parsed, 'the lab config to run it on');
   return { runId: manifest.runId, scenario, config, seed: manifest.seed, schedule: manifest.schedule as RunResults['schedule'] | undefined };
 }
