@@ -3,6 +3,7 @@
  * maps errors to documented exit codes (see exit-codes.ts), and turns Ctrl-C into an orderly
  * cancellation.
  */
+import { TargetRefusedError } from '../target/existing-cluster.ts';
 import { Command, CommanderError } from 'commander';
 import { ValidationError } from '../core/schema.ts';
 import { WaitTimeoutError } from '../core/wait.ts';
@@ -52,6 +53,8 @@ export function exitCodeFor(error: unknown): ExitCode {
   if (wasInterrupted()) return ExitCode.INTERRUPTED;
   if (error instanceof CliError) return error.exitCode;
   if (error instanceof ValidationError) return ExitCode.USAGE;
+  // A --target cluster the harness refuses to touch (another cluster, fencing off, not confirmed, pre-flight failed): nothing was injected.
+  if (error instanceof TargetRefusedError) return ExitCode.USAGE;
   if (error instanceof ExecError && error.reason === 'command not found') return ExitCode.PREREQUISITE;
   if (error instanceof ExecError || error instanceof WaitTimeoutError || error instanceof IpmiError) return ExitCode.INFRASTRUCTURE;
   return ExitCode.INFRASTRUCTURE;

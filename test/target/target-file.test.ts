@@ -5,6 +5,17 @@ import { loadTargetFile, parseAccounts } from '../../harness/target/target-file.
 import { ValidationError } from '../../harness/core/schema.ts';
 import { containsSecret } from '../../harness/core/secrets.ts';
 import { tempDir } from '../helpers.ts';
+import { run } from '../../harness/core/exec.ts';
+import { createServer } from 'node:net';
+
+/** A TCP port on loopback that nobody listens on right now. */
+async function freeTcpPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
 
 /** A complete target file (the README's example, with its files made here). */
 function example(dir: string, edit: (text: string) => string = (t) => t): string {
@@ -104,4 +115,25 @@ test("the lab's target file describes it as hardware: SSH and BMC addresses, the
   t.deepEqual(loaded.accounts, { user1: 'lab-pw-1' });
   const pdu = planLab({ ...loadLabConfig(), fencing: { ...loadLabConfig().fencing, agent: 'fence_apc_snmp' } });
   t.throws(() => renderLabTargetFile(pdu, hosts, { key: '/k', bmcPassword: '/p', accounts: '/a' }), { message: /IPMI BMCs only so far/ });
+});
+
+test('certify --target: a scenario the target cannot do honestly is listed as not applicable, and with nothing left it exits 2 before touching a node', async (t) => {
+  const dir = tempDir();
+  const file = example(dir);
+  const r = await run('./bin/ha-chaos', ['certify', '--target', file, '--yes', '--scenario', 'freeze-active', '--reports', join(dir, 'reports')], { timeoutMs: 60_000, reject: false, env: { ...env, HA_CHAOS_STATE_DIR: join(dir, 'state') } });
+  t.is(r.exitCode, 2, r.stderr);
+  t.regex(r.stdout, /^N\/A {2}freeze-active: not applicable to cluster mail-prod-a \(storage drbd, real BMCs over IPMI\): needs a hypervisor to pause the machine/m);
+  t.regex(r.stderr, /no scenario applies to cluster mail-prod-a/);
+});
+
+test('certify --target: a node that does not answer over SSH is a refusal (exit 2) naming it; nothing is injected', async (t) => {
+  const dir = tempDir();
+  const port = await freeTcpPort();
+  // Loopback only: a port nobody listens on refuses the connection at once.
+  const file = example(dir, (s) => s.replace('ssh: { address: 198.51.100.11 }', `ssh: { address: 127.0.0.1, port: ${port} }`).replace('ssh: { address: 198.51.100.12, user: ops, port: 2222 }', `ssh: { address: 127.0.0.2, port: ${port} }`).replaceAll(/address: 198\.51\.100\.20\d/g, 'address: 127.0.0.1'));
+  const r = await run('./bin/ha-chaos', ['certify', '--target', file, '--yes', '--scenario', 'power-cut-active', '--reports', join(dir, 'reports')], { timeoutMs: 120_000, reject: false, env: { ...env, HA_CHAOS_STATE_DIR: join(dir, 'state') } });
+  t.is(r.exitCode, 2, r.stderr);
+  t.regex(r.stderr, /refusing to inject faults into this cluster/);
+  t.regex(r.stderr, /mx1: cannot run a command as root over SSH/);
+  t.false(r.stderr.includes('bmc-secret'), 'no secret in the refusal');
 });
