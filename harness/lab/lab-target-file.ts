@@ -14,21 +14,27 @@ import type { SshHost } from './ssh.ts';
 
 /** The target file of the lab: `hosts` from its ssh_config, the files the secrets are in. Pure. */
 export function renderLabTargetFile(plan: LabPlan, hosts: SshHost[], files: { key: string; bmcPassword: string; accounts: string }): TargetFile {
-  if (plan.config.fencing.agent !== 'fence_ipmilan') throw new Error(`lab ${plan.config.name} is fenced through PDUs: a target file describes IPMI BMCs only so far (use a lab with fence_ipmilan)`);
+  const password = { passwordFile: files.bmcPassword };
+  const pdus = plan.powerDevices.flatMap((d) => (d.kind === 'pdu' ? [d] : []));
   return {
     name: `${plan.prefix}cluster`,
     storage: plan.storage,
     virtualIp: plan.virtualIp,
     ssh: { user: 'root', key: files.key },
     mail: { domain: plan.mailDomain, service: plan.mailService, accounts: { file: files.accounts } },
+    ...(pdus.length ? { pdus: Object.fromEntries(pdus.map((d) => [d.name, { address: plan.bmcAddress, port: d.port, username: plan.config.fencing.bmcUsername, password }])) } : {}),
     nodes: plan.nodes.map((node) => {
       const host = hosts.find((h) => h.name === node.name);
       if (!host) throw new Error(`no SSH address of ${node.name} in the lab's ssh_config: is the lab up?`);
+      const power =
+        plan.config.fencing.agent === 'fence_ipmilan'
+          ? { ipmi: { address: plan.bmcAddress, port: node.bmcPort, username: plan.config.fencing.bmcUsername, password } }
+          : { pdu: { outlets: node.supplies.map((s) => ({ pdu: s.device, outlet: s.outlet! })) } };
       return {
         name: node.name,
         ssh: { address: host.hostName, port: host.port },
         nics: { client: node.nic.client, ring0: node.nic.ring0, ring1: node.nic.ring1, ...(plan.storage === 'drbd' ? { replication: node.nic.replication } : {}) },
-        power: { ipmi: { address: plan.bmcAddress, port: node.bmcPort, username: plan.config.fencing.bmcUsername, password: { passwordFile: files.bmcPassword } } },
+        power,
       };
     }),
     waits: { clusterReadyS: plan.config.waits.clusterReadyS },

@@ -14,7 +14,7 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { commandLine, isAlive, run, spawnDaemon, type ExecResult } from '../core/exec.ts';
+import { commandLine, isAlive, run, spawnDaemon } from '../core/exec.ts';
 import { assertUdpPortFree, stopDaemon } from '../core/daemon-signals.ts';
 import { deviceDir, deviceLeftovers, hangDevice, isDeviceDir, killDevice, readDeviceRecord, resumeDevice, setDeviceControl, type KnobbedDevice } from '../bmc/device-knobs.ts';
 import { silentLogger, type Logger } from '../core/log.ts';
@@ -27,19 +27,11 @@ import { addressProblem, BMC_NAME, BMC_NAME_RULE, passwordProblem, type PowerTar
 import { CHASSIS_CONTROL } from '../bmc/virtual-bmc.ts';
 import { NO_FAULTS, renderControlWrapper, renderFaultsEnv, renderTargetEnv, type PowerControlFaults } from '../bmc/sim-files.ts';
 
+export { APC_RPDU, describeSnmpFailure, renderClientConf, type OutletResult } from './apc-pdu-client.ts';
+import { APC_RPDU, ApcPduClient, renderClientConf, type OutletResult } from './apc-pdu-client.ts';
+
 /** The outlets' pass_persist program, shipped beside this file. */
 export const PDU_OUTLETS = fileURLToPath(new URL('./pdu-outlets.py', import.meta.url));
-
-/** APC PowerNet MIB (rPDU): what fence_apc_snmp reads and writes. */
-export const APC_RPDU = {
-  sysObjectId: '.1.3.6.1.4.1.318.1.3.4.5',
-  control: '.1.3.6.1.4.1.318.1.1.12.3.3.1.1.4',
-  name: '.1.3.6.1.4.1.318.1.1.12.3.5.1.1.2',
-  state: '.1.3.6.1.4.1.318.1.1.12.3.5.1.1.4',
-  on: 1,
-  off: 2,
-  reboot: 3,
-} as const;
 
 /** One outlet: its number on the PDU, the node whose power supply it feeds, and that machine. */
 export interface PduOutlet {
@@ -145,11 +137,6 @@ export function renderSnmpdConf(config: PduConfig, dir: string, python = '/usr/b
   ].join('\n');
 }
 
-/** The net-snmp client's snmp.conf for this PDU's user: the passphrase stays in a 0600 file. */
-export function renderClientConf(config: Pick<PduConfig, 'username' | 'password'>): string {
-  return ['defVersion 3', `defSecurityName ${config.username}`, 'defSecurityLevel authNoPriv', 'defAuthType SHA', `defAuthPassphrase ${config.password}`, ''].join('\n');
-}
-
 /** Parses power.log (JSON lines); a torn last line (crash mid-write) is skipped. */
 export function parseOutletLog(text: string): OutletLogEntry[] {
   const entries: OutletLogEntry[] = [];
@@ -186,16 +173,6 @@ function spawnSnmpd(dir: string, name: string, log: Logger): number {
     log,
   });
   return pid;
-}
-
-/** Why an SNMP request failed, in words a person can act on. */
-export function describeSnmpFailure(result: Pick<ExecResult, 'stderr' | 'stdout' | 'timedOut' | 'reason'>): string {
-  const text = `${result.stderr}\n${result.stdout}`;
-  if (/authentication failure|unknown user name|authorizationError/i.test(text)) return 'wrong SNMPv3 user or passphrase';
-  if (/timeout/i.test(text) || result.timedOut) return 'no answer (the PDU is dead, hung or unreachable)';
-  if (/commitFailed|genError|resourceUnavailable/i.test(text)) return 'the PDU refused the request';
-  if (/notWritable|noSuchName|noAccess/i.test(text)) return 'no such outlet';
-  return result.reason;
 }
 
 /** A PDU that is configured but not started. */
@@ -271,16 +248,6 @@ export class VirtualPdu {
 }
 
 /** The result of an outlet command through SNMP (what a person or a fault does at the PDU). */
-export interface OutletResult {
-  outlet: number;
-  action: 'on' | 'off' | 'reboot';
-  acknowledged: boolean;
-  /** The outlet's state read afterwards; `unknown` when it could not be read. */
-  state: 'on' | 'off' | 'unknown';
-  durationMs: number;
-  error?: string;
-}
-
 /** A running virtual PDU, with the fault knobs the fault library uses. */
 export class StartedVirtualPdu implements AsyncDisposable {
   private stopped = false;
@@ -330,43 +297,19 @@ export class StartedVirtualPdu implements AsyncDisposable {
     return isOurSnmpd(this.recordValue.pid, this.dir);
   }
 
-  /** One SNMP request with the net-snmp tools and this PDU's client config (the passphrase stays in a file). */
-  private async snmp(tool: 'snmpget' | 'snmpset', args: string[], timeoutMs: number): Promise<ExecResult> {
-    const { address, port } = this.recordValue;
-    // 3 s per try, one retry: a set that a slow PDU is still carrying out is not sent twice.
-    return run(tool, ['-m', '', '-Oeqn', '-t', '3', '-r', '1', `udp:${address}:${port}`, ...args], {
-      timeoutMs,
-      env: { SNMPCONFPATH: this.dir, MIBS: '' },
-      secrets: [this.password],
-      node: this.name,
-      phase: `snmp ${tool}`,
-      reject: false,
-      log: this.log,
-    });
+  /** The SNMP client of this PDU (its config, with the passphrase, is the PDU directory's snmp.conf). */
+  private get client(): ApcPduClient {
+    return new ApcPduClient(this.endpoint, this.password, this.dir, this.log);
   }
 
   /** An outlet's state, read over SNMP. Throws with the reason in words. */
-  async outletStatus(outlet: number, timeoutMs = 10_000): Promise<'on' | 'off'> {
-    const r = await this.snmp('snmpget', [`${APC_RPDU.state}.${outlet}`], timeoutMs);
-    const value = r.ok ? r.stdout.trim().split(/\s+/).pop() : undefined;
-    if (value === String(APC_RPDU.on)) return 'on';
-    if (value === String(APC_RPDU.off)) return 'off';
-    throw new Error(`PDU ${this.name} outlet ${outlet} status: ${r.ok ? `unexpected reply ${JSON.stringify(r.stdout.slice(0, 80))}` : describeSnmpFailure(r)}`);
+  outletStatus(outlet: number, timeoutMs = 10_000): Promise<'on' | 'off'> {
+    return this.client.outletStatus(outlet, timeoutMs);
   }
 
   /** Switches an outlet through SNMP, then re-reads it (the request may have happened even if the reply was lost). */
-  async outlet(outlet: number, action: 'on' | 'off' | 'reboot', timeoutMs = 20_000): Promise<OutletResult> {
-    const started = performance.now();
-    const value = action === 'on' ? APC_RPDU.on : action === 'off' ? APC_RPDU.off : APC_RPDU.reboot;
-    const r = await this.snmp('snmpset', [`${APC_RPDU.control}.${outlet}`, 'i', String(value)], timeoutMs);
-    const error = r.ok ? undefined : describeSnmpFailure(r);
-    let state: OutletResult['state'] = 'unknown';
-    try {
-      state = await this.outletStatus(outlet);
-    } catch {
-      // unknown: said by `state`
-    }
-    return { outlet, action, acknowledged: r.ok, state, durationMs: Math.round(performance.now() - started), error };
+  outlet(outlet: number, action: 'on' | 'off' | 'reboot', timeoutMs = 20_000): Promise<OutletResult> {
+    return this.client.outlet(outlet, action, timeoutMs);
   }
 
   /** Waits until the PDU answers a real SNMPv3 request, or its snmpd dies. */

@@ -19,6 +19,8 @@ import { removeControlSockets, SshRunner } from '../lab/ssh.ts';
 import { wedges, type LabStatus } from '../lab/status.ts';
 import { measureOffset } from '../observe/clock.ts';
 import { PolledIpmiPower } from '../power/polled-ipmi-power.ts';
+import { PolledPduPower } from '../power/polled-pdu-power.ts';
+import { ApcPduClient } from '../power/apc-pdu-client.ts';
 import type { Baseline } from '../calibrate/baseline.ts';
 import { ClusterSession } from './cluster-session.ts';
 import { inNodeNics } from './in-node-nics.ts';
@@ -75,8 +77,9 @@ export class TargetRefusedError extends Error {
 }
 
 /** The methods of an existing cluster: none of the hypervisor's, nor a power device the harness could break. */
-export function clusterTraits(target: Pick<ResolvedTarget, 'name' | 'storage'>): TargetTraits {
-  return { kind: 'cluster', storage: target.storage, methods: [], describe: `cluster ${target.name} (storage ${target.storage}, real BMCs over IPMI)` };
+export function clusterTraits(target: Pick<ResolvedTarget, 'name' | 'storage'> & { nodes?: Array<{ outlets?: unknown }> }): TargetTraits {
+  const power = target.nodes?.some((n) => n.outlets) ? 'real PDUs over SNMP' : 'real BMCs over IPMI';
+  return { kind: 'cluster', storage: target.storage, methods: [], describe: `cluster ${target.name} (storage ${target.storage}, ${power})` };
 }
 
 export class ExistingCluster implements Target {
@@ -117,9 +120,10 @@ export class ExistingCluster implements Target {
   describePlan(): string {
     const lines = [`cluster ${this.target.name} (${this.target.file}): virtual IP ${this.target.virtualIp}, storage ${this.target.storage}`];
     for (const n of this.target.nodes) {
-      lines.push(`  ${n.name}: ssh ${n.ssh.user}@${n.ssh.address}:${n.ssh.port}; BMC ${n.ipmi.address}:${n.ipmi.port} (user ${n.ipmi.username}); NICs ${NIC_ROLES.filter((r) => n.nics[r]).map((r) => `${r} ${n.nics[r]}`).join(', ')}`);
+      const power = n.ipmi ? `BMC ${n.ipmi.address}:${n.ipmi.port} (user ${n.ipmi.username})` : `PDU outlets ${(n.outlets ?? []).map((o) => `${o.pdu}:${o.outlet}`).join(', ')}`;
+      lines.push(`  ${n.name}: ssh ${n.ssh.user}@${n.ssh.address}:${n.ssh.port}; ${power}; NICs ${NIC_ROLES.filter((r) => n.nics[r]).map((r) => `${r} ${n.nics[r]}`).join(', ')}`);
     }
-    lines.push('  the faults power the active node off and on through its BMC, set its cluster links down inside the node, kill its processes, or panic its kernel (sysrq);');
+    lines.push('  the faults power the active node off and on through its power device, set its cluster links down inside the node, kill its processes, or panic its kernel (sysrq);');
     lines.push('  every fault is healed, mail is sent to and read from the accounts of the accounts file, and nothing is left installed.');
     return lines.join('\n');
   }
@@ -181,7 +185,7 @@ export class StartedCluster extends ClusterSession {
   private constructor(
     private readonly target: ResolvedTarget,
     readonly ssh: SshRunner,
-    readonly power: PolledIpmiPower[],
+    readonly power: Array<PolledIpmiPower | PolledPduPower>,
     readonly log: Logger,
   ) {
     super();
@@ -207,7 +211,15 @@ export class StartedCluster extends ClusterSession {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const hosts = target.nodes.map((n) => ({ name: n.name, hostName: n.ssh.address, port: n.ssh.port, user: n.ssh.user, keyFile: n.ssh.key }));
     const ssh = SshRunner.write(join(dir, 'ssh_config'), hosts, target.nodes[0]!.ssh.key, dir);
-    const power = target.nodes.map((n) => new PolledIpmiPower({ node: n.name, ...n.ipmi, log }));
+    const pdus = new Map(
+      target.pdus.map((p) => {
+        // The passphrase goes in a 0600 client config in the target's own directory, never in argv.
+        const confDir = join(dir, `pdu-${p.name}`);
+        ApcPduClient.writeConf(confDir, p.username, p.password);
+        return [p.name, new ApcPduClient({ name: p.name, address: p.address, port: p.port, username: p.username }, p.password, confDir, log)];
+      }),
+    );
+    const power = target.nodes.map((n) => (n.ipmi ? new PolledIpmiPower({ node: n.name, ...n.ipmi, log }) : new PolledPduPower(n.name, (n.outlets ?? []).map((o) => ({ pdu: pdus.get(o.pdu)!, outlet: o.outlet })), log)));
     return new StartedCluster(target, ssh, power, log);
   }
 
@@ -226,7 +238,7 @@ export class StartedCluster extends ClusterSession {
   }
 
   secretValues(): string[] {
-    return [...this.target.nodes.map((n) => n.ipmi.password), ...Object.values(this.target.accounts)];
+    return [...this.target.nodes.flatMap((n) => (n.ipmi ? [n.ipmi.password] : [])), ...this.target.pdus.map((p) => p.password), ...Object.values(this.target.accounts)];
   }
 
   /** A machine its BMC reports off: nothing in the cluster would power it on. */
@@ -234,7 +246,7 @@ export class StartedCluster extends ClusterSession {
     const found: string[] = [];
     for (const p of this.power) {
       // A fence's power-cycle may be under way: give the BMC a few seconds to say on.
-      const state = await waitFor(`${p.node}'s BMC to report power on`, async () => {
+      const state = await waitFor(`${p.node}'s power device to report power on`, async () => {
         try {
           const s = await p.status();
           return s === 'on' ? done(s) : notYet(s);
@@ -242,7 +254,7 @@ export class StartedCluster extends ClusterSession {
           return notYet((error as Error).message);
         }
       }, { timeoutMs: 20_000, intervalMs: 2000 }).catch((e: unknown) => (e as Error).message);
-      if (state !== 'on') found.push(`${p.node}: its BMC does not report power on (${state}): nothing in the cluster would power it on`);
+      if (state !== 'on') found.push(`${p.node}: its power device does not report power on (${state}): nothing in the cluster would power it on`);
     }
     return found;
   }

@@ -40,8 +40,9 @@ export interface TargetFile {
     name: string;
     ssh: SshSpec & { address: string };
     nics: Partial<Record<NicRole, string>> & Record<'client' | 'ring0' | 'ring1', string>;
-    power: { ipmi: { address: string; port?: number; username: string; password: SecretSpec } };
+    power: { ipmi?: { address: string; port?: number; username: string; password: SecretSpec }; pdu?: { outlets: Array<{ pdu: string; outlet: number }> } };
   }>;
+  pdus?: Record<string, { address: string; port?: number; username: string; password: SecretSpec }>;
   waits?: { clusterReadyS?: number };
 }
 
@@ -50,7 +51,18 @@ export interface ResolvedNode {
   name: string;
   ssh: { address: string; port: number; user: string; key: string };
   nics: Record<NicRole, string>;
-  ipmi: { address: string; port: number; username: string; password: string };
+  /** Its BMC, or the PDU outlets feeding it (exactly one). */
+  ipmi?: { address: string; port: number; username: string; password: string };
+  outlets?: Array<{ pdu: string; outlet: number }>;
+}
+
+/** A switched PDU of the target, its passphrase read. */
+export interface ResolvedPdu {
+  name: string;
+  address: string;
+  port: number;
+  username: string;
+  password: string;
 }
 
 /** A target file read, checked and resolved: what the existing-cluster target runs on. */
@@ -65,6 +77,7 @@ export interface ResolvedTarget {
   mailService: 'postfix-dovecot' | 'axigen';
   accounts: Record<string, string>;
   nodes: ResolvedNode[];
+  pdus: ResolvedPdu[];
   clusterReadyS: number;
 }
 
@@ -118,13 +131,23 @@ export function loadTargetFile(file: string, env: NodeJS.ProcessEnv = process.en
     const used = Object.entries(nics).filter(([, nic]) => nic);
     const clash = used.find(([role, nic]) => used.some(([r, x]) => r !== role && x === nic && (role === 'ring0' || role === 'ring1') && (r === 'ring0' || r === 'ring1')));
     if (clash) throw fail(`/nodes/${i}/nics`, `ring0 and ring1 are both ${clash[1]}: two heartbeat rings need two interfaces`);
-    const ipmi = n.power.ipmi;
+    const { ipmi, pdu } = n.power;
+    if (Boolean(ipmi) === Boolean(pdu)) throw fail(`/nodes/${i}/power`, 'give exactly one power device: ipmi (the node\'s BMC) or pdu (the outlets feeding it)');
+    for (const [j, o] of (pdu?.outlets ?? []).entries()) {
+      if (!spec.pdus?.[o.pdu]) throw fail(`/nodes/${i}/power/pdu/outlets/${j}/pdu`, `no PDU named "${o.pdu}" in the top-level pdus (${Object.keys(spec.pdus ?? {}).join(', ') || 'none'})`);
+    }
     return {
       name: n.name,
       ssh: { address: n.ssh.address, port: n.ssh.port ?? spec.ssh?.port ?? 22, user: n.ssh.user ?? spec.ssh?.user ?? 'root', key: here(key) },
       nics,
-      ipmi: { address: ipmi.address, port: ipmi.port ?? 623, username: ipmi.username, password: secret(`/nodes/${i}/power/ipmi/password`, ipmi.password, `the BMC password of ${n.name}`) },
+      ...(ipmi ? { ipmi: { address: ipmi.address, port: ipmi.port ?? 623, username: ipmi.username, password: secret(`/nodes/${i}/power/ipmi/password`, ipmi.password, `the BMC password of ${n.name}`) } } : {}),
+      ...(pdu ? { outlets: pdu.outlets } : {}),
     };
+  });
+  const used = new Set(nodes.flatMap((n) => n.outlets ?? []).map((o) => `${o.pdu}:${o.outlet}`));
+  if (used.size !== nodes.flatMap((n) => n.outlets ?? []).length) throw fail('/nodes', 'one PDU outlet is given twice: each outlet feeds one power supply');
+  const pdus = Object.entries(spec.pdus ?? {}).map(([name, p]): ResolvedPdu => {
+    return { name, address: p.address, port: p.port ?? 161, username: p.username, password: secret(`/pdus/${name}/password`, p.password, `the SNMPv3 passphrase of PDU ${name}`) };
   });
   const accountsFile = here(spec.mail.accounts.file);
   if (!existsSync(accountsFile)) throw fail('/mail/accounts/file', `${accountsFile} does not exist`);
@@ -140,6 +163,7 @@ export function loadTargetFile(file: string, env: NodeJS.ProcessEnv = process.en
     mailService: spec.mail.service ?? 'postfix-dovecot',
     accounts,
     nodes,
+    pdus,
     clusterReadyS: spec.waits?.clusterReadyS ?? DEFAULT_CLUSTER_READY_S,
   };
 }

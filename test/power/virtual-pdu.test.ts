@@ -13,6 +13,9 @@ import { ValidationError } from '../../harness/core/schema.ts';
 import { done, notYet, waitFor } from '../../harness/core/wait.ts';
 import { listPdus, machinesDir, pduConfigProblems, renderSnmpdConf, StartedVirtualPdu, stopAllPdus, VirtualPdu, type PduConfig } from '../../harness/power/virtual-pdu.ts';
 import { boots, freeUdpPort, standInCommand, tempDir } from '../helpers.ts';
+import { ApcPduClient } from '../../harness/power/apc-pdu-client.ts';
+import { PolledPduPower } from '../../harness/power/polled-pdu-power.ts';
+import { powerLosses } from '../../harness/power/power-log.ts';
 
 interface Rig {
   pdu: StartedVirtualPdu;
@@ -272,4 +275,30 @@ test('snmpd.conf: one SNMPv3 user, the APC rPDU identity, the outlets through pa
   t.regex(conf, /^sysObjectID \.1\.3\.6\.1\.4\.1\.318\.1\.3\.4\.5$/m);
   t.regex(conf, /^pass_persist \.1\.3\.6\.1\.4\.1\.318 \/usr\/bin\/python3 \S+pdu-outlets\.py \/state\/pdu\/pdu1$/m);
   t.throws(() => renderSnmpdConf({ name: 'pdu1', address: '10.213.1.1', port: 1611, username: 'fence', password: 'secret-pass', outlets: [] }, '/a b/pdu1'), { message: /white space/ });
+});
+
+test("a PDU the harness does not run (the virtual one, reached as if it were real): power off/on over SNMPv3 with the target's own client config, and a polled power log of both supplies", async (t) => {
+  const rig = await startRig(t, { dual: true });
+  const confDir = join(tempDir(), 'pdu-pdu1');
+  ApcPduClient.writeConf(confDir, 'fence', rig.password);
+  t.is((statSync(join(confDir, 'snmp.conf')).mode & 0o777).toString(8), '600', 'the passphrase file is private');
+  const client = new ApcPduClient(rig.pdu.endpoint, rig.password, confDir, new Logger('test', [fileSink(rig.logFile)]));
+  const power = new PolledPduPower('node1', [{ pdu: client, outlet: 1 }, { pdu: client, outlet: 3 }], new Logger('test', [fileSink(rig.logFile)]), 200).start();
+  t.teardown(() => power.stop());
+  t.deepEqual(power.supplies(), ['pdu1:1', 'pdu1:3']);
+  t.is(await power.status(), 'on');
+  const off = await power.power('off');
+  t.deepEqual([off.acknowledged, off.state], [true, 'off']);
+  t.is(await rig.pdu.targetPower('node1'), 'off', 'the machine behind both outlets is off');
+  const on = await power.power('on');
+  t.deepEqual([on.acknowledged, on.state], [true, 'on']);
+  // A switch the harness did not make (the cluster's fence agent): the poll sees it.
+  await rig.pdu.outlet(3, 'off');
+  await waitFor('the poll to see outlet 3 off', () => (power.powerLog().some((e) => e.supply === 'pdu1:3' && e.value === '0' && e.time > Date.now() - 5000 && e.result === 'done') ? done(true) : notYet(JSON.stringify(power.powerLog().slice(-3)))), { timeoutMs: 10_000, intervalMs: 100 });
+  const log = power.powerLog();
+  t.deepEqual([...log].sort((a, b) => a.time - b.time), log, 'in time order');
+  t.true(powerLosses(log, 'node1', { supplies: power.supplies() }).length >= 1, 'the harness-made power-off counts as a loss of all supplies');
+  const wrong = new ApcPduClient(rig.pdu.endpoint, 'Wrong-pass-1', (ApcPduClient.writeConf(join(confDir, 'wrong'), 'fence', 'Wrong-pass-1'), join(confDir, 'wrong')), new Logger('test', [fileSink(rig.logFile)]));
+  await t.throwsAsync(() => wrong.outletStatus(1), { message: /wrong SNMPv3 user or passphrase/ });
+  t.false(readFileSync(rig.logFile, 'utf8').includes(rig.password), 'the passphrase is never logged');
 });

@@ -58,8 +58,8 @@ test('a complete target file resolves: defaults applied, secrets read from their
   t.deepEqual(target.accounts, { user1: 'pw-one-secret', user2: 'pw-two-secret' });
   t.deepEqual(target.nodes[0]!.ssh, { address: '198.51.100.11', port: 22, user: 'root', key: join(dir, 'id_ed25519') });
   t.deepEqual(target.nodes[1]!.ssh, { address: '198.51.100.12', port: 2222, user: 'ops', key: join(dir, 'id_ed25519') });
-  t.deepEqual(target.nodes[0]!.ipmi, { address: '198.51.100.201', port: 623, username: 'admin', password: 'bmc-secret-one' });
-  t.is(target.nodes[1]!.ipmi.password, 'bmc-secret-two');
+  t.deepEqual(target.nodes[0]!.ipmi!, { address: '198.51.100.201', port: 623, username: 'admin', password: 'bmc-secret-one' });
+  t.is(target.nodes[1]!.ipmi!.password, 'bmc-secret-two');
   t.true(containsSecret('log line with bmc-secret-two in it'), 'every secret read is registered, so logs mask it');
   t.false(JSON.stringify(target.spec).includes('bmc-secret'), 'the recorded spec holds where the secrets are, never a secret');
 });
@@ -74,7 +74,8 @@ const broken: Array<[string, (t: string) => string, RegExp]> = [
   ['two nodes of one name', (s) => s.replace('name: mx2', 'name: mx1'), /\/nodes\/1\/name: both nodes are named "mx1"/],
   ['DRBD without a replication NIC', (s) => s.replace('ring1: eno3, replication: eno4 }\n    power:\n      ipmi: { address: 198.51.100.201', 'ring1: eno3 }\n    power:\n      ipmi: { address: 198.51.100.201'), /\/nodes\/0\/nics\/replication: a DRBD store needs/],
   ['one NIC for both rings', (s) => s.replace('ring0: eno2, ring1: eno3, replication: eno4 }\n    power:\n      ipmi: { address: 198.51.100.201', 'ring0: eno2, ring1: eno2, replication: eno4 }\n    power:\n      ipmi: { address: 198.51.100.201'), /ring0 and ring1 are both eno2/],
-  ['a PDU (not supported yet)', (s) => s.replace('ipmi: { address: 198.51.100.201, username: admin, password: { passwordFile: bmc1 } }', 'pdu: { address: 198.51.100.201 }'), /\/nodes\/0\/power/],
+  ['a PDU outlet of a PDU not listed', (s) => s.replace('ipmi: { address: 198.51.100.201, username: admin, password: { passwordFile: bmc1 } }', 'pdu: { outlets: [{ pdu: pdu9, outlet: 1 }] }'), /\/nodes\/0\/power\/pdu\/outlets\/0\/pdu: no PDU named "pdu9"/],
+  ['both a BMC and a PDU', (s) => s.replace('ipmi: { address: 198.51.100.201, username: admin, password: { passwordFile: bmc1 } }', 'ipmi: { address: 198.51.100.201, username: admin, password: { passwordFile: bmc1 } }\n      pdu: { outlets: [{ pdu: pdu1, outlet: 1 }] }'), /\/nodes\/0\/power: give exactly one power device/],
   ['one node only', (s) => s.slice(0, s.indexOf('  - name: mx2')), /\/nodes: must have at least 2 items|nodes/],
   ['an unknown key', (s) => s.replace('storage: drbd', 'storage: drbd\nstorag: shared'), /storag/],
 ];
@@ -96,7 +97,7 @@ test('an accounts file: user and password per line; comments skipped; a bad or r
 
 test("the lab's target file describes it as hardware: SSH and BMC addresses, the role NICs, no libvirt; and it loads as any target file", async (t) => {
   const { renderLabTargetFile, writeLabTargetFile } = await import('../../harness/lab/lab-target-file.ts');
-  const { loadLabConfig, planLab } = await import('../../harness/lab/lab-config.ts');
+  const { DEFAULT_LAB_CONFIG, loadLabConfig, planLab } = await import('../../harness/lab/lab-config.ts');
   const plan = planLab(loadLabConfig());
   const hosts = [
     { name: 'node1', hostName: '10.213.1.90', port: 22, user: 'root' },
@@ -111,10 +112,16 @@ test("the lab's target file describes it as hardware: SSH and BMC addresses, the
   writeFileSync(join(dir, 'key'), 'k\n');
   const file = writeLabTargetFile(join(dir, 'target'), plan, hosts, join(dir, 'key'), { bmcPassword: 'lab-bmc-pw', accounts: { user1: 'lab-pw-1' } });
   const loaded = loadTargetFile(file, {});
-  t.is(loaded.nodes[1]!.ipmi.password, 'lab-bmc-pw');
+  t.is(loaded.nodes[1]!.ipmi!.password, 'lab-bmc-pw');
   t.deepEqual(loaded.accounts, { user1: 'lab-pw-1' });
-  const pdu = planLab({ ...loadLabConfig(), fencing: { ...loadLabConfig().fencing, agent: 'fence_apc_snmp' } });
-  t.throws(() => renderLabTargetFile(pdu, hosts, { key: '/k', bmcPassword: '/p', accounts: '/a' }), { message: /IPMI BMCs only so far/ });
+  // A PDU lab (two supplies a node, one on each of two PDUs): the outlets, and the PDUs' SNMP addresses.
+  const variants = planLab(loadLabConfig(DEFAULT_LAB_CONFIG.replace(/lab\.json$/, 'lab-variants.json')));
+  const pduSpec = renderLabTargetFile(variants, hosts, { key: '/k', bmcPassword: '/p', accounts: '/a' });
+  t.deepEqual(pduSpec.nodes[0]!.power, { pdu: { outlets: [{ pdu: 'pdu1', outlet: 1 }, { pdu: 'pdu2', outlet: 1 }] } });
+  t.deepEqual(Object.keys(pduSpec.pdus ?? {}), ['pdu1', 'pdu2']);
+  t.is(pduSpec.pdus!.pdu2!.port, variants.powerDevices[1]!.port);
+  t.is(pduSpec.storage, 'shared');
+  t.false('replication' in pduSpec.nodes[0]!.nics, 'a shared store has no replication link');
 });
 
 test('certify --target: a scenario the target cannot do honestly is listed as not applicable, and with nothing left it exits 2 before touching a node', async (t) => {
