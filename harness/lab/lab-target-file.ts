@@ -13,14 +13,15 @@ import type { LabPlan } from './lab-config.ts';
 import type { SshHost } from './ssh.ts';
 
 /** The target file of the lab: `hosts` from its ssh_config, the files the secrets are in. Pure. */
-export function renderLabTargetFile(plan: LabPlan, hosts: SshHost[], files: { key: string; bmcPassword: string; accounts: string }): TargetFile {
+export function renderLabTargetFile(plan: LabPlan, hosts: SshHost[], files: { key: string; bmcPassword: string; accounts: string; knownHosts?: string }): TargetFile {
   const password = { passwordFile: files.bmcPassword };
   const pdus = plan.powerDevices.flatMap((d) => (d.kind === 'pdu' ? [d] : []));
   return {
     name: `${plan.prefix}cluster`,
     storage: plan.storage,
     virtualIp: plan.virtualIp,
-    ssh: { user: 'root', key: files.key },
+    // The lab's own pinned host keys: a new lab (new VMs, new keys) is not refused as a changed host.
+    ssh: { user: 'root', key: files.key, ...(files.knownHosts ? { knownHosts: files.knownHosts } : {}) },
     mail: { domain: plan.mailDomain, service: plan.mailService, accounts: { file: files.accounts } },
     ...(pdus.length ? { pdus: Object.fromEntries(pdus.map((d) => [d.name, { address: plan.bmcAddress, port: d.port, username: plan.config.fencing.bmcUsername, password }])) } : {}),
     nodes: plan.nodes.map((node) => {
@@ -42,9 +43,9 @@ export function renderLabTargetFile(plan: LabPlan, hosts: SshHost[], files: { ke
 }
 
 /** Writes the lab's target file and its secret files into `dir`; resolves the target file's path. */
-export function writeLabTargetFile(dir: string, plan: LabPlan, hosts: SshHost[], key: string, secrets: { bmcPassword: string; accounts: Record<string, string> }): string {
+export function writeLabTargetFile(dir: string, plan: LabPlan, hosts: SshHost[], key: string, secrets: { bmcPassword: string; accounts: Record<string, string> }, knownHosts?: string): string {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const files = { key, bmcPassword: join(dir, 'bmc-password'), accounts: join(dir, 'accounts') };
+  const files = { key, bmcPassword: join(dir, 'bmc-password'), accounts: join(dir, 'accounts'), knownHosts };
   writeFileSync(files.bmcPassword, `${secrets.bmcPassword}\n`, { mode: 0o600 });
   writeFileSync(files.accounts, `${Object.entries(secrets.accounts).map(([u, p]) => `${u} ${p}`).join('\n')}\n`, { mode: 0o600 });
   chmodSync(files.bmcPassword, 0o600);

@@ -27,7 +27,7 @@ import { readLabSecrets } from './lab-secrets.ts';
 import { checkHost, knownAccel, kvmNeedsCover, probeAccel, startDaemons, virsh, type Accel } from './host.ts';
 import { planLab, type LabConfig, type LabPlan } from './lab-config.ts';
 import { provisionHash, renderCibLoad, renderCibMerge, renderCibOffline, renderClusterStart, renderNodeProvision, renderStoreLayout } from './provision.ts';
-import { parseSshConfig, removeControlSockets, SshRunner } from './ssh.ts';
+import { parseSshConfig, removeControlSockets, sshFiles, SshRunner } from './ssh.ts';
 import { parseCrmMon } from './status.ts';
 import { storeOf } from '../storage/storage.ts';
 import { setClockScript } from '../observe/clock.ts';
@@ -271,7 +271,7 @@ export class Lab implements Target {
   async writeTargetFile(): Promise<string> {
     const started = await this.attach();
     const hosts = parseSshConfig(readFileSync(started.ssh.configFile, 'utf8'));
-    return writeLabTargetFile(join(this.dir, 'target'), this.plan, hosts, join(this.dir, 'id_ed25519'), { bmcPassword: this.secrets().bmcPassword, accounts: started.accounts() });
+    return writeLabTargetFile(join(this.dir, 'target'), this.plan, hosts, join(this.dir, 'id_ed25519'), { bmcPassword: this.secrets().bmcPassword, accounts: started.accounts() }, sshFiles(this.dir).knownHosts);
   }
 
   /** Reaches a lab that is up (for status, ssh), without changing it. */

@@ -202,8 +202,8 @@ export class SshRunner {
   }
 
   /** Writes the lab's ssh_config (mode 0600) for the lab in `labDir`, making its private control socket directory. */
-  static write(configFile: string, hosts: SshHost[], keyFile: string, labDir: string): SshRunner {
-    const files = sshFiles(labDir);
+  static write(configFile: string, hosts: SshHost[], keyFile: string, labDir: string, knownHosts?: string): SshRunner {
+    const files = { ...sshFiles(labDir), ...(knownHosts ? { knownHosts } : {}) };
     ensureControlDir(files);
     writeFileSync(configFile, renderSshConfig(hosts, keyFile, labDir, files), { mode: 0o600 });
     return new SshRunner(configFile, hosts.filter((h) => h.user !== 'root').map((h) => h.name));

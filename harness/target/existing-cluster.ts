@@ -210,7 +210,7 @@ export class StartedCluster extends ClusterSession {
     const dir = StartedCluster.dir(target.name);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const hosts = target.nodes.map((n) => ({ name: n.name, hostName: n.ssh.address, port: n.ssh.port, user: n.ssh.user, keyFile: n.ssh.key }));
-    const ssh = SshRunner.write(join(dir, 'ssh_config'), hosts, target.nodes[0]!.ssh.key, dir);
+    const ssh = SshRunner.write(join(dir, 'ssh_config'), hosts, target.nodes[0]!.ssh.key, dir, target.knownHosts);
     const pdus = new Map(
       target.pdus.map((p) => {
         // The passphrase goes in a 0600 client config in the target's own directory, never in argv.

@@ -22,6 +22,8 @@ interface SshSpec {
   port?: number;
   user?: string;
   key?: string;
+  /** Top level only: the known_hosts file that pins the nodes' host keys (default: the target's own, filled on first contact). */
+  knownHosts?: string;
 }
 
 interface SecretSpec {
@@ -78,6 +80,8 @@ export interface ResolvedTarget {
   accounts: Record<string, string>;
   nodes: ResolvedNode[];
   pdus: ResolvedPdu[];
+  /** The known_hosts file the file names, if any (absolute). */
+  knownHosts?: string;
   clusterReadyS: number;
 }
 
@@ -164,6 +168,7 @@ export function loadTargetFile(file: string, env: NodeJS.ProcessEnv = process.en
     accounts,
     nodes,
     pdus,
+    ...(spec.ssh?.knownHosts ? { knownHosts: here(spec.ssh.knownHosts) } : {}),
     clusterReadyS: spec.waits?.clusterReadyS ?? DEFAULT_CLUSTER_READY_S,
   };
 }

@@ -279,7 +279,7 @@ test.serial('variants: lab up with lab-variants.json and the stand-in Axigen pac
   const axigen = (status.pacemaker?.resources ?? []).find((r) => r.id === 'axigen');
   t.deepEqual([axigen?.agent, axigen?.nodes], ['systemd:axigen', active]);
   t.false((status.pacemaker?.resources ?? []).some((r) => r.id === 'smtp' || r.id === 'imap'), 'no Postfix/Dovecot resources');
-  const where = await v.root(active[0]!, "readlink /var/opt/axigen; dpkg-query -W -f='${Version}' axigen; systemctl is-enabled axigen || true", 30_000);
+  const where = await v.root(active[0]!, "readlink /var/opt/axigen; dpkg-query -W -f='${Version}\\n' axigen; systemctl is-enabled axigen || true", 30_000);
   t.regex(where.stdout, /^\/srv\/mail\/axigen\n10\.5\.0~hachaos\.standin1\ndisabled/);
 });
 

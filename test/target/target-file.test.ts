@@ -103,15 +103,17 @@ test("the lab's target file describes it as hardware: SSH and BMC addresses, the
     { name: 'node1', hostName: '10.213.1.90', port: 22, user: 'root' },
     { name: 'node2', hostName: '10.213.1.91', port: 22, user: 'root' },
   ];
-  const spec = renderLabTargetFile(plan, hosts, { key: '/k', bmcPassword: '/p', accounts: '/a' });
+  const spec = renderLabTargetFile(plan, hosts, { key: '/k', bmcPassword: '/p', accounts: '/a', knownHosts: '/lab/known_hosts' });
+  t.is(spec.ssh?.knownHosts, '/lab/known_hosts', "the lab's own pinned host keys: a new lab's new keys are not a changed host");
   t.is(spec.name, `${plan.prefix}cluster`);
   t.deepEqual(spec.nodes[0]!.power.ipmi, { address: plan.bmcAddress, port: plan.nodes[0]!.bmcPort, username: 'admin', password: { passwordFile: '/p' } });
   t.deepEqual(spec.nodes[1]!.nics, { client: 'eth1', ring0: 'eth2', ring1: 'eth3', replication: 'eth4' });
   t.false(/libvirt|vagrant|virsh|qemu|hachaos-lab-node/i.test(JSON.stringify(spec)), 'no hypervisor name in it');
   const dir = tempDir();
   writeFileSync(join(dir, 'key'), 'k\n');
-  const file = writeLabTargetFile(join(dir, 'target'), plan, hosts, join(dir, 'key'), { bmcPassword: 'lab-bmc-pw', accounts: { user1: 'lab-pw-1' } });
+  const file = writeLabTargetFile(join(dir, 'target'), plan, hosts, join(dir, 'key'), { bmcPassword: 'lab-bmc-pw', accounts: { user1: 'lab-pw-1' } }, join(dir, 'known_hosts'));
   const loaded = loadTargetFile(file, {});
+  t.is(loaded.knownHosts, join(dir, 'known_hosts'));
   t.is(loaded.nodes[1]!.ipmi!.password, 'lab-bmc-pw');
   t.deepEqual(loaded.accounts, { user1: 'lab-pw-1' });
   // A PDU lab (two supplies a node, one on each of two PDUs): the outlets, and the PDUs' SNMP addresses.
