@@ -87,9 +87,8 @@ function targetOf(flags: { target?: string; yes?: boolean }, config: LabConfig |
   return new Lab(typeof config === 'function' ? config() : config, log);
 }
 
-/** Prints the plan and asks for the cluster's name on the terminal; without a terminal, there is no one to ask. */
+/** Asks for the cluster's name on the terminal (the plan was just logged); without a terminal, there is no one to ask. */
 async function askToConfirm(plan: string): Promise<boolean> {
-  process.stdout.write(`${plan}\n`);
   if (!process.stdin.isTTY) return false;
   const name = /^cluster (\S+)/.exec(plan)?.[1] ?? '';
   const rl = createInterface({ input: process.stdin, output: process.stdout });

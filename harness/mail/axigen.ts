@@ -115,6 +115,12 @@ export function renderAxigenLayout(): string[] {
   ];
 }
 
+/** Axigen's own log files (where the store is mounted: they live on it), the last 2000 lines of each, for the evidence. Pure. */
+export function axigenLogScript(): string {
+  const dir = `${AXIGEN.workDir}/${AXIGEN.logDir}`;
+  return `mountpoint -q ${MAIL_STORE} || { echo "(the mail store is not mounted here: Axigen's logs are on the other node)"; exit 0; }; for f in ${dir}/*; do [ -f "$f" ] || continue; echo "@@ $f"; tail -n 2000 "$f"; done`;
+}
+
 /** Axigen's Pacemaker resource: the systemd unit, every operation with an explicit timeout. */
 export function axigenResources(plan: LabPlan): { names: string[]; crm: string[] } {
   const { timeouts: t, intervals: i } = operationsOf(plan.config);
@@ -133,6 +139,7 @@ export const axigenService: MailService = {
   resources: axigenResources,
   // The adapter does not read Axigen's queue (its layout is Axigen's own): the read-back does not wait on it.
   queueScript: () => null,
+  logScript: () => axigenLogScript(),
   reloadScript: () => `systemctl is-active -q ${AXIGEN.unit} && systemctl reload ${AXIGEN.unit} 2>/dev/null; true`,
   smtpProcess: { commandLine: AXIGEN.binary, name: 'axigen' },
 };

@@ -29,6 +29,8 @@ export interface MailService {
   queueScript(): string | null;
   /** Makes a running service read its changed configuration. */
   reloadScript(): string;
+  /** A command printing the service's own recent log files for the run's evidence, or null when its logs are the journal's. */
+  logScript(): string | null;
   /** The SMTP service's process for the kill fault: the command line `pkill -f` matches, and its name. */
   readonly smtpProcess: { commandLine: string; name: string };
 }

@@ -199,6 +199,8 @@ export const postfixDovecot: MailService = {
   resourceIds: ['smtp', 'imap'],
   resources: mailResources,
   queueScript: mailQueueScript,
+  // Postfix and Dovecot log to the journal, which the evidence has already.
+  logScript: () => null,
   reloadScript: () => 'systemctl is-active -q dovecot && doveadm reload; systemctl is-active -q postfix && postfix reload; true',
   smtpProcess: { commandLine: '/usr/lib/postfix/sbin/master', name: 'postfix master' },
 };

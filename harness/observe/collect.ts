@@ -1,11 +1,12 @@
 /**
  * Evidence after a run: each node's journal (since shortly before the fault), corosync log,
- * Pacemaker status and CIB, DRBD status; each BMC's power log. Written into the run directory
+ * Pacemaker status and CIB, DRBD status, the mail service's own logs (Axigen's); each power device's log. Written into the run directory
  * (redacted); a node that cannot be reached is noted, never fatal.
  */
 import type { RunStore } from '../report/run-store.ts';
 import type { StartedTarget } from '../target/target.ts';
 import type { ClockOffset } from './clock.ts';
+import { mailServiceOf } from '../mail/mail-service.ts';
 
 export interface NodeEvidence {
   node: string;
@@ -36,6 +37,12 @@ export async function collectEvidence(lab: StartedTarget, store: RunStore, since
     for (const [file, command] of SECTIONS) {
       const r = await lab.ssh.root(name, `${command} 2>&1`, { timeoutMs: 60_000, reject: false });
       store.writeText(`nodes/${name}/${file}`, r.stdout);
+    }
+    // The mail service's own log files, where it keeps them outside the journal (Axigen).
+    const mailLogs = mailServiceOf(lab.plan).logScript();
+    if (mailLogs) {
+      const r = await lab.ssh.root(name, `${mailLogs} 2>&1`, { timeoutMs: 60_000, reject: false });
+      store.writeText(`nodes/${name}/mail-service.log`, r.ok ? r.stdout : `${r.reason}\n${r.stdout}`);
     }
     evidence.push({ node: name, journal: journal.stdout });
   }

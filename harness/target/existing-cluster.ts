@@ -140,6 +140,8 @@ export class ExistingCluster implements Target {
     );
     if (problems.length) throw new TargetRefusedError(problems);
     if (!this.confirmed) {
+      // What it will do to which machine, said before the first fault whether or not anyone is asked.
+      this.log.info(`plan:\n${this.describePlan()}`);
       if (!this.options.yes) {
         if (!this.options.confirm) throw new TargetRefusedError([`not confirmed: give --yes to inject faults into cluster ${this.target.name} without asking`]);
         if (!(await this.options.confirm(this.describePlan()))) throw new TargetRefusedError(['not confirmed']);

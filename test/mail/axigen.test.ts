@@ -93,3 +93,10 @@ test("the stand-in package installs a service under Axigen's names and paths (an
   for (const path of ['./opt/axigen/bin/axigen', './opt/axigen/lib/standin.py', './lib/systemd/system/axigen.service']) t.true(files.includes(path), path);
   t.regex(files, /^-rwxr-xr-x root\/root .* \.\/opt\/axigen\/bin\/axigen$/m);
 });
+
+test("Axigen's own log files go into the evidence where the store is mounted; the stand-in's logs are the journal's", (t) => {
+  const script = mailServiceOf(axigenPlan()).logScript()!;
+  t.regex(script, /^mountpoint -q \/srv\/mail \|\| \{ echo .*; exit 0; \}; for f in \/var\/opt\/axigen\/log\/\*; do/);
+  t.regex(script, /tail -n 2000 "\$f"/);
+  t.is(mailServiceOf(planLab(loadLabConfig())).logScript(), null);
+});
