@@ -12,11 +12,11 @@
  */
 import { IpmiClient, IpmiError } from '../bmc/ipmi-client.ts';
 import type { Logger } from '../core/log.ts';
-import { BMC_SUPPLY, type PowerEvent } from './power-log.ts';
+import { BMC_SUPPLY } from './power-log.ts';
+import { PolledPower } from './polled-power.ts';
 import type { NodePower, NodePowerAction, NodePowerResult } from './power-device.ts';
 
-/** How often the poll reads the power state, ms. */
-export const POWER_POLL_MS = 1000;
+export { POWER_POLL_MS } from './polled-power.ts';
 
 export interface PolledIpmiPowerOptions {
   node: string;
@@ -28,18 +28,17 @@ export interface PolledIpmiPowerOptions {
   pollMs?: number;
 }
 
-export class PolledIpmiPower implements NodePower {
+export class PolledIpmiPower extends PolledPower implements NodePower {
   readonly kind = 'ipmi' as const;
   readonly node: string;
   private readonly client: IpmiClient;
   private readonly pollClient: IpmiClient;
-  private readonly events: PowerEvent[] = [];
   private last: 'on' | 'off' | undefined;
-  private timer?: NodeJS.Timeout;
   private polling = false;
   private failedPolls = 0;
 
   constructor(private readonly options: PolledIpmiPowerOptions) {
+    super(options.pollMs);
     this.node = options.node;
     const endpoint = { name: `${options.node}-bmc`, address: options.address, port: options.port, username: options.username };
     this.client = new IpmiClient(endpoint, { password: options.password, log: options.log });
@@ -48,27 +47,17 @@ export class PolledIpmiPower implements NodePower {
   }
 
   describe(): string {
-    return `IPMI BMC ${this.options.address}:${this.options.port} (real BMC: power polled every ${(this.options.pollMs ?? POWER_POLL_MS) / 1000} s)`;
+    return `IPMI BMC ${this.options.address}:${this.options.port} (real BMC: power polled every ${this.pollMs / 1000} s)`;
   }
   supplies(): string[] {
     return [BMC_SUPPLY];
   }
 
-  /** Starts the poll (idempotent). */
-  start(): this {
-    if (this.timer) return this;
-    this.timer = setInterval(() => void this.poll(), this.options.pollMs ?? POWER_POLL_MS);
-    this.timer.unref();
-    return this;
+  protected poll(): void {
+    void this.pollOnce();
   }
 
-  /** Stops the poll (idempotent). */
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-  }
-
-  private async poll(): Promise<void> {
+  private async pollOnce(): Promise<void> {
     if (this.polling) return; // one request in flight at a time: a slow BMC is not flooded
     this.polling = true;
     try {
@@ -99,18 +88,4 @@ export class PolledIpmiPower implements NodePower {
     }
   }
 
-  /** The harness cannot see past the firmware: the machine's power is what its BMC reports. */
-  targetPower(): Promise<'on' | 'off'> {
-    return this.status();
-  }
-
-  /** In time order (a request is logged when its answer comes, stamped when it was sent). */
-  powerLog(): PowerEvent[] {
-    return [...this.events].sort((a, b) => a.time - b.time);
-  }
-
-  /** A device the harness does not run is taken as running; whether it answers is `status`'s to say. */
-  isRunning(): boolean {
-    return true;
-  }
 }

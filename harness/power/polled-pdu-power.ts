@@ -7,9 +7,8 @@
  */
 import type { Logger } from '../core/log.ts';
 import { ApcPduClient } from './apc-pdu-client.ts';
-import type { PowerEvent } from './power-log.ts';
 import type { NodePower, NodePowerAction, NodePowerResult } from './power-device.ts';
-import { POWER_POLL_MS } from './polled-ipmi-power.ts';
+import { PolledPower, POWER_POLL_MS } from './polled-power.ts';
 
 /** One outlet feeding the node: the PDU's client and the outlet's number. */
 export interface FeedingOutlet {
@@ -17,20 +16,19 @@ export interface FeedingOutlet {
   outlet: number;
 }
 
-export class PolledPduPower implements NodePower {
+export class PolledPduPower extends PolledPower implements NodePower {
   readonly kind = 'pdu' as const;
-  private readonly events: PowerEvent[] = [];
   private readonly last = new Map<string, 'on' | 'off'>();
   private readonly busy = new Set<string>();
   private readonly failed = new Set<string>();
-  private timer?: NodeJS.Timeout;
 
   constructor(
     readonly node: string,
     private readonly outlets: FeedingOutlet[],
     private readonly log: Logger,
-    private readonly pollMs = POWER_POLL_MS,
+    pollMs = POWER_POLL_MS,
   ) {
+    super(pollMs);
     if (!outlets.length) throw new Error(`no PDU outlet feeds ${node}`);
   }
 
@@ -45,21 +43,11 @@ export class PolledPduPower implements NodePower {
     return this.outlets.map((o) => this.supply(o));
   }
 
-  start(): this {
-    if (this.timer) return this;
-    this.timer = setInterval(() => {
-      for (const o of this.outlets) void this.poll(o);
-    }, this.pollMs);
-    this.timer.unref();
-    return this;
+  protected poll(): void {
+    for (const o of this.outlets) void this.pollOutlet(o);
   }
 
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-  }
-
-  private async poll(o: FeedingOutlet): Promise<void> {
+  private async pollOutlet(o: FeedingOutlet): Promise<void> {
     const supply = this.supply(o);
     if (this.busy.has(supply)) return;
     this.busy.add(supply);
@@ -107,18 +95,4 @@ export class PolledPduPower implements NodePower {
     return states.includes('on') ? 'on' : 'off';
   }
 
-  /** The harness cannot see past the PDUs: the machine's power is what its outlets report. */
-  targetPower(): Promise<'on' | 'off'> {
-    return this.status();
-  }
-
-  /** In time order. */
-  powerLog(): PowerEvent[] {
-    return [...this.events].sort((a, b) => a.time - b.time);
-  }
-
-  /** A device the harness does not run is taken as running; whether it answers is `status`'s to say. */
-  isRunning(): boolean {
-    return true;
-  }
 }

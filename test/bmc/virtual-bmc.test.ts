@@ -15,6 +15,8 @@ import { isAlive } from '../../harness/core/exec.ts';
 import { fileSink, Logger } from '../../harness/core/log.ts';
 import { done, notYet, waitFor } from '../../harness/core/wait.ts';
 import { boots, freeUdpPort, standInCommand, tempDir } from '../helpers.ts';
+import { PolledIpmiPower } from '../../harness/power/polled-ipmi-power.ts';
+import { powerLosses } from '../../harness/power/power-log.ts';
 
 interface Rig {
   bmc: StartedVirtualBmc;
@@ -263,4 +265,26 @@ test('the BMC credential stays private: files 0600, never in logs or argv', asyn
   t.false(readFileSync(rig.logFile, 'utf8').includes('Very-Private-77'));
   const argvs = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
   t.false(argvs.includes('Very-Private-77'));
+});
+
+test('a BMC the harness does not run (the virtual one, reached as if it were real): power off/on over IPMI, and the poll logs each change of the power state', async (t) => {
+  const rig = await startRig(t);
+  const { address, port } = rig.bmc.endpoint;
+  const log = new Logger('test', [fileSink(rig.logFile)]);
+  const power = new PolledIpmiPower({ node: 'node1', address, port, username: 'admin', password: rig.password, log, pollMs: 300 });
+  t.teardown(() => power.stop());
+  t.is((await power.power('on')).state, 'on', 'the stand-in machine starts off');
+  power.start();
+  t.is(await power.status(), 'on');
+  t.deepEqual([power.supplies(), power.isRunning()], [['bmc'], true]);
+  const off = await power.power('off');
+  t.deepEqual([off.acknowledged, off.state], [true, 'off']);
+  t.is(await power.targetPower(), 'off', 'the ground truth on real hardware is what the BMC reports');
+  // A request the harness did not make (the cluster's fence agent): only the poll can see it.
+  await rig.bmc.client().power('on');
+  await waitFor('the poll to see the node on again', () => (power.powerLog().some((e) => e.value === '1' && e.time > Date.now() - 10_000 && e.result === 'done') ? done(true) : notYet(JSON.stringify(power.powerLog().slice(-3)))), { timeoutMs: 15_000, intervalMs: 100 });
+  const events = power.powerLog();
+  t.deepEqual([...events].sort((a, b) => a.time - b.time), events, 'in time order');
+  t.is(powerLosses(events, 'node1').length, 1, 'one power-off: the harness-made one');
+  t.false(readFileSync(rig.logFile, 'utf8').includes(rig.password), 'the password is never logged');
 });
