@@ -7,7 +7,7 @@
  */
 import type { Logger } from '../core/log.ts';
 import { ApcPduClient } from './apc-pdu-client.ts';
-import type { NodePower, NodePowerAction, NodePowerResult } from './power-device.ts';
+import { switchOutlets, type NodePower, type NodePowerAction, type NodePowerResult } from './power-device.ts';
 import { PolledPower, POWER_POLL_MS } from './polled-power.ts';
 
 /** One outlet feeding the node: the PDU's client and the outlet's number. */
@@ -66,7 +66,6 @@ export class PolledPduPower extends PolledPower implements NodePower {
 
   /** Off: every outlet off; on: every outlet on; reset and cycle: all off, then all on. */
   async power(action: NodePowerAction): Promise<NodePowerResult> {
-    const started = performance.now();
     const all = async (want: 'on' | 'off') =>
       Promise.all(
         this.outlets.map(async (o) => {
@@ -77,16 +76,9 @@ export class PolledPduPower extends PolledPower implements NodePower {
           return r;
         }),
       );
-    const results = action === 'on' || action === 'off' ? await all(action) : [...(await all('off')), ...(await all('on'))];
-    const failed = results.find((r) => !r.acknowledged);
-    let state: NodePowerResult['state'] = 'unknown';
-    try {
-      state = await this.status();
-    } catch {
-      // unknown
-    }
-    if (failed) this.log.warn(`power ${action} of ${this.node}: outlet ${failed.outlet} not acknowledged (${failed.error})`);
-    return { action, acknowledged: !failed, state, durationMs: Math.round(performance.now() - started), error: failed ? `outlet ${failed.outlet}: ${failed.error}` : undefined };
+    const result = await switchOutlets(action, all, () => this.status());
+    if (!result.acknowledged) this.log.warn(`power ${action} of ${this.node} not acknowledged: ${result.error}`);
+    return result;
   }
 
   /** On when any outlet feeding the node is on. */

@@ -10,6 +10,7 @@ import type { PowerControlFaults } from '../bmc/sim-files.ts';
 import type { StartedVirtualBmc } from '../bmc/virtual-bmc.ts';
 import { BMC_SUPPLY, type PowerEvent } from './power-log.ts';
 import type { StartedVirtualPdu } from './virtual-pdu.ts';
+import type { OutletResult } from './apc-pdu-client.ts';
 
 export type NodePowerAction = 'on' | 'off' | 'reset' | 'cycle';
 
@@ -123,6 +124,25 @@ export class BmcNodePower implements NodePower, PowerKnobs {
   }
 }
 
+/**
+ * A node's power request carried out on every outlet feeding it (off: all off; on: all on; reset
+ * and cycle: all off, then all on: a node with two supplies is off only when both are), then its
+ * power read back through `status`. The one definition for the lab's PDUs and real ones.
+ */
+export async function switchOutlets(action: NodePowerAction, all: (want: 'on' | 'off') => Promise<OutletResult[]>, status: () => Promise<'on' | 'off'>): Promise<NodePowerResult> {
+  const started = performance.now();
+  const results: OutletResult[] = [];
+  for (const want of action === 'on' || action === 'off' ? [action] : (['off', 'on'] as const)) results.push(...(await all(want)));
+  const failed = results.find((r) => !r.acknowledged);
+  let state: NodePowerResult['state'] = 'unknown';
+  try {
+    state = await status();
+  } catch {
+    // unknown: said by `state`
+  }
+  return { action, acknowledged: !failed, state, durationMs: Math.round(performance.now() - started), error: failed ? `outlet ${failed.outlet}: ${failed.error}` : undefined };
+}
+
 /** A node fed by PDU outlets (one per power supply, on one PDU or on two). */
 export class PduNodePower implements NodePower, PowerKnobs {
   readonly kind = 'pdu' as const;
@@ -145,18 +165,8 @@ export class PduNodePower implements NodePower, PowerKnobs {
     return this.outlets().map(({ pdu, outlet }) => `${pdu.name}:${outlet}`);
   }
   /** Off: every outlet off. On: every outlet on. Reset and cycle: all off, then all on (a node with two supplies is off only when both are). */
-  async power(action: NodePowerAction): Promise<NodePowerResult> {
-    const started = performance.now();
-    const all = async (want: 'on' | 'off') => Promise.all(this.outlets().map(({ pdu, outlet }) => pdu.outlet(outlet, want)));
-    const results = action === 'on' || action === 'off' ? await all(action) : [...(await all('off')), ...(await all('on'))];
-    const failed = results.find((r) => !r.acknowledged);
-    let state: NodePowerResult['state'] = 'unknown';
-    try {
-      state = await this.status();
-    } catch {
-      // unknown
-    }
-    return { action, acknowledged: !failed, state, durationMs: Math.round(performance.now() - started), error: failed ? `outlet ${failed.outlet}: ${failed.error}` : undefined };
+  power(action: NodePowerAction): Promise<NodePowerResult> {
+    return switchOutlets(action, (want) => Promise.all(this.outlets().map(({ pdu, outlet }) => pdu.outlet(outlet, want))), () => this.status());
   }
   /** On when any outlet feeding the node is on (as the machine sees it). */
   async status(): Promise<'on' | 'off'> {
