@@ -37,7 +37,7 @@ import { loadBaseline } from '../calibrate/baseline.ts';
 import { labMachines, labNics } from './lab-machines.ts';
 import { writeLabTargetFile } from './lab-target-file.ts';
 import { mailServiceOf } from '../mail/mail-service.ts';
-import { AXIGEN_PACKAGE_ON_NODE } from '../mail/axigen.ts';
+import { AXIGEN_PACKAGE_ON_NODE, axigenAdminPassword } from '../mail/axigen.ts';
 
 const EMULATOR_WRAPPER = join(BOOT_ROOT, 'ha-chaos-qemu-tcg');
 
@@ -143,6 +143,8 @@ export class Lab implements Target {
     registerSecret(secrets.bmcPassword);
     registerSecret(secrets.corosyncKey);
     Object.values(secrets.accounts).forEach(registerSecret);
+    // Axigen's admin password is derived from them (mail/axigen.ts): masked like them.
+    if (this.config.mail.package) registerSecret(axigenAdminPassword(secrets));
     return secrets;
   }
 
@@ -541,7 +543,7 @@ export class StartedLab extends ClusterSession {
 
   /** Every secret of the lab (power devices' password, corosync key, account passwords): for tests that prove none leaks. */
   secretValues(): string[] {
-    return [this.secrets.bmcPassword, this.secrets.corosyncKey, ...Object.values(this.secrets.accounts)];
+    return [this.secrets.bmcPassword, this.secrets.corosyncKey, ...Object.values(this.secrets.accounts), ...(this.lab.config.mail.package ? [axigenAdminPassword(this.secrets)] : [])];
   }
 
   /** A VM that is not running: nothing in the cluster would start it. */

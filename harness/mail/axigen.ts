@@ -143,8 +143,3 @@ export const axigenService: MailService = {
   reloadScript: () => `systemctl is-active -q ${AXIGEN.unit} && systemctl reload ${AXIGEN.unit} 2>/dev/null; true`,
   smtpProcess: { commandLine: AXIGEN.binary, name: 'axigen' },
 };
-
-/** The password of `renderAxigenSetupCli`'s admin line, for callers that must register it as a secret. */
-export function axigenSecrets(secrets: Pick<LabSecrets, 'corosyncKey'>): string[] {
-  return [axigenAdminPassword(secrets)];
-}
