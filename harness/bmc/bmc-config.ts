@@ -55,10 +55,11 @@ export function addressProblem(address: string): string | undefined {
   return undefined;
 }
 
-/** The machine a BMC powers: a stand-in process (tests) or a libvirt domain (the lab's VM). */
+/** The machine a BMC powers: a stand-in process (tests), a libvirt domain (the lab's VM), or a container (the container lane's node). */
 export type PowerTargetSpec =
   | { kind: 'process'; command: string }
-  | { kind: 'libvirt'; domain: string; uri?: string };
+  | { kind: 'libvirt'; domain: string; uri?: string }
+  | { kind: 'docker'; container: string };
 
 /** The BMC config as written in a file (credential by reference or inline). */
 export interface BmcConfigInput {

@@ -11,6 +11,7 @@
 # <bmc-dir>/target.env names the power target:
 #   TARGET_KIND=process  PIDFILE=... START_CMD=...   a stand-in process is "the machine"
 #   TARGET_KIND=libvirt  LIBVIRT_URI=... DOMAIN=...  a libvirt domain is the machine
+#   TARGET_KIND=docker   CONTAINER=...               a container is the machine (the container lane)
 # <bmc-dir>/faults.env (optional) holds the fault knobs:
 #   FAULT_MODE=normal|fail|ignore   fail: set requests fail; ignore: acknowledged, nothing done
 #   FAULT_DELAY_MS=N                every set request is delayed by N ms
@@ -87,7 +88,24 @@ virt_on() { [ "$(virt_power)" = 1 ] || detach timeout 120 virsh -q -c "$LIBVIRT_
 virt_reset() { virsh_ reset "$DOMAIN" >/dev/null; }
 virt_shutdown() { virsh_ shutdown "$DOMAIN" >/dev/null; }
 
+# --- docker target: a container is the machine (the container lane) -------------------------
+# Off is SIGKILL to every process of the container at once (a paused container too: the signal is
+# queued while frozen, and nothing runs again before it dies). On starts the same container again:
+# its networks, its disk and its root file system come back as they were, like a machine's.
+docker_() { timeout 20 docker "$@"; }
+dock_power() {
+  case "$(docker_ inspect -f '{{.State.Status}}' "$CONTAINER" 2>/dev/null)" in
+    running|paused|restarting) echo 1 ;;
+    *) echo 0 ;;
+  esac
+}
+dock_off() { [ "$(dock_power)" = 0 ] || docker_ kill "$CONTAINER" >/dev/null; }
+dock_on() { [ "$(dock_power)" = 1 ] || detach timeout 120 docker start "$CONTAINER" >/dev/null; }
+dock_reset() { [ "$(dock_power)" = 0 ] || { docker_ kill "$CONTAINER" >/dev/null; detach timeout 120 docker start "$CONTAINER" >/dev/null; }; }
+dock_shutdown() { detach timeout 120 docker stop -t 60 "$CONTAINER" >/dev/null; }
+
 case "$TARGET_KIND" in
+  docker) power=dock_power off=dock_off on=dock_on reset=dock_reset shutdown=dock_shutdown ;;
   process) power=proc_power off=proc_off on=proc_on reset=proc_reset shutdown=proc_shutdown ;;
   libvirt) power=virt_power off=virt_off on=virt_on reset=virt_reset shutdown=virt_shutdown ;;
   *) echo "chassis-control: unknown TARGET_KIND '$TARGET_KIND'" >&2; exit 2 ;;

@@ -58,6 +58,7 @@ export function renderTargetEnv(config: Pick<BmcConfig, 'target'>, bmcDir: strin
   if (t.kind === 'process') {
     return `TARGET_KIND=process\nPIDFILE=${shellQuote(`${bmcDir}/target.pid`)}\nSTART_CMD=${shellQuote(t.command)}\n`;
   }
+  if (t.kind === 'docker') return `TARGET_KIND=docker\nCONTAINER=${shellQuote(t.container)}\n`;
   return `TARGET_KIND=libvirt\nLIBVIRT_URI=${shellQuote(t.uri ?? 'qemu:///system')}\nDOMAIN=${shellQuote(t.domain)}\n`;
 }
 

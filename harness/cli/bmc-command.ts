@@ -124,7 +124,7 @@ export function bmcCommand(): Command {
       else if (rows.length === 0) process.stdout.write('no virtual BMCs\n');
       else
         for (const r of rows) {
-          const target = r.target.kind === 'libvirt' ? `libvirt ${r.target.domain}` : `process "${r.target.command}"`;
+          const target = r.target.kind === 'libvirt' ? `libvirt ${r.target.domain}` : r.target.kind === 'docker' ? `container ${r.target.container}` : `process "${r.target.command}"`;
           process.stdout.write(`${r.name}  ${r.address}:${r.port}  ${r.running ? `running (pid ${r.pid})` : 'NOT RUNNING'}  power ${r.power}  target ${target}\n`);
         }
     });

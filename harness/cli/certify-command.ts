@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { rootLogger } from '../core/log.ts';
 import { Lab } from '../lab/lab.ts';
 import { DEFAULT_LAB_CONFIG, loadLabConfig, type LabConfig } from '../lab/lab-config.ts';
+import { ContainerLane, DEFAULT_LANE_CONFIG } from '../containers/container-lane.ts';
 import { ExistingCluster } from '../target/existing-cluster.ts';
 import type { Target } from '../target/target.ts';
 import { createInterface } from 'node:readline/promises';
@@ -59,6 +60,7 @@ export function summarize(results: RunResults, dir?: string): string {
 interface CertifyFlags {
   scenario?: string;
   target?: string;
+  lane?: string;
   yes?: boolean;
   seed?: number;
   repeat: number;
@@ -80,10 +82,14 @@ export function checkSeedRange(seed: number, repeat: number): void {
   }
 }
 
-/** The target of a certification: an existing cluster (`--target`), or the lab of `config`. */
-function targetOf(flags: { target?: string; yes?: boolean }, config: LabConfig | (() => LabConfig)): Target {
+/** The target of a certification: an existing cluster (`--target`), the container lane (`--lane containers`), or the lab of `config`. */
+function targetOf(flags: { target?: string; yes?: boolean; lane?: string; config?: string }, config: LabConfig | (() => LabConfig)): Target {
   const log = rootLogger();
+  const lane = flags.lane ?? 'lab';
+  if (lane !== 'lab' && lane !== 'containers') throw new CliError(`--lane: "${lane}" is not a lane (lab: the VMs; containers: the container lane)`, ExitCode.USAGE);
+  if (flags.target && lane === 'containers') throw new CliError('--target and --lane containers: a certification has one target (an existing cluster, or the container lane)', ExitCode.USAGE);
   if (flags.target) return ExistingCluster.fromFile(flags.target, log, { yes: flags.yes, confirm: askToConfirm });
+  if (lane === 'containers') return new ContainerLane(loadLabConfig(!flags.config || flags.config === DEFAULT_LAB_CONFIG ? DEFAULT_LANE_CONFIG : flags.config), log);
   return new Lab(typeof config === 'function' ? config() : config, log);
 }
 
@@ -149,6 +155,7 @@ function withRunOptions(command: Command): Command {
     .option('--config <file>', 'lab config', DEFAULT_LAB_CONFIG)
     .option('--target <file>', 'certify an existing cluster described by this target file (YAML, see schemas/target.schema.json) instead of the lab')
     .option('--yes', 'inject faults into the --target cluster without asking (CI); the safety checks still apply')
+    .option('--lane <lab|containers>', 'lab: the VM lab (default); containers: the same cluster in two containers on this host (config default containers/lane.json), made for this certification and removed after it', 'lab')
     .option('--reports <dir>', 'where run directories go', 'reports');
 }
 
@@ -235,6 +242,8 @@ export interface ReplayPlan {
   /** The recorded seed: an integer from 0 to 2^32-1, never a fresh random one. */
   seed: number;
   schedule?: RunResults['schedule'];
+  /** Where the run ran: the VM lab, or the container lane. */
+  lane: 'lab' | 'containers';
 }
 
 /** Reads and checks what `replay` needs from `dir` (run.json's seed, scenario and lab config). */
@@ -250,7 +259,8 @@ export function replayPlan(dir: string): ReplayPlan {
     throw new CliError(`${dir}: run ${manifest.runId} certified the existing cluster ${String(target.name)}; replay it with: ha-chaos certify --target <its target file> --scenario ${scenario.name} --seed ${manifest.seed}`, ExitCode.USAGE);
   }
   const config = recordedLab(parsed, 'the lab config to run it on');
-  return { runId: manifest.runId, scenario, config, seed: manifest.seed, schedule: manifest.schedule as RunResults['schedule'] | undefined };
+  const lane = (manifest as { lane?: string }).lane === 'containers' ? ('containers' as const) : ('lab' as const);
+  return { runId: manifest.runId, scenario, config, seed: manifest.seed, schedule: manifest.schedule as RunResults['schedule'] | undefined, lane };
 }
 
 export function replayCommand(): Command {
@@ -260,11 +270,11 @@ export function replayCommand(): Command {
     .option('--repeat <n>', `replay n times, 1 to ${MAX_REPEAT} (same seed each time)`, repeatFlag, 1)
     .option('--reports <dir>', 'where the new run directories go', 'reports')
     .action(async (dir: string, flags: { repeat: number; reports: string }) => {
-      const { runId, scenario, config, seed, schedule } = replayPlan(dir);
+      const { runId, scenario, config, seed, schedule, lane } = replayPlan(dir);
       rootLogger().info(
         `replaying ${runId}: ${scenario.name}, seed ${seed}` +
           (schedule ? `; the fault hits the active node (it was ${schedule.node}) ${schedule.injectAfterSeconds} s after the workload starts` : ''),
       );
-      await certify([scenario], { seed, repeat: flags.repeat, reports: flags.reports, sameSeed: true }, new Lab(config, rootLogger()));
+      await certify([scenario], { seed, repeat: flags.repeat, reports: flags.reports, sameSeed: true }, lane === 'containers' ? new ContainerLane(config, rootLogger()) : new Lab(config, rootLogger()));
     });
 }

@@ -1,5 +1,6 @@
 /** `ha-chaos lab doctor|up|status|ssh|down`: the two-node cluster lab. */
 import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { Command } from 'commander';
 import { rootLogger } from '../core/log.ts';
 import { checkHost, HOST_PACKAGES, installPackages, knownAccel, kvmNeedsCover, missingPackages, startDaemons } from '../lab/host.ts';
@@ -112,8 +113,8 @@ export function labCommand(): Command {
     .action(async (node: string, command: string[], flags: { config?: string }) => {
       const l = labFrom(flags);
       if (!l.plan.nodes.some((n) => n.name === node)) throw new CliError(`lab ssh: no node ${node} (nodes: ${l.plan.nodes.map((n) => n.name).join(', ')})`, ExitCode.USAGE);
-      const started = await l.attach();
-      const result = spawnSync('ssh', ['-F', started.ssh.configFile, ...(command.length ? [] : ['-t']), node, ...command], { stdio: 'inherit' });
+      await l.attach(); // fails clearly when the lab is not up
+      const result = spawnSync('ssh', ['-F', join(l.dir, 'ssh_config'), ...(command.length ? [] : ['-t']), node, ...command], { stdio: 'inherit' });
       process.exitCode = result.status ?? 1;
     });
 

@@ -12,6 +12,7 @@ import { IpmiError } from '../bmc/ipmi-client.ts';
 import { bmcCommand } from './bmc-command.ts';
 import { calibrateCommand } from './calibrate-command.ts';
 import { labCommand } from './lab-command.ts';
+import { laneCommand } from './lane-command.ts';
 import { certifyCommand, replayCommand, reportCommand, runCommand } from './certify-command.ts';
 import { wasInterrupted } from './interrupt.ts';
 import { redactProcessOutput } from './redacted-output.ts';
@@ -34,6 +35,7 @@ export function program(): Command {
     ;
   cli.addCommand(bmcCommand());
   cli.addCommand(labCommand());
+  cli.addCommand(laneCommand());
   cli.addCommand(certifyCommand());
   cli.addCommand(runCommand());
   cli.addCommand(replayCommand());

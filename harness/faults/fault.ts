@@ -61,7 +61,11 @@ const METHOD_WORDS: Record<FaultMethod, string> = {
   'machine-pause': "a hypervisor to pause the machine (a real machine's CPU cannot be stopped from outside)",
   'disk-hotplug': 'a hypervisor to unplug a disk from the running machine',
   'power-device-faults': "a power device the harness can kill, hang or slow (the lab's virtual BMC or PDU; a real BMC is not the harness's to break)",
+  'own-kernel': "a kernel of the node's own (a container shares the host's: crashing it would crash the host)",
+  'own-clock': "a clock of the node's own (a container reads the host's: stepping it would step the host's)",
 };
+
+const TARGET_WORDS: Record<TargetTraits['kind'], string> = { lab: 'lab', cluster: 'cluster', containers: 'container lane' };
 
 /** The fault, on targets that have every method of `methods`; elsewhere not applicable, naming what is missing. */
 export function needs(methods: FaultMethod[], fault: Fault): Fault {
@@ -69,7 +73,7 @@ export function needs(methods: FaultMethod[], fault: Fault): Fault {
     ...fault,
     notApplicable: (traits) => {
       const missing = methods.filter((m) => !traits.methods.includes(m));
-      return missing.length ? `needs ${missing.map((m) => METHOD_WORDS[m]).join(' and ')}, which this ${traits.kind === 'lab' ? 'lab' : 'cluster'} does not have` : fault.notApplicable?.(traits);
+      return missing.length ? `needs ${missing.map((m) => METHOD_WORDS[m]).join(' and ')}, which this ${TARGET_WORDS[traits.kind]} does not have` : fault.notApplicable?.(traits);
     },
   };
 }

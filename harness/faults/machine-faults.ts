@@ -38,7 +38,7 @@ export const freezeActive: Fault = needs(['machine-pause'], {
   },
 });
 
-export const kernelPanicActive: Fault = {
+export const kernelPanicActive: Fault = needs(['own-kernel'], {
   kind: 'kernel-panic-active',
   description: "the active node's kernel panics (sysrq crash) and hangs there: the peer must fence it (the power-cycle is what reboots it) and take over",
   async inject(ctx) {
@@ -59,7 +59,7 @@ export const kernelPanicActive: Fault = {
     const r = await ctx.target.ssh.root(ctx.node, 'true', { timeoutMs: 20_000, reject: false });
     return r.ok ? [] : [`${ctx.node} does not answer over SSH (${r.reason})`];
   },
-};
+});
 
 /** How far the active node's clock steps forward. */
 export const CLOCK_STEP_SECONDS = 600;
@@ -83,7 +83,7 @@ async function stepBack(ctx: FaultContext): Promise<void> {
  * snapshot), and back when released (NTP correcting it): timers, leases and logs must not make
  * the cluster fail over or the mail service stop.
  */
-export const clockJumpActive: Fault = {
+export const clockJumpActive: Fault = needs(['own-clock'], {
   kind: 'clock-jump-active',
   description: `the active node's clock steps ${CLOCK_STEP_SECONDS / 60} minutes forward, then back to the true time when released: no failover and no fencing; a service the step breaks must be noticed and restarted`,
   async inject(ctx) {
@@ -105,4 +105,4 @@ export const clockJumpActive: Fault = {
     const before = ctx.clockOffsetsMs?.[ctx.node] ?? 0;
     return Math.abs(now.offsetMs - before) > 5000 ? [`the clock of ${ctx.node} is ${((now.offsetMs - before) / 1000).toFixed(1)} s off`] : [];
   },
-};
+});

@@ -126,6 +126,8 @@ export interface LabPlan extends ClusterPlan {
   bmcAddress: string;
   /** The power devices: a BMC per node, or one or two PDUs. */
   powerDevices: PowerDevicePlan[];
+  /** What the nodes are: the lab's VMs (default), or the container lane's containers (harness/containers/). */
+  platform?: 'vm' | 'container';
 }
 
 export const DEFAULT_LAB_CONFIG = join(REPO_ROOT, 'vagrant/lab.json');

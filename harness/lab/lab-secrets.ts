@@ -7,7 +7,36 @@ import { INPUT_LIMITS, readInputFile } from '../core/input-file.ts';
 import { parseJson } from '../core/json-file.ts';
 import { ValidationError } from '../core/schema.ts';
 import { registerSecret } from '../core/secrets.ts';
-import type { LabSecrets } from './cluster-files.ts';
+import { randomBytes } from 'node:crypto';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { accountNames, type LabSecrets } from './cluster-files.ts';
+import type { LabPlan } from './lab-config.ts';
+import { axigenAdminPassword } from '../mail/axigen.ts';
+
+/**
+ * A lab's secrets (`<dir>/secrets.json`, mode 0600): made once, read after; every one registered
+ * for redaction (Axigen's admin password, derived from them, too).
+ */
+export function labSecrets(dir: string, plan: LabPlan): LabSecrets {
+  const file = join(dir, 'secrets.json');
+  let secrets: LabSecrets;
+  if (existsSync(file)) secrets = readLabSecrets(file);
+  else {
+    const pw = () => randomBytes(12).toString('base64').replace(/[+/=]/g, 'x').slice(0, 16);
+    secrets = {
+      bmcPassword: pw(),
+      corosyncKey: randomBytes(256).toString('base64'),
+      accounts: Object.fromEntries(accountNames(plan).map((u) => [u, pw()])),
+    };
+    writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  }
+  registerSecret(secrets.bmcPassword);
+  registerSecret(secrets.corosyncKey);
+  Object.values(secrets.accounts).forEach(registerSecret);
+  if (plan.config.mail.package) registerSecret(axigenAdminPassword(secrets));
+  return secrets;
+}
 
 /** Registers every string of at least 3 characters in `value` as a secret (so a refusal cannot print one). */
 function maskStrings(value: unknown): void {

@@ -8,31 +8,30 @@
  * devices started, SMTP and IMAP answering on the virtual IP. `lab.down()` removes every domain,
  * network, volume, BMC and file the lab made, also after a crash or Ctrl-C of `up`.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../core/exec.ts';
 import { fileSink, type Logger } from '../core/log.ts';
 import { REPO_ROOT, stateRoot } from '../core/paths.ts';
 import { withProgress } from '../core/progress.ts';
-import { registerSecret } from '../core/secrets.ts';
 import { done, notYet, waitFor } from '../core/wait.ts';
 import { parseBmcConfig } from '../bmc/bmc-config.ts';
 import { StartedVirtualBmc, stopAllBmcs, VirtualBmc } from '../bmc/virtual-bmc.ts';
 import { BmcNodePower, PduNodePower, type NodePower } from '../power/power-device.ts';
 import { StartedVirtualPdu, stopAllPdus, VirtualPdu } from '../power/virtual-pdu.ts';
 import { ensureBox, BOOT_ROOT, type Box } from './box.ts';
-import { accountNames, type LabSecrets } from './cluster-files.ts';
-import { readLabSecrets } from './lab-secrets.ts';
+import type { LabSecrets } from './cluster-files.ts';
+import { labSecrets } from './lab-secrets.ts';
 import { checkHost, knownAccel, kvmNeedsCover, probeAccel, startDaemons, virsh, type Accel } from './host.ts';
 import { planLab, type LabConfig, type LabPlan } from './lab-config.ts';
 import { provisionHash, renderCibLoad, renderCibMerge, renderCibOffline, renderClusterStart, renderNodeProvision, renderStoreLayout } from './provision.ts';
-import { parseSshConfig, removeControlSockets, sshFiles, SshRunner } from './ssh.ts';
+import { parseSshConfig, removeControlSockets, sshFiles, SshRunner, type NodeShell } from './ssh.ts';
 import { parseCrmMon } from './status.ts';
 import { storeOf } from '../storage/storage.ts';
 import { setClockScript } from '../observe/clock.ts';
 import { ClusterSession, LabWedgedError } from '../target/cluster-session.ts';
-import type { Convergence, MachineControl, NicControl, Target, TargetTraits } from '../target/target.ts';
+import type { Convergence, MachineControl, NicControl, StartedTarget, Target, TargetTraits } from '../target/target.ts';
 import { loadBaseline } from '../calibrate/baseline.ts';
 import { labMachines, labNics } from './lab-machines.ts';
 import { writeLabTargetFile } from './lab-target-file.ts';
@@ -128,24 +127,7 @@ export class Lab implements Target {
 
   /** The lab's secrets, made once per lab (mode 0600) and registered for redaction. */
   private secrets(): LabSecrets {
-    const file = join(this.dir, 'secrets.json');
-    let secrets: LabSecrets;
-    if (existsSync(file)) secrets = readLabSecrets(file);
-    else {
-      const pw = () => randomBytes(12).toString('base64').replace(/[+/=]/g, 'x').slice(0, 16);
-      secrets = {
-        bmcPassword: pw(),
-        corosyncKey: randomBytes(256).toString('base64'),
-        accounts: Object.fromEntries(accountNames(this.plan).map((u) => [u, pw()])),
-      };
-      writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
-    }
-    registerSecret(secrets.bmcPassword);
-    registerSecret(secrets.corosyncKey);
-    Object.values(secrets.accounts).forEach(registerSecret);
-    // Axigen's admin password is derived from them (mail/axigen.ts): masked like them.
-    if (this.config.mail.package) registerSecret(axigenAdminPassword(secrets));
-    return secrets;
+    return labSecrets(this.dir, this.plan);
   }
 
   /** The lab's own SSH key (never Vagrant's well-known insecure key). */
@@ -272,7 +254,7 @@ export class Lab implements Target {
   /** Writes the target file that describes this running lab as if it were hardware (see lab-target-file.ts); resolves its path. */
   async writeTargetFile(): Promise<string> {
     const started = await this.attach();
-    const hosts = parseSshConfig(readFileSync(started.ssh.configFile, 'utf8'));
+    const hosts = parseSshConfig(readFileSync(join(this.dir, 'ssh_config'), 'utf8'));
     return writeLabTargetFile(join(this.dir, 'target'), this.plan, hosts, join(this.dir, 'id_ed25519'), { bmcPassword: this.secrets().bmcPassword, accounts: started.accounts() }, sshFiles(this.dir).knownHosts);
   }
 
@@ -516,17 +498,21 @@ export class StartedLab extends ClusterSession {
   readonly nics: NicControl;
   override readonly machines: MachineControl;
   constructor(
-    readonly lab: Lab,
-    readonly accel: Accel,
+    /** The lab (or another owner of a lab plan: the container lane). */
+    readonly lab: LabOwner,
+    readonly accel: StartedTarget['accel'],
     /** Each node's power device(s), in node order. */
     readonly power: NodePower[],
-    readonly ssh: SshRunner,
+    readonly ssh: NodeShell,
     private readonly secrets: LabSecrets,
+    /** The controls of the machines, when they are not the lab's VMs (the container lane's containers). */
+    controls?: { traits: TargetTraits; nics: NicControl; machines: MachineControl; equivalents?: Record<string, string> },
   ) {
     super();
-    this.traits = labTraits(lab.config);
-    this.nics = labNics(lab.plan);
-    this.machines = labMachines(lab.plan);
+    this.traits = controls?.traits ?? labTraits(lab.config);
+    this.nics = controls?.nics ?? labNics(lab.plan);
+    this.machines = controls?.machines ?? labMachines(lab.plan);
+    this.equivalents = controls?.equivalents;
   }
 
   get plan(): LabPlan {
@@ -551,7 +537,7 @@ export class StartedLab extends ClusterSession {
     const found: string[] = [];
     for (const node of this.plan.nodes) {
       const domain = await this.machines.state(node.name);
-      if (domain !== 'running') found.push(`${node.name}'s VM is ${domain}: nothing in the cluster would start it`);
+      if (domain !== 'running') found.push(`${node.name}'s ${this.plan.platform === 'container' ? 'container' : 'VM'} is ${domain}: nothing in the cluster would start it`);
     }
     return found;
   }
@@ -630,9 +616,16 @@ export class StartedLab extends ClusterSession {
 
 }
 
+/** What a started lab needs of whoever made its machines: the plan, its config, a log. */
+export interface LabOwner {
+  readonly plan: LabPlan;
+  readonly config: LabConfig;
+  readonly log: Logger;
+}
+
 /** What faults need to know of a lab before it is up: its store, and every method (it has the hypervisor and runs its power devices). */
 export function labTraits(config: LabConfig): TargetTraits {
-  return { kind: 'lab', storage: config.storage, methods: ['hypervisor-nic', 'machine-pause', 'disk-hotplug', 'power-device-faults'], describe: `lab ${config.name} (storage ${config.storage}, ${config.fencing.agent})` };
+  return { kind: 'lab', storage: config.storage, methods: ['hypervisor-nic', 'machine-pause', 'disk-hotplug', 'power-device-faults', 'own-kernel', 'own-clock'], describe: `lab ${config.name} (storage ${config.storage}, ${config.fencing.agent})` };
 }
 
 export { LabWedgedError, type Convergence };

@@ -44,9 +44,14 @@ export function renderNodeProvision(plan: LabPlan, node: NodePlan, secrets: LabS
     'install -d -m 0700 /etc/ha-chaos',
     // networkd drops addresses it did not configure (the virtual IP) when it reconfigures a link:
     // on a node that already serves, reload only if a network file really changed.
-    'net_before=$( (cat /etc/systemd/network/20-*.network 2>/dev/null || true) | sha256sum)', // none yet on a fresh node
-    ...statics,
-    '[ "$net_before" = "$(cat /etc/systemd/network/20-*.network | sha256sum)" ] || networkctl reload',
+    // A container's addresses are given by its networks (harness/containers/): no networkd there.
+    ...(plan.platform === 'container'
+      ? []
+      : [
+          'net_before=$( (cat /etc/systemd/network/20-*.network 2>/dev/null || true) | sha256sum)', // none yet on a fresh node
+          ...statics,
+          '[ "$net_before" = "$(cat /etc/systemd/network/20-*.network | sha256sum)" ] || networkctl reload',
+        ]),
     `for i in $(seq 1 100); do ip -4 -o addr show | grep -q ' ${node.ip.replication}/' && break; sleep 0.1; done`,
     `ip -4 -o addr show | grep -q ' ${node.ip.replication}/' || { echo "static addresses did not come up" >&2; ip -o link >&2; exit 1; }`,
     file('/etc/hosts', renderHosts(plan)),

@@ -188,8 +188,23 @@ export function renderSshConfig(hosts: SshHost[], keyFile: string, labDir: strin
     .join('\n');
 }
 
+/**
+ * A root shell on each node: what every target gives a run. Over SSH for VMs and machines
+ * ({@link SshRunner}), through `docker exec` for the container lane's nodes.
+ */
+export interface NodeShell {
+  /** Runs `script` with bash as root on `node`; the script travels on stdin, never in argv. */
+  root(node: string, script: string, options: Omit<ExecOptions, 'node' | 'input'> & { input?: never }): Promise<ExecResult>;
+  /** Streams the stdout lines of `script` until `signal` fires; stdin stays open (its EOF tells the script the harness went away). */
+  stream(node: string, script: string, onLine: (line: string) => void, options: Omit<StreamOptions, 'input' | 'node'>): Promise<{ reason: string; durationMs: number }>;
+  /** Copies a local file to `remotePath` on `node`. */
+  copy(node: string, localPath: string, remotePath: string, options: Omit<ExecOptions, 'node'>): Promise<ExecResult>;
+  /** Closes a reused connection to `node` (before it is power-cycled); nothing where there is none. */
+  close(node: string): Promise<void>;
+}
+
 /** Runs commands on the nodes over the lab's ssh_config. */
-export class SshRunner {
+export class SshRunner implements NodeShell {
   constructor(
     readonly configFile: string,
     /** Hosts logged into as a user other than root: their scripts run under `sudo -n` (passwordless sudo, or a clear failure). */

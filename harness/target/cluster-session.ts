@@ -10,18 +10,18 @@ import { withProgress } from '../core/progress.ts';
 import { done, notYet, StopWaiting, waitFor } from '../core/wait.ts';
 import { MAIL_STORE } from '../lab/cluster-files.ts';
 import { readGreeting } from '../lab/greeting.ts';
-import type { SshRunner } from '../lab/ssh.ts';
+import type { NodeShell } from '../lab/ssh.ts';
 import { parseCrmMon, parseFenceConstraints, parseProcDrbd, unmetReadiness, wedges, type LabStatus, type Wedge } from '../lab/status.ts';
 import type { NodePower } from '../power/power-device.ts';
 import { parseMounted } from '../storage/shared.ts';
 import { storeOf } from '../storage/storage.ts';
 import { describeMailError, listInbox } from '../workload/mail-client.ts';
-import type { ClusterPlan, Convergence, MachineControl, NicControl, StartedTarget, TargetTraits } from './target.ts';
+import type { Architecture, ClusterPlan, Convergence, MachineControl, NicControl, StartedTarget, TargetTraits } from './target.ts';
 
 export abstract class ClusterSession implements StartedTarget {
   abstract readonly traits: TargetTraits;
   abstract readonly plan: ClusterPlan;
-  abstract readonly ssh: SshRunner;
+  abstract readonly ssh: NodeShell;
   abstract readonly power: NodePower[];
   abstract readonly accel: StartedTarget['accel'];
   abstract readonly nics: NicControl;
@@ -50,9 +50,12 @@ export abstract class ClusterSession implements StartedTarget {
   }
 
   /** The architecture in words, for status and reports: which storage, which power devices, how NICs are cut. */
-  architecture(): { storage: string; power: Record<string, string>; nicFaults: string } {
-    return { storage: this.plan.storage, power: Object.fromEntries(this.power.map((p) => [p.node, p.describe()])), nicFaults: this.nics.method };
+  architecture(): Architecture {
+    return { storage: this.plan.storage, power: Object.fromEntries(this.power.map((p) => [p.node, p.describe()])), nicFaults: this.nics.method, ...(this.equivalents ? { equivalents: this.equivalents } : {}) };
   }
+
+  /** Faults done by an equivalent on this target, in words (the container lane's); none elsewhere. */
+  protected equivalents?: Record<string, string>;
 
   /** Runs a bash script as root on a node. */
   async root(node: string, script: string, timeoutMs = 120_000, signal?: AbortSignal) {

@@ -5,7 +5,7 @@
  * switch port, but it is the node's administrative state, not a pulled cable: the report says so.
  * The heal sets the link up again; a node rebooted meanwhile brought it up itself.
  */
-import type { SshRunner } from '../lab/ssh.ts';
+import type { NodeShell } from '../lab/ssh.ts';
 import type { ClusterPlan, NicControl, NicRole } from './target.ts';
 
 /** The script that sets the links of `nics` down or up. Pure. */
@@ -13,7 +13,7 @@ export function linkScript(nics: readonly string[], state: 'up' | 'down'): strin
   return `${nics.map((nic) => `ip link set dev ${nic} ${state}`).join(' && ')} && echo done`;
 }
 
-export function inNodeNics(plan: ClusterPlan, ssh: SshRunner): NicControl {
+export function inNodeNics(plan: ClusterPlan, ssh: NodeShell): NicControl {
   const nicsOf = (name: string, roles: readonly NicRole[]) => {
     const node = plan.nodes.find((n) => n.name === name);
     if (!node) throw new Error(`no node ${name} in the target`);

@@ -10,7 +10,7 @@
  */
 import type { Logger } from '../core/log.ts';
 import type { ExecResult } from '../core/exec.ts';
-import type { SshRunner } from '../lab/ssh.ts';
+import type { NodeShell } from '../lab/ssh.ts';
 import type { LabStatus, Wedge } from '../lab/status.ts';
 import type { NodePower } from '../power/power-device.ts';
 
@@ -55,11 +55,15 @@ export type FaultMethod =
   /** The hypervisor unplugs a disk from the running machine. */
   | 'disk-hotplug'
   /** The power device itself can be killed, hung or slowed (the lab's virtual BMC or PDU). */
-  | 'power-device-faults';
+  | 'power-device-faults'
+  /** The node has a kernel of its own to crash (a VM or a machine; a container shares the host's). */
+  | 'own-kernel'
+  /** The node has a clock of its own to step (a VM or a machine; a container reads the host's). */
+  | 'own-clock';
 
 /** What faults need to know about a target before anything is started. */
 export interface TargetTraits {
-  kind: 'lab' | 'cluster';
+  kind: 'lab' | 'cluster' | 'containers';
   storage: StorageKind;
   methods: readonly FaultMethod[];
   /** In words, for `N/A` lines: "lab default (drbd, fence_ipmilan)". */
@@ -96,15 +100,24 @@ export interface Convergence {
   seconds: number;
 }
 
+/** The architecture in words, for status and reports. */
+export interface Architecture {
+  storage: string;
+  power: Record<string, string>;
+  nicFaults: string;
+  /** Where a fault is done by an equivalent (the container lane), what it is, fault kind -> words. */
+  equivalents?: Record<string, string>;
+}
+
 /** A target that is up: its nodes answer over SSH and its power devices are reachable. */
 export interface StartedTarget {
   readonly traits: TargetTraits;
   readonly plan: ClusterPlan;
-  readonly ssh: SshRunner;
+  readonly ssh: NodeShell;
   /** Each node's power device(s), in node order. */
   readonly power: NodePower[];
-  /** How the nodes run: `kvm` or `tcg` for the lab's VMs, `hardware` for machines the harness did not make. */
-  readonly accel: 'kvm' | 'tcg' | 'hardware';
+  /** How the nodes run: `kvm` or `tcg` for the lab's VMs, `hardware` for machines the harness did not make, `container` for the container lane. */
+  readonly accel: 'kvm' | 'tcg' | 'hardware' | 'container';
   readonly nics: NicControl;
   /** The hypervisor (the lab only): a fault that needs it is not applicable elsewhere. */
   readonly machines?: MachineControl;
@@ -115,7 +128,7 @@ export interface StartedTarget {
   secretValues(): string[];
   powerOf(node: string): NodePower;
   /** The architecture in words, for status and reports. */
-  architecture(): { storage: string; power: Record<string, string>; nicFaults: string };
+  architecture(): Architecture;
   root(node: string, script: string, timeoutMs?: number, signal?: AbortSignal): Promise<ExecResult>;
   status(): Promise<LabStatus>;
   unmet(status: LabStatus): string[];
