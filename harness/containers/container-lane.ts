@@ -30,7 +30,7 @@ import { fileSink, type Logger } from '../core/log.ts';
 import { REPO_ROOT, stateRoot } from '../core/paths.ts';
 import { withProgress } from '../core/progress.ts';
 import { parseBmcConfig } from '../bmc/bmc-config.ts';
-import { StartedVirtualBmc, stopAllBmcs, VirtualBmc } from '../bmc/virtual-bmc.ts';
+import { stopAllBmcs, VirtualBmc } from '../bmc/virtual-bmc.ts';
 import { BmcNodePower, type NodePower } from '../power/power-device.ts';
 import { loadLabConfig, NIC_ORDER, planLab, type LabConfig, type LabPlan, type NetworkRole } from '../lab/lab-config.ts';
 import { labSecrets } from '../lab/lab-secrets.ts';

@@ -1,0 +1,80 @@
+/**
+ * Shared by the lab tier and the container lane tier: the negative control of the single-primary
+ * check, and the host lock that keeps the two tiers' measurements apart.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isAlive } from '../harness/core/exec.ts';
+import type { Logger } from '../harness/core/log.ts';
+import { stateRoot } from '../harness/core/paths.ts';
+import { done, notYet, waitFor } from '../harness/core/wait.ts';
+import type { NodeSample, Observations } from '../harness/check/observations.ts';
+import { singlePrimary } from '../harness/check/single-primary.ts';
+import { heartbeatLossActive } from '../harness/faults/node-faults.ts';
+import { measureOffset } from '../harness/observe/clock.ts';
+import { NodeWatcher } from '../harness/observe/watcher.ts';
+import { SCENARIOS } from '../harness/scenario/catalog.ts';
+import type { StartedTarget } from '../harness/target/target.ts';
+
+/**
+ * Fencing switched off, then both heartbeat rings of the active node cut: with nothing to guard
+ * it, the shared store must end up mounted on both nodes, and the single-primary check must say
+ * so. Heals and switches fencing back on whatever happens. Resolves the check's verdict.
+ */
+export async function splitWithoutFencing(v: StartedTarget, log: Logger, onWarn: (line: string) => void): Promise<{ valid: boolean | 'unknown'; summary: string }> {
+  const active = (await v.status()).vipHolders[0]!;
+  const offsets = Object.fromEntries(await Promise.all(v.plan.nodes.map(async (n) => [n.name, await measureOffset(v, n.name)] as const)));
+  await v.root(active, 'crm_attribute --type crm_config --name stonith-enabled --update false', 60_000);
+  const watcher = new NodeWatcher(v, offsets, log);
+  const ctx = { target: v, node: active, log };
+  let samples: NodeSample[];
+  try {
+    await watcher.start();
+    await heartbeatLossActive.inject(ctx);
+    await waitFor(
+      'the shared store mounted on both nodes (no fencing guards it)',
+      async () => {
+        const last = new Map(watcher.samples().filter((s) => s.reachable).map((s) => [s.node, s.storeMounted]));
+        return [...last.values()].filter(Boolean).length === 2 ? done(true) : notYet(JSON.stringify(Object.fromEntries(last)));
+      },
+      { timeoutMs: 5 * 60_000, intervalMs: 2000 },
+    );
+  } finally {
+    await heartbeatLossActive.heal(ctx);
+    samples = await watcher.stop();
+    const on = await v.ssh.root(active, 'crm_attribute --type crm_config --name stonith-enabled --update true', { timeoutMs: 60_000, reject: false });
+    if (!on.ok) onWarn(`could not switch fencing back on (${on.reason}); the target is removed next`);
+  }
+  return singlePrimary.check({ scenario: SCENARIOS['heartbeat-loss-active']!, history: [], observations: { samples, bmcPower: [], store: 'shared' } as unknown as Observations });
+}
+
+/**
+ * The container lane tier and the VM lab tier run side by side in one `npm test` (AVA runs two
+ * files at once). The lane tier holds this lock while its containers run; the lab tier waits for
+ * it (bounded) before each certification, so no VM timing is measured with containers beside it.
+ */
+const LOCK = () => join(stateRoot(), 'locks', 'container-lane-tier');
+
+export function holdHostLock(): void {
+  mkdirSync(join(stateRoot(), 'locks'), { recursive: true });
+  writeFileSync(LOCK(), `${process.pid}\n`);
+}
+
+export function releaseHostLock(): void {
+  if (existsSync(LOCK()) && Number(readFileSync(LOCK(), 'utf8')) === process.pid) rmSync(LOCK(), { force: true });
+}
+
+/** Waits (bounded) until no live container lane tier holds the host; resolves how long it waited (s). */
+export async function waitHostQuiet(timeoutMs = 30 * 60_000): Promise<number> {
+  const t0 = Date.now();
+  await waitFor(
+    'the container lane tier to finish (its containers would skew the VM timings)',
+    async () => {
+      if (!existsSync(LOCK())) return done(true);
+      const pid = Number(readFileSync(LOCK(), 'utf8'));
+      return pid > 0 && isAlive(pid) ? notYet(`held by pid ${pid}`) : done(true);
+    },
+    { timeoutMs, intervalMs: 5000 },
+  );
+  return (Date.now() - t0) / 1000;
+}
