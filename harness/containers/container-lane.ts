@@ -37,7 +37,7 @@ import { labSecrets } from '../lab/lab-secrets.ts';
 import { renderHosts } from '../lab/cluster-files.ts';
 import { StartedLab, type LabOwner } from '../lab/lab.ts';
 import type { Target, TargetTraits } from '../target/target.ts';
-import { docker, ensureDockerd } from './docker-host.ts';
+import { docker, ensureDockerd, stopOurDockerd } from './docker-host.ts';
 import { ensureImage, LANE_LABEL } from './node-image.ts';
 import { containerOf, DockerShell, laneMachines, laneNics, laneTraits, LANE_EQUIVALENTS } from './lane-machines.ts';
 
@@ -174,7 +174,7 @@ export class ContainerLane implements Target, LabOwner {
     }
     const t0 = performance.now();
     const since = () => Number(((performance.now() - t0) / 1000).toFixed(1));
-    await ensureDockerd(this.log);
+    if ((await ensureDockerd(this.log)).started) this.startedDockerd = true;
     const image = await ensureImage({ log: this.log });
     await reapLanes(this.log);
     const owner = await laneOwner(this.config.name);
@@ -256,7 +256,12 @@ export class ContainerLane implements Target, LabOwner {
   async release(): Promise<void> {
     const report = await this.down();
     this.log.info(`container lane removed: ${report.containers.length} containers, ${report.networks.length} networks, ${report.bmcs.length} BMCs, ${report.loopDevices.length} loop device`);
+    // A dockerd this lane started goes with it (the image stays cached in docker's data root).
+    if (this.startedDockerd && (await stopOurDockerd(this.log))) this.startedDockerd = false;
   }
+
+  /** Whether this lane started dockerd (no daemon ran before it): then release() stops it. */
+  private startedDockerd = false;
 
   /** The files each node's container mounts from the lane's directory: its resolver and hosts. */
   private nodeFiles(): { resolv: string; hosts: (node: string) => string } {

@@ -34,7 +34,7 @@ test.before(async (t) => {
 test.after.always(async (t) => {
   t.timeout(5 * MIN);
   try {
-    await lane.down();
+    await lane.release(); // down, and the dockerd it started (if it did) stopped
   } finally {
     releaseHostLock();
   }
