@@ -5,35 +5,25 @@
  * tarball, which `docker import` makes an image whose command is systemd. Its tag carries a hash of
  * the recipe, as the lab's box does, so it is rebuilt exactly when the recipe changes.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../core/exec.ts';
 import type { Logger } from '../core/log.ts';
 import { REPO_ROOT, stateRoot } from '../core/paths.ts';
 import { withProgress } from '../core/progress.ts';
-import { recipePackages } from '../lab/box.ts';
+import { hashRecipe, MIRRORS, recipePackages } from '../lab/box.ts';
 import { docker } from './docker-host.ts';
 
 /** Bumped when the build steps below change in a way that changes the image. */
 const BUILDER_VERSION = '1';
 const RECIPE_DIR = join(REPO_ROOT, 'containers/node');
-const MIRRORS = [
-  'deb http://deb.debian.org/debian bookworm main',
-  'deb http://deb.debian.org/debian bookworm-updates main',
-  'deb http://deb.debian.org/debian-security bookworm-security main',
-];
 export const IMAGE_REPOSITORY = 'ha-chaos/node';
 /** Every image, container, network the lane makes carries this label (the reaper's handle). */
 export const LANE_LABEL = 'io.ha-chaos.lane';
 
 /** The recipe's hash: everything that decides the image's content. */
 export function imageRecipeHash(): string {
-  const hash = createHash('sha256');
-  hash.update(`builder ${BUILDER_VERSION}\n`);
-  for (const file of ['packages.txt', 'customize.sh']) hash.update(readFileSync(join(RECIPE_DIR, file)));
-  hash.update(MIRRORS.join('\n'));
-  return hash.digest('hex').slice(0, 12);
+  return hashRecipe(RECIPE_DIR, BUILDER_VERSION);
 }
 
 export function imageTag(hash = imageRecipeHash()): string {

@@ -19,7 +19,8 @@ const BUILDER_VERSION = '1';
 const RECIPE_DIR = join(REPO_ROOT, 'vagrant/box');
 /** Where libvirt's QEMU can read the kernels (world-readable). */
 export const BOOT_ROOT = '/var/lib/libvirt/boot';
-const MIRRORS = [
+/** The Debian mirrors every recipe installs from. */
+export const MIRRORS = [
   'deb http://deb.debian.org/debian bookworm main',
   'deb http://deb.debian.org/debian bookworm-updates main',
   'deb http://deb.debian.org/debian-security bookworm-security main',
@@ -41,13 +42,18 @@ export function recipePackages(text = readFileSync(join(RECIPE_DIR, 'packages.tx
     .filter(Boolean);
 }
 
-/** The hash of everything that decides the box's content. */
-export function recipeHash(): string {
+/** The hash of a Debian recipe (its builder's version, packages.txt, customize.sh, the mirrors): the box's, or the container lane's node image's. */
+export function hashRecipe(dir: string, builderVersion: string): string {
   const hash = createHash('sha256');
-  hash.update(`builder ${BUILDER_VERSION}\n`);
-  for (const file of ['packages.txt', 'customize.sh']) hash.update(readFileSync(join(RECIPE_DIR, file)));
+  hash.update(`builder ${builderVersion}\n`);
+  for (const file of ['packages.txt', 'customize.sh']) hash.update(readFileSync(join(dir, file)));
   hash.update(MIRRORS.join('\n'));
   return hash.digest('hex').slice(0, 12);
+}
+
+/** The hash of everything that decides the box's content. */
+export function recipeHash(): string {
+  return hashRecipe(RECIPE_DIR, BUILDER_VERSION);
 }
 
 export function boxFor(hash = recipeHash()): Box {
