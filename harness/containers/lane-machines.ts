@@ -6,7 +6,7 @@
  * There is no disk hot-plug and no kernel or clock of the node's own: those faults are not
  * applicable here (see {@link laneTraits}).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { run, streamLines, type ExecOptions, type StreamOptions } from '../core/exec.ts';
 import type { NodeShell } from '../lab/ssh.ts';
 import type { LabPlan, NodePlan } from '../lab/lab-config.ts';
@@ -126,12 +126,25 @@ export function laneNics(plan: LabPlan): NicControl {
   };
 }
 
+let netem: boolean | undefined;
+/**
+ * Whether the host's kernel (the containers') has tc netem: probed once, in a network namespace of
+ * its own (nothing of the host's is touched). This host's kernel has none.
+ */
+export function hostHasNetem(): boolean {
+  if (netem === undefined) {
+    const r = spawnSync('unshare', ['--net', 'tc', 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '1ms'], { timeout: 10_000 });
+    netem = r.status === 0;
+  }
+  return netem;
+}
+
 /** What faults need to know of the lane: a shared store, docker's pause and veths, its own virtual BMCs; no kernel, clock or disk of a node's own. */
-export function laneTraits(config: LabConfig): TargetTraits {
+export function laneTraits(config: LabConfig, withNetem = hostHasNetem()): TargetTraits {
   return {
     kind: 'containers',
     storage: config.storage,
-    methods: ['hypervisor-nic', 'machine-pause', 'power-device-faults'],
+    methods: ['hypervisor-nic', 'machine-pause', 'power-device-faults', ...(withNetem ? (['netem'] as const) : [])],
     describe: `container lane ${config.name} (storage ${config.storage}, ${config.fencing.agent})`,
   };
 }

@@ -63,6 +63,7 @@ const METHOD_WORDS: Record<FaultMethod, string> = {
   'power-device-faults': "a power device the harness can kill, hang or slow (the lab's virtual BMC or PDU; a real BMC is not the harness's to break)",
   'own-kernel': "a kernel of the node's own (a container shares the host's: crashing it would crash the host)",
   'own-clock': "a clock of the node's own (a container reads the host's: stepping it would step the host's)",
+  netem: "a kernel with tc netem for the node's NICs (a container has the host's kernel, and this host's has no netem)",
 };
 
 const TARGET_WORDS: Record<TargetTraits['kind'], string> = { lab: 'lab', cluster: 'cluster', containers: 'container lane' };

@@ -6,7 +6,7 @@
  */
 import type { NicRole } from '../target/target.ts';
 import { mailServiceOf } from '../mail/mail-service.ts';
-import { faultNode as nodePlan, onStore, type Fault, type FaultContext } from './fault.ts';
+import { faultNode as nodePlan, needs, onStore, type Fault, type FaultContext } from './fault.ts';
 
 async function sh(ctx: FaultContext, script: string, what: string): Promise<string> {
   const r = await ctx.target.root(ctx.node, script, 60_000);
@@ -124,7 +124,7 @@ export const DEGRADED_NETEM = 'delay 100ms 40ms loss 10%';
  * (netem), a congested or flapping switch rather than a dead one. Corosync must ride it out: no
  * failover, no fencing. Heal: the qdiscs are removed (a rebooted node has none left).
  */
-export const heartbeatDegradedActive: Fault = {
+export const heartbeatDegradedActive: Fault = needs(['netem'], {
   kind: 'heartbeat-degraded-active',
   description: `the active node's two heartbeat NICs degrade (netem ${DEGRADED_NETEM}): corosync must carry on, no failover, no fencing`,
   async inject(ctx) {
@@ -139,7 +139,7 @@ export const heartbeatDegradedActive: Fault = {
     await ctx.target.root(ctx.node, [node.nic.ring0, node.nic.ring1].map((nic) => `tc qdisc del dev ${nic} root 2>/dev/null || true`).join('; '), 60_000);
   },
   audit: async () => [], // the lab audit looks for netem/tbf qdiscs on every node
-};
+});
 
 export const killPacemakerControllerActive = processKill(
   'kill-pacemaker-controller-active',

@@ -79,7 +79,7 @@ export class TargetRefusedError extends Error {
 /** The methods of an existing cluster: none of the hypervisor's, nor a power device the harness could break. */
 export function clusterTraits(target: Pick<ResolvedTarget, 'name' | 'storage'> & { nodes?: Array<{ outlets?: unknown }> }): TargetTraits {
   const power = target.nodes?.some((n) => n.outlets) ? 'real PDUs over SNMP' : 'real BMCs over IPMI';
-  return { kind: 'cluster', storage: target.storage, methods: ['own-kernel', 'own-clock'], describe: `cluster ${target.name} (storage ${target.storage}, ${power})` };
+  return { kind: 'cluster', storage: target.storage, methods: ['own-kernel', 'own-clock', 'netem'], describe: `cluster ${target.name} (storage ${target.storage}, ${power})` };
 }
 
 export class ExistingCluster implements Target {

@@ -59,7 +59,9 @@ export type FaultMethod =
   /** The node has a kernel of its own to crash (a VM or a machine; a container shares the host's). */
   | 'own-kernel'
   /** The node has a clock of its own to step (a VM or a machine; a container reads the host's). */
-  | 'own-clock';
+  | 'own-clock'
+  /** The node's kernel can shape its NICs' traffic (tc netem): Debian's can; a container has whatever the host's kernel has. */
+  | 'netem';
 
 /** What faults need to know about a target before anything is started. */
 export interface TargetTraits {

@@ -71,3 +71,9 @@ test("the node image's tag carries its recipe's hash", (t) => {
   t.regex(imageRecipeHash(), /^[0-9a-f]{12}$/);
   t.is(imageTag('abc'), 'ha-chaos/node:abc');
 });
+
+test('degraded heartbeat needs tc netem in the kernel: a host kernel without it makes it not applicable in the lane, saying so', (t) => {
+  t.regex(notApplicable('heartbeat-degraded-active', laneTraits(config, false)) ?? '', /tc netem/);
+  t.is(notApplicable('heartbeat-degraded-active', laneTraits(config, true)), undefined);
+  t.is(notApplicable('heartbeat-degraded-active', labTraits(loadLabConfig())), undefined);
+});
