@@ -21,7 +21,7 @@
  * labels `io.ha-chaos.lane=<name>` and `io.ha-chaos.pid=<pid>`: {@link reapLanes} removes what a
  * dead process left.
  */
-import { existsSync, mkdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { GenericContainer, getContainerRuntimeClient, Wait, waitForContainer, BoundPorts, type StartedTestContainer, type WaitStrategy } from 'testcontainers';
@@ -378,10 +378,4 @@ export async function reapLanes(log: Logger): Promise<string[]> {
     await downLane(lane, log);
   }
   return [...dead];
-}
-
-/** Reads a lane's timings file, if a bring-up wrote one. */
-export function readTimings(dir: string): LaneTimings | undefined {
-  const file = join(dir, 'timings.json');
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as LaneTimings) : undefined;
 }

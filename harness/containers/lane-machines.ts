@@ -6,7 +6,7 @@
  * There is no disk hot-plug and no kernel or clock of the node's own: those faults are not
  * applicable here (see {@link laneTraits}).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { run, streamLines, type ExecOptions, type StreamOptions } from '../core/exec.ts';
 import type { NodeShell } from '../lab/ssh.ts';
 import type { LabPlan, NodePlan } from '../lab/lab-config.ts';
@@ -96,8 +96,8 @@ export function laneNics(plan: LabPlan): NicControl {
     const nic = node.nic[role];
     const r = await docker(['exec', containerOf(plan, name), 'cat', `/sys/class/net/${nic}/iflink`], { timeoutMs: 30_000, phase: 'nic', node: name });
     const index = Number(r.stdout.trim());
-    const links = execFileSync('ip', ['-o', 'link'], { encoding: 'utf8' });
-    const veth = hostInterfaceByIndex(links, index);
+    const links = await run('ip', ['-o', 'link'], { timeoutMs: 10_000, node: 'host', phase: 'nic' });
+    const veth = hostInterfaceByIndex(links.stdout, index);
     if (!veth) throw new Error(`${name} ${nic} (${role}): no host interface with index ${index} (its veth's host end)`);
     return veth;
   };
