@@ -4,6 +4,7 @@
  * validated against schemas/bmc.schema.json; the password is resolved and registered as a secret
  * at once, so it can never reach a log or a report.
  */
+import { statSync } from 'node:fs';
 import { INPUT_LIMITS, readInputFile } from '../core/input-file.ts';
 import { readJsonFile } from '../core/json-file.ts';
 import { validate, ValidationError, withLines } from '../core/schema.ts';
@@ -105,7 +106,7 @@ function checkCredentialChoice(input: Record<string, unknown>, source: string): 
 
 /** Registers what may be a secret (it is masked from then on), even when it will be refused. */
 function maskEarly(value: string): void {
-  for (const v of new Set([value, value.trim()])) if (v.length >= 3) registerSecret(v);
+  for (const v of new Set([value, value.trim()])) if (v.length >= 3 && /[\p{L}\p{N}]/u.test(v)) registerSecret(v);
 }
 
 /** Validates a BMC config and resolves its password. Errors name the field and never quote the password. */
@@ -126,7 +127,7 @@ export function parseBmcConfig(input: unknown, source = 'BMC config'): BmcConfig
   else if (raw.passwordFile !== undefined) {
     let content: string;
     try {
-      content = readInputFile(raw.passwordFile, { maxBytes: INPUT_LIMITS.password, what: 'password file' });
+      content = readInputFile(raw.passwordFile, { maxBytes: INPUT_LIMITS.password, what: 'password file', kind: 'credential' });
     } catch (error) {
       const problem = error instanceof ValidationError ? error.problems[0]! : (error as Error).message;
       throw new ValidationError(source, [`passwordFile: ${raw.passwordFile}: ${problem}`], ['/passwordFile']);
@@ -156,11 +157,21 @@ export function parseBmcConfig(input: unknown, source = 'BMC config'): BmcConfig
 /** Reads a BMC config file (a bounded regular file, strict JSON) and validates it; errors name the file, the line and the field. */
 export function loadBmcConfig(file: string): BmcConfig {
   const parsed = readJsonFile(file, { maxBytes: INPUT_LIMITS.bmcConfig, what: 'BMC config' });
+  let config: BmcConfig;
   try {
-    return parseBmcConfig(parsed.value, file);
+    config = parseBmcConfig(parsed.value, file);
   } catch (error) {
     throw error instanceof ValidationError ? withLines(error, parsed.lineOf) : error;
   }
+  if (config.target.kind === 'process') {
+    // The stand-in process's command runs as this user: only a file this user owns, and no one else can change, may name one.
+    const stats = statSync(file);
+    const uid = process.geteuid?.();
+    if ((uid !== undefined && stats.uid !== uid) || (stats.mode & 0o022) !== 0) {
+      throw withLines(new ValidationError(file, ['/target/command: a BMC config that names a command to run must be your own file, writable by no one else (chmod go-w)'], ['/target/command']), parsed.lineOf);
+    }
+  }
+  return config;
 }
 
 /** The public part of a config. */

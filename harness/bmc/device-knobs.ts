@@ -3,7 +3,7 @@
  * the PDU's snmpd): dead, hung and resumed through signals to its daemon; slow, failing or lying
  * power control through its `faults.env`; and what is left of any of them, in words.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { INPUT_LIMITS, readInputFile, UnreadableInputError } from '../core/input-file.ts';
 import { parseJson } from '../core/json-file.ts';
@@ -12,6 +12,7 @@ import { BMC_NAME, BMC_NAME_RULE } from './bmc-config.ts';
 import { hangDaemon, killDaemon, processState, resumeDaemon } from '../core/daemon-signals.ts';
 import type { Logger } from '../core/log.ts';
 import { NO_FAULTS, renderFaultsEnv, type PowerControlFaults } from './sim-files.ts';
+import { writePrivateFile } from '../core/host-files.ts';
 
 /** One device as its knobs see it. */
 export interface KnobbedDevice {
@@ -50,7 +51,7 @@ export async function resumeDevice(d: KnobbedDevice): Promise<void> {
 /** Slow, failing, or acknowledging-and-doing-nothing power control (NO_FAULTS: normal). */
 export function setDeviceControl(d: Pick<KnobbedDevice, 'dir' | 'control' | 'log'>, faults: Partial<PowerControlFaults>): void {
   const next = { ...NO_FAULTS, ...faults };
-  writeFileSync(join(d.dir, 'faults.env'), renderFaultsEnv(next));
+  writePrivateFile(join(d.dir, 'faults.env'), renderFaultsEnv(next));
   d.log.info(`${d.control} set`, { mode: next.mode, delayMs: next.delayMs });
 }
 
@@ -88,7 +89,7 @@ export function readDeviceRecord<T>(dir: string, kind: 'bmc' | 'pdu', valid: (re
   const file = join(dir, `${kind}.json`);
   let text: string;
   try {
-    text = readInputFile(file, { maxBytes: INPUT_LIMITS.state, what: `${kind.toUpperCase()} record` });
+    text = readInputFile(file, { maxBytes: INPUT_LIMITS.state, what: `${kind.toUpperCase()} record`, kind: 'state' });
   } catch (error) {
     if (error instanceof UnreadableInputError && error.reason === 'missing') return undefined;
     throw error;

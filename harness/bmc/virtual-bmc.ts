@@ -9,19 +9,20 @@
  * (config, pid, power log), so `StartedVirtualBmc.attach(name)` reaches it from another process
  * and {@link stopAllBmcs} finds every leftover after a crash.
  */
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { commandLine, isAlive, run, spawnDaemon } from '../core/exec.ts';
 import { assertUdpPortFree, stopDaemon } from '../core/daemon-signals.ts';
 import { deviceDir, deviceLeftovers, hangDevice, isDeviceDir, killDevice, readDeviceRecord, resumeDevice, setDeviceControl, type KnobbedDevice } from './device-knobs.ts';
 import { silentLogger, type Logger } from '../core/log.ts';
-import { stateRoot } from '../core/paths.ts';
+import { stateRoot, ensureStateDir } from '../core/paths.ts';
 import { INPUT_LIMITS, readInputFile } from '../core/input-file.ts';
 import { registerSecret } from '../core/secrets.ts';
 import { done, notYet, StopWaiting, waitFor } from '../core/wait.ts';
 import { BMC_NAME, endpointOf, type BmcConfig, type BmcEndpoint, type PowerTargetSpec } from './bmc-config.ts';
 import { IpmiClient, type IpmiClientOptions } from './ipmi-client.ts';
+import { writePrivateFile } from '../core/host-files.ts';
 import {
   NO_FAULTS,
   parsePowerLog,
@@ -77,7 +78,7 @@ function spawnSim(dir: string, name: string, log: Logger): number {
     node: name,
     log,
   });
-  writeFileSync(join(dir, 'ipmi_sim.pid'), `${pid}\n`);
+  writePrivateFile(join(dir, 'ipmi_sim.pid'), `${pid}\n`);
   return pid;
 }
 
@@ -133,22 +134,22 @@ export class VirtualBmc {
     }
     await assertUdpPortFree(config.address, config.port, `BMC ${config.name}`);
     rmSync(dir, { recursive: true, force: true });
-    mkdirSync(join(dir, 'sim-state'), { recursive: true, mode: 0o700 });
+    ensureStateDir(join(dir, 'sim-state'));
     chmodSync(dir, 0o700);
     const control = join(dir, 'control');
-    writeFileSync(join(dir, 'lan.conf'), renderLanConf(config, control), { mode: 0o600 });
-    writeFileSync(join(dir, 'password'), config.password, { mode: 0o600 });
-    writeFileSync(join(dir, 'sim.emu'), renderEmu());
-    writeFileSync(control, renderControlWrapper(CHASSIS_CONTROL, dir), { mode: 0o755 });
-    writeFileSync(join(dir, 'target.env'), renderTargetEnv(config, dir));
-    writeFileSync(join(dir, 'faults.env'), renderFaultsEnv(NO_FAULTS));
-    writeFileSync(join(dir, 'power.log'), '');
+    writePrivateFile(join(dir, 'lan.conf'), renderLanConf(config, control), 0o600);
+    writePrivateFile(join(dir, 'password'), config.password, 0o600);
+    writePrivateFile(join(dir, 'sim.emu'), renderEmu());
+    writePrivateFile(control, renderControlWrapper(CHASSIS_CONTROL, dir), 0o755);
+    writePrivateFile(join(dir, 'target.env'), renderTargetEnv(config, dir));
+    writePrivateFile(join(dir, 'faults.env'), renderFaultsEnv(NO_FAULTS));
+    writePrivateFile(join(dir, 'power.log'), '');
 
     let pid: number | undefined;
     try {
       pid = spawnSim(dir, config.name, this.log);
       const record: BmcRecord = { ...endpointOf(config), pid, session: this.session, createdAt: new Date().toISOString(), target: config.target };
-      writeFileSync(join(dir, 'bmc.json'), `${JSON.stringify(record, null, 2)}\n`);
+      writePrivateFile(join(dir, 'bmc.json'), `${JSON.stringify(record, null, 2)}\n`);
       const started = new StartedVirtualBmc(record, config.password, dir, this.log);
       await waitAnswering(dir, pid, started.client({ retries: 0 }), options);
       this.log.info(`BMC serving IPMI lanplus on ${config.address}:${config.port}`, { pid, target: config.target.kind });
@@ -178,7 +179,7 @@ export class StartedVirtualBmc implements AsyncDisposable {
     const dir = bmcDir(root, name);
     const record = readRecord(dir);
     if (!record) throw new Error(`no BMC named ${name} (nothing in ${dir}); start one with: ha-chaos bmc serve ${name} ...`);
-    const password = registerSecret(readInputFile(join(dir, 'password'), { maxBytes: INPUT_LIMITS.state, what: 'BMC password file' }));
+    const password = registerSecret(readInputFile(join(dir, 'password'), { maxBytes: INPUT_LIMITS.state, what: 'BMC password file', kind: 'state' }));
     return new StartedVirtualBmc(record, password, dir, (placement.log ?? silentLogger).child(`bmc:${name}`));
   }
 
@@ -241,7 +242,7 @@ export class StartedVirtualBmc implements AsyncDisposable {
     if (this.isRunning()) return;
     const pid = spawnSim(this.dir, this.name, this.log);
     this.recordValue = { ...this.recordValue, pid };
-    writeFileSync(join(this.dir, 'bmc.json'), `${JSON.stringify(this.recordValue, null, 2)}\n`);
+    writePrivateFile(join(this.dir, 'bmc.json'), `${JSON.stringify(this.recordValue, null, 2)}\n`);
     await waitAnswering(this.dir, pid, this.client({ retries: 0 }), options);
     this.log.info('heal: BMC revived', { pid });
   }
@@ -284,7 +285,7 @@ export class StartedVirtualBmc implements AsyncDisposable {
       await stopDaemon(pid, `ipmi_sim of BMC ${this.name}`);
     }
     if (this.recordValue.target.kind === 'process' && existsSync(join(this.dir, 'control'))) {
-      writeFileSync(join(this.dir, 'faults.env'), renderFaultsEnv(NO_FAULTS));
+      writePrivateFile(join(this.dir, 'faults.env'), renderFaultsEnv(NO_FAULTS));
       await run(join(this.dir, 'control'), ['set', 'power', '0'], { timeoutMs: 10_000, node: this.name, phase: 'bmc stop', reject: false });
     }
     // Only a directory the harness made is removed, never what a record or a name points elsewhere.

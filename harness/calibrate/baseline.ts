@@ -7,14 +7,15 @@
  * says which SLO applied and why.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { readJsonFile } from '../core/json-file.ts';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { stateRoot } from '../core/paths.ts';
+import { stateRoot, ensureStateDir } from '../core/paths.ts';
 import type { AppliedSlo } from '../check/observations.ts';
 import type { Scenario } from '../scenario/scenario.ts';
 import type { LabConfig } from '../lab/lab-config.ts';
+import { writePrivateFile } from '../core/host-files.ts';
 
 /** The scenario a baseline is made of. */
 export const BASELINE_SCENARIO = 'power-cut-active';
@@ -69,8 +70,8 @@ export function baselineFile(lab: string): string {
 
 export function saveBaseline(baseline: Baseline): string {
   const file = baselineFile(baseline.lab);
-  mkdirSync(join(stateRoot(), 'calibration'), { recursive: true });
-  writeFileSync(file, `${JSON.stringify(baseline, null, 2)}\n`);
+  ensureStateDir(join(stateRoot(), 'calibration'));
+  writePrivateFile(file, `${JSON.stringify(baseline, null, 2)}\n`);
   return file;
 }
 
@@ -82,7 +83,7 @@ export function loadBaseline(config: LabConfig): { baseline?: Baseline; why?: st
   try {
     // State the harness wrote, but read as any input: a bounded regular file, strict JSON.
     baseline = readJsonFile(file, { maxBytes: 1024 * 1024, what: 'calibration' }).value as Baseline;
-    if (typeof baseline?.outage?.median !== 'number' || !(baseline.outage.median > 0)) throw new Error('no outage median in it');
+    if (typeof baseline?.outage?.median !== 'number' || !(baseline.outage.median > 0 && baseline.outage.median <= 3600)) throw new Error('no outage median from 0 to 3600 s in it');
   } catch (error) {
     return { why: `calibration ${file} unreadable (${(error as Error).message.split('\n')[0]!.slice(0, 120)}); run: ha-chaos calibrate` };
   }

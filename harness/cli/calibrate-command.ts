@@ -6,6 +6,7 @@
  * a multiple of that median, and every verdict says which SLO applied.
  */
 import { Command } from 'commander';
+import { realpathSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { randomInt } from 'node:crypto';
 import { rootLogger } from '../core/log.ts';
@@ -17,7 +18,9 @@ import { SCENARIOS } from '../scenario/catalog.ts';
 import { BASELINE_SCENARIO, configHash, saveBaseline, spread, type Baseline } from '../calibrate/baseline.ts';
 import { measureHost } from '../observe/host-load.ts';
 import { summarize } from './certify-command.ts';
+import { oneLine } from '../core/terminal-text.ts';
 import { CliError, ExitCode } from './exit-codes.ts';
+import { checkPathArgument } from './flags.ts';
 import { interruptSignal } from './interrupt.ts';
 
 /** The baseline of a set of calibration runs. Pure; throws when too few runs measured an outage. */
@@ -68,19 +71,45 @@ export function calibrateCommand(): Command {
     });
 }
 
-/** The baseline from recorded runs: each must be the baseline scenario, recorded with this lab config. */
+/** The longest outage a calibration accepts (s): a recorded one beyond it is a damaged file, not a baseline. */
+export const MAX_BASELINE_OUTAGE_S = 3600;
+
+/**
+ * The baseline from recorded runs: each must be a passed run of the baseline scenario, recorded
+ * with this lab config, named once (the same run directory twice would count one run twice), and
+ * with a finite outage within {@link MAX_BASELINE_OUTAGE_S}: a baseline of 1e300 s would switch
+ * every relative SLO off.
+ */
 function fromRecorded(dirs: string[], config: LabConfig): void {
   const runs: Baseline['runs'] = [];
   const phases: Record<string, number>[] = [];
+  const seen = new Map<string, string>();
   let accel = 'unknown';
   for (const dir of dirs) {
+    checkPathArgument('from', dir, 'a run directory');
+    let real: string;
+    try {
+      real = realpathSync(dir);
+    } catch {
+      throw new CliError(`--from ${dir}: it does not exist`, ExitCode.USAGE);
+    }
+    if (seen.has(real)) throw new CliError(`--from ${dir}: the same run directory as ${seen.get(real)}; each run counts once`, ExitCode.USAGE);
+    seen.set(real, dir);
     const results = readResults(dir);
     const lab = recordedLab(readManifestWithLines(dir), 'to calibrate from it');
-    if (results.name !== BASELINE_SCENARIO) throw new CliError(`--from ${dir}: a ${results.name} run; calibration uses ${BASELINE_SCENARIO} runs`, ExitCode.USAGE);
+    if (results.name !== BASELINE_SCENARIO) throw new CliError(`--from ${dir}: a ${oneLine(String(results.name))} run; calibration uses ${BASELINE_SCENARIO} runs`, ExitCode.USAGE);
     if (configHash(lab) !== configHash(config)) throw new CliError(`--from ${dir}: recorded with another lab config than ${config.name}'s current one`, ExitCode.USAGE);
+    if (results.valid !== true) throw new CliError(`--from ${dir}: the run did not pass (verdict ${oneLine(String(results.valid))}); a baseline is made of passed runs`, ExitCode.USAGE);
+    const outage = results.metrics?.outageSeconds;
+    if (typeof outage !== 'number' || !Number.isFinite(outage) || outage <= 0 || outage > MAX_BASELINE_OUTAGE_S) {
+      throw new CliError(`--from ${dir}: metrics.outageSeconds is not an outage from 0 to ${MAX_BASELINE_OUTAGE_S} s`, ExitCode.USAGE);
+    }
+    const runPhases = (results.metrics?.phasesSecondsAfterFault ?? {}) as Record<string, unknown>;
+    const badPhase = Object.entries(runPhases).find(([, v]) => typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > MAX_BASELINE_OUTAGE_S);
+    if (badPhase) throw new CliError(`--from ${dir}: metrics.phasesSecondsAfterFault holds a phase that is not a time from 0 to ${MAX_BASELINE_OUTAGE_S} s`, ExitCode.USAGE);
     accel = String(results.environment?.accel ?? accel);
-    runs.push({ runId: results.runId, seed: results.seed, outageSeconds: (results.metrics?.outageSeconds as number | null | undefined) ?? null, valid: results.valid });
-    phases.push((results.metrics?.phasesSecondsAfterFault ?? {}) as Record<string, number>);
+    runs.push({ runId: results.runId, seed: results.seed, outageSeconds: outage, valid: results.valid });
+    phases.push(runPhases as Record<string, number>);
   }
   if (runs.length < 3) throw new CliError(`--from: ${runs.length} run(s); a baseline needs at least 3`, ExitCode.USAGE);
   writeBaseline(runs, phases, config, accel);

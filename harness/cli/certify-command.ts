@@ -17,12 +17,14 @@ import { overloadReasons } from '../check/overload.ts';
 import { notApplicable } from '../faults/catalog.ts';
 import type { RunResults } from '../report/results.ts';
 import { judge, runScenario } from '../run/run-scenario.ts';
+import { ensureReportsDir } from '../report/run-store.ts';
 import { SCENARIOS } from '../scenario/catalog.ts';
 import { loadScenarioFile } from '../scenario/scenario-file.ts';
 import type { Scenario } from '../scenario/scenario.ts';
 import { CliError, ExitCode } from './exit-codes.ts';
 import { spread } from '../calibrate/baseline.ts';
-import { decimalFlag } from './flags.ts';
+import { oneLine, terminalSafe } from '../core/terminal-text.ts';
+import { checkPathArgument, decimalFlag, pathFlag } from './flags.ts';
 import { interruptSignal } from './interrupt.ts';
 
 /** The most runs one command may ask for (`--repeat`). */
@@ -70,7 +72,7 @@ interface CertifyFlags {
 
 /** A scenario by built-in name, or from a YAML file. */
 function resolveScenario(value: string): Scenario {
-  if (SCENARIOS[value]) return SCENARIOS[value];
+  if (Object.hasOwn(SCENARIOS, value)) return SCENARIOS[value]!;
   if (/\.ya?ml$/.test(value) || existsSync(value)) return loadScenarioFile(value);
   throw new CliError(`--scenario: no scenario named "${value}" and no such file (built in: ${Object.keys(SCENARIOS).join(', ')})`, ExitCode.USAGE);
 }
@@ -83,7 +85,9 @@ export function checkSeedRange(seed: number, repeat: number): void {
 }
 
 /** The target of a certification: an existing cluster (`--target`), the container lane (`--lane containers`), or the lab of `config`. */
-function targetOf(flags: { target?: string; yes?: boolean; lane?: string; config?: string }, config: LabConfig | (() => LabConfig)): Target {
+function targetOf(flags: { target?: string; yes?: boolean; lane?: string; config?: string; reports?: string }, config: LabConfig | (() => LabConfig)): Target {
+  // Where the results go is checked before anything is read or started: a bad --reports is a usage error, said first.
+  if (flags.reports !== undefined) ensureReportsDir(flags.reports);
   const log = rootLogger();
   const lane = flags.lane ?? 'lab';
   if (lane !== 'lab' && lane !== 'containers') throw new CliError(`--lane: "${lane}" is not a lane (lab: the VMs; containers: the container lane)`, ExitCode.USAGE);
@@ -108,6 +112,7 @@ async function askToConfirm(plan: string): Promise<boolean> {
 
 /** Runs scenarios on the target; throws VERDICT_FAILED if any run did not pass. */
 async function certify(scenarios: Scenario[], flags: Omit<CertifyFlags, 'config' | 'target' | 'yes'> & { sameSeed?: boolean }, target: Target): Promise<void> {
+  ensureReportsDir(flags.reports);
   try {
     await certifyOn(scenarios, flags, target);
   } finally {
@@ -152,18 +157,18 @@ function withRunOptions(command: Command): Command {
   return command
     .option('--seed <n>', `seed, a decimal integer from 0 to ${MAX_SEED} (recorded in every report; default: random)`, seedFlag)
     .option('--repeat <n>', `run each scenario n times, 1 to ${MAX_REPEAT} (seeds n, n+1, ...)`, repeatFlag, 1)
-    .option('--config <file>', 'lab config', DEFAULT_LAB_CONFIG)
-    .option('--target <file>', 'certify an existing cluster described by this target file (YAML, see schemas/target.schema.json) instead of the lab')
+    .option('--config <file>', 'lab config', pathFlag('config', 'a lab config file'), DEFAULT_LAB_CONFIG)
+    .option('--target <file>', 'certify an existing cluster described by this target file (YAML, see schemas/target.schema.json) instead of the lab', pathFlag('target', 'a target file'))
     .option('--yes', 'inject faults into the --target cluster without asking (CI); the safety checks still apply')
     .option('--lane <lab|containers>', 'lab: the VM lab (default); containers: the same cluster in two containers on this host (config default containers/lane.json), made for this certification and removed after it', 'lab')
-    .option('--reports <dir>', 'where run directories go', 'reports');
+    .option('--reports <dir>', 'where run directories go', pathFlag('reports', 'a directory for the run directories'), 'reports');
 }
 
 export function certifyCommand(): Command {
   return withRunOptions(
     new Command('certify')
       .description('bring the lab up if needed, run the certification scenarios under real mail load, judge each; exit 1 on any failed or unknown verdict')
-      .option('--scenario <name|file>', `one scenario: a built-in name (${Object.keys(SCENARIOS).join(', ')}) or a YAML file; default: all built-in`),
+      .option('--scenario <name|file>', `one scenario: a built-in name (${Object.keys(SCENARIOS).join(', ')}) or a YAML file; default: all built-in`, pathFlag('scenario', 'a scenario name or file')),
   ).action(async (flags: CertifyFlags) => {
     const scenarios = flags.scenario ? [resolveScenario(flags.scenario)] : Object.values(SCENARIOS);
     await certify(scenarios, flags, targetOf(flags, () => loadLabConfig(flags.config)));
@@ -173,6 +178,7 @@ export function certifyCommand(): Command {
 export function runCommand(): Command {
   return withRunOptions(new Command('run').description('run one scenario file (YAML, see schemas/scenario.schema.json and fixtures/scenarios/)').argument('<file>', 'the scenario file')).action(
     async (file: string, flags: CertifyFlags) => {
+      checkPathArgument('file', file, 'a scenario file');
       await certify([loadScenarioFile(file)], flags, targetOf(flags, () => loadLabConfig(flags.config)));
     },
   );
@@ -180,6 +186,7 @@ export function runCommand(): Command {
 
 /** A run directory given on the command line: a directory, or a usage error. */
 function checkRunDir(dir: string, needs: string): void {
+  checkPathArgument('run-dir', dir, 'a run directory');
   let isDir = false;
   try {
     isDir = statSync(dir).isDirectory();
@@ -199,15 +206,17 @@ export function reportCommand(): Command {
       if (!hasRunFile(dir, RUN_FILES.results)) {
         if (hasRunFile(dir, RUN_FILES.manifest)) {
           const m = readManifest(dir);
-          throw new CliError(`run ${m.runId} has no results: it stopped in phase "${m.phase}" (see ${dir}/run.log and history.jsonl)`, ExitCode.VERDICT_FAILED);
+          throw new CliError(`run ${oneLine(String(m.runId))} has no results: it stopped in phase "${oneLine(String(m.phase))}" (see ${dir}/run.log and history.jsonl)`, ExitCode.VERDICT_FAILED);
         }
         throw new CliError(`${dir}: not a run directory (no results.json or run.json)`, ExitCode.USAGE);
       }
       const recorded = readResults(dir);
       const results = flags.rejudge ? rejudge(dir, recorded) : recorded;
       if (flags.rejudge) process.stdout.write(`judged again by this version's checkers (recorded verdict: ${String(recorded.valid)})\n`);
-      process.stdout.write(`${summarize(results, dir)}\n`);
-      if (results.valid !== true) throw new CliError(`run ${results.runId} did not pass (verdict: ${String(results.valid)})`, ExitCode.VERDICT_FAILED);
+      // Every string of a run's files is shown with its control characters escaped: a file cannot fake a line.
+      const shown = terminalSafe(results);
+      process.stdout.write(`${summarize(shown, dir)}\n`);
+      if (results.valid !== true) throw new CliError(`run ${shown.runId} did not pass (verdict: ${String(results.valid)})`, ExitCode.VERDICT_FAILED);
     });
 }
 
@@ -256,7 +265,7 @@ export function replayPlan(dir: string): ReplayPlan {
   const target = (manifest as { target?: { name?: string } }).target;
   if (!manifest.lab && target) {
     // A run on an existing cluster: the target file holds where its secrets are, which a run directory does not.
-    throw new CliError(`${dir}: run ${manifest.runId} certified the existing cluster ${String(target.name)}; replay it with: ha-chaos certify --target <its target file> --scenario ${scenario.name} --seed ${manifest.seed}`, ExitCode.USAGE);
+    throw new CliError(`${dir}: run ${manifest.runId} certified the existing cluster ${oneLine(String(target.name))}; replay it with: ha-chaos certify --target <its target file> --scenario ${scenario.name} --seed ${manifest.seed}`, ExitCode.USAGE);
   }
   const config = recordedLab(parsed, 'the lab config to run it on');
   const lane = (manifest as { lane?: string }).lane === 'containers' ? ('containers' as const) : ('lab' as const);
@@ -268,9 +277,9 @@ export function replayCommand(): Command {
     .description("run a recorded run again: its scenario, seed (so the same fault schedule and the same messages) and lab config, all read from the run's run.json")
     .argument('<run-dir>', 'a run directory (reports/<run-id>)')
     .option('--repeat <n>', `replay n times, 1 to ${MAX_REPEAT} (same seed each time)`, repeatFlag, 1)
-    .option('--reports <dir>', 'where the new run directories go', 'reports')
+    .option('--reports <dir>', 'where the new run directories go', pathFlag('reports', 'a directory for the run directories'), 'reports')
     .action(async (dir: string, flags: { repeat: number; reports: string }) => {
-      const { runId, scenario, config, seed, schedule, lane } = replayPlan(dir);
+      const { runId, scenario, config, seed, schedule, lane } = terminalSafe(replayPlan(dir));
       rootLogger().info(
         `replaying ${runId}: ${scenario.name}, seed ${seed}` +
           (schedule ? `; the fault hits the active node (it was ${schedule.node}) ${schedule.injectAfterSeconds} s after the workload starts` : ''),

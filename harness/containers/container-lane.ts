@@ -21,13 +21,13 @@
  * labels `io.ha-chaos.lane=<name>` and `io.ha-chaos.pid=<pid>`: {@link reapLanes} removes what a
  * dead process left.
  */
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { GenericContainer, getContainerRuntimeClient, Wait, waitForContainer, BoundPorts, type StartedTestContainer, type WaitStrategy } from 'testcontainers';
 import { isAlive, run } from '../core/exec.ts';
 import { fileSink, type Logger } from '../core/log.ts';
-import { REPO_ROOT, stateRoot } from '../core/paths.ts';
+import { REPO_ROOT, stateRoot, ensureStateDir } from '../core/paths.ts';
 import { withProgress } from '../core/progress.ts';
 import { parseBmcConfig } from '../bmc/bmc-config.ts';
 import { stopAllBmcs, VirtualBmc } from '../bmc/virtual-bmc.ts';
@@ -40,6 +40,7 @@ import type { Target, TargetTraits } from '../target/target.ts';
 import { docker, ensureDockerd, stopOurDockerd } from './docker-host.ts';
 import { ensureImage, LANE_LABEL } from './node-image.ts';
 import { containerOf, DockerShell, laneMachines, laneNics, laneTraits, LANE_EQUIVALENTS } from './lane-machines.ts';
+import { writePrivateFile } from '../core/host-files.ts';
 
 export const DEFAULT_LANE_CONFIG = join(REPO_ROOT, 'containers/lane.json');
 /** The process that owns a lane's objects (the reaper removes a dead one's). */
@@ -180,7 +181,7 @@ export class ContainerLane implements Target, LabOwner {
     const owner = await laneOwner(this.config.name);
     if (owner !== undefined && owner !== process.pid) throw new Error(`the container lane ${this.config.name} belongs to another live process (pid ${owner}); stop it, or: ha-chaos lane down`);
     await this.down();
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    ensureStateDir(this.dir);
     this.fileLog = this.consoleLog.withSink(fileSink(join(this.dir, 'lane.log')));
     const secrets = labSecrets(this.dir, this.plan);
     const timings: LaneTimings = { image: { built: image.built, seconds: image.seconds }, ready: 0 };
@@ -244,7 +245,7 @@ export class ContainerLane implements Target, LabOwner {
       timings.ready = since();
       this.timings = timings;
       this.log.info(`container lane ready in ${timings.ready} s (image ${image.built ? `built in ${image.seconds} s` : 'cached'}, containers booted at ${timings.containers} s, bootstrapped at ${timings.bootstrap} s)`, { virtualIp: this.plan.virtualIp });
-      writeFileSync(join(this.dir, 'timings.json'), `${JSON.stringify(timings, null, 2)}\n`);
+      writePrivateFile(join(this.dir, 'timings.json'), `${JSON.stringify(timings, null, 2)}\n`);
       return lab;
     } catch (error) {
       this.log.error(`container lane bring-up failed: ${(error as Error).message.split('\n')[0]}; its log stays in ${join(this.dir, 'lane.log')} until lane down`);
@@ -266,8 +267,8 @@ export class ContainerLane implements Target, LabOwner {
   /** The files each node's container mounts from the lane's directory: its resolver and hosts. */
   private nodeFiles(): { resolv: string; hosts: (node: string) => string } {
     const resolv = join(this.dir, 'resolv.conf');
-    writeFileSync(resolv, 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n');
-    for (const node of this.plan.nodes) writeFileSync(join(this.dir, `hosts-${node.name}`), renderHosts(this.plan));
+    writePrivateFile(resolv, 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n');
+    for (const node of this.plan.nodes) writePrivateFile(join(this.dir, `hosts-${node.name}`), renderHosts(this.plan));
     return { resolv, hosts: (node) => join(this.dir, `hosts-${node}`) };
   }
 
@@ -277,7 +278,7 @@ export class ContainerLane implements Target, LabOwner {
     await run('truncate', ['-s', `${this.config.nodes.storageGiB}G`, image], { timeoutMs: 30_000, log: this.log, node: 'host', phase: 'lane up' });
     const r = await run('losetup', ['--find', '--show', image], { timeoutMs: 30_000, log: this.log, node: 'host', phase: 'lane up' });
     const device = r.stdout.trim();
-    writeFileSync(join(this.dir, 'loop-device'), `${device}\n`);
+    writePrivateFile(join(this.dir, 'loop-device'), `${device}\n`);
     this.log.info(`the shared disk: ${device} over ${image} (${this.config.nodes.storageGiB} GiB), /dev/vdb in both containers`);
     return device;
   }

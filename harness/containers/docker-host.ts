@@ -9,13 +9,14 @@
  * lanes share a host. The lane needs no NAT and no published port: the host reaches every container
  * on its bridges directly, and nothing in a container reaches beyond them.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { isAlive, run, spawnDaemon, commandLine } from '../core/exec.ts';
 import { stopDaemon } from '../core/daemon-signals.ts';
 import type { Logger } from '../core/log.ts';
-import { stateRoot } from '../core/paths.ts';
+import { stateRoot, ensureStateDir } from '../core/paths.ts';
 import { done, notYet, StopWaiting, waitFor } from '../core/wait.ts';
+import { writePrivateFile } from '../core/host-files.ts';
 
 export const DOCKER_SOCKET = '/var/run/docker.sock';
 const DOCKERD_FLAGS = ['--iptables=false', '--ip-masq=false', '--bridge=none'];
@@ -53,12 +54,12 @@ export async function ensureDockerd(log: Logger): Promise<{ started: boolean; ve
     throw new Error('dockerd is not installed (fix: ha-chaos lab doctor --fix, or apt-get install docker.io)');
   }
   const dir = join(stateRoot(), 'docker');
-  mkdirSync(dir, { recursive: true });
+  ensureStateDir(dir);
   const logFile = join(dir, 'dockerd.log');
   const args = [...DOCKERD_FLAGS, '--pidfile', join(dir, 'dockerd.pid')];
   log.info(`starting dockerd (no service manager here): dockerd ${args.join(' ')}; its log: ${logFile}`);
   const pid = spawnDaemon('dockerd', args, { logFile, node: 'host', log });
-  writeFileSync(recordFile(), `${JSON.stringify({ pid, startedAt: new Date().toISOString(), args } satisfies DockerdRecord, null, 2)}\n`);
+  writePrivateFile(recordFile(), `${JSON.stringify({ pid, startedAt: new Date().toISOString(), args } satisfies DockerdRecord, null, 2)}\n`);
   const version = await waitFor(
     'dockerd answering on /var/run/docker.sock',
     async () => {

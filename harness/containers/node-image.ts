@@ -5,14 +5,15 @@
  * tarball, which `docker import` makes an image whose command is systemd. Its tag carries a hash of
  * the recipe, as the lab's box does, so it is rebuilt exactly when the recipe changes.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../core/exec.ts';
 import type { Logger } from '../core/log.ts';
-import { REPO_ROOT, stateRoot } from '../core/paths.ts';
+import { REPO_ROOT, stateRoot, ensureStateDir } from '../core/paths.ts';
 import { withProgress } from '../core/progress.ts';
 import { hashRecipe, MIRRORS, recipePackages } from '../lab/box.ts';
 import { docker } from './docker-host.ts';
+import { writePrivateFile } from '../core/host-files.ts';
 
 /** Bumped when the build steps below change in a way that changes the image. */
 const BUILDER_VERSION = '1';
@@ -51,7 +52,7 @@ export async function ensureImage(options: { log: Logger; force?: boolean }): Pr
   const tarball = join(work, 'rootfs.tar');
   // A root file system built for this recipe whose import failed is kept for the next try.
   const complete = join(work, 'rootfs.complete');
-  mkdirSync(work, { recursive: true });
+  ensureStateDir(work);
   const common = { log, phase: 'image build', node: 'host' };
   const packages = recipePackages(readFileSync(join(RECIPE_DIR, 'packages.txt'), 'utf8'));
   if (!existsSync(complete)) {
@@ -63,7 +64,7 @@ export async function ensureImage(options: { log: Logger; force?: boolean }): Pr
         env: { DEBIAN_FRONTEND: 'noninteractive' },
       }),
     );
-    writeFileSync(complete, `${new Date().toISOString()}\n`);
+    writePrivateFile(complete, `${new Date().toISOString()}\n`);
   }
   await withProgress(log, `docker import -> ${tag}`, () =>
       docker(['import', '--change', 'CMD ["/sbin/init"]', '--change', 'ENV container=docker', '--change', `LABEL ${LANE_LABEL}=image`, tarball, tag], { log, timeoutMs: 10 * 60_000, phase: 'image build' }),

@@ -1,11 +1,13 @@
 /**
  * Reading the files people and earlier runs hand the harness (scenario files, lab and BMC configs,
- * password files, run directories). Only a regular file is read, and only up to a size limit:
+ * password files, run directories). Only a regular file is read, never through a symbolic link,
+ * never a system file or another user's private one (see host-files.ts), and only up to a size limit:
  * /dev/zero, a FIFO (which would block forever), a directory or a socket is refused at once, and
  * so is a file larger than its limit. Every refusal is a {@link ValidationError} naming the file
  * (exit code 2), never a bare ENOENT or a hang.
  */
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { inputFileProblem, type InputKind } from './host-files.ts';
 import { ValidationError } from './schema.ts';
 
 const KiB = 1024;
@@ -19,6 +21,10 @@ export const INPUT_LIMITS = {
   /** A target's accounts file: `user password` lines. */
   accounts: 256 * KiB,
   bmcConfig: 64 * KiB,
+  /** An SSH private key (RSA 16384 in PEM is ~12 KiB). */
+  sshKey: 64 * KiB,
+  /** A known_hosts file that seeds a target's pinned host keys. */
+  knownHosts: 1 * MiB,
   password: 1 * KiB,
   /** run.json: the scenario, the lab config and the schedule. */
   manifest: 4 * MiB,
@@ -31,7 +37,7 @@ export const INPUT_LIMITS = {
 } as const;
 
 /** Why a file could not be read. */
-export type UnreadableReason = 'missing' | 'not-regular' | 'too-large' | 'not-text' | 'unreadable';
+export type UnreadableReason = 'missing' | 'not-regular' | 'too-large' | 'not-text' | 'unreadable' | 'refused';
 
 /** A file that could not be read as input: missing, not a regular file, too large, or not text. */
 export class UnreadableInputError extends ValidationError {
@@ -50,6 +56,8 @@ export interface ReadInputOptions {
   maxBytes: number;
   /** What the file is, for messages: `scenario file`, `lab config`, `password file`. */
   what: string;
+  /** The rules it must meet before it is read (see {@link inputFileProblem}); default `input`. */
+  kind?: InputKind;
 }
 
 function kindOf(stats: Stats): string {
@@ -73,7 +81,7 @@ function openError(file: string, what: string, error: NodeJS.ErrnoException): Un
     case 'ENOTDIR':
       return new UnreadableInputError(file, 'missing', `cannot read this ${what}: a part of its path is not a directory`);
     case 'ELOOP':
-      return new UnreadableInputError(file, 'unreadable', `cannot read this ${what}: too many levels of symbolic links`);
+      return new UnreadableInputError(file, 'unreadable', `cannot read this ${what}: it is a symbolic link; name the file it points to (the harness follows no link it did not make)`);
     default:
       return new UnreadableInputError(file, 'unreadable', `cannot read this ${what}: ${error.code ?? error.message}`);
   }
@@ -85,16 +93,18 @@ function openError(file: string, what: string, error: NodeJS.ErrnoException): Un
  * anything is read. Throws {@link UnreadableInputError} naming the file.
  */
 export function readInputFile(file: string, options: ReadInputOptions): string {
-  const { maxBytes, what } = options;
+  const { maxBytes, what, kind = 'input' } = options;
   let fd: number;
   try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY | constants.O_NOFOLLOW);
   } catch (error) {
     throw openError(file, what, error as NodeJS.ErrnoException);
   }
   try {
     const stats = fstatSync(fd);
     if (!stats.isFile()) throw new UnreadableInputError(file, 'not-regular', `cannot read this ${what}: it is ${kindOf(stats)}, not a regular file`);
+    const refused = inputFileProblem(file, stats, kind);
+    if (refused) throw new UnreadableInputError(file, 'refused', `cannot read this ${what}: ${refused}`);
     const tooLarge = () => new UnreadableInputError(file, 'too-large', `cannot read this ${what}: it is larger than the limit of ${maxBytes} bytes`);
     if (stats.size > maxBytes) throw tooLarge();
     // The size can change while it is read: read at most one byte more than the limit.

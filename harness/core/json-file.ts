@@ -9,7 +9,7 @@
  *   messages quote it, and a config whose password lost its quotes would print the password.
  */
 import { readInputFile, type ReadInputOptions } from './input-file.ts';
-import { validate, ValidationError, withLines } from './schema.ts';
+import { safeExcerpt, validate, ValidationError, withLines } from './schema.ts';
 
 /** Deeper nesting than any config needs; a guard against stack exhaustion. */
 export const MAX_JSON_DEPTH = 64;
@@ -24,11 +24,6 @@ export interface ParsedJson {
 class JsonSyntaxError extends Error {}
 
 const escapePointer = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
-
-/** A key for messages: quoted, control characters escaped, long ones cut. */
-function showKey(key: string): string {
-  return JSON.stringify(key.length > 60 ? `${key.slice(0, 60)}...` : key);
-}
 
 function describeChar(c: string | undefined): string {
   if (c === undefined) return 'the end of the file';
@@ -118,7 +113,7 @@ class Parser {
       const key = this.parseString();
       const first = keyLines.get(key);
       if (first !== undefined) {
-        this.fail(`duplicate key ${showKey(key)} in ${pointer || 'the top-level object'} (first at line ${first}); JSON readers would silently keep only the last`, keyStart);
+        this.fail(`duplicate key ${safeExcerpt(key)} in ${pointer ? `the object at line ${this.lines.get(pointer) ?? '?'}` : 'the top-level object'} (first at line ${first}); JSON readers would silently keep only the last`, keyStart);
       }
       keyLines.set(key, keyLine);
       this.skipWhitespace();

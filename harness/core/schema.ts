@@ -15,19 +15,43 @@ export const SCHEMA_DIR = fileURLToPath(new URL('../../schemas/', import.meta.ur
 
 /** Problems quote names from the input (unknown keys, YAML tags): a hostile one must not flood the terminal. */
 const MAX_PROBLEM_CHARS = 2000;
+/** The most problems one error lists: a 27,000-key file gets the first ones and a count, not 27,000 lines. */
+export const MAX_PROBLEMS = 20;
 function clip(problem: string): string {
   return problem.length > MAX_PROBLEM_CHARS ? `${problem.slice(0, MAX_PROBLEM_CHARS)}... (${problem.length - MAX_PROBLEM_CHARS} more characters)` : problem;
 }
 
-/** Input that does not match its schema. `problems` lists each bad field. */
+/**
+ * A name taken from an input file (an unknown key, a duplicate key), as an error may show it:
+ * only a short identifier-like name (a field misspelt) is quoted. Anything else could be the
+ * content of a file that was never meant as input (a `--scenario /etc/shadow` parses as keys
+ * holding password hashes), so it is described, never quoted.
+ */
+export function safeExcerpt(name: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_-]{0,31}$/.test(name) ? name : `(a name of ${name.length} characters, not shown)`;
+}
+
+/** Input that does not match its schema. `problems` lists each bad field (at most {@link MAX_PROBLEMS}, then a count). */
 export class ValidationError extends Error {
+  readonly problems: string[];
+  readonly paths: string[];
+  /** How many more problems there were than are listed. */
+  readonly omitted: number;
   constructor(
     readonly source: string,
-    readonly problems: string[],
+    problems: string[],
     /** The JSON pointer of each problem's field (parallel to `problems`), where known. */
-    readonly paths: string[] = [],
+    paths: string[] = [],
+    omitted = 0,
   ) {
-    super(`${source} is invalid:\n${problems.map((p) => `  - ${clip(p)}`).join('\n')}`);
+    const shown = problems.slice(0, MAX_PROBLEMS);
+    const more = omitted + problems.length - shown.length;
+    const lines = shown.map((p) => `  - ${clip(p)}`);
+    if (more > 0) lines.push(`  - ... and ${more} more problem${more === 1 ? '' : 's'} (not listed)`);
+    super(`${source} is invalid:\n${lines.join('\n')}`);
+    this.problems = shown;
+    this.paths = paths.slice(0, MAX_PROBLEMS);
+    this.omitted = more;
     this.name = 'ValidationError';
   }
 }
@@ -49,12 +73,6 @@ function validatorFor(schemaName: string): ValidateFunction {
   return validate;
 }
 
-/** A field name from the input, cut short, and quoted when it holds more than letters, digits, `_$.-` (`"fault "`). */
-function clipName(name: string): string {
-  const shown = name.length > 64 ? `${name.slice(0, 64)}...` : name;
-  return /^[\w$.-]+$/.test(shown) ? shown : JSON.stringify(shown);
-}
-
 /**
  * Turns one ajv error into a sentence naming the field. `base` is the pointer of the validated
  * value inside its file (`/scenario` for the scenario recorded in run.json).
@@ -65,7 +83,7 @@ export function describeProblem(error: ErrorObject, base = ''): string {
     case 'required':
       return `${field === '(top level)' ? '' : `${field}/`}${String(error.params.missingProperty)}: is required but missing`;
     case 'additionalProperties':
-      return `${field === '(top level)' ? '' : `${field}/`}${clipName(String(error.params.additionalProperty))}: is not a known field (check its spelling)`;
+      return `${field === '(top level)' ? '' : `${field}/`}${safeExcerpt(String(error.params.additionalProperty))}: is not a known field (check its spelling)`;
     case 'enum':
       return `${field}: must be one of ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
     case 'pattern': {
@@ -91,7 +109,7 @@ export function withLines(error: ValidationError, lineOf: (pointer: string) => n
     const line = lineOf(error.paths[i] ?? '');
     return `${line ? `line ${line}: ` : ''}${p}`;
   });
-  return new ValidationError(error.source, problems, error.paths);
+  return new ValidationError(error.source, problems, error.paths, error.omitted);
 }
 
 /**
@@ -102,11 +120,14 @@ export function validate<T>(schemaName: string, data: unknown, source: string, b
   const check = validatorFor(schemaName);
   if (!check(data)) {
     const seen = new Map<string, string>();
-    for (const error of check.errors ?? []) {
+    const errors = check.errors ?? [];
+    for (const error of errors) {
       const problem = describeProblem(error, base);
       if (!seen.has(problem)) seen.set(problem, fieldPath(error, base));
+      // Enough to act on: the rest is counted, not described (a 100,000-item file missing one field each).
+      if (seen.size > MAX_PROBLEMS) break;
     }
-    throw new ValidationError(source, [...seen.keys()], [...seen.values()]);
+    throw new ValidationError(source, [...seen.keys()], [...seen.values()], errors.length - Math.min(errors.length, seen.size));
   }
   return data as T;
 }

@@ -7,6 +7,8 @@
  * HTML/XML entities and shell single-quoting.
  */
 
+import { ValidationError } from './schema.ts';
+
 const MASK = '***';
 const secrets = new Set<string>();
 /** Every form of every secret, longest first (so a secret inside a longer one cannot break its mask). */
@@ -37,7 +39,11 @@ function rebuild(): void {
 export function registerSecret(value: string): string {
   if (value.length < 3) {
     // Masking one- or two-character strings would mangle every log line; refuse them instead.
-    throw new Error('refusing a secret shorter than 3 characters: choose a longer password');
+    throw new ValidationError('a secret', ['a password or passphrase is shorter than 3 characters: choose a longer one']);
+  }
+  if (!/[\p{L}\p{N}]/u.test(value)) {
+    // Three spaces, or `","`: masking it would rewrite the layout of every JSON file and log line.
+    throw new ValidationError('a secret', ['a password or passphrase holds no letter or digit (only spaces or punctuation): choose another']);
   }
   if (!secrets.has(value)) {
     secrets.add(value);

@@ -5,13 +5,44 @@
  * too far (a "billion laughs" document), an alias without its anchor, duplicate keys, and flow
  * brackets nested deep enough to exhaust the parser.
  */
-import { isNode, LineCounter, parseDocument, visit, type Document } from 'yaml';
+import { isNode, isScalar, LineCounter, parseDocument, visit, type Document, type ErrorCode } from 'yaml';
 import { validate, ValidationError, withLines } from './schema.ts';
 
 /** The most alias expansions a document may make (yaml's own guard against exponential expansion). */
 export const MAX_YAML_ALIASES = 100;
 /** Deeper flow nesting than any scenario needs; far deeper input crashes the YAML parser (measured: 20,000 `[`). */
 export const MAX_YAML_FLOW_DEPTH = 64;
+
+/**
+ * What each of the YAML parser's errors means, in words. The parser's own messages quote the
+ * input (a tag, an escape, a block header), and the input may be a file that was never meant
+ * as input: only these words are shown, with the line.
+ */
+const YAML_PROBLEMS: Record<ErrorCode, string> = {
+  ALIAS_PROPS: 'an alias cannot have an anchor or a tag',
+  BAD_ALIAS: 'a malformed alias',
+  BAD_DIRECTIVE: 'a malformed % directive',
+  BAD_DQ_ESCAPE: 'an invalid escape sequence in a double-quoted string',
+  BAD_INDENT: 'the indentation is wrong',
+  BAD_PROP_ORDER: 'anchors and tags must come after the indicator',
+  BAD_SCALAR_START: 'a plain value cannot start with this character (quote the value)',
+  BLOCK_AS_IMPLICIT_KEY: 'a block value cannot be a key',
+  BLOCK_IN_FLOW: 'a block value inside [ ] or { }',
+  DUPLICATE_KEY: 'a key appears twice in the same mapping',
+  IMPOSSIBLE: 'the parser reached a state it cannot handle',
+  KEY_OVER_1024_CHARS: 'an implicit key longer than 1024 characters',
+  MISSING_CHAR: 'a missing character (a comma, a colon, a space after a colon, or a closing quote or bracket)',
+  MULTILINE_IMPLICIT_KEY: 'a key spread over several lines (a missing colon or quote?)',
+  MULTIPLE_ANCHORS: 'a value has two anchors',
+  MULTIPLE_DOCS: 'more than one document (a second ---)',
+  MULTIPLE_TAGS: 'a value has two tags',
+  NON_STRING_KEY: 'a key that is not a string',
+  RESOURCE_EXHAUSTION: 'the document expands to too much data',
+  TAB_AS_INDENT: 'a tab used for indentation (use spaces)',
+  TAG_RESOLVE_FAILED: 'an unknown tag (a value starting with !)',
+  UNEXPECTED_TOKEN: 'unexpected text here',
+  BAD_COLLECTION_TYPE: 'a tag that does not fit its collection',
+};
 
 /** The line of the node at a JSON pointer, or of its nearest existing parent. */
 function lineOf(doc: Document, counter: LineCounter, pointer: string): number | undefined {
@@ -21,6 +52,29 @@ function lineOf(doc: Document, counter: LineCounter, pointer: string): number | 
     if (isNode(node) && node.range) return counter.linePos(node.range[0]).line;
   }
   return undefined;
+}
+
+/**
+ * The line of the first key that appears twice in one mapping. yaml's own check (uniqueKeys)
+ * compares every key with every other: a 27,000-key file took over 30 s. This one uses a set.
+ */
+function duplicateKeyLine(doc: Document, counter: LineCounter): number | undefined {
+  let found: number | undefined;
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Set<unknown>();
+      for (const pair of map.items) {
+        const key = isScalar(pair.key) ? pair.key.value : pair.key;
+        if (seen.has(key)) {
+          found = isNode(pair.key) && pair.key.range ? counter.linePos(pair.key.range[0]).line : 0;
+          return visit.BREAK;
+        }
+        seen.add(key);
+      }
+      return undefined;
+    },
+  });
+  return found;
 }
 
 /** The first line whose flow brackets (`[`, `{`) open deeper than the limit, if any. */
@@ -54,7 +108,7 @@ function aliasProblem(doc: Document, counter: LineCounter, error: Error): string
   if (/alias/i.test(error.message)) {
     return `${first ? `line ${first}: ` : ''}YAML: the aliases expand to too much data (more than ${MAX_YAML_ALIASES} alias expansions; a "billion laughs" document?)`;
   }
-  return `YAML: cannot turn the document into data: ${error.message.split('\n')[0]}`;
+  return `YAML: cannot turn the document into data (${error.name})`;
 }
 
 /** Parses YAML text and validates it against `schemas/<schemaName>.schema.json`. `source` names it in errors. */
@@ -62,13 +116,15 @@ export function parseYamlInput<T>(text: string, source: string, schemaName: stri
   const deep = tooDeepLine(text);
   if (deep !== undefined) throw new ValidationError(source, [`line ${deep}: YAML: brackets nested more than ${MAX_YAML_FLOW_DEPTH} levels deep`]);
   const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: false });
   if (doc.errors.length > 0) {
     throw new ValidationError(
       source,
-      doc.errors.map((e) => `line ${counter.linePos(e.pos[0]).line}: YAML syntax: ${e.message.split('\n')[0]}`),
+      doc.errors.map((e) => `line ${counter.linePos(e.pos[0]).line}: YAML syntax: ${YAML_PROBLEMS[e.code] ?? 'invalid YAML'}`),
     );
   }
+  const duplicate = duplicateKeyLine(doc, counter);
+  if (duplicate !== undefined) throw new ValidationError(source, [`${duplicate ? `line ${duplicate}: ` : ''}YAML syntax: ${YAML_PROBLEMS.DUPLICATE_KEY}`]);
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });

@@ -7,14 +7,15 @@
  * KVM is present but unusable, libvirt would re-probe QEMU on every API call (~7.5 s each); the
  * fix is to run libvirtd in a private mount namespace where /dev/kvm is covered.
  */
-import { existsSync, readFileSync, rmSync, statfsSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, type ExecOptions, type ExecResult } from '../core/exec.ts';
 import type { Logger } from '../core/log.ts';
 import { INPUT_LIMITS, readInputFile } from '../core/input-file.ts';
 import { parseJson } from '../core/json-file.ts';
-import { stateRoot } from '../core/paths.ts';
+import { stateRoot, ensureStateDir } from '../core/paths.ts';
 import { done, notYet, waitFor } from '../core/wait.ts';
+import { writePrivateFile } from '../core/host-files.ts';
 
 /** Debian packages the lab needs on the host, with what each is for. */
 export const HOST_PACKAGES: Record<string, string> = {
@@ -100,7 +101,7 @@ export function knownAccel(): Accel | undefined {
   const file = join(stateRoot(), 'accel.json');
   if (!existsSync(file)) return undefined;
   try {
-    const accel = (parseJson(readInputFile(file, { maxBytes: INPUT_LIMITS.state, what: 'accelerator cache' }), file).value as { accel?: unknown } | null)?.accel;
+    const accel = (parseJson(readInputFile(file, { maxBytes: INPUT_LIMITS.state, what: 'accelerator cache', kind: 'state' }), file).value as { accel?: unknown } | null)?.accel;
     return accel === 'kvm' || accel === 'tcg' ? accel : undefined;
   } catch {
     return undefined;
@@ -127,8 +128,8 @@ export async function probeAccel(kernel: string, log: Logger): Promise<Accel> {
       why = `KVM present but unusable: ${result.timedOut ? 'no kernel banner within 8 s' : (result.stderr.split('\n')[0] ?? result.reason)}`;
     }
   }
-  mkdirSync(stateRoot(), { recursive: true });
-  writeFileSync(join(stateRoot(), 'accel.json'), `${JSON.stringify({ accel, why, probedAt: new Date().toISOString() })}\n`);
+  ensureStateDir(stateRoot());
+  writePrivateFile(join(stateRoot(), 'accel.json'), `${JSON.stringify({ accel, why, probedAt: new Date().toISOString() })}\n`);
   log.info(`virtualisation: ${accel.toUpperCase()} (${why})`);
   return accel;
 }
@@ -218,16 +219,16 @@ export async function startDaemons(options: { maskKvm: boolean; log: Logger }): 
     if (!running || masked !== options.maskKvm) {
       if (options.maskKvm) {
         configureQemuConf(log);
-        mkdirSync(stateRoot(), { recursive: true });
+        ensureStateDir(stateRoot());
         const cover = join(stateRoot(), 'kvm-cover');
-        writeFileSync(cover, '', { mode: 0o000 });
+        writePrivateFile(cover, '', 0o000);
         await run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', `mount --bind '${cover}' /dev/kvm && exec libvirtd -d`], {
           timeoutMs: 30_000,
           log,
           phase: 'start libvirtd (kvm covered)',
           node: 'host',
         });
-        writeFileSync(marker, 'libvirtd runs with /dev/kvm covered\n');
+        writePrivateFile(marker, 'libvirtd runs with /dev/kvm covered\n');
       } else {
         await run('libvirtd', ['-d'], { timeoutMs: 30_000, log, phase: 'start libvirtd', node: 'host' });
         rmSync(marker, { force: true });

@@ -4,8 +4,9 @@
  * port, computed in one place from the one range the lab owns.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
+import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
+import { pathProblem, vetInputFile } from '../core/host-files.ts';
 import { INPUT_LIMITS } from '../core/input-file.ts';
 import { readJsonFile } from '../core/json-file.ts';
 import { REPO_ROOT } from '../core/paths.ts';
@@ -172,13 +173,34 @@ export function parseLabConfig(input: unknown, source: string, lineOf: (pointer:
   return config;
 }
 
-/** What is wrong with a mail package path, or undefined. */
+/** What is wrong with a mail package path, or undefined. Never quotes the file. */
 function packageProblem(path: string): string | undefined {
+  const unsafe = pathProblem(path);
+  if (unsafe) return `the path ${unsafe}`;
   if (!isAbsolute(path)) return `${path} is not an absolute path`;
-  if (!existsSync(path)) return `${path} does not exist`;
-  if (!statSync(path).isFile()) return `${path} is not a regular file`;
   if (!path.endsWith('.deb')) return `${path} is not a Debian package (.deb)`;
-  return undefined;
+  try {
+    vetInputFile(path, 'package', 'mail package', '/mail/package');
+  } catch (error) {
+    if (error instanceof ValidationError) return error.problems[0]!.replace(/^\/mail\/package: /, '');
+    throw error;
+  }
+  return debProblem(path);
+}
+
+/** The first bytes of every Debian package: an ar archive whose first member is debian-binary (deb(5)). */
+const DEB_MAGIC = Buffer.from('!<arch>\ndebian-binary   ');
+
+/** What is wrong with the file's content as a .deb, or undefined: a text file named .deb is not a package. */
+function debProblem(path: string): string | undefined {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  try {
+    const head = Buffer.alloc(DEB_MAGIC.length);
+    const n = readSync(fd, head, 0, head.length, 0);
+    return n === head.length && head.equals(DEB_MAGIC) ? undefined : `${path} is named .deb but is not a Debian package (no ar archive starting with debian-binary, see deb(5))`;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function mac(labName: string, subnet: number, node: number): string {

@@ -8,11 +8,12 @@ import { parseJson } from '../core/json-file.ts';
 import { ValidationError } from '../core/schema.ts';
 import { registerSecret } from '../core/secrets.ts';
 import { randomBytes } from 'node:crypto';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { accountNames, type LabSecrets } from './cluster-files.ts';
 import type { LabPlan } from './lab-config.ts';
 import { axigenAdminPassword } from '../mail/axigen.ts';
+import { writePrivateFile } from '../core/host-files.ts';
 
 /**
  * A lab's secrets (`<dir>/secrets.json`, mode 0600): made once, read after; every one registered
@@ -29,7 +30,7 @@ export function labSecrets(dir: string, plan: LabPlan): LabSecrets {
       corosyncKey: randomBytes(256).toString('base64'),
       accounts: Object.fromEntries(accountNames(plan).map((u) => [u, pw()])),
     };
-    writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+    writePrivateFile(file, JSON.stringify(secrets, null, 2), 0o600);
   }
   registerSecret(secrets.bmcPassword);
   registerSecret(secrets.corosyncKey);
@@ -47,7 +48,7 @@ function maskStrings(value: unknown): void {
 
 /** Reads and checks a lab's secrets file; every secret in it is registered for redaction before any check can fail. */
 export function readLabSecrets(file: string): LabSecrets {
-  const value = parseJson(readInputFile(file, { maxBytes: INPUT_LIMITS.state, what: "lab's secrets file" }), file).value;
+  const value = parseJson(readInputFile(file, { maxBytes: INPUT_LIMITS.state, what: "lab's secrets file", kind: 'state' }), file).value;
   maskStrings(value);
   const problems: string[] = [];
   const s = value as Partial<LabSecrets> | null;

@@ -5,12 +5,14 @@
  * the harness reaches the nodes over SSH alone, powers them through their BMCs over IPMI alone,
  * and cuts NICs inside the nodes. The secrets go in files beside it (mode 0600), never inline.
  */
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { TargetFile } from '../target/target-file.ts';
 import type { LabPlan } from './lab-config.ts';
 import type { SshHost } from './ssh.ts';
+import { writePrivateFile } from '../core/host-files.ts';
+import { ensureStateDir } from '../core/paths.ts';
 
 /** The target file of the lab: `hosts` from its ssh_config, the files the secrets are in. Pure. */
 export function renderLabTargetFile(plan: LabPlan, hosts: SshHost[], files: { key: string; bmcPassword: string; accounts: string; knownHosts?: string }): TargetFile {
@@ -44,14 +46,14 @@ export function renderLabTargetFile(plan: LabPlan, hosts: SshHost[], files: { ke
 
 /** Writes the lab's target file and its secret files into `dir`; resolves the target file's path. */
 export function writeLabTargetFile(dir: string, plan: LabPlan, hosts: SshHost[], key: string, secrets: { bmcPassword: string; accounts: Record<string, string> }, knownHosts?: string): string {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  ensureStateDir(dir);
   const files = { key, bmcPassword: join(dir, 'bmc-password'), accounts: join(dir, 'accounts'), knownHosts };
-  writeFileSync(files.bmcPassword, `${secrets.bmcPassword}\n`, { mode: 0o600 });
-  writeFileSync(files.accounts, `${Object.entries(secrets.accounts).map(([u, p]) => `${u} ${p}`).join('\n')}\n`, { mode: 0o600 });
+  writePrivateFile(files.bmcPassword, `${secrets.bmcPassword}\n`, 0o600);
+  writePrivateFile(files.accounts, `${Object.entries(secrets.accounts).map(([u, p]) => `${u} ${p}`).join('\n')}\n`, 0o600);
   chmodSync(files.bmcPassword, 0o600);
   chmodSync(files.accounts, 0o600);
   const file = join(dir, 'cluster.yaml');
   const header = `# ha-chaos target file: lab ${plan.config.name} described as if it were hardware (written by ha-chaos lab target-file).\n# No libvirt or Vagrant in it: certify --target ${file} reaches the nodes over SSH and their BMCs over IPMI only.\n`;
-  writeFileSync(file, header + stringify(renderLabTargetFile(plan, hosts, files)), { mode: 0o600 });
+  writePrivateFile(file, header + stringify(renderLabTargetFile(plan, hosts, files)), 0o600);
   return file;
 }

@@ -9,11 +9,11 @@
  * network, volume, BMC and file the lab made, also after a crash or Ctrl-C of `up`.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../core/exec.ts';
 import { fileSink, type Logger } from '../core/log.ts';
-import { REPO_ROOT, stateRoot } from '../core/paths.ts';
+import { REPO_ROOT, stateRoot, ensureStateDir } from '../core/paths.ts';
 import { withProgress } from '../core/progress.ts';
 import { done, notYet, waitFor } from '../core/wait.ts';
 import { parseBmcConfig } from '../bmc/bmc-config.ts';
@@ -37,6 +37,7 @@ import { labMachines, labNics } from './lab-machines.ts';
 import { writeLabTargetFile } from './lab-target-file.ts';
 import { mailServiceOf } from '../mail/mail-service.ts';
 import { AXIGEN_PACKAGE_ON_NODE, axigenAdminPassword } from '../mail/axigen.ts';
+import { writePrivateFile } from '../core/host-files.ts';
 
 const EMULATOR_WRAPPER = join(BOOT_ROOT, 'ha-chaos-qemu-tcg');
 
@@ -186,8 +187,8 @@ export class Lab implements Target {
     const file = join(this.dir, 'vagrant.json');
     const text = `${JSON.stringify(plan, null, 2)}\n`;
     const changed = !existsSync(file) || readFileSync(file, 'utf8') !== text;
-    writeFileSync(file, text);
-    writeFileSync(join(this.dir, 'Vagrantfile'), `load ${JSON.stringify(join(REPO_ROOT, 'vagrant/Vagrantfile'))}\n`);
+    writePrivateFile(file, text);
+    writePrivateFile(join(this.dir, 'Vagrantfile'), `load ${JSON.stringify(join(REPO_ROOT, 'vagrant/Vagrantfile'))}\n`);
     return changed;
   }
 
@@ -195,7 +196,7 @@ export class Lab implements Target {
   async up(options: { signal?: AbortSignal } = {}): Promise<StartedLab> {
     const { signal } = options;
     const started = performance.now();
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    ensureStateDir(this.dir);
     const host = await checkHost(this.log);
     const missing = host.checks.filter((c) => !c.ok && !['virtlogd', 'libvirtd'].includes(c.name));
     if (missing.length) {
@@ -204,7 +205,7 @@ export class Lab implements Target {
     const box = await ensureBox({ log: this.log, signal });
     const accel = knownAccel() ?? (await probeAccel(box.kernel, this.log));
     await startDaemons({ maskKvm: kvmNeedsCover(accel), log: this.log });
-    if (accel === 'tcg') writeFileSync(EMULATOR_WRAPPER, EMULATOR_SCRIPT, { mode: 0o755 });
+    if (accel === 'tcg') writePrivateFile(EMULATOR_WRAPPER, EMULATOR_SCRIPT, 0o755);
     const secrets = this.secrets();
     const key = await this.sshKey();
     const planChanged = this.writeVagrantPlan(box, accel, key);

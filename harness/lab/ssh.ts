@@ -17,10 +17,14 @@
  * the first contact records each node's key in the lab's own known_hosts (under the node's name,
  * so a new DHCP address does not matter), and every later connection must present the same key.
  */
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathProblem, writePrivateFile } from '../core/host-files.ts';
+import { INPUT_LIMITS, readInputFile } from '../core/input-file.ts';
+import { ensureStateDir } from '../core/paths.ts';
+import { ValidationError } from '../core/schema.ts';
 import { run, streamLines, type ExecOptions, type ExecResult, type StreamOptions } from '../core/exec.ts';
 
 export interface SshHost {
@@ -151,9 +155,24 @@ export function parseSshConfig(text: string): SshHost[] {
   return hosts.filter((h) => h.hostName);
 }
 
-/** A value for ssh_config: quoted when it holds whitespace. */
-function configValue(value: string): string {
-  return /\s/.test(value) ? `"${value}"` : value;
+/** A host's name, address or user as ssh_config may carry it: one token, nothing ssh would expand or split. */
+const SSH_TOKEN = /^[A-Za-z0-9_][A-Za-z0-9_.:@-]{0,252}$/;
+
+/**
+ * A value for ssh_config. A path must pass {@link pathProblem} (no quote, `%`, `#`, newline or
+ * control character: nothing that ends the line or the token, or that ssh would expand), and is
+ * quoted when it holds a space; every other value must be one plain token. Anything else is
+ * refused here, whatever let it through before: this is the last line of defence between a
+ * target file and a root `ProxyCommand`.
+ */
+export function configValue(value: string, field: string, kind: 'path' | 'token' = 'path', allowToken = false): string {
+  if (kind === 'token') {
+    if (!SSH_TOKEN.test(value)) throw new ValidationError('ssh_config', [`${field}: is not a plain host name, address or user name (letters, digits and . _ : @ - only)`], [field]);
+    return value;
+  }
+  const problem = pathProblem(allowToken ? value.replace(/%C$/, 'C') : value);
+  if (problem) throw new ValidationError('ssh_config', [`${field}: ${problem}`], [field]);
+  return value.includes(' ') ? `"${value}"` : value;
 }
 
 /**
@@ -163,16 +182,17 @@ function configValue(value: string): string {
  */
 export function renderSshConfig(hosts: SshHost[], keyFile: string, labDir: string, files: SshFiles = sshFiles(labDir)): string {
   return hosts
-    .map(
-      (h) => `Host ${h.name}
-  HostName ${h.hostName}
+    .map((h) => {
+      if (!Number.isInteger(h.port) || h.port < 1 || h.port > 65535) throw new ValidationError('ssh_config', [`${h.name}: port: must be a whole number from 1 to 65535`]);
+      return `Host ${configValue(h.name, 'node name', 'token')}
+  HostName ${configValue(h.hostName, `${h.name}: address`, 'token')}
   Port ${h.port}
-  User ${h.user}
-  IdentityFile ${configValue(h.keyFile ?? keyFile)}
+  User ${configValue(h.user, `${h.name}: user`, 'token')}
+  IdentityFile ${configValue(h.keyFile ?? keyFile, `${h.name}: ssh key`)}
   IdentitiesOnly yes
   HostKeyAlias ${h.name}
   StrictHostKeyChecking accept-new
-  UserKnownHostsFile ${configValue(files.knownHosts)}
+  UserKnownHostsFile ${configValue(files.knownHosts, 'known_hosts')}
   GlobalKnownHostsFile /dev/null
   CheckHostIP no
   UpdateHostKeys no
@@ -181,10 +201,10 @@ export function renderSshConfig(hosts: SshHost[], keyFile: string, labDir: strin
   ServerAliveInterval 3
   ServerAliveCountMax 5
   ControlMaster auto
-  ControlPath ${configValue(files.controlPath)}
+  ControlPath ${configValue(files.controlPath, 'control socket path (HA_CHAOS_STATE_DIR)', 'path', true)}
   ControlPersist 120
-`,
-    )
+`;
+    })
     .join('\n');
 }
 
@@ -216,11 +236,20 @@ export class SshRunner implements NodeShell {
     return this.sudoHosts.includes(node) ? ['sudo', '-n', 'bash', '-s'] : ['bash', '-s'];
   }
 
-  /** Writes the lab's ssh_config (mode 0600) for the lab in `labDir`, making its private control socket directory. */
+  /**
+   * Writes the ssh_config (mode 0600, never through a link) for the lab or cluster in `labDir`,
+   * making its private control socket directory. Host keys are pinned in `labDir/known_hosts`;
+   * `knownHosts` (a file the user names) only seeds it: ssh appends to the harness's own copy,
+   * never to a file outside its state.
+   */
   static write(configFile: string, hosts: SshHost[], keyFile: string, labDir: string, knownHosts?: string): SshRunner {
-    const files = { ...sshFiles(labDir), ...(knownHosts ? { knownHosts } : {}) };
+    const files = sshFiles(labDir);
+    ensureStateDir(labDir);
     ensureControlDir(files);
-    writeFileSync(configFile, renderSshConfig(hosts, keyFile, labDir, files), { mode: 0o600 });
+    if (knownHosts && resolve(knownHosts) !== resolve(files.knownHosts)) {
+      writePrivateFile(files.knownHosts, readInputFile(knownHosts, { maxBytes: INPUT_LIMITS.knownHosts, what: 'known_hosts file' }));
+    }
+    writePrivateFile(configFile, renderSshConfig(hosts, keyFile, labDir, files), 0o600);
     return new SshRunner(configFile, hosts.filter((h) => h.user !== 'root').map((h) => h.name));
   }
 

@@ -3,10 +3,13 @@
  * snmpset: the virtual PDU of the lab, or a real switched PDU of an existing cluster. The
  * passphrase stays in a 0600 client config file (`snmp.conf` in `confDir`), never in argv.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+
 import { join } from 'node:path';
 import { run, type ExecResult } from '../core/exec.ts';
 import type { Logger } from '../core/log.ts';
+import { ValidationError } from '../core/schema.ts';
+import { writePrivateFile } from '../core/host-files.ts';
+import { ensureStateDir } from '../core/paths.ts';
 
 /** APC PowerNet MIB (rPDU): what fence_apc_snmp reads and writes. */
 export const APC_RPDU = {
@@ -19,8 +22,16 @@ export const APC_RPDU = {
   reboot: 3,
 } as const;
 
-/** The net-snmp client's snmp.conf for this PDU's user: the passphrase stays in a 0600 file. */
+/**
+ * The net-snmp client's snmp.conf for this PDU's user: the passphrase stays in a 0600 file. Both
+ * values are one token of safe characters, checked here whatever checked them before: a newline
+ * would start a directive of its own (`includeFile /etc/shadow`, `persistentDir ...`).
+ */
 export function renderClientConf(config: { username: string; password: string }): string {
+  if (!/^[A-Za-z0-9._@-]{1,32}$/.test(config.username)) throw new ValidationError('snmp.conf', ['username: must be 1-32 letters, digits and . _ @ - (one token: a space, quote or newline would be syntax in snmp.conf)']);
+  if (!/^[\x21-\x7e]{8,64}$/.test(config.password) || /["'\\#]/.test(config.password)) {
+    throw new ValidationError('snmp.conf', ['passphrase: must be 8-64 printable ASCII characters without spaces, quotes, backslashes or # (one token in snmp.conf)']);
+  }
   return ['defVersion 3', `defSecurityName ${config.username}`, 'defSecurityLevel authNoPriv', 'defAuthType SHA', `defAuthPassphrase ${config.password}`, ''].join('\n');
 }
 
@@ -63,8 +74,8 @@ export class ApcPduClient {
 
   /** Writes the client config (mode 0600) into `confDir`, for a PDU the harness does not run. */
   static writeConf(confDir: string, username: string, password: string): void {
-    mkdirSync(confDir, { recursive: true, mode: 0o700 });
-    writeFileSync(join(confDir, 'snmp.conf'), renderClientConf({ username, password }), { mode: 0o600 });
+    ensureStateDir(confDir);
+    writePrivateFile(join(confDir, 'snmp.conf'), renderClientConf({ username, password }), 0o600);
   }
 
   /** One SNMP request with the net-snmp tools and this PDU's client config (the passphrase stays in a file). */

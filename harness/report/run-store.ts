@@ -5,12 +5,13 @@
  * are written last, after the results validate against their schema. `reports/latest` points at
  * the newest run. Every file passes through secret redaction.
  */
-import { mkdirSync, renameSync, symlinkSync, writeFileSync, rmSync } from 'node:fs';
+import { lstatSync, mkdirSync, renameSync, symlinkSync, rmSync } from 'node:fs';
+import { writePrivateFile } from '../core/host-files.ts';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { redact } from '../core/secrets.ts';
-import { validate } from '../core/schema.ts';
+import { validate, ValidationError } from '../core/schema.ts';
 import { fileSink, type Logger } from '../core/log.ts';
 import { History } from '../history/history.ts';
 import { toJUnit } from './junit.ts';
@@ -53,11 +54,37 @@ function stamp(date: Date): string {
   return `${iso.slice(0, 10).replace(/-/g, '')}-${iso.slice(11, 19).replace(/:/g, '')}`;
 }
 
-/** Writes `text` to `path` atomically (temp file + rename), redacted. */
+/** Writes `text` to `path` atomically (temp file + rename), redacted; never through a link. */
 function writeAtomic(path: string, text: string): void {
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, redact(text));
+  writePrivateFile(tmp, redact(text), 0o644);
   renameSync(tmp, path);
+}
+
+/**
+ * Checks (and makes) the directory that holds the runs: a real directory, not a link, not
+ * writable by everyone. `--reports /dev/null` or a file is bad input (exit code 2), said before
+ * anything starts, not a failure half-way through a run.
+ */
+export function ensureReportsDir(root: string): string {
+  const path = resolve(root);
+  const fail = (problem: string) => new ValidationError('--reports', [`--reports: ${path} ${problem}`]);
+  let stats;
+  try {
+    stats = lstatSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw fail(`cannot be used (${(error as NodeJS.ErrnoException).code})`);
+    try {
+      mkdirSync(path, { recursive: true, mode: 0o755 });
+    } catch (made) {
+      throw fail(`cannot be made (${(made as NodeJS.ErrnoException).code}): a part of it is not a directory, or not writable`);
+    }
+    stats = lstatSync(path);
+  }
+  if (stats.isSymbolicLink()) throw fail('is a symbolic link; name the directory it points to');
+  if (!stats.isDirectory()) throw fail('is not a directory');
+  if ((stats.mode & 0o002) !== 0 && (stats.mode & 0o1000) === 0) throw fail('is writable by every user; use a directory of your own');
+  return path;
 }
 
 /** One run's directory and its phased writes. */
@@ -78,11 +105,12 @@ export class RunStore {
 
   /** Creates `reports/<run-id>/`, writes the `started` manifest, and points `latest` at it. */
   static create(options: CreateRunOptions): RunStore {
-    const root = resolve(options.root ?? 'reports');
+    const root = ensureReportsDir(options.root ?? 'reports');
     const started = new Date();
     const runId = `${stamp(started)}-${safeName(options.name)}-${randomBytes(2).toString('hex')}`;
     const dir = join(root, runId);
-    mkdirSync(dir, { recursive: true });
+    // Not recursive: a run directory that already exists (made by someone else) is an error, never reused.
+    mkdirSync(dir, { mode: 0o755 });
     const manifest: RunManifest = {
       ...options.meta,
       runId,
@@ -97,7 +125,7 @@ export class RunStore {
     };
     const store = new RunStore(dir, manifest, options.log);
     store.writeManifest();
-    writeFileSync(join(dir, 'history.jsonl'), '');
+    writePrivateFile(join(dir, 'history.jsonl'), '', 0o644);
     const latest = join(root, 'latest');
     const tmpLink = `${latest}.tmp-${process.pid}`;
     rmSync(tmpLink, { force: true });

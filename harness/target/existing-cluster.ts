@@ -11,9 +11,9 @@
  * is recorded in each run's run.json.
  */
 import { join } from 'node:path';
-import { mkdirSync } from 'node:fs';
+
 import type { Logger } from '../core/log.ts';
-import { stateRoot } from '../core/paths.ts';
+import { stateRoot, ensureStateDir } from '../core/paths.ts';
 import { done, notYet, waitFor } from '../core/wait.ts';
 import { removeControlSockets, SshRunner } from '../lab/ssh.ts';
 import { wedges, type LabStatus } from '../lab/status.ts';
@@ -210,7 +210,7 @@ export class StartedCluster extends ClusterSession {
 
   static connect(target: ResolvedTarget, log: Logger): StartedCluster {
     const dir = StartedCluster.dir(target.name);
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    ensureStateDir(dir);
     const hosts = target.nodes.map((n) => ({ name: n.name, hostName: n.ssh.address, port: n.ssh.port, user: n.ssh.user, keyFile: n.ssh.key }));
     const ssh = SshRunner.write(join(dir, 'ssh_config'), hosts, target.nodes[0]!.ssh.key, dir, target.knownHosts);
     const pdus = new Map(

@@ -50,7 +50,7 @@ test('a duplicate key names the key and both lines instead of silently keeping t
   const duplicated = text.replace('"name": "lab",', '"name": "lab",\n  "name": "other",');
   const error = load(duplicated) as ValidationError;
   t.true(error instanceof ValidationError);
-  t.deepEqual(error.problems, ['not valid JSON: line 4, column 3: duplicate key "name" in the top-level object (first at line 3); JSON readers would silently keep only the last']);
+  t.deepEqual(error.problems, ['not valid JSON: line 4, column 3: duplicate key name in the top-level object (first at line 3); JSON readers would silently keep only the last']);
 });
 
 test('schema errors carry the line of the field', (t) => {

@@ -39,7 +39,7 @@ test('a wrong lab config gets errors naming the field', (t) => {
   ]);
   t.deepEqual(problemsOf((c) => (c.network.subnets.ring1 = c.network.subnets.ring0)), ['/network/subnets: every network needs its own subnet number']);
   t.deepEqual(problemsOf((c) => (c.stroage = 'drbd')), ['stroage: is not a known field (check its spelling)']);
-  t.regex(problemsOf((c) => (c.mail.package = '/nonexistent/axigen.deb'))[0]!, /^\/mail\/package: \/nonexistent\/axigen\.deb does not exist; give the path of an Axigen \.deb, or null/);
+  t.regex(problemsOf((c) => (c.mail.package = '/nonexistent/axigen.deb'))[0]!, /^\/mail\/package: cannot use this mail package: it does not exist; give the path of an Axigen \.deb, or null/);
 });
 
 test('a file that is not JSON is named', (t) => {

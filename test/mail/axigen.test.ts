@@ -16,7 +16,8 @@ const secrets = { bmcPassword: 'bmc-pw', corosyncKey: 'Y29yb3N5bmMta2V5', accoun
 function axigenPlan() {
   const dir = tempDir();
   const deb = join(dir, 'axigen.deb');
-  writeFileSync(deb, 'not really a package');
+  // The first bytes of a .deb (an ar archive whose first member is debian-binary): what the lab config checks.
+  writeFileSync(deb, '!<arch>\ndebian-binary   1733400000  0     0     100644  4         `\n2.0\n');
   const base = loadLabConfig();
   return planLab(parseLabConfig({ ...base, mail: { ...base.mail, package: deb } }, 'literal'));
 }
@@ -34,7 +35,7 @@ test('a mail.package that is not an absolute path to a .deb file is refused, nam
   for (const [pkg, why] of [
     ['axigen.deb', /is not an absolute path/],
     ['/nonexistent/axigen.deb', /does not exist/],
-    ['/etc', /is not a regular file/],
+    ['/etc', /is not a Debian package \(\.deb\)/],
     ['/etc/hostname', /is not a Debian package/],
   ] as const) {
     const error = t.throws(() => parseLabConfig({ ...base, mail: { ...base.mail, package: pkg } }, 'lab.json'), { instanceOf: ValidationError });

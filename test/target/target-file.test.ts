@@ -17,10 +17,13 @@ async function freeTcpPort(): Promise<number> {
   return port;
 }
 
+/** The shape of an OpenSSH private key (not a usable one): what the target file checks before handing it to ssh. */
+const FAKE_KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nbm90IGEgcmVhbCBrZXk=\n-----END OPENSSH PRIVATE KEY-----\n';
+
 /** A complete target file (the README's example, with its files made here). */
 function example(dir: string, edit: (text: string) => string = (t) => t): string {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'id_ed25519'), 'not a real key\n', { mode: 0o600 });
+  writeFileSync(join(dir, 'id_ed25519'), FAKE_KEY, { mode: 0o600 });
   writeFileSync(join(dir, 'bmc1'), 'bmc-secret-one\n', { mode: 0o600 });
   writeFileSync(join(dir, 'accounts'), '# test accounts\nuser1 pw-one-secret\nuser2 pw-two-secret\n', { mode: 0o600 });
   const text = `name: mail-prod-a
@@ -70,7 +73,7 @@ const broken: Array<[string, (t: string) => string, RegExp]> = [
   ['an inline password', (s) => s.replace('password: { passwordFile: bmc1 }', 'password: hunter2'), /line 13: \/nodes\/0\/power\/ipmi\/password/],
   ['both password sources', (s) => s.replace('{ passwordFile: bmc1 }', '{ passwordFile: bmc1, passwordEnv: X }'), /exactly one of passwordFile or passwordEnv/],
   ['an unset variable', (s) => s.replace('HA_TEST_BMC2', 'HA_TEST_UNSET'), /\/nodes\/1\/power\/ipmi\/password\/passwordEnv: the environment variable HA_TEST_UNSET is not set/],
-  ['a missing password file', (s) => s.replace('passwordFile: bmc1', 'passwordFile: nope'), /passwordFile: .*nope does not exist/],
+  ['a missing password file', (s) => s.replace('passwordFile: bmc1', 'passwordFile: nope'), /passwordFile: cannot use this password file of the BMC password of mx1: it does not exist/],
   ['two nodes of one name', (s) => s.replace('name: mx2', 'name: mx1'), /\/nodes\/1\/name: both nodes are named "mx1"/],
   ['DRBD without a replication NIC', (s) => s.replace('ring1: eno3, replication: eno4 }\n    power:\n      ipmi: { address: 198.51.100.201', 'ring1: eno3 }\n    power:\n      ipmi: { address: 198.51.100.201'), /\/nodes\/0\/nics\/replication: a DRBD store needs/],
   ['one NIC for both rings', (s) => s.replace('ring0: eno2, ring1: eno3, replication: eno4 }\n    power:\n      ipmi: { address: 198.51.100.201', 'ring0: eno2, ring1: eno2, replication: eno4 }\n    power:\n      ipmi: { address: 198.51.100.201'), /ring0 and ring1 are both eno2/],
@@ -110,10 +113,12 @@ test("the lab's target file describes it as hardware: SSH and BMC addresses, the
   t.deepEqual(spec.nodes[1]!.nics, { client: 'eth1', ring0: 'eth2', ring1: 'eth3', replication: 'eth4' });
   t.false(/libvirt|vagrant|virsh|qemu|hachaos-lab-node/i.test(JSON.stringify(spec)), 'no hypervisor name in it');
   const dir = tempDir();
-  writeFileSync(join(dir, 'key'), 'k\n');
+  writeFileSync(join(dir, 'key'), FAKE_KEY, { mode: 0o600 });
   const file = writeLabTargetFile(join(dir, 'target'), plan, hosts, join(dir, 'key'), { bmcPassword: 'lab-bmc-pw', accounts: { user1: 'lab-pw-1' } }, join(dir, 'known_hosts'));
   const loaded = loadTargetFile(file, {});
-  t.is(loaded.knownHosts, join(dir, 'known_hosts'));
+  t.is(loaded.knownHosts, undefined, 'a known_hosts file not made yet seeds nothing');
+  writeFileSync(join(dir, 'known_hosts'), 'node1 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTheTest\n');
+  t.is(loadTargetFile(file, {}).knownHosts, join(dir, 'known_hosts'));
   t.is(loaded.nodes[1]!.ipmi!.password, 'lab-bmc-pw');
   t.deepEqual(loaded.accounts, { user1: 'lab-pw-1' });
   // A PDU lab (two supplies a node, one on each of two PDUs): the outlets, and the PDUs' SNMP addresses.
