@@ -54,6 +54,12 @@ export function assertSafePath(value: string, field: string, source = field): st
 const SYSTEM_DIRS = ['/etc', '/proc', '/sys', '/dev', '/boot', '/run', '/var/log', '/var/spool', '/var/mail', '/var/backups', '/var/cache', '/usr', '/bin', '/sbin', '/lib', '/lib64', '/lib32', '/libx32', '/snap'];
 const PRIVATE_COMPONENTS = ['.ssh', '.gnupg', '.password-store', '.aws', '.kube', '.docker'];
 
+/** What is wrong with reading `path` (absolute, links resolved where they exist) as input: it lies in a system directory. */
+export function systemPathProblem(path: string): string | undefined {
+  const system = SYSTEM_DIRS.find((d) => inside(path, d));
+  return system ? `it is a system file (under ${system}): the harness reads only files made for it` : undefined;
+}
+
 /** What a file named by input is, for the rules it must meet. */
 export type InputKind =
   /** Read and parsed (scenario, target file, lab config, run directory): refused when private to another user. */
@@ -91,8 +97,8 @@ export function inputFileProblem(path: string, stats: Pick<Stats, 'uid' | 'mode'
   } catch {
     real = resolve(path);
   }
-  const system = SYSTEM_DIRS.find((d) => inside(real, d));
-  if (system) return `it is a system file (under ${system}): the harness reads only files made for it`;
+  const system = systemPathProblem(real);
+  if (system) return system;
   const component = PRIVATE_COMPONENTS.find((c) => real.split(sep).includes(c));
   if (component && kind !== 'key') return `it lies in a ${component} directory: the harness reads no file from there as ${kind === 'credential' ? 'a credential' : 'input'}`;
   const worldReadable = (stats.mode & 0o004) !== 0;

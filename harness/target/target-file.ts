@@ -11,7 +11,7 @@
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve, dirname } from 'node:path';
-import { hasControlCharacter, pathProblem, vetInputFile } from '../core/host-files.ts';
+import { hasControlCharacter, pathProblem, systemPathProblem, vetInputFile } from '../core/host-files.ts';
 import { INPUT_LIMITS, readInputFile } from '../core/input-file.ts';
 import { ValidationError, withLines } from '../core/schema.ts';
 import { registerSecret } from '../core/secrets.ts';
@@ -173,6 +173,9 @@ export function loadTargetFile(file: string, env: NodeJS.ProcessEnv = process.en
     const absolute = isAbsolute(path) ? path : resolve(dirname(resolve(file)), path);
     const problem = pathProblem(absolute);
     if (problem) throw fail(pointer, `the path it makes (relative to the target file's directory) ${problem}`);
+    // A system path is refused whether or not it exists here (a known_hosts that does not exist yet is otherwise allowed).
+    const system = systemPathProblem(absolute);
+    if (system) throw fail(pointer, system);
     return absolute;
   };
   /** A file the target file points at, vetted before it is read or handed on (no link, no system file, a credential the user's own). */

@@ -107,7 +107,7 @@ test('1. HA_CHAOS_STATE_DIR with a newline, empty or relative is refused naming 
 
 test('2. knownHosts of /etc/shadow, /etc/passwd or /root/.bashrc is refused', (t) => {
   const dir = tempDir();
-  refused(t, () => loadTargetFile(targetFile(dir, (s) => s.replace('key: key }', 'key: key, knownHosts: /etc/shadow }'))), /\/ssh\/knownHosts: cannot use this known_hosts file: it is a system file \(under \/etc\)/);
+  refused(t, () => loadTargetFile(targetFile(dir, (s) => s.replace('key: key }', 'key: key, knownHosts: /etc/shadow }'))), /\/ssh\/knownHosts: it is a system file \(under \/etc\)/);
   refused(t, () => loadTargetFile(targetFile(dir, (s) => s.replace('key: key }', 'key: key, knownHosts: /etc/passwd }'))), /system file/);
   if (existsSync('/root/.bashrc')) {
     refused(t, () => loadTargetFile(targetFile(dir, (s) => s.replace('key: key }', 'key: key, knownHosts: /root/.bashrc }'))), /\/ssh\/knownHosts: cannot use this known_hosts file: (line \d+ is not a known_hosts entry|it is private)/);
@@ -247,7 +247,7 @@ test('5. every file the harness writes is opened without following a link, and i
 
 test('6. passwordFile: /etc/shadow is refused as a credential', (t) => {
   const dir = tempDir();
-  refused(t, () => loadTargetFile(targetFile(dir, (s) => s.replace('password: { passwordFile: bmc1 } }\n  - name: mx2', 'password: { passwordFile: /etc/shadow } }\n  - name: mx2'))), /\/nodes\/0\/power\/ipmi\/password\/passwordFile: cannot use this password file of the BMC password of mx1: it is a system file/);
+  refused(t, () => loadTargetFile(targetFile(dir, (s) => s.replace('password: { passwordFile: bmc1 } }\n  - name: mx2', 'password: { passwordFile: /etc/shadow } }\n  - name: mx2'))), /\/nodes\/0\/power\/ipmi\/password\/passwordFile: it is a system file/);
   const theirs = join(dir, 'their-pw');
   writeFileSync(theirs, 'their-password\n', { mode: 0o644 });
   chownSync(theirs, NOBODY, NOBODY);
