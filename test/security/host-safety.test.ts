@@ -367,3 +367,23 @@ test('input files: a link is never followed, a system file never read', (t) => {
   t.is(pathProblem('a/b c.yaml'), undefined);
   for (const bad of ['', '-rf', 'a\nb', 'a"b', "a'b", 'a$b', 'a`b', 'a%b', 'a#b', 'a\\b', 'a;b', 'a b ']) t.truthy(pathProblem(bad), JSON.stringify(bad));
 });
+
+test('7. a 60 MiB observations file with one field missing in every sample is refused within seconds, in a bounded message', async (t) => {
+  const { cpSync } = await import('node:fs');
+  const { readObservations } = await import('../../harness/report/run-dir.ts');
+  const dir = join(tempDir(), 'run');
+  cpSync('fixtures/runs/20261125-172304-replication-loss-then-power-cut-active-9910', dir, { recursive: true });
+  const observations = JSON.parse(readFileSync(join(dir, 'observations.json'), 'utf8')) as { samples: Record<string, unknown>[] };
+  const { node: _node, ...sample } = observations.samples[0]!;
+  const padded = { ...sample, source: 'snapshot'.padEnd(400, ' ') };
+  observations.samples = Array.from({ length: 100_000 }, () => padded);
+  writeFileSync(join(dir, 'observations.json'), JSON.stringify(observations));
+  t.log(`observations.json: ${(statSync(join(dir, 'observations.json')).size / 2 ** 20).toFixed(0)} MiB`);
+  const started = performance.now();
+  const error = t.throws(() => readObservations(dir), { instanceOf: ValidationError });
+  const ms = performance.now() - started;
+  t.log(`refused in ${ms.toFixed(0)} ms, ${error!.message.split('\n').length} lines`);
+  t.true(error!.message.split('\n').length <= 23);
+  t.regex(error!.message, /\/samples\/0\/node: is required but missing|samples\/0: .*node/);
+  t.regex(error!.message, /more problems \(not listed\)/);
+});
