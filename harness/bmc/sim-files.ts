@@ -19,8 +19,16 @@ export function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-/** ipmi_sim's lan.conf. Contains the password: written mode 0600 and never copied to reports. */
-export function renderLanConf(config: BmcConfig, controlPath: string): string {
+/** The GUID a BMC answers when its machine's identity is not known (a stand-in process). */
+export const DEFAULT_LAN_GUID = 'a0b1c2d3e4f5061728394a5b6c7d8e9f';
+
+/**
+ * ipmi_sim's lan.conf. Contains the password: written mode 0600 and never copied to reports.
+ * `guid` (32 hex digits, see machine-identity.ts) is what `Get System GUID` answers: the identity
+ * of the machine this BMC powers.
+ */
+export function renderLanConf(config: BmcConfig, controlPath: string, guid = DEFAULT_LAN_GUID): string {
+  if (!/^[0-9a-f]{32}$/.test(guid)) throw new Error('a BMC GUID is 32 lowercase hex digits');
   const auths = 'none md2 md5 straight';
   return [
     `# ha-chaos virtual BMC for ${config.name} (generated; holds a credential, mode 0600)`,
@@ -33,7 +41,7 @@ export function renderLanConf(config: BmcConfig, controlPath: string): string {
     `    allowed_auths_user ${auths}`,
     `    allowed_auths_operator ${auths}`,
     `    allowed_auths_admin ${auths}`,
-    '    guid a0b1c2d3e4f5061728394a5b6c7d8e9f',
+    `    guid ${guid}`,
     '  endlan',
     `  chassis_control "${controlPath}"`,
     `  user 2 true "${config.username}" "${config.password}" admin 10 none md2 md5 straight`,

@@ -22,6 +22,7 @@ import { registerSecret } from '../core/secrets.ts';
 import { done, notYet, StopWaiting, waitFor } from '../core/wait.ts';
 import { BMC_NAME, endpointOf, type BmcConfig, type BmcEndpoint, type PowerTargetSpec } from './bmc-config.ts';
 import { IpmiClient, type IpmiClientOptions } from './ipmi-client.ts';
+import { lanGuidHex, machineIdentity } from './machine-identity.ts';
 import { writePrivateFile } from '../core/host-files.ts';
 import {
   NO_FAULTS,
@@ -45,6 +46,8 @@ export interface BmcRecord extends BmcEndpoint {
   session: string;
   createdAt: string;
   target: PowerTargetSpec;
+  /** The identity of the machine it powers when it started (see machine-identity.ts): what `mc guid` answers. */
+  identity?: string;
 }
 
 export interface BmcPlacement {
@@ -137,7 +140,9 @@ export class VirtualBmc {
     ensureStateDir(join(dir, 'sim-state'));
     chmodSync(dir, 0o700);
     const control = join(dir, 'control');
-    writePrivateFile(join(dir, 'lan.conf'), renderLanConf(config, control), 0o600);
+    // It answers `mc guid` with its machine's identity, as a real BMC answers with its server's SMBIOS UUID.
+    const identity = await machineIdentity(config.target, this.log);
+    writePrivateFile(join(dir, 'lan.conf'), renderLanConf(config, control, identity ? lanGuidHex(identity) : undefined), 0o600);
     writePrivateFile(join(dir, 'password'), config.password, 0o600);
     writePrivateFile(join(dir, 'sim.emu'), renderEmu());
     writePrivateFile(control, renderControlWrapper(CHASSIS_CONTROL, dir), 0o755);
@@ -148,7 +153,7 @@ export class VirtualBmc {
     let pid: number | undefined;
     try {
       pid = spawnSim(dir, config.name, this.log);
-      const record: BmcRecord = { ...endpointOf(config), pid, session: this.session, createdAt: new Date().toISOString(), target: config.target };
+      const record: BmcRecord = { ...endpointOf(config), pid, session: this.session, createdAt: new Date().toISOString(), target: config.target, ...(identity ? { identity } : {}) };
       writePrivateFile(join(dir, 'bmc.json'), `${JSON.stringify(record, null, 2)}\n`);
       const started = new StartedVirtualBmc(record, config.password, dir, this.log);
       await waitAnswering(dir, pid, started.client({ retries: 0 }), options);
@@ -217,6 +222,16 @@ export class StartedVirtualBmc implements AsyncDisposable {
   powerLog(): PowerLogEntry[] {
     const file = join(this.dir, 'power.log');
     return existsSync(file) ? parsePowerLog(readFileSync(file, 'utf8')) : [];
+  }
+
+  /**
+   * Records in the power log a power change made to the machine outside this BMC (a repair that
+   * started the VM through the hypervisor): the log stays the one account of the machine's power,
+   * with who did what (`detail`: `outside: <by>`).
+   */
+  recordOutside(value: '0' | '1', by: string): void {
+    const line = JSON.stringify({ time: Date.now(), request: 'power', value, result: 'done', detail: `outside: ${by}` } satisfies PowerLogEntry);
+    writePrivateFile(join(this.dir, 'power.log'), `${line}\n`, 0o600, 'a');
   }
 
   /** Reads the target's power directly (not through IPMI): the ground truth for tests and audits. */

@@ -15,6 +15,8 @@ export interface CheckResult {
   summary: string;
   /** Checker-specific evidence (numbers, offending operations). Must be JSON-serialisable. */
   details?: Record<string, unknown>;
+  /** What a verdict other than `true` rests on, in words (the checker's {@link Checker.evidence}). */
+  evidence?: string;
   /** For composed results: each checker's own result. */
   results?: Record<string, CheckResult>;
 }
@@ -29,6 +31,8 @@ export interface CheckInput<S = unknown, O = unknown> {
 /** A named pure check. */
 export interface Checker<S = unknown, O = unknown> {
   readonly name: string;
+  /** What its verdicts rest on, in words: said next to every FAILED or UNKNOWN. */
+  readonly evidence?: string;
   check(input: CheckInput<S, O>): CheckResult;
 }
 
@@ -44,12 +48,12 @@ export function runChecker<S, O>(checker: Checker<S, O>, input: CheckInput<S, O>
   try {
     const result = checker.check(input);
     if (result.valid !== true && result.valid !== false && result.valid !== 'unknown') {
-      return { valid: 'unknown', summary: `checker ${checker.name} returned an invalid verdict: ${String(result.valid)}` };
+      return { valid: 'unknown', summary: `checker ${checker.name} returned an invalid verdict: ${String(result.valid)}`, evidence: 'the checker itself (a defect: it returned no verdict)' };
     }
-    return result;
+    return result.valid !== true && checker.evidence && !result.evidence ? { ...result, evidence: checker.evidence } : result;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    return { valid: 'unknown', summary: `checker ${checker.name} crashed: ${message}`, details: { error: message } };
+    return { valid: 'unknown', summary: `checker ${checker.name} crashed: ${message}`, details: { error: message }, evidence: 'none: the checker crashed before it could judge (a defect of the harness, never a pass)' };
   }
 }
 

@@ -4,6 +4,7 @@ import type { Observations } from './observations.ts';
 
 export const convergence: Checker<unknown, Observations> = {
   name: 'convergence',
+  evidence: "the cluster's own readiness after the heal (crm_mon, the store, the virtual IP, SMTP and IMAP through it) and the fault's audit of what it changed",
   check({ observations }) {
     const c = observations.convergence;
     if (!c) return { valid: 'unknown', summary: 'convergence was not checked (the run was interrupted or the heal did not complete)', details: {} };

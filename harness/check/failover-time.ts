@@ -7,7 +7,7 @@
  * means any failed or unknown operation after the fault fails the check. The split into phases comes from the observations.
  */
 import type { Checker, CheckResult } from './checker.ts';
-import type { Observations } from './observations.ts';
+import { clusterNodes, describeNodeStates, noNodeUpSince, nodeStatesAt, type Observations } from './observations.ts';
 import type { Scenario } from '../scenario/scenario.ts';
 import { pairOperations, outcome } from '../history/operation.ts';
 
@@ -72,10 +72,12 @@ export function streamOutages(ops: readonly ClientOp[], faultAt: number): Record
 
 export const failoverTime: Checker<Scenario, Observations> = {
   name: 'failover-time',
+  evidence: "the clients' operations through the virtual IP (SMTP and IMAP probes, the sender's sends) on the host clock, the survivor's journal for the phases, the power devices' logs and the nodes' event streams for which nodes were up",
   check({ scenario, history, observations }) {
     const result = judgeFailoverTime(scenario, history, observations);
     const overload = observations.overload?.reasons ?? [];
-    if (result.valid === false && overload.length) {
+    // No node up at the end: the cause is the cluster's state, named by judgeFailoverTime; a slow host did not do that.
+    if (result.valid === false && overload.length && !result.details?.noNodeUp) {
       // The host may be what was slow: say so next to the verdict, not instead of it.
       return { ...result, summary: `${result.summary} (the host was overloaded: ${overload.join('; ')})`, details: { ...result.details, overloaded: overload } };
     }
@@ -131,6 +133,17 @@ function judgeFailoverTime(scenario: Scenario, history: Parameters<Checker<Scena
         valid: 'unknown',
         summary: `the service was not back when the run stopped watching, ${watchedSeconds.toFixed(1)} s after the fault, before the SLO (${scenario.slo.maxOutageSeconds} s) ran out`,
         details: { lastFailureAt: lastBad, watchedSeconds, phases, protocols, slo },
+      };
+    }
+    // Why not, from the evidence: a service cannot come back on a cluster with no node up.
+    const end = observations.fault.healedAt ?? Math.max(...after.map((o) => o.time));
+    const states = nodeStatesAt(observations, clusterNodes(observations), end);
+    const since = noNodeUpSince(states);
+    if (since !== undefined) {
+      return {
+        valid: false,
+        summary: `the service could not come back: no node was up when the run stopped watching (${describeNodeStates(states, faultAt)})`,
+        details: { lastFailureAt: lastBad, noNodeUp: { since, states }, phases, protocols, slo },
       };
     }
     return { valid: false, summary: 'the service did not come back within the run', details: { lastFailureAt: lastBad, phases, protocols, slo } };

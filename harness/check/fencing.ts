@@ -12,8 +12,12 @@ import { nodePowerLosses, type Observations } from './observations.ts';
 import { suppliesNeverOff } from '../power/power-log.ts';
 import type { Scenario } from '../scenario/scenario.ts';
 
+/** How long before its confirmation a fence may have powered a machine off (the fence's own duration, up to stonith-timeout). */
+const MISDIRECTED_WINDOW_MS = 180_000;
+
 export const fencing: Checker<Scenario, Observations> = {
   name: 'fencing',
+  evidence: "the fencer's history (each fence's target, result and time), every power device's own log from the run's start (the power truth of this run), and the survivor's journal for the takeover",
   check({ scenario, observations }) {
     const { fault } = observations;
     const tookOver = observations.store === 'shared' ? 'mounted the store' : 'promoted';
@@ -29,6 +33,24 @@ export const fencing: Checker<Scenario, Observations> = {
     const peerShot = observations.fenceEvents.filter((f) => f.target !== fault.node && f.status === 'success' && f.completedAt >= fault.injectedAt);
     const peers = [...new Set(observations.bmcPower.map((e) => e.node))].filter((n) => n !== fault.node);
     const peerOffs = peers.flatMap((node) => nodePowerLosses(observations, node, false).filter((time) => time >= fault.injectedAt).map((time) => ({ node, time })));
+    if (!peerShot.length && peerOffs.length) {
+      // No fence targeted the peer, yet it lost power while the failed node was being fenced: the
+      // failed node's fence device reaches the peer's machine. Named as what it is, not as a race.
+      const off = peerOffs[0]!;
+      const fence = fences.filter((f) => off.time >= f.completedAt - MISDIRECTED_WINDOW_MS && off.time <= f.completedAt + 5000).sort((a, b) => a.completedAt - b.completedAt)[0];
+      // ...and the failed node's own power device saw no request from that fence (in a race it would have: both were shot).
+      const ownRequests = fence ? observations.bmcPower.filter((e) => e.node === fault.node && e.result === 'done' && e.time > fault.injectedAt + 1000 && e.time <= fence.completedAt + 5000) : [];
+      if (fence && ownRequests.length === 0) {
+        const devices = observations.fenceDevices?.[fault.node];
+        const by = devices?.length ? ` (${devices.join(', ')})` : '';
+        const at = (t: number) => `+${((t - fault.injectedAt) / 1000).toFixed(1)} s`;
+        return {
+          valid: false,
+          summary: `the fence of ${fault.node}${by} powered off ${off.node}: ${off.node}'s power device shows it off at ${at(off.time)}, the fence of ${fault.node} ${fence.status === 'success' ? 'was reported done' : 'ended'} at ${at(fence.completedAt)}, and no fence targeted ${off.node}; the fence device of ${fault.node} reaches ${off.node}'s machine (a misdirected fence device, not a fence race)`,
+          details: { ...details, misdirected: { fenceOf: fault.node, devices: devices ?? [], poweredOff: off.node, at: off.time } },
+        };
+      }
+    }
     if (peerShot.length || peerOffs.length) {
       const victim = peerShot[0]?.target ?? peerOffs[0]!.node;
       return { valid: false, summary: `${victim} was fenced too (fence race): only ${fault.node} had failed`, details: { ...details, peerFenced: peerShot, peerBmcPowerOffs: peerOffs.map((o) => o.time) } };

@@ -23,6 +23,7 @@ interface ReadValue {
 
 export const mailIntegrity: Checker<unknown, Partial<Pick<Observations, 'mailQueue'>> | undefined> = {
   name: 'mail-integrity',
+  evidence: 'each send\'s SMTP reply (250 or not), and every mailbox read back over IMAP and over POP3 after the heal, the mail queue drained first',
   check({ history, observations }) {
     const pairs = pairOperations(history);
     const sends = pairs.filter((p) => p.invoke.f === 'send');

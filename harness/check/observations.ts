@@ -2,7 +2,7 @@
  * What the observers saw during a run, besides the history: all times are host-clock epoch ms
  * (node timestamps are mapped with each node's measured clock offset before they land here).
  */
-import { powerLosses, type PowerEvent } from '../power/power-log.ts';
+import { poweredAt, powerLosses, type PowerEvent } from '../power/power-log.ts';
 
 /** The fault under test. */
 export interface FaultObservation {
@@ -81,8 +81,67 @@ export interface LoadSample {
  * The moments `node` lost all power, from the power devices' logs and the node's supplies (the
  * one definition: see power/power-log.ts). `resets: false` counts only real power-offs.
  */
-export function nodePowerLosses(observations: Pick<Observations, 'bmcPower' | 'powerSupplies'>, node: string, resets = true): number[] {
-  return powerLosses(observations.bmcPower, node, { supplies: observations.powerSupplies?.[node], resets });
+export function nodePowerLosses(observations: Pick<Observations, 'bmcPower' | 'powerSupplies' | 'powerAtStart'>, node: string, resets = true): number[] {
+  const start = observations.powerAtStart;
+  return powerLosses(observations.bmcPower, node, { supplies: observations.powerSupplies?.[node], resets, ...(start ? { start: { at: start.at, supplies: start.nodes[node] ?? {} } } : {}) });
+}
+
+/** Whether `node` had power at `at`, by its power devices' logs from the run's start (see power/power-log.ts). */
+export function nodePoweredAt(observations: Pick<Observations, 'bmcPower' | 'powerSupplies' | 'powerAtStart'>, node: string, at: number): boolean {
+  const start = observations.powerAtStart;
+  return poweredAt(observations.bmcPower, node, at, { supplies: observations.powerSupplies?.[node], ...(start ? { start: { at: start.at, supplies: start.nodes[node] ?? {} } } : {}) });
+}
+
+/** A node's state at a moment, from the evidence: `off` (its power device shows no power), `unreachable` (its event stream was lost), or `up`. */
+export interface NodeUpState {
+  node: string;
+  state: 'up' | 'off' | 'unreachable';
+  /** Since when it has been in that state (host clock), as far as the evidence shows. */
+  since?: number;
+}
+
+/**
+ * Each node's state at `at`: off by its power device's log, unreachable by its watcher stream
+ * (the last sample before `at` was a lost stream), else up. Pure.
+ */
+export function nodeStatesAt(observations: Pick<Observations, 'bmcPower' | 'powerSupplies' | 'powerAtStart' | 'samples'>, nodes: readonly string[], at: number): NodeUpState[] {
+  return nodes.map((node) => {
+    if (!nodePoweredAt(observations, node, at)) {
+      const off = nodePowerLosses(observations, node, false).filter((t) => t <= at).at(-1);
+      return { node, state: 'off', ...(off !== undefined ? { since: off } : {}) };
+    }
+    const mine = observations.samples.filter((s) => s.node === node && s.time <= at);
+    const last = mine.at(-1);
+    if (last && !last.reachable) {
+      let since = last.time;
+      for (let i = mine.length - 1; i >= 0 && !mine[i]!.reachable; i--) since = mine[i]!.time;
+      return { node, state: 'unreachable', since };
+    }
+    return { node, state: 'up' };
+  });
+}
+
+/** The cluster's nodes as the evidence names them (power at the start, power logs, event streams). Pure. */
+export function clusterNodes(observations: Pick<Observations, 'bmcPower' | 'powerAtStart' | 'samples'>): string[] {
+  return [...new Set([...Object.keys(observations.powerAtStart?.nodes ?? {}), ...observations.bmcPower.map((e) => e.node), ...observations.samples.map((s) => s.node)])].sort();
+}
+
+/** The moment from which no node was up, if none was at `at` (the latest of their `since`). Pure. */
+export function noNodeUpSince(states: readonly NodeUpState[]): number | undefined {
+  if (!states.length || states.some((s) => s.state === 'up')) return undefined;
+  return Math.max(...states.map((s) => s.since ?? -Infinity));
+}
+
+/** The states in words, relative to `origin` (the fault): `node1 off since +12.3 s (its power device), node2 unreachable since +40.1 s`. */
+export function describeNodeStates(states: readonly NodeUpState[], origin: number): string {
+  const when = (t?: number) => (t === undefined || !Number.isFinite(t) ? '' : ` since ${t >= origin ? '+' : ''}${((t - origin) / 1000).toFixed(1)} s`);
+  return states.map((s) => `${s.node} ${s.state === 'off' ? `off${when(s.since)} (its power device's log)` : s.state === 'unreachable' ? `unreachable${when(s.since)} (its event stream was lost)` : 'up'}`).join(', ');
+}
+
+/** Each node's power supplies as their devices reported them when the run began (host clock): the start of the run's power truth. */
+export interface PowerAtStart {
+  at: number;
+  nodes: Record<string, Record<string, 'on' | 'off' | 'unknown'>>;
 }
 
 export interface Observations {
@@ -93,6 +152,10 @@ export interface Observations {
   bmcPower: BmcPowerEvent[];
   /** Each node's power supplies (`bmc`, or PDU outlets such as `pdu1:1`); absent: one BMC each. */
   powerSupplies?: Record<string, string[]>;
+  /** Each supply's power as its device said when the run began: power losses are judged from there, never from before the run. */
+  powerAtStart?: PowerAtStart;
+  /** The power fence devices of each node, as the cluster holds them (its CIB, verified before the run). */
+  fenceDevices?: Record<string, string[]>;
   /** The lab's store: what a takeover is (DRBD promote, or the shared disk mounted). */
   store?: 'drbd' | 'shared';
   samples: NodeSample[];

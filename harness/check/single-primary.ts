@@ -37,6 +37,7 @@ interface Overlap {
 
 export const singlePrimary: Checker<unknown, Observations> = {
   name: 'single-primary',
+  evidence: "each node's event stream (the kernel's DRBD role changes or the store's mounts, the virtual IP), ended by its power device's log from the run's start",
   check({ observations }) {
     const changes: Change[] = [];
     for (const s of observations.samples) {

@@ -50,7 +50,10 @@ export function summarize(results: RunResults, dir?: string): string {
   const verdict = results.valid === true ? 'PASS' : results.valid === false ? 'FAIL' : 'UNKNOWN';
   const lines = [`${verdict} ${results.name} (run ${results.runId}, seed ${results.seed})`];
   if (results.schedule) lines.push(`  fault: ${results.schedule.fault} on ${results.schedule.node}, ${results.schedule.injectAfterSeconds} s after the workload started`);
-  for (const [name, r] of Object.entries(results.checks)) lines.push(`  ${r.valid === true ? 'ok     ' : r.valid === false ? 'FAILED ' : 'UNKNOWN'} ${name}: ${r.summary}`);
+  for (const [name, r] of Object.entries(results.checks)) {
+    lines.push(`  ${r.valid === true ? 'ok     ' : r.valid === false ? 'FAILED ' : 'UNKNOWN'} ${name}: ${r.summary}`);
+    if (r.valid !== true && r.evidence) lines.push(`          evidence: ${r.evidence}`);
+  }
   const phases = (results.metrics?.phasesSecondsAfterFault ?? {}) as Record<string, number>;
   if (Object.keys(phases).length) {
     lines.push(`  phases (s after the fault): ${Object.entries(phases).sort((a, b) => a[1] - b[1]).map(([k, v]) => `${k} ${v}`).join(', ')}`);

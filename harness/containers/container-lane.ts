@@ -31,6 +31,7 @@ import { REPO_ROOT, stateRoot, ensureStateDir } from '../core/paths.ts';
 import { withProgress } from '../core/progress.ts';
 import { parseBmcConfig } from '../bmc/bmc-config.ts';
 import { stopAllBmcs, VirtualBmc } from '../bmc/virtual-bmc.ts';
+import { fenceDeviceSpecs } from '../power/fence-resources.ts';
 import { BmcNodePower, type NodePower } from '../power/power-device.ts';
 import { loadLabConfig, NIC_ORDER, planLab, type LabConfig, type LabPlan, type NetworkRole } from '../lab/lab-config.ts';
 import { labSecrets } from '../lab/lab-secrets.ts';
@@ -170,7 +171,7 @@ export class ContainerLane implements Target, LabOwner {
       const lab = this.started.lab;
       await lab.provision(signal); // starts the cluster stack of a node that was power-cycled
       await lab.clearFailures('before this run', signal);
-      await lab.waitReady(this.clusterReadyMs, signal, { cleanups: 1 });
+      await lab.waitReady(this.clusterReadyMs, signal, { cleanups: 1, verifyFencing: { expected: this.plan.nodes.flatMap((n) => fenceDeviceSpecs(this.plan, n)) } });
       return lab;
     }
     const t0 = performance.now();
@@ -193,7 +194,6 @@ export class ContainerLane implements Target, LabOwner {
         );
       }
       const loop = await this.makeArray();
-      const power = await this.startBmcs(secrets.bmcPassword);
       const files = this.nodeFiles();
       const containers = await withProgress(this.log, `two node containers (${image.tag})`, () =>
         Promise.all(
@@ -225,6 +225,8 @@ export class ContainerLane implements Target, LabOwner {
         ),
       );
       timings.containers = since();
+      // After the containers exist: each BMC answers `mc guid` with its container's identity, as a real BMC with its server's.
+      const power = await this.startBmcs(secrets.bmcPassword);
       await this.learnNics();
       const lab = new StartedLab(this, 'container', power, new DockerShell(this.plan), secrets, { traits: this.traits, nics: laneNics(this.plan), machines: laneMachines(this.plan), equivalents: LANE_EQUIVALENTS });
       this.started = { containers, lab };
@@ -241,7 +243,7 @@ export class ContainerLane implements Target, LabOwner {
       });
       // The harness's one definition of ready (nodes, store, resources, stonith, a real login) last.
       await lab.clearFailures('the first bootstrap', signal);
-      await lab.waitReady(this.clusterReadyMs, signal, { cleanups: 1 });
+      await lab.waitReady(this.clusterReadyMs, signal, { cleanups: 1, verifyFencing: { expected: this.plan.nodes.flatMap((n) => fenceDeviceSpecs(this.plan, n)) } });
       timings.ready = since();
       this.timings = timings;
       this.log.info(`container lane ready in ${timings.ready} s (image ${image.built ? `built in ${image.seconds} s` : 'cached'}, containers booted at ${timings.containers} s, bootstrapped at ${timings.bootstrap} s)`, { virtualIp: this.plan.virtualIp });

@@ -18,6 +18,8 @@ import { withProgress } from '../core/progress.ts';
 import { done, notYet, waitFor } from '../core/wait.ts';
 import { parseBmcConfig } from '../bmc/bmc-config.ts';
 import { StartedVirtualBmc, stopAllBmcs, VirtualBmc } from '../bmc/virtual-bmc.ts';
+import { machineIdentity } from '../bmc/machine-identity.ts';
+import { fenceDeviceSpecs } from '../power/fence-resources.ts';
 import { BmcNodePower, PduNodePower, type NodePower } from '../power/power-device.ts';
 import { StartedVirtualPdu, stopAllPdus, VirtualPdu } from '../power/virtual-pdu.ts';
 import { ensureBox, BOOT_ROOT, type Box } from './box.ts';
@@ -217,6 +219,8 @@ export class Lab implements Target {
     const saved = await this.savedDomains();
     if (saved.length === this.plan.nodes.length && !planChanged) await this.resume(signal);
     else if (saved.length) await this.discardSaved(saved, planChanged ? 'the lab plan changed since it was stopped' : 'only some VMs have a saved state');
+    // A VM that is not running now and runs after Vagrant is a repair outside its power device: recorded in that device's log.
+    const downBefore = await this.domainsNotRunning();
     let ssh = planChanged ? undefined : await this.reuse();
     if (ssh) this.log.info('the VMs are up as planned: Vagrant skipped');
     else {
@@ -239,7 +243,13 @@ export class Lab implements Target {
       ssh = await this.connect(key);
     }
 
-    const lab = new StartedLab(this, accel, await this.startPower(secrets.bmcPassword), ssh, secrets);
+    const power = await this.startPower(secrets.bmcPassword);
+    for (const node of downBefore) {
+      const bmc = power.find((p) => p.node === node);
+      if (bmc instanceof BmcNodePower) bmc.bmc.recordOutside('1', 'repair: lab up started the VM through libvirt');
+      this.log.info(`${node}'s VM was not running: lab up started it through libvirt (a repair outside its power device, recorded in its power log)`);
+    }
+    const lab = new StartedLab(this, accel, power, ssh, secrets);
     if (this.config.mail.package) await lab.copyPackage(this.config.mail.package, signal);
     const bootstrapped = await lab.provision(signal);
     // A failed action left from before (an earlier run, a monitor that timed out on a loaded
@@ -247,9 +257,20 @@ export class Lab implements Target {
     // that appears while this bring-up waits gets one recorded cleanup too (a monitor that timed
     // out on a host loaded right then); a second wedge fails the bring-up at once, with the fix.
     await lab.clearFailures(bootstrapped ? 'the first bootstrap' : 'before this bring-up', signal);
-    await lab.waitReady(this.config.waits.clusterReadyS * 1000, signal, { cleanups: 1 });
+    // Ready means verified: each node can be fenced by its own device, with the plan's parameters.
+    await lab.waitReady(this.config.waits.clusterReadyS * 1000, signal, { cleanups: 1, verifyFencing: { expected: this.plan.nodes.flatMap((n) => fenceDeviceSpecs(this.plan, n)) } });
     this.log.info(`lab ready in ${((performance.now() - started) / 1000).toFixed(0)} s`, { virtualIp: this.plan.virtualIp });
     return lab;
+  }
+
+  /** The nodes whose VM exists and is not running (shut off, crashed): what a bring-up would start outside their power devices. */
+  private async domainsNotRunning(): Promise<string[]> {
+    const down: string[] = [];
+    for (const node of this.plan.nodes) {
+      const state = await virsh(['domstate', node.domain], { timeoutMs: 30_000, reject: false, log: this.log, node: 'host', phase: 'lab up' });
+      if (state.ok && /shut off|crashed/.test(state.stdout)) down.push(node.name);
+    }
+    return down;
   }
 
   /** Writes the target file that describes this running lab as if it were hardware (see lab-target-file.ts); resolves its path. */
@@ -289,12 +310,18 @@ export class Lab implements Target {
     const pdus: StartedVirtualPdu[] = [];
     for (const device of this.plan.powerDevices) {
       if (device.kind === 'ipmi') {
+        const node = this.plan.nodes.find((n) => n.name === device.node)!;
         const existing = existsSync(join(this.bmcRoot, 'bmc', device.name, 'bmc.json')) ? StartedVirtualBmc.attach(device.name, placement) : undefined;
         if (existing?.isRunning()) {
-          bmcs.set(device.node, existing);
-          continue;
+          // A BMC answers with its machine's identity; a VM made anew since it started has another: restart it.
+          const identity = await machineIdentity({ kind: 'libvirt', domain: node.domain }, this.log);
+          if (identity === existing.record.identity) {
+            bmcs.set(device.node, existing);
+            continue;
+          }
+          this.log.info(`the BMC of ${device.node} answers for another machine than ${node.domain} now is: restarting it`);
+          await existing.stop();
         }
-        const node = this.plan.nodes.find((n) => n.name === device.node)!;
         const config = parseBmcConfig(
           { name: device.name, address: this.plan.bmcAddress, port: device.port, username: this.config.fencing.bmcUsername, password, target: { kind: 'libvirt', domain: node.domain } },
           `BMC of ${device.node}`,

@@ -28,6 +28,8 @@ export interface PacemakerResource {
   nodes: string[];
   /** Parent group or clone id, if any. */
   parent?: string;
+  /** An operation Pacemaker has started and not finished (`Starting`, `Stopping`, `Monitoring`...), when it records pending ones. */
+  pending?: string;
 }
 
 export interface PacemakerFailure {
@@ -57,6 +59,8 @@ export const INFINITY = 1_000_000;
 
 export interface PacemakerView {
   dc?: string;
+  /** The DC's controller state (`S_IDLE` when it has nothing to do), when it was read. */
+  dcState?: string;
   nodes: PacemakerNode[];
   resources: PacemakerResource[];
   failures: PacemakerFailure[];
@@ -80,6 +84,7 @@ function resourcesOf(container: XmlNode, parent?: string): PacemakerResource[] {
     managed: r.managed === undefined ? true : bool(r.managed),
     nodes: arr(r.node).map((n) => String(n.name)),
     parent,
+    ...(r.pending !== undefined ? { pending: String(r.pending) } : {}),
   }));
   const nested = [...arr(container.group), ...arr(container.clone)].flatMap((g) => resourcesOf(g, String(g.id)));
   return [...own, ...nested];
@@ -170,6 +175,31 @@ export function parseFenceConstraints(xml: string): string[] {
   return [...xml.matchAll(/<rsc_location\b[^>]*\bid="(drbd-fence-by-handler-[^"]+)"/g)].map((m) => m[1]!);
 }
 
+/** The controller state in `crmadmin -S <dc>` output (`S_IDLE`, `S_TRANSITION_ENGINE`...); undefined when there is none. Pure. */
+export function parseDcState(text: string): string | undefined {
+  return /\b(S_[A-Z_]+)\b/.exec(text)?.[1];
+}
+
+/** Roles that are an operation under way, not a state (when Pacemaker records pending operations). */
+const TRANSIENT_ROLES = /^(Starting|Stopping|Promoting|Demoting|Migrating)$/;
+
+/** Stonith resources that power a node off (a heuristic device only decides, it fences nobody). */
+export function isPowerFenceResource(r: PacemakerResource): boolean {
+  return r.agent.startsWith('stonith:') && !/^stonith:fence_heuristics_/.test(r.agent);
+}
+
+/**
+ * A view's shape for "two reads agree": nodes and their state, every resource's role, where it
+ * runs and whether it failed, and the failed operations. Pure.
+ */
+export function viewSignature(pm: PacemakerView): string {
+  return JSON.stringify({
+    nodes: pm.nodes.map((n) => [n.name, n.online, n.standby, n.unclean]),
+    resources: pm.resources.map((r) => [r.id, r.role, r.active, r.failed, r.blocked, [...r.nodes].sort()]),
+    failures: pm.failures.map((f) => f.op + f.node),
+  });
+}
+
 /** Agents of the connectivity clone: it runs on both nodes, and is not the mail service. */
 const CONNECTIVITY_AGENTS = ['ocf:pacemaker:ping', 'ocf:hachaos:clientping'];
 
@@ -182,10 +212,17 @@ export function unmetReadiness(status: LabStatus, nodeNames: string[], store: Pi
   } else {
     const offline = nodeNames.filter((n) => !pm.nodes.find((x) => x.name === n)?.online);
     if (offline.length) unmet.push(`node(s) not online: ${offline.join(', ')}`);
-    const fences = pm.resources.filter((r) => r.agent.startsWith('stonith:'));
+    // Heuristic devices fence nobody: only power devices count (each node's own is checked by verifyFencing).
+    const fences = pm.resources.filter(isPowerFenceResource);
     if (fences.length < nodeNames.length || fences.some((r) => !r.active || r.failed)) {
-      unmet.push(`stonith devices not all started (${fences.map((r) => `${r.id}:${r.role}`).join(', ') || 'none configured'})`);
+      unmet.push(`power fence devices not all started (${fences.map((r) => `${r.id}:${r.role}`).join(', ') || 'none configured'})`);
     }
+    // Settled: no operation under way, the DC idle. A read taken while devices restart after a cleanup is not "ready".
+    // A recurring monitor in flight (`pending="Monitoring"`) is the steady state, not a change under way.
+    const pending = pm.resources.filter((r) => TRANSIENT_ROLES.test(r.pending ?? '') || TRANSIENT_ROLES.test(r.role));
+    if (pending.length) unmet.push(`operations under way: ${pending.map((r) => `${r.id} ${r.pending ?? r.role}`).join(', ')}`);
+    if (pm.dcState !== undefined && pm.dcState !== 'S_IDLE') unmet.push(`the DC${pm.dc ? ` (${pm.dc})` : ''} is not idle (${pm.dcState}): a transition is under way`);
+    if (!pm.dc) unmet.push('no DC elected');
     // The mail service's resources; the store's (a DRBD clone) and the connectivity clone run on both nodes.
     const service = pm.resources.filter((r) => !r.agent.startsWith('stonith:') && !store.isStoreResource(r.id) && !CONNECTIVITY_AGENTS.includes(r.agent));
     const notStarted = service.filter((r) => !r.active || r.failed);

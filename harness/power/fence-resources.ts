@@ -24,26 +24,67 @@ export function fenceDevicesOf(plan: LabPlan, node: NodePlan): string[] {
   return plan.config.fencing.agent === 'fence_ipmilan' ? [`fence_${node.name}`] : node.supplies.map((s) => `fence_${node.name}_psu${s.index}`);
 }
 
+/** A power fence device as the cluster should hold it: its resource id, agent, the node it fences and its parameters. */
+export interface FenceDeviceSpec {
+  id: string;
+  /** The fence agent, e.g. `fence_ipmilan`. */
+  agent: string;
+  /** The node it powers off (pcmk_host_list). */
+  node: string;
+  /** Its instance attributes, as the CIB holds them (values unquoted). */
+  params: Record<string, string>;
+}
+
+/** The power fence devices of `node` as the plan makes them, in the order of its fencing level. Pure. */
+export function fenceDeviceSpecs(plan: LabPlan, node: NodePlan): FenceDeviceSpec[] {
+  const { fencing } = plan.config;
+  const delay = (first: boolean): Record<string, string> => (node.index === 1 && first ? { pcmk_delay_base: fencing.delayNode1 } : {});
+  const names = fenceDevicesOf(plan, node);
+  if (fencing.agent === 'fence_ipmilan') {
+    return [
+      {
+        id: names[0]!,
+        agent: 'fence_ipmilan',
+        node: node.name,
+        params: { ip: plan.bmcAddress, ipport: String(node.bmcPort), username: fencing.bmcUsername, password_script: `cat ${bmcPasswordFile(node.name)}`, lanplus: '1', cipher: '3', pcmk_host_list: node.name, ...delay(true) },
+      },
+    ];
+  }
+  return node.supplies.map((supply, i) => {
+    const device = plan.powerDevices.find((d) => d.name === supply.device)!;
+    // The delay only on the first device of the level: Pacemaker waits it once per device.
+    return {
+      id: names[i]!,
+      agent: 'fence_apc_snmp',
+      node: node.name,
+      params: {
+        ip: plan.bmcAddress,
+        ipport: String(device.port),
+        snmp_version: '3',
+        username: fencing.bmcUsername,
+        snmp_sec_level: 'authNoPriv',
+        snmp_auth_prot: 'SHA',
+        password_script: `cat ${powerPasswordFile(plan, supply.device)}`,
+        plug: String(supply.outlet),
+        pcmk_host_list: node.name,
+        ...delay(i === 0),
+      },
+    };
+  });
+}
+
+/** A parameter for crm shell syntax: quoted when it holds a space. */
+const crmValue = (value: string) => (/\s/.test(value) ? `"${value}"` : value);
+
 /**
  * The primitives and location constraints of every power device's stonith resources. `ops` is
  * the ` op ...` clause every stonith resource gets (explicit timeouts).
  */
 export function renderFenceDevices(plan: LabPlan, node: NodePlan, ops: string): string[] {
-  const { fencing } = plan.config;
-  const delay = (first: boolean) => (node.index === 1 && first ? ` pcmk_delay_base=${fencing.delayNode1}` : '');
-  const names = fenceDevicesOf(plan, node);
-  if (fencing.agent === 'fence_ipmilan') {
-    return [
-      `primitive ${names[0]} stonith:fence_ipmilan params ip=${plan.bmcAddress} ipport=${node.bmcPort} username=${fencing.bmcUsername} password_script="cat ${bmcPasswordFile(node.name)}" lanplus=1 cipher=3 pcmk_host_list=${node.name}${delay(true)}${ops}`,
-      `location l_${names[0]} ${names[0]} -inf: ${node.name}`,
-    ];
-  }
-  return node.supplies.flatMap((supply, i) => {
-    const device = plan.powerDevices.find((d) => d.name === supply.device)!;
-    // The delay only on the first device of the level: Pacemaker waits it once per device.
-    return [
-      `primitive ${names[i]} stonith:fence_apc_snmp params ip=${plan.bmcAddress} ipport=${device.port} snmp_version=3 username=${fencing.bmcUsername} snmp_sec_level=authNoPriv snmp_auth_prot=SHA password_script="cat ${powerPasswordFile(plan, supply.device)}" plug=${supply.outlet} pcmk_host_list=${node.name}${delay(i === 0)}${ops}`,
-      `location l_${names[i]} ${names[i]} -inf: ${node.name}`,
-    ];
-  });
+  return fenceDeviceSpecs(plan, node).flatMap((d) => [
+    `primitive ${d.id} stonith:${d.agent} params ${Object.entries(d.params)
+      .map(([k, v]) => `${k}=${crmValue(v)}`)
+      .join(' ')}${ops}`,
+    `location l_${d.id} ${d.id} -inf: ${node.name}`,
+  ]);
 }

@@ -80,6 +80,10 @@ export class PolledIpmiPower extends PolledPower implements NodePower {
     return { action, acknowledged: r.acknowledged, state: r.state, durationMs: r.durationMs, error: r.error?.message };
   }
 
+  async supplyStatus(): Promise<Record<string, 'on' | 'off'>> {
+    return { [BMC_SUPPLY]: await this.status() };
+  }
+
   async status(): Promise<'on' | 'off'> {
     try {
       return await this.client.status();

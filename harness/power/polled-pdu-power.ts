@@ -83,8 +83,12 @@ export class PolledPduPower extends PolledPower implements NodePower {
 
   /** On when any outlet feeding the node is on. */
   async status(): Promise<'on' | 'off'> {
-    const states = await Promise.all(this.outlets.map((o) => o.pdu.outletStatus(o.outlet)));
+    const states = Object.values(await this.supplyStatus());
     return states.includes('on') ? 'on' : 'off';
+  }
+
+  async supplyStatus(): Promise<Record<string, 'on' | 'off'>> {
+    return Object.fromEntries(await Promise.all(this.outlets.map(async (o) => [this.supply(o), await o.pdu.outletStatus(o.outlet)] as const)));
   }
 
 }

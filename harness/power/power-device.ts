@@ -36,6 +36,8 @@ export interface NodePower {
   power(action: NodePowerAction): Promise<NodePowerResult>;
   /** The node's power as the device reports it (through its protocol). Throws when it does not answer. */
   status(): Promise<'on' | 'off'>;
+  /** Each supply's power as the device reports it (a BMC: its one; PDUs: each outlet). Throws when a device does not answer. */
+  supplyStatus(): Promise<Record<string, 'on' | 'off'>>;
   /** The machine's real power, not through the device: the ground truth for audits. */
   targetPower(): Promise<'on' | 'off'>;
   /** Every power request the device(s) carried out or refused for this node, host clock. */
@@ -85,6 +87,9 @@ export class BmcNodePower implements NodePower, PowerKnobs {
     const r = await this.bmc.client().power(action);
     return { action, acknowledged: r.acknowledged, state: r.state, durationMs: r.durationMs, error: r.error?.message };
   }
+  async supplyStatus(): Promise<Record<string, 'on' | 'off'>> {
+    return { [BMC_SUPPLY]: await this.status() };
+  }
   async status(): Promise<'on' | 'off'> {
     try {
       return await this.bmc.client({ retries: 1 }).status();
@@ -96,7 +101,7 @@ export class BmcNodePower implements NodePower, PowerKnobs {
     return this.bmc.targetPower();
   }
   powerLog(): PowerEvent[] {
-    return this.bmc.powerLog().map((e) => ({ node: this.node, time: e.time, request: e.request, value: e.value, result: e.result }));
+    return this.bmc.powerLog().map((e) => ({ node: this.node, time: e.time, request: e.request, value: e.value, result: e.result, ...(e.detail.startsWith('outside: ') ? { by: e.detail } : {}) }));
   }
   isRunning(): boolean {
     return this.bmc.isRunning();
@@ -170,8 +175,11 @@ export class PduNodePower implements NodePower, PowerKnobs {
   }
   /** On when any outlet feeding the node is on (as the machine sees it). */
   async status(): Promise<'on' | 'off'> {
-    const states = await Promise.all(this.outlets().map(({ pdu, outlet }) => pdu.outletStatus(outlet)));
+    const states = Object.values(await this.supplyStatus());
     return states.includes('on') ? 'on' : 'off';
+  }
+  async supplyStatus(): Promise<Record<string, 'on' | 'off'>> {
+    return Object.fromEntries(await Promise.all(this.outlets().map(async ({ pdu, outlet }) => [`${pdu.name}:${outlet}`, await pdu.outletStatus(outlet)] as const)));
   }
   targetPower(): Promise<'on' | 'off'> {
     return this.pdus.find((p) => p.outletsOf(this.node).length)!.targetPower(this.node);

@@ -18,6 +18,8 @@ export interface PowerEvent {
   result: string;
   /** The supply it acted on (`pdu1:3` for an outlet); absent for a BMC (the node's one supply). */
   supply?: string;
+  /** Who did it, when not a request through the power device: `outside: <by>` (a repair through the hypervisor). */
+  by?: string;
 }
 
 /** The supply name of a BMC event (a BMC is the node's one supply). */
@@ -32,13 +34,22 @@ export interface PowerLossOptions {
   supplies?: readonly string[];
   /** Count a reset (power gone for a moment) as a loss. Default true; fencing wants a real power-off. */
   resets?: boolean;
+  /**
+   * Each supply's power as its device reported it when the run began, and when (epoch ms, host
+   * clock). Events before `at` are history, not this run's: whatever a repair did outside the
+   * power device before the run (a hand `virsh start`, a lane restart), the run starts from what
+   * the device said then. Without it, every supply is taken as on at the first event.
+   */
+  start?: { at: number; supplies: Record<string, 'on' | 'off' | 'unknown'> };
 }
 
 /** The moments (host clock, ascending) at which `node` lost all power, from `events`. */
 export function powerLosses(events: readonly PowerEvent[], node: string, options: PowerLossOptions = {}): number[] {
-  const mine = events.filter((e) => e.node === node && e.result === 'done').sort((a, b) => a.time - b.time);
-  const supplies = options.supplies?.length ? [...options.supplies] : [...new Set(mine.map((e) => e.supply ?? BMC_SUPPLY))];
-  const on = new Map(supplies.map((s) => [s, true]));
+  const since = options.start?.at ?? -Infinity;
+  const mine = events.filter((e) => e.node === node && e.result === 'done' && e.time >= since).sort((a, b) => a.time - b.time);
+  const supplies = options.supplies?.length ? [...options.supplies] : [...new Set([...mine.map((e) => e.supply ?? BMC_SUPPLY), ...Object.keys(options.start?.supplies ?? {})])];
+  // An unknown start (the device did not answer) is taken as on: a power-off is then counted, never missed.
+  const on = new Map(supplies.map((s) => [s, options.start?.supplies[s] !== 'off']));
   const losses: number[] = [];
   const allOff = () => [...on.values()].every((v) => !v);
   for (const e of mine) {
@@ -56,6 +67,22 @@ export function powerLosses(events: readonly PowerEvent[], node: string, options
     }
   }
   return losses;
+}
+
+/** Whether `node` had power at `at` (some supply on), replaying its devices' logs from the run's start. Pure. */
+export function poweredAt(events: readonly PowerEvent[], node: string, at: number, options: PowerLossOptions = {}): boolean {
+  const since = options.start?.at ?? -Infinity;
+  const mine = events.filter((e) => e.node === node && e.result === 'done' && e.time >= since && e.time <= at).sort((a, b) => a.time - b.time);
+  const supplies = options.supplies?.length ? [...options.supplies] : [...new Set([...mine.map((e) => e.supply ?? BMC_SUPPLY), ...Object.keys(options.start?.supplies ?? {})])];
+  if (!supplies.length) return true;
+  const on = new Map(supplies.map((s) => [s, options.start?.supplies[s] !== 'off']));
+  for (const e of mine) {
+    const supply = e.supply ?? BMC_SUPPLY;
+    if (!on.has(supply) || e.request !== 'power') continue;
+    if (e.value === '0') on.set(supply, false);
+    else if (e.value === '1') on.set(supply, true);
+  }
+  return [...on.values()].some(Boolean);
 }
 
 /** The supplies of `node` that were never switched off between `from` and `to` (for a message: which outlet kept the node alive). */

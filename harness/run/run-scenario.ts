@@ -23,7 +23,8 @@ import { fencing } from '../check/fencing.ts';
 import { mailIntegrity } from '../check/mail-integrity.ts';
 import { singlePrimary } from '../check/single-primary.ts';
 import { overloadReasons } from '../check/overload.ts';
-import type { NodeSample, Observations } from '../check/observations.ts';
+import { describeNodeStates, noNodeUpSince, nodeStatesAt, type NodeSample, type NodeUpState, type Observations, type PowerAtStart } from '../check/observations.ts';
+import type { NodePower } from '../power/power-device.ts';
 import { resolveSlo } from '../calibrate/baseline.ts';
 import { faultFor } from '../faults/catalog.ts';
 import { auditTarget } from '../faults/audit.ts';
@@ -96,6 +97,22 @@ interface Prepared {
   schedule: NonNullable<RunResults['schedule']>;
   host: HostInfo;
   preexisting: StartedTarget['clearedFailures'];
+  powerAtStart: PowerAtStart;
+}
+
+/** Each node's supplies as their power devices report them now (unknown where a device does not answer). */
+export async function readPowerAtStart(power: readonly NodePower[]): Promise<PowerAtStart> {
+  const nodes: PowerAtStart['nodes'] = {};
+  await Promise.all(
+    power.map(async (p) => {
+      try {
+        nodes[p.node] = await p.supplyStatus();
+      } catch {
+        nodes[p.node] = Object.fromEntries(p.supplies().map((s) => [s, 'unknown' as const]));
+      }
+    }),
+  );
+  return { at: Date.now(), nodes };
 }
 
 async function prepare(options: RunOptions, store: RunStore): Promise<Prepared> {
@@ -111,10 +128,14 @@ async function prepare(options: RunOptions, store: RunStore): Promise<Prepared> 
   for (const n of lab.plan.nodes) offsets[n.name] = await measureOffset(lab, n.name);
   // Everything random in a run comes from its seed: a replay repeats it.
   const schedule = drawSchedule(scenario, seed, active);
+  // The run's power truth starts here, from what each power device says now: nothing before the run (a repair, a hand start) counts.
+  const powerAtStart = await readPowerAtStart(lab.power);
+  log.info(`power at the start: ${Object.entries(powerAtStart.nodes).map(([n, s]) => `${n} ${Object.entries(s).map(([k, v]) => `${k}=${v}`).join(' ')}`).join('; ')}`);
   const preexisting = [...lab.clearedFailures];
   if (preexisting.length) log.warn(`pre-existing conditions, recorded and cleared before the run: ${preexisting.map((w) => w.why).join('; ')}`);
-  store.setPhase('started', { activeNode: active, accel: lab.accel, clockOffsets: offsets, schedule, host, preexisting, ...(lab.preflight ? { preflight: lab.preflight } : {}) });
-  return { lab, active, offsets, schedule, host, preexisting };
+  const fencingVerified = lab.fencingVerification;
+  store.setPhase('started', { activeNode: active, accel: lab.accel, clockOffsets: offsets, schedule, host, preexisting, powerAtStart, ...(fencingVerified ? { fencingVerified } : {}), ...(lab.preflight ? { preflight: lab.preflight } : {}) });
+  return { lab, active, offsets, schedule, host, preexisting, powerAtStart };
 }
 
 /** The run's moving parts during the exercise: each is stopped whatever happens. */
@@ -127,17 +148,41 @@ interface Exercise {
   steadyLoad?: (GuestLoad | { node: string; error: string })[];
 }
 
-/** Waits (bounded) until the service is back the way the scenario expects it (see service-back.ts). */
-async function waitForService(history: () => readonly Operation[], samples: () => readonly NodeSample[], fault: { node: string; injectedAt: number; releasedAt?: number }, scenario: Scenario, log: Logger, signal?: AbortSignal): Promise<void> {
+/** How long no node may be up (all off by their power devices, or unreachable) before the wait for the service ends: nothing can bring it back. */
+export const NO_NODE_UP_BOUND_MS = 120_000;
+
+/** The run's view of which nodes are up now (power devices' logs from the run's start, event streams). */
+type NodeStates = () => NodeUpState[];
+
+/**
+ * Waits (bounded) until the service is back the way the scenario expects it (see service-back.ts).
+ * Ends early, returning `no-node-up`, when no node has been up for {@link NO_NODE_UP_BOUND_MS}:
+ * the progress says so from the first moment, naming each node's state and its evidence.
+ */
+async function waitForService(history: () => readonly Operation[], samples: () => readonly NodeSample[], nodeStates: NodeStates, fault: { node: string; injectedAt: number; releasedAt?: number }, scenario: Scenario, log: Logger, signal?: AbortSignal): Promise<'back' | 'no-node-up'> {
   let why = '';
   const progress = setInterval(() => log.info(`waiting for the service (${scenario.expect}): ${why}`), 15_000);
+  let states: NodeUpState[] = [];
+  let statesAt = 0;
   try {
-    await waitFor(
+    return await waitFor(
       `the mail service back on the virtual IP (${scenario.expect}: ${scenario.expect === 'failover' ? `the IP off ${fault.node}, then ` : ''}SMTP and IMAP probes steadily ok)`,
       () => {
         const state = serviceBack({ expect: scenario.expect, faultNode: fault.node, faultAt: fault.injectedAt, releasedAt: fault.releasedAt, now: now(), history: history(), samples: samples() });
-        if (!state.back) why = state.why;
-        return state.back ? done(true) : notYet(state.why);
+        if (state.back) return done('back' as const);
+        if (now() - statesAt > 5000) {
+          states = nodeStates();
+          statesAt = now();
+        }
+        const none = noNodeUpSince(states);
+        if (none !== undefined) {
+          why = `no node is up, so nothing can bring the service back: ${describeNodeStates(states, fault.injectedAt)}`;
+          if (now() - none > NO_NODE_UP_BOUND_MS) {
+            log.error(`no node has been up for ${((now() - none) / 1000).toFixed(0)} s (${describeNodeStates(states, fault.injectedAt)}): the service cannot come back by itself; the wait ends here`);
+            return done('no-node-up' as const);
+          }
+        } else why = state.why;
+        return notYet(why);
       },
       { timeoutMs: scenario.workload.recoveryTimeoutSeconds * 1000, intervalMs: 500, signal },
     );
@@ -152,6 +197,12 @@ async function exercise(p: Prepared, ex: Exercise, fault: Fault, scenario: Scena
   const log = store.log;
   const history = store.history;
   const ctx = (): FaultContext => ({ target: p.lab, node: active, log, signal, clockOffsetsMs: Object.fromEntries(Object.entries(p.offsets).map(([n, o]) => [n, o.offsetMs])) });
+  const nodeStates: NodeStates = () =>
+    nodeStatesAt(
+      { bmcPower: p.lab.power.flatMap((power) => power.powerLog()), powerSupplies: Object.fromEntries(p.lab.power.map((power) => [power.node, power.supplies()])), powerAtStart: p.powerAtStart, samples: ex.watcher.samples() },
+      p.lab.plan.nodes.map((n) => n.name),
+      now(),
+    );
   try {
     const injectAt = workloadStarted + p.schedule.injectAfterSeconds * 1000;
     await sleep(Math.max(0, injectAt - 3000 - now()), signal);
@@ -175,7 +226,8 @@ async function exercise(p: Prepared, ex: Exercise, fault: Fault, scenario: Scena
         log.info(`watching ${scenario.workload.recoveryTimeoutSeconds} s for a takeover that must not happen`);
         await sleep(scenario.workload.recoveryTimeoutSeconds * 1000, signal);
       } else {
-        await waitForService(() => history.operations(), () => ex.watcher.samples(), observations.fault, scenario, log, signal);
+        const outcome = await waitForService(() => history.operations(), () => ex.watcher.samples(), nodeStates, observations.fault, scenario, log, signal);
+        if (outcome === 'no-node-up') return;
         log.info(`service back ${((now() - observations.fault.injectedAt) / 1000).toFixed(1)} s after the fault (${scenario.expect})`);
       }
       steps.failover = Number(((performance.now() - failoverStarted) / 1000).toFixed(1));
@@ -185,7 +237,7 @@ async function exercise(p: Prepared, ex: Exercise, fault: Fault, scenario: Scena
         // just-started, loaded node) is waited out too, or the outage would have no end to measure.
         const relapsed = history.operations().some((o) => o.f === 'probe' && o.type === 'fail' && o.time > now() - scenario.workload.cooldownSeconds * 1000);
         if (relapsed) log.info('a probe failed during the cooldown: waiting again for the service to be steady');
-        await waitForService(() => history.operations(), () => ex.watcher.samples(), observations.fault, scenario, log, signal);
+        await waitForService(() => history.operations(), () => ex.watcher.samples(), nodeStates, observations.fault, scenario, log, signal);
       }
     } catch (error) {
       if (!(error instanceof WaitTimeoutError)) throw error;
@@ -248,7 +300,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     hostLoad: new HostLoadMonitor().start(),
     guestCpu: new GuestCpuWindow(p.lab.ssh, p.lab.plan.nodes.map((n) => n.name)),
   };
-  const observations: Observations = { fault: { name: scenario.fault, node: p.active, injectedAt: 0 }, fenceEvents: [], promotions: [], bmcPower: [], samples: [], phases: {} };
+  const observations: Observations = { fault: { name: scenario.fault, node: p.active, injectedAt: 0 }, fenceEvents: [], promotions: [], bmcPower: [], powerAtStart: p.powerAtStart, samples: [], phases: {} };
 
   // An interruption (Ctrl-C) or a crash of the harness's own steps still heals, stops the
   // watcher, collects the evidence and writes results (judged on what was seen); then it is rethrown.
@@ -280,6 +332,8 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     const evidence = await collectEvidence(p.lab, store, (observations.fault.injectedAt || Date.parse(store.startedAt)) - 60_000, p.offsets);
     observations.bmcPower = p.lab.power.flatMap((power) => power.powerLog());
     observations.powerSupplies = Object.fromEntries(p.lab.power.map((power) => [power.node, power.supplies()]));
+    const devices = p.lab.fencingVerification?.devices ?? [];
+    if (devices.length) observations.fenceDevices = Object.fromEntries(p.lab.plan.nodes.map((n) => [n.name, devices.filter((d) => d.node === n.name).map((d) => d.device)]));
     observations.store = p.lab.plan.storage;
     observeJournals(observations, evidence, p.lab.plan.nodes, p.offsets, storeOf(p.lab.plan), mailServiceOf(p.lab.plan).resourceIds);
   });
@@ -357,6 +411,7 @@ function writeResults(store: RunStore, target: Target, scenario: Scenario, seed:
       samples: observations.samples,
       bmcPower: observations.bmcPower,
       powerSupplies: observations.powerSupplies,
+      powerAtStart: observations.powerAtStart,
       load: observations.load,
       markers: { fault: observations.fault.injectedAt, ...observations.phases, ...(observations.fault.releasedAt ? { released: observations.fault.releasedAt } : {}), ...(observations.fault.healedAt ? { healed: observations.fault.healedAt } : {}) },
     }),

@@ -11,7 +11,9 @@ import { done, notYet, StopWaiting, waitFor } from '../core/wait.ts';
 import { MAIL_STORE } from '../lab/cluster-files.ts';
 import { readGreeting } from '../lab/greeting.ts';
 import type { NodeShell } from '../lab/ssh.ts';
-import { parseCrmMon, parseFenceConstraints, parseProcDrbd, unmetReadiness, wedges, type LabStatus, type Wedge } from '../lab/status.ts';
+import { parseCrmMon, parseDcState, parseFenceConstraints, parseProcDrbd, unmetReadiness, viewSignature, wedges, type LabStatus, type Wedge } from '../lab/status.ts';
+import { verifyFencing, type FencingVerification } from '../power/fence-verify.ts';
+import type { FenceDeviceSpec } from '../power/fence-resources.ts';
 import type { NodePower } from '../power/power-device.ts';
 import { parseMounted } from '../storage/shared.ts';
 import { storeOf } from '../storage/storage.ts';
@@ -68,7 +70,7 @@ export abstract class ClusterSession implements StartedTarget {
   /** Reads every fact `lab status` reports. Never throws for an unreachable part: it says so. */
   async status(): Promise<LabStatus> {
     const vip = this.plan.virtualIp;
-    const script = `echo '@@crm'; crm_mon -1 --output-as=xml --inactive 2>&1 || true; echo '@@drbd'; cat /proc/drbd 2>&1 || true; echo '@@vip'; ip -4 -o addr show | grep -c ' ${vip}/' || true; echo '@@constraints'; cibadmin -Q -o constraints 2>/dev/null || true; echo '@@mount'; findmnt -n -o SOURCE --mountpoint ${MAIL_STORE} || true`;
+    const script = `echo '@@crm'; crm_mon -1 --output-as=xml --inactive 2>&1 || true; echo '@@dcstate'; dc=$(timeout 15 crmadmin -D 2>/dev/null | sed -n 's/.*Designated Controller is: *\\([^ ]*\\).*/\\1/p'); [ -n "$dc" ] && timeout 15 crmadmin -S "$dc" 2>&1 || true; echo '@@drbd'; cat /proc/drbd 2>&1 || true; echo '@@vip'; ip -4 -o addr show | grep -c ' ${vip}/' || true; echo '@@constraints'; cibadmin -Q -o constraints 2>/dev/null || true; echo '@@mount'; findmnt -n -o SOURCE --mountpoint ${MAIL_STORE} || true`;
     const status: LabStatus = {
       lab: this.plan.name,
       accel: this.accel,
@@ -94,6 +96,8 @@ export abstract class ClusterSession implements StartedTarget {
         if (!status.pacemaker) {
           try {
             status.pacemaker = parseCrmMon(section('crm'));
+            const dcState = parseDcState(section('dcstate'));
+            if (dcState) status.pacemaker.dcState = dcState;
             status.drbdFenceConstraints = parseFenceConstraints(section('constraints'));
             delete status.pacemakerError;
           } catch (error) {
@@ -163,12 +167,16 @@ export abstract class ClusterSession implements StartedTarget {
   }
 
   /**
-   * Waits until every readiness condition holds. Each progress line names what is unmet. A state
-   * that cannot resolve by itself (see {@link wedges}) ends the wait at once, with the resource,
-   * operation, node, the agent's message and the fix, unless `cleanups` allows one more cleanup
-   * (logged). The timeout names the conditions that did not hold.
+   * Waits until every readiness condition holds, settled: no operation under way, the DC idle,
+   * and two reads in a row that agree (a read taken while cleaned-up devices start again is not
+   * "ready"). Each progress line names what is unmet. A state that cannot resolve by itself (see
+   * {@link wedges}) ends the wait at once, with the resource, operation, node, the agent's
+   * message and the fix, unless `cleanups` allows one more cleanup (logged); a failed fence
+   * device is named with its agent's own error text. With `verifyFencing`, the settled cluster's
+   * fencing is verified too (see fence-verify.ts): a node that cannot be fenced by its own device
+   * ends the wait at once. The timeout names the conditions that did not hold.
    */
-  async waitReady(timeoutMs: number, signal?: AbortSignal, options: { cleanups?: number; started?: string[] } = {}): Promise<LabStatus> {
+  async waitReady(timeoutMs: number, signal?: AbortSignal, options: { cleanups?: number; started?: string[]; verifyFencing?: { expected?: readonly FenceDeviceSpec[] } } = {}): Promise<LabStatus> {
     const names = this.plan.nodes.map((n) => n.name);
     let cleanups = options.cleanups ?? 0;
     /** A node fenced while this waits comes back without its cluster stack (start-on-boot is off): start it, the routine step, recorded. */
@@ -184,12 +192,13 @@ export abstract class ClusterSession implements StartedTarget {
       }
     };
     let unmetNow = 'first status not read yet';
+    let previous: string | undefined;
     return withProgress(
       this.log,
       'waiting for the cluster to be ready',
       () =>
         waitFor(
-          `${this.traits.kind} ${this.plan.name} ready (nodes online, the store ready, resources on one node, stonith started, SMTP+IMAP on ${this.plan.virtualIp})`,
+          `${this.traits.kind} ${this.plan.name} ready (nodes online, the store ready, resources on one node, power fence devices started, settled, SMTP+IMAP on ${this.plan.virtualIp})`,
           async () => {
             const status = await this.status();
             const unmet = this.unmet(status);
@@ -198,17 +207,63 @@ export abstract class ClusterSession implements StartedTarget {
             const stuck = status.pacemaker ? wedges(status.pacemaker) : [];
             if (stuck.length && cleanups > 0) {
               cleanups -= 1;
+              previous = undefined;
               await this.clearFailures('while waiting for the cluster to be ready', signal);
               return notYet(`cleaned up: ${stuck.map((w) => w.why).join('; ')}`);
             }
-            if (stuck.length) throw new LabWedgedError(stuck);
-            return unmet.length === 0 ? done(status) : notYet(unmetNow);
+            if (stuck.length) throw new LabWedgedError(await this.explainFenceWedges(stuck, status, signal));
+            if (unmet.length) {
+              previous = undefined;
+              return notYet(unmetNow);
+            }
+            const signature = viewSignature(status.pacemaker!);
+            if (previous !== signature) {
+              previous = signature;
+              unmetNow = 'all met once; reading again to see it settled';
+              return notYet(unmetNow);
+            }
+            if (options.verifyFencing) {
+              unmetNow = 'settled; verifying that each node can be fenced by its own device';
+              const verified = await this.checkFencing(status, options.verifyFencing.expected, signal);
+              if (!verified.ok) throw new FencingNotVerifiedError(verified);
+            }
+            return done(status);
           },
           { timeoutMs, intervalMs: 5000, signal },
         ),
       15_000,
       () => unmetNow,
     );
+  }
+
+  /** The last fencing verification (see {@link checkFencing}): recorded with the lab's readiness and in each run's manifest. */
+  fencingVerification?: FencingVerification & { at: string };
+
+  /** Verifies fencing on the settled cluster (fence-verify.ts); logs and records what it found. */
+  async checkFencing(status: LabStatus, expected?: readonly FenceDeviceSpec[], signal?: AbortSignal): Promise<FencingVerification> {
+    const started = new Set((status.pacemaker?.resources ?? []).filter((r) => r.active && !r.failed).map((r) => r.id));
+    const verified = await verifyFencing({ shell: this.ssh, nodes: this.plan.nodes.map((n) => n.name), started, expected, log: this.log, signal });
+    this.fencingVerification = { ...verified, at: new Date().toISOString() };
+    for (const d of verified.devices) this.log.info(`fence device ${d.device} (${d.agent}) fences ${d.node} from ${d.from}: login ${d.login}; identity ${d.identity}`);
+    for (const note of verified.notes) this.log.info(`fencing: ${note}`);
+    return verified;
+  }
+
+  /** A wedge of a fence device says why, in its agent's own words: the device's login is checked again and its error text added. */
+  private async explainFenceWedges(stuck: Wedge[], status: LabStatus, signal?: AbortSignal): Promise<Wedge[]> {
+    const fenceIds = new Set((status.pacemaker?.resources ?? []).filter((r) => r.agent.startsWith('stonith:')).map((r) => r.id));
+    const devices = stuck.filter((w) => fenceIds.has(w.resource)).map((w) => w.resource);
+    if (!devices.length) return stuck;
+    try {
+      const checked = await verifyFencing({ shell: this.ssh, nodes: this.plan.nodes.map((n) => n.name), started: new Set(), only: devices, log: this.log, signal });
+      return stuck.map((w) => {
+        const device = checked.devices.find((d) => d.device === w.resource);
+        return device && device.login !== 'ok' ? { ...w, why: `${w.why}; the fence device ${w.resource} (fences ${device.node}) cannot log in from ${device.from}: ${device.login}` } : w;
+      });
+    } catch (error) {
+      this.log.warn(`could not ask the fence agents why: ${(error as Error).message}`);
+      return stuck;
+    }
   }
 
   /**
@@ -234,6 +289,14 @@ export abstract class ClusterSession implements StartedTarget {
       const unmet = error instanceof LabWedgedError ? error.wedges.map((w) => `${w.why} (not repaired; fix: ${w.fix})`) : [(error as Error).message.split('\n')[0]!];
       return { ok: false, unmet, actions, seconds: (performance.now() - started) / 1000 };
     }
+  }
+}
+
+/** A settled cluster whose nodes cannot all be fenced by their own devices: "ready" would be a lie. */
+export class FencingNotVerifiedError extends StopWaiting {
+  constructor(readonly verification: FencingVerification) {
+    super(`fencing is not verified: a node cannot be fenced by its own device:\n${verification.problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'FencingNotVerifiedError';
   }
 }
 

@@ -22,7 +22,7 @@ import { PolledIpmiPower } from '../power/polled-ipmi-power.ts';
 import { PolledPduPower } from '../power/polled-pdu-power.ts';
 import { ApcPduClient } from '../power/apc-pdu-client.ts';
 import type { Baseline } from '../calibrate/baseline.ts';
-import { ClusterSession } from './cluster-session.ts';
+import { ClusterSession, FencingNotVerifiedError } from './cluster-session.ts';
 import { inNodeNics } from './in-node-nics.ts';
 import { loadTargetFile, type ResolvedTarget } from './target-file.ts';
 import { NIC_ROLES, type ClusterPlan, type NicControl, type StartedTarget, type Target, type TargetTraits } from './target.ts';
@@ -149,7 +149,14 @@ export class ExistingCluster implements Target {
       this.confirmed = true;
     }
     started.startPolls();
-    const status = await started.waitReady(this.clusterReadyMs, options.signal);
+    // Fencing verified before any fault: each node's own device logs in and (IPMI) reaches its own machine.
+    let status;
+    try {
+      status = await started.waitReady(this.clusterReadyMs, options.signal, { verifyFencing: {} });
+    } catch (error) {
+      if (error instanceof FencingNotVerifiedError) throw new TargetRefusedError(error.verification.problems.map((p) => `pre-flight: fencing: ${p}`));
+      throw error;
+    }
     const offsets: Record<string, number> = {};
     for (const node of this.target.nodes) offsets[node.name] = (await measureOffset(started, node.name)).offsetMs;
     const found = preflightProblems(status, started.unmet(status), offsets);
@@ -160,6 +167,7 @@ export class ExistingCluster implements Target {
       nodesOnline: status.pacemaker?.nodes.filter((n) => n.online).map((n) => n.name) ?? [],
       stonithEnabled: true,
       stonithDevices: status.pacemaker?.resources.filter((r) => r.agent.startsWith('stonith:')).map((r) => `${r.id}:${r.role}`) ?? [],
+      fencingVerified: started.fencingVerification,
       store: this.target.storage === 'drbd' ? status.drbd : status.storeMounted,
       failedActions: status.pacemaker?.failures.length ?? 0,
       clockOffsetsMs: offsets,

@@ -8,6 +8,8 @@
  * device with its log, and the fault methods the target has. A fault declares the methods it needs
  * ({@link FaultMethod}); a target without one lists the fault as not applicable, never faked.
  */
+import type { FenceDeviceSpec } from '../power/fence-resources.ts';
+import type { FencingVerification } from '../power/fence-verify.ts';
 import type { Logger } from '../core/log.ts';
 import type { ExecResult } from '../core/exec.ts';
 import type { NodeShell } from '../lab/ssh.ts';
@@ -136,11 +138,13 @@ export interface StartedTarget {
   unmet(status: LabStatus): string[];
   clearFailures(when: string, signal?: AbortSignal): Promise<Wedge[]>;
   readonly clearedFailures: Array<Wedge & { when: string; at: string }>;
-  waitReady(timeoutMs: number, signal?: AbortSignal, options?: { cleanups?: number; started?: string[] }): Promise<LabStatus>;
+  waitReady(timeoutMs: number, signal?: AbortSignal, options?: { cleanups?: number; started?: string[]; verifyFencing?: { expected?: readonly FenceDeviceSpec[] } }): Promise<LabStatus>;
   /** Observed, not repaired: waits (bounded) for the cluster to be ready by itself. */
   converge(timeoutMs: number, signal?: AbortSignal): Promise<Convergence>;
   /** What the target checked before the first fault (an existing cluster's pre-flight), for run.json. */
   readonly preflight?: Record<string, unknown>;
+  /** What the last readiness found when it verified fencing (fence-verify.ts): each device's login and identity. */
+  readonly fencingVerification?: FencingVerification & { at: string };
 }
 
 /** A target not started yet: the lab before `lab up`, or a target file read and validated. */
