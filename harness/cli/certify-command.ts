@@ -67,6 +67,7 @@ interface CertifyFlags {
   target?: string;
   lane?: string;
   yes?: boolean;
+  verifyFencing?: boolean;
   seed?: number;
   repeat: number;
   config: string;
@@ -88,14 +89,14 @@ export function checkSeedRange(seed: number, repeat: number): void {
 }
 
 /** The target of a certification: an existing cluster (`--target`), the container lane (`--lane containers`), or the lab of `config`. */
-function targetOf(flags: { target?: string; yes?: boolean; lane?: string; config?: string; reports?: string }, config: LabConfig | (() => LabConfig)): Target {
+function targetOf(flags: { target?: string; yes?: boolean; verifyFencing?: boolean; lane?: string; config?: string; reports?: string }, config: LabConfig | (() => LabConfig)): Target {
   // Where the results go is checked before anything is read or started: a bad --reports is a usage error, said first.
   if (flags.reports !== undefined) ensureReportsDir(flags.reports);
   const log = rootLogger();
   const lane = flags.lane ?? 'lab';
   if (lane !== 'lab' && lane !== 'containers') throw new CliError(`--lane: "${lane}" is not a lane (lab: the VMs; containers: the container lane)`, ExitCode.USAGE);
   if (flags.target && lane === 'containers') throw new CliError('--target and --lane containers: a certification has one target (an existing cluster, or the container lane)', ExitCode.USAGE);
-  if (flags.target) return ExistingCluster.fromFile(flags.target, log, { yes: flags.yes, confirm: askToConfirm });
+  if (flags.target) return ExistingCluster.fromFile(flags.target, log, { yes: flags.yes, verifyFencing: flags.verifyFencing, confirm: askToConfirm });
   if (lane === 'containers') return new ContainerLane(loadLabConfig(!flags.config || flags.config === DEFAULT_LAB_CONFIG ? DEFAULT_LANE_CONFIG : flags.config), log);
   return new Lab(typeof config === 'function' ? config() : config, log);
 }
@@ -163,6 +164,7 @@ function withRunOptions(command: Command): Command {
     .option('--config <file>', 'lab config', pathFlag('config', 'a lab config file'), DEFAULT_LAB_CONFIG)
     .option('--target <file>', 'certify an existing cluster described by this target file (YAML, see schemas/target.schema.json) instead of the lab', pathFlag('target', 'a target file'))
     .option('--yes', 'inject faults into the --target cluster without asking (CI); the safety checks still apply')
+    .option('--verify-fencing', 'before the first fault, fence each node of the --target cluster once through the cluster and check that only it lost power (for fence devices that cannot tell which machine they power, such as PDU outlets)')
     .option('--lane <lab|containers>', 'lab: the VM lab (default); containers: the same cluster in two containers on this host (config default containers/lane.json), made for this certification and removed after it', 'lab')
     .option('--reports <dir>', 'where run directories go', pathFlag('reports', 'a directory for the run directories'), 'reports');
 }

@@ -19,7 +19,8 @@ import { done, notYet, waitFor } from '../core/wait.ts';
 import { parseBmcConfig } from '../bmc/bmc-config.ts';
 import { StartedVirtualBmc, stopAllBmcs, VirtualBmc } from '../bmc/virtual-bmc.ts';
 import { machineIdentity } from '../bmc/machine-identity.ts';
-import { fenceDeviceSpecs } from '../power/fence-resources.ts';
+import { fenceDeviceSpecs, type FenceDeviceSpec } from '../power/fence-resources.ts';
+import { FencingNotVerifiedError } from '../target/cluster-session.ts';
 import { BmcNodePower, PduNodePower, type NodePower } from '../power/power-device.ts';
 import { StartedVirtualPdu, stopAllPdus, VirtualPdu } from '../power/virtual-pdu.ts';
 import { ensureBox, BOOT_ROOT, type Box } from './box.ts';
@@ -258,9 +259,31 @@ export class Lab implements Target {
     // out on a host loaded right then); a second wedge fails the bring-up at once, with the fix.
     await lab.clearFailures(bootstrapped ? 'the first bootstrap' : 'before this bring-up', signal);
     // Ready means verified: each node can be fenced by its own device, with the plan's parameters.
-    await lab.waitReady(this.config.waits.clusterReadyS * 1000, signal, { cleanups: 1, verifyFencing: { expected: this.plan.nodes.flatMap((n) => fenceDeviceSpecs(this.plan, n)) } });
+    const expected = this.plan.nodes.flatMap((n) => fenceDeviceSpecs(this.plan, n));
+    await lab.waitReady(this.config.waits.clusterReadyS * 1000, signal, { cleanups: 1, verifyFencing: { expected } });
+    await this.verifyByFencing(lab, expected, signal);
     this.log.info(`lab ready in ${((performance.now() - started) / 1000).toFixed(0)} s`, { virtualIp: this.plan.virtualIp });
     return lab;
+  }
+
+  /**
+   * Where a fence device's identity cannot be read (a PDU outlet), the lab proves it by fencing
+   * each node once (see ClusterSession.fenceEachNodeOnce), once per fence configuration: the
+   * record in the lab's directory names the devices' plan it verified.
+   */
+  private async verifyByFencing(lab: StartedLab, expected: readonly FenceDeviceSpec[], signal?: AbortSignal): Promise<void> {
+    const unreadable = (lab.fencingVerification?.devices ?? []).filter((d) => d.identity.startsWith('not readable'));
+    if (!unreadable.length) return;
+    const record = join(this.dir, 'fencing-verified.json');
+    const hash = createHash('sha256').update(JSON.stringify(expected)).digest('hex');
+    if (existsSync(record) && (JSON.parse(readFileSync(record, 'utf8')) as { hash?: string }).hash === hash) {
+      this.log.info(`fencing of ${unreadable.map((d) => d.device).join(', ')} verified by fencing each node earlier, with these devices (${record})`);
+      return;
+    }
+    this.log.info(`${unreadable.map((d) => d.device).join(', ')}: no identity to read; fencing each node once to prove which machine each device powers`);
+    const problems = await lab.fenceEachNodeOnce(this.config.waits.clusterReadyS * 1000, signal);
+    if (problems.length) throw new FencingNotVerifiedError({ ok: false, problems, notes: [], devices: lab.fencingVerification?.devices ?? [] });
+    writePrivateFile(record, `${JSON.stringify({ hash, at: new Date().toISOString(), devices: unreadable.map((d) => d.device) }, null, 2)}\n`);
   }
 
   /** The nodes whose VM exists and is not running (shut off, crashed): what a bring-up would start outside their power devices. */

@@ -13,6 +13,7 @@ import { readGreeting } from '../lab/greeting.ts';
 import type { NodeShell } from '../lab/ssh.ts';
 import { parseCrmMon, parseDcState, parseFenceConstraints, parseProcDrbd, unmetReadiness, viewSignature, wedges, type LabStatus, type Wedge } from '../lab/status.ts';
 import { verifyFencing, type FencingVerification } from '../power/fence-verify.ts';
+import { powerLosses } from '../power/power-log.ts';
 import type { FenceDeviceSpec } from '../power/fence-resources.ts';
 import type { NodePower } from '../power/power-device.ts';
 import { parseMounted } from '../storage/shared.ts';
@@ -247,6 +248,35 @@ export abstract class ClusterSession implements StartedTarget {
     for (const d of verified.devices) this.log.info(`fence device ${d.device} (${d.agent}) fences ${d.node} from ${d.from}: login ${d.login}; identity ${d.identity}`);
     for (const note of verified.notes) this.log.info(`fencing: ${note}`);
     return verified;
+  }
+
+  /**
+   * The destructive check, for devices whose identity cannot be read (PDU outlets): each node is
+   * fenced once through the cluster (`stonith_admin --reboot` from its peer), and the power
+   * devices' logs must show that node, and only that node, losing power; then it rejoins (bounded).
+   * Returns the problems found, each naming the node and what its fence did.
+   */
+  async fenceEachNodeOnce(timeoutMs: number, signal?: AbortSignal): Promise<string[]> {
+    const names = this.plan.nodes.map((n) => n.name);
+    const problems: string[] = [];
+    for (const node of names) {
+      const peer = names.find((n) => n !== node)!;
+      this.log.info(`verifying fencing by fencing: stonith_admin --reboot ${node} from ${peer}; the power devices must show ${node}, and only ${node}, losing power`);
+      const since = Date.now();
+      await this.ssh.close(node);
+      const fence = await this.ssh.root(peer, `stonith_admin --reboot ${node} --timeout 180`, { timeoutMs: 240_000, signal, reject: false, log: this.log, phase: 'verify fencing' });
+      const until = Date.now() + 5000;
+      const events = this.power.flatMap((p) => p.powerLog()).filter((e) => e.time >= since && e.time <= until);
+      const supplies = Object.fromEntries(this.power.map((p) => [p.node, p.supplies()]));
+      const lost = (n: string) => powerLosses(events, n, { supplies: supplies[n], start: { at: since, supplies: Object.fromEntries((supplies[n] ?? []).map((s) => [s, 'on' as const])) } });
+      const others = names.filter((n) => n !== node && lost(n).length);
+      if (!fence.ok) problems.push(`fencing ${node} through the cluster failed: ${(fence.stderr || fence.stdout).trim().split('\n').at(-1) ?? fence.reason}`);
+      else if (others.length) problems.push(`fencing ${node} powered off ${others.join(', ')}: its fence device feeds the wrong machine`);
+      else if (!lost(node).length) problems.push(`fencing ${node} was reported done, but its power devices show it never lost power`);
+      else this.log.info(`fencing ${node} powered off ${node} alone: verified`);
+      await this.waitReady(timeoutMs, signal);
+    }
+    return problems;
   }
 
   /** A wedge of a fence device says why, in its agent's own words: the device's login is checked again and its error text added. */

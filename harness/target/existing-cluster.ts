@@ -91,13 +91,16 @@ export class ExistingCluster implements Target {
   constructor(
     readonly target: ResolvedTarget,
     log: Logger,
-    private readonly options: { confirm?: Confirm; yes?: boolean } = {},
+    private readonly options: { confirm?: Confirm; yes?: boolean; verifyFencing?: boolean } = {},
   ) {
     this.traits = clusterTraits(target);
     this.log = log.child(`target:${target.name}`);
   }
 
-  static fromFile(file: string, log: Logger, options: { confirm?: Confirm; yes?: boolean } = {}): ExistingCluster {
+  /** Each node was fenced once through the cluster and only it lost power (`--verify-fencing`), in this process. */
+  private verifiedByFencing = false;
+
+  static fromFile(file: string, log: Logger, options: { confirm?: Confirm; yes?: boolean; verifyFencing?: boolean } = {}): ExistingCluster {
     return new ExistingCluster(loadTargetFile(file), log, options);
   }
 
@@ -161,6 +164,15 @@ export class ExistingCluster implements Target {
     for (const node of this.target.nodes) offsets[node.name] = (await measureOffset(started, node.name)).offsetMs;
     const found = preflightProblems(status, started.unmet(status), offsets);
     if (found.length) throw new TargetRefusedError(found.map((p) => `pre-flight: ${p}`));
+    const unreadable = (started.fencingVerification?.devices ?? []).filter((d) => d.identity.startsWith('not readable'));
+    if (unreadable.length && !this.options.verifyFencing && !this.verifiedByFencing) {
+      this.log.warn(`pre-flight: ${unreadable.map((d) => d.device).join(', ')} cannot tell which machine they power (no identity to read): only fencing each node once proves it; give --verify-fencing to do that before the first fault`);
+    }
+    if (this.options.verifyFencing && !this.verifiedByFencing) {
+      const fenced = await started.fenceEachNodeOnce(this.clusterReadyMs, options.signal);
+      if (fenced.length) throw new TargetRefusedError(fenced.map((p) => `pre-flight: --verify-fencing: ${p}`));
+      this.verifiedByFencing = true;
+    }
     started.preflight = {
       at: new Date().toISOString(),
       cluster: this.target.name,

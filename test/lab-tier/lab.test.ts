@@ -125,6 +125,46 @@ test.serial('a failed action never resolves by itself: the readiness wait ends a
   t.deepEqual(started.unmet(await started.status()), []);
 });
 
+/** Sets a fence device's parameter through the cluster's own tool: how field clusters get misconfigured. */
+async function setFenceParameter(device: string, name: string, value: string): Promise<void> {
+  const r = await started.root('node1', `crm_resource --resource ${device} --set-parameter ${name} --parameter-value '${value}'`, 60_000);
+  if (!r.ok) throw new Error(`could not set ${name} of ${device}: ${r.stderr}`);
+}
+
+test.serial('negative control: both fence devices given a wrong password: lab up ends within 2 minutes naming each device and its agent\'s error', async (t) => {
+  t.timeout(15 * MIN);
+  for (const node of ['node1', 'node2']) await setFenceParameter(`fence_${node}`, 'password_script', 'echo wrong-password');
+  const t0 = Date.now();
+  const error = await t.throwsAsync(lab.up());
+  const waited = (Date.now() - t0) / 1000;
+  t.log(`lab up ended after ${waited.toFixed(1)} s: ${error?.message}`);
+  t.true(waited < 120, 'within 2 minutes, not after the readiness timeout');
+  t.regex(error!.message, /fence_node1/);
+  t.regex(error!.message, /fence_node2/);
+  t.regex(error!.message, /Unable to obtain correct plug status/, "the agent's own words");
+  t.notRegex(error!.message, /lab ready/);
+  for (const node of ['node1', 'node2']) await setFenceParameter(`fence_${node}`, 'password_script', `cat /etc/ha-chaos/bmc-${node}.pw`);
+  started = await lab.up();
+  t.deepEqual(started.fencingVerification?.problems, [], 'restored: verified again');
+  t.true(started.fencingVerification!.devices.every((d) => d.login === 'ok' && d.identity === `matches ${d.node}`), JSON.stringify(started.fencingVerification?.devices));
+});
+
+test.serial("negative control: a fence device aimed at the peer's BMC: lab up refuses it, naming the drift and whose machine it reaches", async (t) => {
+  t.timeout(15 * MIN);
+  const [node1, node2] = started.plan.nodes as [(typeof started.plan.nodes)[0], (typeof started.plan.nodes)[0]];
+  await setFenceParameter('fence_node1', 'ipport', String(node2.bmcPort));
+  const t0 = Date.now();
+  const error = await t.throwsAsync(lab.up());
+  const waited = (Date.now() - t0) / 1000;
+  t.log(`lab up ended after ${waited.toFixed(1)} s: ${error?.message}`);
+  t.true(waited < 120, 'within 2 minutes');
+  t.regex(error!.message, new RegExp(`fence_node1: ipport expected ${node1.bmcPort}, actual ${node2.bmcPort}`));
+  t.regex(error!.message, /fence_node1 is meant to fence node1 but its BMC is node2's/);
+  await setFenceParameter('fence_node1', 'ipport', String(node1.bmcPort));
+  started = await lab.up();
+  t.deepEqual(started.fencingVerification?.problems, []);
+});
+
 test.serial('stonith_admin --reboot node2 from node1 power-cycles node2 through its BMC, and node2 rejoins', async (t) => {
   t.timeout(20 * MIN);
   const domain = started.plan.nodes[1]!.domain;
@@ -156,6 +196,35 @@ test.serial('stonith_admin --reboot node2 from node1 power-cycles node2 through 
   t.true(status.pacemaker!.nodes.every((n) => n.online));
 });
 
+/** The node a repair outside its power device started again, then made active: the next run's power cut hits it. */
+let repaired: string | undefined;
+
+test.serial('a repair outside the power device: the passive node powered off through its BMC, started again by lab up through libvirt (recorded in its power log), then made active', async (t) => {
+  t.timeout(30 * MIN);
+  const before = await started.status();
+  const active = before.vipHolders[0]!;
+  const passive = started.plan.nodes.map((n) => n.name).find((n) => n !== active)!;
+  // A clean leave first: the cluster does not fence a node that left, so the BMC's last word on it stays "off".
+  await started.root(passive, 'systemctl stop pacemaker corosync', 180_000);
+  await started.ssh.close(passive);
+  const off = await started.powerOf(passive).power('off');
+  t.is(off.state, 'off');
+  started = await lab.up();
+  const last = started.powerOf(passive).powerLog().at(-1);
+  t.is(last?.value, '1');
+  t.regex(last?.by ?? '', /^outside: repair/, 'the repair is in the power log, with who did it');
+  // The repaired node becomes the active one: the active node stands by, the service moves, the node comes back.
+  await started.root(active, `crm_attribute --node ${active} --name standby --update on`, 60_000);
+  await waitFor(`the service on ${passive}`, async () => {
+    const s = await started.status();
+    return s.vipHolders.length === 1 && s.vipHolders[0] === passive && s.smtp.ok ? done(true) : notYet(`virtual IP on [${s.vipHolders.join(', ')}]`);
+  }, { timeoutMs: 10 * MIN, intervalMs: 5000 });
+  await started.root(active, `crm_attribute --node ${active} --name standby --update off`, 60_000);
+  started = await lab.up();
+  t.deepEqual((await started.status()).vipHolders, [passive]);
+  repaired = passive;
+});
+
 test.serial('certification: power-cut-active passes end to end and leaves a complete report', async (t) => {
   t.timeout(60 * MIN);
   const waited = await waitHostQuiet();
@@ -164,6 +233,11 @@ test.serial('certification: power-cut-active passes end to end and leaves a comp
   for (const [name, check] of Object.entries(results.checks)) t.log(`${name}: ${String(check.valid)}: ${check.summary}`);
   t.log(`phases: ${JSON.stringify(results.metrics?.phasesSecondsAfterFault)}`);
   t.is(results.valid, true, results.summary);
+  // The power cut hit the node a repair had started outside its BMC (its log's earlier word was "off"): judged from this run's power truth.
+  if (repaired) t.is(results.environment?.activeNode, repaired);
+  const manifest = RunStore.readManifest(dir) as { powerAtStart?: { nodes: Record<string, Record<string, string>> }; fencingVerified?: { problems: string[] } };
+  t.deepEqual(manifest.powerAtStart?.nodes, { node1: { bmc: 'on' }, node2: { bmc: 'on' } }, 'each node\'s power at the run\'s start, from its device');
+  t.deepEqual(manifest.fencingVerified?.problems, [], 'fencing verified before the fault, recorded in run.json');
   t.deepEqual(Object.keys(results.checks).sort(), ['convergence', 'failover-time', 'fencing', 'mail-integrity', 'single-primary']);
   t.is(RunStore.readManifest(dir).phase, 'results');
   t.is(RunStore.readManifest(dir).seed, 7);
