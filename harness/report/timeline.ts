@@ -75,6 +75,16 @@ const signed = (seconds: number) => `${seconds >= 0 ? '+' : ''}${seconds.toFixed
 
 const COLORS = { ok: '#2e7d32', fail: '#c62828', info: '#ef6c00' } as const;
 
+/** The ids of the messages mail-integrity found lost, with the views (imap, pop3) that missed each. Pure. */
+export function lostMessageIds(results: Pick<RunResults, 'checks'>): Map<number, string[]> {
+  const protocols = ((results.checks['mail-integrity']?.details as { protocols?: Record<string, { lost?: unknown }> } | undefined)?.protocols ?? {}) as Record<string, { lost?: unknown }>;
+  const lost = new Map<number, string[]>();
+  for (const [protocol, view] of Object.entries(protocols)) {
+    for (const id of Array.isArray(view.lost) ? view.lost : []) if (typeof id === 'number') lost.set(id, [...(lost.get(id) ?? []), protocol]);
+  }
+  return lost;
+}
+
 export function renderTimeline({ results, history, markers, samples = [], bmcPower = [], powerSupplies, powerAtStart, load }: TimelineInput): string {
   const pairs = pairOperations(history).filter((p) => p.invoke.f === 'send' || p.invoke.f === 'probe');
   const times = [...pairs.map((p) => p.invoke.time), ...Object.values(markers)];
@@ -130,6 +140,17 @@ export function renderTimeline({ results, history, markers, samples = [], bmcPow
       return `<line x1="${x(p.invoke.time).toFixed(1)}" x2="${Math.max(x(end), x(p.invoke.time) + 1.5).toFixed(1)}" y1="${y}" y2="${y}" stroke="${COLORS[o]}" stroke-width="10"><title>${esc(`${p.invoke.process} ${p.invoke.f} ${o} at ${signed((p.invoke.time - (markers.fault ?? t0)) / 1000)} s ${p.completion?.error ?? ''}`)}</title></line>`;
     })
     .join('\n');
+  // Each lost message (acknowledged with 250, never read back) marked on its sender's lane at the moment of its 250.
+  const lostIds = lostMessageIds(results);
+  const lostMarks = pairs
+    .filter((p) => p.invoke.f === 'send' && p.completion?.type === 'ok' && lostIds.has((p.invoke.value as { id?: number } | undefined)?.id ?? -1))
+    .map((p) => {
+      const y = top + rows.indexOf(p.invoke.process) * rowH + rowH / 2;
+      const at = p.completion!.time;
+      const id = (p.invoke.value as { id: number }).id;
+      return `<g><circle cx="${x(at).toFixed(1)}" cy="${y}" r="7" fill="none" stroke="#000" stroke-width="2.5"/><text x="${x(at).toFixed(1)}" y="${y - 9}" font-size="10" text-anchor="middle">lost</text><title>${esc(`message ${id}: acknowledged with 250 at ${signed((at - (markers.fault ?? t0)) / 1000)} s by ${p.invoke.process}, never read back (${lostIds.get(id)!.join(', ')})`)}</title></g>`;
+    })
+    .join('\n');
   const labels = rows.map((r, i) => `<text x="4" y="${top + i * rowH + rowH / 2 + 4}" font-size="12">${esc(r)}</text>`).join('\n');
   const marks = Object.entries(markers)
     .sort((a, b) => a[1] - b[1])
@@ -162,7 +183,7 @@ export function renderTimeline({ results, history, markers, samples = [], bmcPow
     : '';
   const verdictColor = results.valid === true ? COLORS.ok : results.valid === false ? COLORS.fail : COLORS.info;
   const checks = Object.entries(results.checks)
-    .map(([name, r]) => `<tr><td>${esc(name)}</td><td style="color:${r.valid === true ? COLORS.ok : r.valid === false ? COLORS.fail : COLORS.info}"><b>${esc(String(r.valid))}</b></td><td>${esc(r.summary)}</td></tr>`)
+    .map(([name, r]) => `<tr><td>${esc(name)}</td><td style="color:${r.valid === true ? COLORS.ok : r.valid === false ? COLORS.fail : COLORS.info}"><b>${esc(String(r.valid))}</b></td><td>${esc(r.summary)}${r.valid !== true && r.evidence ? `<br><small>evidence: ${esc(r.evidence)}</small>` : ''}</td></tr>`)
     .join('\n');
   return `<!doctype html>
 <html><head><meta charset="utf-8"><title>${esc(results.name)} ${esc(results.runId)}</title>
@@ -176,7 +197,7 @@ export function renderTimeline({ results, history, markers, samples = [], bmcPow
 <p>Node lanes: ${Object.entries(STATE_COLORS)
     .map(([name, color]) => `<span style="color:${color === '#eeeeee' ? '#999' : color}">■ ${esc(name)}</span>`)
     .join(' ')} (the watcher's reports and the BMCs' power-offs).</p>
-<svg width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg">${ticks}${labels}${dots}${bands}${marks}${loadPlot}</svg>
+<svg width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg">${ticks}${labels}${dots}${bands}${marks}${lostMarks}${loadPlot}</svg>${lostIds.size ? `<p><b>○ lost</b>: ${lostIds.size} acknowledged message(s) never read back, marked where the 250 came.</p>` : ''}
 ${outageTable}
 ${phaseTable}
 ${hostTable}

@@ -94,3 +94,35 @@ test('phase durations: each phase with how long it took since the one before, in
     { phase: 'ip-up', at: 33.9, took: 8 },
   ]);
 });
+
+test('each lost message is marked on its sender\'s lane at the moment of its 250, with its evidence', (t) => {
+  const history: Operation[] = [
+    { index: 0, time: 1000, process: 'sender-0', type: 'invoke', f: 'send', value: { id: 41, to: 'user1' } },
+    { index: 1, time: 1200, process: 'sender-0', type: 'ok', f: 'send', value: '250 2.0.0 Ok: queued' },
+    { index: 2, time: 1500, process: 'sender-0', type: 'invoke', f: 'send', value: { id: 42, to: 'user2' } },
+    { index: 3, time: 1700, process: 'sender-0', type: 'ok', f: 'send', value: '250 2.0.0 Ok: queued' },
+  ] as Operation[];
+  const results: RunResults = {
+    schemaVersion: 1,
+    runId: 'r3',
+    name: 'power-cut-active',
+    seed: 3,
+    startedAt: '2026-11-25T00:00:00.000Z',
+    finishedAt: '2026-11-25T00:05:00.000Z',
+    valid: false,
+    summary: 'mail-integrity: 1 acknowledged message(s) lost',
+    checks: {
+      'mail-integrity': {
+        valid: false,
+        summary: 'imap: 1 acknowledged message(s) lost; pop3: 1 acknowledged message(s) lost',
+        evidence: "each send's SMTP reply",
+        details: { protocols: { imap: { lost: [42] }, pop3: { lost: [42] } } },
+      },
+    },
+  };
+  const html = renderTimeline({ results, history, markers: { fault: 1100 } });
+  t.is((html.match(/<circle /g) ?? []).length, 1, 'one lost message, one mark');
+  t.regex(html, /message 42: acknowledged with 250 at \+0\.60 s by sender-0, never read back \(imap, pop3\)/);
+  t.notRegex(html, /message 41:/);
+  t.regex(html, /evidence: each send&apos;s SMTP reply/);
+});
