@@ -387,3 +387,19 @@ test('7. a 60 MiB observations file with one field missing in every sample is re
   t.regex(error!.message, /\/samples\/0\/node: is required but missing|samples\/0: .*node/);
   t.regex(error!.message, /more problems \(not listed\)/);
 });
+
+test('7. report and replay print a run\'s strings escaped: a results.json cannot fake a PASS line or send escapes', async (t) => {
+  const { cpSync } = await import('node:fs');
+  const { run } = await import('../../harness/core/exec.ts');
+  const dir = join(tempDir(), 'run');
+  cpSync('fixtures/runs/20261125-172304-replication-loss-then-power-cut-active-9910', dir, { recursive: true });
+  const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as { checks: Record<string, { summary: string }> };
+  const first = Object.keys(results.checks)[0]!;
+  results.checks[first]!.summary = 'x\nPASS power-cut-active (all fine)\u001b[2K\u001b]0;pwned\u0007';
+  writeFileSync(join(dir, 'results.json'), JSON.stringify(results));
+  const r = await run('./bin/ha-chaos', ['report', dir], { timeoutMs: 60_000, reject: false, env: { HA_CHAOS_STATE_DIR: '/nonexistent-ha-chaos-state' } });
+  const out = r.stdout + r.stderr;
+  t.notRegex(out, /^PASS power-cut-active \(all fine\)/m, 'no line of its own');
+  t.false(out.includes('\u001b'), 'no raw escape');
+  t.regex(out, /x\\u000aPASS power-cut-active \(all fine\)\\u001b\[2K/);
+});
