@@ -236,9 +236,9 @@ export class ContainerLane implements Target, LabOwner {
         const bound = this.clusterReadyMs;
         await Promise.all(containers.map((c) => waitOn(c, Wait.forSuccessfulCommand(`[ "$(corosync-quorumtool -l 2>/dev/null | grep -cE '^ +[0-9]+ +[0-9]+ +node[0-9]')" -eq 2 ]`).withStartupTimeout(bound))));
         timings.membership = since();
-        await waitOn(containers[0]!, Wait.forSuccessfulCommand(`crm_resource --wait --timeout=20s >/dev/null 2>&1 && crm_mon -1 --output-as=xml | grep -q 'id="vip"[^>]*role="Started"'`).withStartupTimeout(bound));
+        await waitOn(containers[0]!, Wait.forSuccessfulCommand(`crm_resource --wait --timeout=20s >/dev/null 2>&1 && crm_mon -1 --output-as=xml | grep 'id="vip"[^>]*role="Started"' >/dev/null`).withStartupTimeout(bound));
         const vip = this.plan.virtualIp;
-        const greets = (port: number, re: string) => `timeout 5 bash -c 'exec 3<>/dev/tcp/${vip}/${port}; head -n1 <&3' | grep -q '${re}'`;
+        const greets = (port: number, re: string) => `timeout 5 bash -c 'exec 3<>/dev/tcp/${vip}/${port}; head -n1 <&3' | grep '${re}' >/dev/null`;
         await waitOn(containers[1]!, Wait.forSuccessfulCommand(`${greets(25, '^220 ')} && ${greets(143, '^[*] OK')}`).withStartupTimeout(bound));
       });
       // The harness's one definition of ready (nodes, store, resources, stonith, a real login) last.

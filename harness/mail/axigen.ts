@@ -110,7 +110,7 @@ export function renderAxigenLayout(): string[] {
     // One line at a time, each answered before the next (the CLI reads a command after its prompt).
     `cli_out=$(exec 3<>/dev/tcp/${host}/${port}; while IFS= read -r line; do printf '%s\\r\\n' "$line" >&3; sleep 0.3; done < ${AXIGEN_SETUP_CLI}; timeout 10 cat <&3 || true)`,
     // The answers never hold the passwords the conversation sent: the CLI prints its results, not the commands.
-    `if printf '%s' "$cli_out" | grep -q -- '-ERR'; then printf '%s\\n' "$cli_out" | grep -- '-ERR' >&2; systemctl stop ${AXIGEN.unit}; exit 1; fi`,
+    `if printf '%s' "$cli_out" | grep -- '-ERR' >/dev/null; then printf '%s\\n' "$cli_out" | grep -- '-ERR' >&2; systemctl stop ${AXIGEN.unit}; exit 1; fi`,
     `systemctl stop ${AXIGEN.unit}`,
   ];
 }
