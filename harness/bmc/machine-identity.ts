@@ -34,9 +34,21 @@ export function lanGuidHex(identity: string): string {
   return `${swap(identity.slice(0, 8))}${swap(identity.slice(8, 12))}${swap(identity.slice(12, 16))}${identity.slice(16)}`;
 }
 
-/** The `System GUID` line of `ipmitool mc guid`, normalized; undefined when there is none. Pure. */
+/** The `System GUID` line of `ipmitool mc guid` (with `dump`: the 16 bytes as the BMC sent them), normalized; undefined when there is none. Pure. */
 export function parseSystemGuid(output: string): string | undefined {
   return normalizeIdentity(/^System GUID\s*:\s*(\S+)/m.exec(output)?.[1]);
+}
+
+/**
+ * The identities 16 raw GUID bytes may stand for. BMCs encode the system GUID in one of three
+ * ways (SMBIOS order: the first three fields little-endian, what most servers and ipmi_sim send;
+ * RFC 4122 order; the IPMI specification's all-bytes-reversed order), and ipmitool's own decoding
+ * guesses between them from the version nibble (measured: a VM's v4 UUID and a container's random
+ * ID decoded differently). The raw bytes (`mc guid dump`) read in all three ways never guess. Pure.
+ */
+export function guidReadings(raw: string): string[] {
+  const reversed = raw.match(/../g)!.reverse().join('');
+  return [...new Set([lanGuidHex(raw), raw, reversed])];
 }
 
 /** The identity of the machine a BMC powers, asked of the hypervisor or docker; undefined for a stand-in process or when it cannot be read. */

@@ -20,7 +20,7 @@
  */
 import { XMLParser } from 'fast-xml-parser';
 import type { Logger } from '../core/log.ts';
-import { identityAsUuid, NODE_IDENTITY_SCRIPT, normalizeIdentity, parseSystemGuid } from '../bmc/machine-identity.ts';
+import { guidReadings, identityAsUuid, NODE_IDENTITY_SCRIPT, normalizeIdentity, parseSystemGuid } from '../bmc/machine-identity.ts';
 import { shellQuote } from '../bmc/sim-files.ts';
 import type { NodeShell } from '../lab/ssh.ts';
 import type { FenceDeviceSpec } from './fence-resources.ts';
@@ -136,13 +136,16 @@ export function agentErrorText(output: string): string {
   return (errors.length ? errors : lines).slice(-2).join(' / ').slice(0, 300) || 'no output';
 }
 
-/** The identities of the nodes, and what the GUID one device answers says. Pure. */
-export function judgeIdentity(device: string, node: string, guid: string | undefined, identities: Record<string, string | undefined>): { identity: string; problem?: string } {
+/** The identities of the nodes, and what the raw GUID bytes one device answers (`mc guid dump`) say, in any of the encodings BMCs use. Pure. */
+export function judgeIdentity(device: string, node: string, rawGuid: string | undefined, identities: Record<string, string | undefined>): { identity: string; problem?: string } {
   const mine = identities[node];
-  if (!guid) return { identity: 'unknown: the BMC answered no system GUID' };
+  if (!rawGuid) return { identity: 'unknown: the BMC answered no system GUID' };
   if (!mine) return { identity: `unknown: ${node}'s own identity could not be read` };
-  if (guid === mine) return { identity: `matches ${node}` };
-  const other = Object.entries(identities).find(([n, id]) => n !== node && id === guid)?.[0];
+  const readings = guidReadings(rawGuid);
+  if (readings.includes(mine)) return { identity: `matches ${node}` };
+  const other = Object.entries(identities).find(([n, id]) => n !== node && id !== undefined && readings.includes(id))?.[0];
+  // Shown as the reading that is the other node's identity, or in SMBIOS order (as `ipmitool mc guid` prints it most often).
+  const guid = other ? identities[other]! : readings[0]!;
   const id = identityAsUuid;
   if (other) return { identity: `reaches ${other}`, problem: `${device} is meant to fence ${node} but its BMC is ${other}'s (BMC system GUID ${id(guid)} is ${other}'s machine identity; ${node}'s is ${id(mine)}): fencing ${node} would power off ${other}` };
   return { identity: `reaches an unknown machine (GUID ${id(guid)})`, problem: `${device} is meant to fence ${node} but its BMC answers for another machine (system GUID ${id(guid)}; ${node}'s machine identity is ${id(mine)})` };
@@ -161,7 +164,7 @@ function guidScript(device: StonithDevice): string {
   const cipher = p.cipher ? ` -C ${shellQuote(p.cipher)}` : '';
   const port = p.ipport ? ` -p ${shellQuote(p.ipport)}` : '';
   const user = p.username ?? p.login ?? '';
-  return `IPMI_PASSWORD="${password}" timeout 30 ipmitool -I lanplus${cipher} -H ${shellQuote(p.ip!)}${port} -U ${shellQuote(user)} -E -N 2 -R 2 mc guid 2>&1; echo "@@rc $?"`;
+  return `IPMI_PASSWORD="${password}" timeout 30 ipmitool -I lanplus${cipher} -H ${shellQuote(p.ip!)}${port} -U ${shellQuote(user)} -E -N 2 -R 2 mc guid dump 2>&1; echo "@@rc $?"`;
 }
 
 /** A value that could end a key=value line on an agent's stdin: refused, never run. */

@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { lanGuidHex, normalizeIdentity, parseSystemGuid } from '../../harness/bmc/machine-identity.ts';
+import { guidReadings, lanGuidHex, normalizeIdentity, parseSystemGuid } from '../../harness/bmc/machine-identity.ts';
 import { renderLanConf } from '../../harness/bmc/sim-files.ts';
 import { loadLabConfig, planLab } from '../../harness/lab/lab-config.ts';
 import { parseCrmMon, parseDcState, unmetReadiness, viewSignature, wedges, type LabStatus } from '../../harness/lab/status.ts';
@@ -49,6 +49,9 @@ test('the captured CIB holds the plan\'s devices exactly; a device aimed at the 
 test('a BMC answers `mc guid` with its machine\'s identity: the measured lan.conf GUID and what ipmitool prints', (t) => {
   // Captured: the lan.conf GUID a0b1c2d3e4f5061728394a5b6c7d8e9f printed as d3c2b1a0-f5e4-1706-2839-4a5b6c7d8e9f.
   t.is(parseSystemGuid(fixture('ipmitool-mc-guid-default-lan-guid.txt')), 'd3c2b1a0f5e4170628394a5b6c7d8e9f');
+  // `mc guid dump`: the bytes as the BMC sent them, which the check reads in every encoding (no guessing).
+  t.is(parseSystemGuid(fixture('ipmitool-mc-guid-dump-default-lan-guid.txt')), 'a0b1c2d3e4f5061728394a5b6c7d8e9f');
+  t.deepEqual(guidReadings('a0b1c2d3e4f5061728394a5b6c7d8e9f'), ['d3c2b1a0f5e4170628394a5b6c7d8e9f', 'a0b1c2d3e4f5061728394a5b6c7d8e9f', '9f8e7d6c5b4a39281706f5e4d3c2b1a0']);
   t.is(lanGuidHex('d3c2b1a0f5e4170628394a5b6c7d8e9f'), 'a0b1c2d3e4f5061728394a5b6c7d8e9f');
   // A VM's identity (node1's product_uuid, captured) goes into lan.conf so that ipmitool prints it back.
   const vm = normalizeIdentity('a40169d7-c5f0-4078-8dc9-f044b1562e5f')!;
@@ -61,11 +64,14 @@ test('a BMC answers `mc guid` with its machine\'s identity: the measured lan.con
 test('identity: a device whose BMC is the peer\'s is named as such; an unknown machine and an unreadable identity are said', (t) => {
   const ids = { node1: 'a40169d7c5f040788dc9f044b1562e5f', node2: '4acaf302d2f94ca9861c2582e1dd2c89' };
   t.deepEqual(judgeIdentity('fence_node1', 'node1', ids.node1, ids), { identity: 'matches node1' });
+  t.deepEqual(judgeIdentity('fence_node1', 'node1', lanGuidHex(ids.node1), ids), { identity: 'matches node1' }, 'in SMBIOS order, as ipmi_sim and most BMCs send it');
+  // Captured in the container lane: ipmitool decoded a container ID's GUID without the SMBIOS swap; the raw bytes match.
+  t.deepEqual(judgeIdentity('fence_node1', 'node1', '39b74650a81407ee73bf8645248f1482', { node1: '5046b73914a8ee0773bf8645248f1482', node2: '823ad60af49ac11035b79603d0ab571f' }), { identity: 'matches node1' });
   const aimed = judgeIdentity('fence_node1', 'node1', ids.node2, ids);
   t.is(aimed.identity, 'reaches node2');
   t.is(aimed.problem, "fence_node1 is meant to fence node1 but its BMC is node2's (BMC system GUID 4acaf302-d2f9-4ca9-861c-2582e1dd2c89 is node2's machine identity; node1's is a40169d7-c5f0-4078-8dc9-f044b1562e5f): fencing node1 would power off node2");
   // The captured default GUID of a BMC started before its VM existed.
-  t.regex(judgeIdentity('fence_node1', 'node1', 'd3c2b1a0f5e4170628394a5b6c7d8e9f', ids).problem!, /answers for another machine \(system GUID d3c2b1a0-f5e4-1706-2839-4a5b6c7d8e9f/);
+  t.regex(judgeIdentity('fence_node1', 'node1', 'a0b1c2d3e4f5061728394a5b6c7d8e9f', ids).problem!, /answers for another machine \(system GUID d3c2b1a0-f5e4-1706-2839-4a5b6c7d8e9f/);
   t.is(judgeIdentity('fence_node1', 'node1', undefined, ids).problem, undefined);
 });
 
