@@ -11,7 +11,7 @@ import { done, notYet, StopWaiting, waitFor } from '../core/wait.ts';
 import { MAIL_STORE } from '../lab/cluster-files.ts';
 import { readGreeting } from '../lab/greeting.ts';
 import type { NodeShell } from '../lab/ssh.ts';
-import { parseCrmMon, parseDcState, parseFenceConstraints, parseProcDrbd, unmetReadiness, viewSignature, wedges, type LabStatus, type Wedge } from '../lab/status.ts';
+import { isPowerFenceResource, parseCrmMon, parseDcState, parseFenceConstraints, parseProcDrbd, unmetReadiness, viewSignature, wedges, type LabStatus, type Wedge } from '../lab/status.ts';
 import { verifyFencing, type FencingVerification } from '../power/fence-verify.ts';
 import { powerLosses } from '../power/power-log.ts';
 import type { FenceDeviceSpec } from '../power/fence-resources.ts';
@@ -279,17 +279,25 @@ export abstract class ClusterSession implements StartedTarget {
     return problems;
   }
 
-  /** A wedge of a fence device says why, in its agent's own words: the device's login is checked again and its error text added. */
+  /**
+   * A wedge of a fence device says why, in its agent's own words: every power device's login is
+   * checked (not only the wedged one: a cleanup may have just cleared another's record), its
+   * error text added, and each device that cannot log in is named.
+   */
   private async explainFenceWedges(stuck: Wedge[], status: LabStatus, signal?: AbortSignal): Promise<Wedge[]> {
-    const fenceIds = new Set((status.pacemaker?.resources ?? []).filter((r) => r.agent.startsWith('stonith:')).map((r) => r.id));
-    const devices = stuck.filter((w) => fenceIds.has(w.resource)).map((w) => w.resource);
-    if (!devices.length) return stuck;
+    const fences = (status.pacemaker?.resources ?? []).filter(isPowerFenceResource).map((r) => r.id);
+    if (!stuck.some((w) => fences.includes(w.resource))) return stuck;
     try {
-      const checked = await verifyFencing({ shell: this.ssh, nodes: this.plan.nodes.map((n) => n.name), started: new Set(), only: devices, log: this.log, signal });
-      return stuck.map((w) => {
-        const device = checked.devices.find((d) => d.device === w.resource);
-        return device && device.login !== 'ok' ? { ...w, why: `${w.why}; the fence device ${w.resource} (fences ${device.node}) cannot log in from ${device.from}: ${device.login}` } : w;
+      const checked = await verifyFencing({ shell: this.ssh, nodes: this.plan.nodes.map((n) => n.name), started: new Set(), only: fences, log: this.log, signal });
+      const failing = checked.devices.filter((d) => d.login !== 'ok');
+      const explained = stuck.map((w) => {
+        const device = failing.find((d) => d.device === w.resource);
+        return device ? { ...w, why: `${w.why}; the fence device ${w.resource} (fences ${device.node}) cannot log in from ${device.from}: ${device.login}` } : w;
       });
+      const others = failing
+        .filter((d) => !stuck.some((w) => w.resource === d.device))
+        .map((d): Wedge => ({ resource: d.device, node: d.from, why: `the fence device ${d.device} (fences ${d.node}) cannot log in from ${d.from}: ${d.login}`, fix: `correct ${d.device}'s parameters (crm_resource --resource ${d.device} --set-parameter ...), then: crm resource cleanup ${d.device}` }));
+      return [...explained, ...others];
     } catch (error) {
       this.log.warn(`could not ask the fence agents why: ${(error as Error).message}`);
       return stuck;

@@ -134,17 +134,20 @@ async function setFenceParameter(device: string, name: string, value: string): P
 test.serial('negative control: both fence devices given a wrong password: lab up ends within 2 minutes naming each device and its agent\'s error', async (t) => {
   t.timeout(15 * MIN);
   for (const node of ['node1', 'node2']) await setFenceParameter(`fence_${node}`, 'password_script', 'echo wrong-password');
-  const t0 = Date.now();
-  const error = await t.throwsAsync(lab.up());
-  const waited = (Date.now() - t0) / 1000;
-  t.log(`lab up ended after ${waited.toFixed(1)} s: ${error?.message}`);
-  t.true(waited < 120, 'within 2 minutes, not after the readiness timeout');
-  t.regex(error!.message, /fence_node1/);
-  t.regex(error!.message, /fence_node2/);
-  t.regex(error!.message, /Unable to obtain correct plug status/, "the agent's own words");
-  t.notRegex(error!.message, /lab ready/);
-  for (const node of ['node1', 'node2']) await setFenceParameter(`fence_${node}`, 'password_script', `cat /etc/ha-chaos/bmc-${node}.pw`);
-  started = await lab.up();
+  try {
+    const t0 = Date.now();
+    const error = await t.throwsAsync(lab.up());
+    const waited = (Date.now() - t0) / 1000;
+    t.log(`lab up ended after ${waited.toFixed(1)} s: ${error?.message}`);
+    t.true(waited < 120, 'within 2 minutes, not after the readiness timeout');
+    t.regex(error!.message, /fence_node1 \(fences node1\) cannot log in/);
+    t.regex(error!.message, /fence_node2 \(fences node2\) cannot log in/);
+    t.regex(error!.message, /Unable to obtain correct plug status/, "the agent's own words");
+  } finally {
+    // Restored whatever the assertions found: the rest of the tier needs a lab that can fence.
+    for (const node of ['node1', 'node2']) await setFenceParameter(`fence_${node}`, 'password_script', `cat /etc/ha-chaos/bmc-${node}.pw`);
+    started = await lab.up();
+  }
   t.deepEqual(started.fencingVerification?.problems, [], 'restored: verified again');
   t.true(started.fencingVerification!.devices.every((d) => d.login === 'ok' && d.identity === `matches ${d.node}`), JSON.stringify(started.fencingVerification?.devices));
 });
@@ -153,15 +156,18 @@ test.serial("negative control: a fence device aimed at the peer's BMC: lab up re
   t.timeout(15 * MIN);
   const [node1, node2] = started.plan.nodes as [(typeof started.plan.nodes)[0], (typeof started.plan.nodes)[0]];
   await setFenceParameter('fence_node1', 'ipport', String(node2.bmcPort));
-  const t0 = Date.now();
-  const error = await t.throwsAsync(lab.up());
-  const waited = (Date.now() - t0) / 1000;
-  t.log(`lab up ended after ${waited.toFixed(1)} s: ${error?.message}`);
-  t.true(waited < 120, 'within 2 minutes');
-  t.regex(error!.message, new RegExp(`fence_node1: ipport expected ${node1.bmcPort}, actual ${node2.bmcPort}`));
-  t.regex(error!.message, /fence_node1 is meant to fence node1 but its BMC is node2's/);
-  await setFenceParameter('fence_node1', 'ipport', String(node1.bmcPort));
-  started = await lab.up();
+  try {
+    const t0 = Date.now();
+    const error = await t.throwsAsync(lab.up());
+    const waited = (Date.now() - t0) / 1000;
+    t.log(`lab up ended after ${waited.toFixed(1)} s: ${error?.message}`);
+    t.true(waited < 120, 'within 2 minutes');
+    t.regex(error!.message, new RegExp(`fence_node1: ipport expected ${node1.bmcPort}, actual ${node2.bmcPort}`));
+    t.regex(error!.message, /fence_node1 is meant to fence node1 but its BMC is node2's/);
+  } finally {
+    await setFenceParameter('fence_node1', 'ipport', String(node1.bmcPort));
+    started = await lab.up();
+  }
   t.deepEqual(started.fencingVerification?.problems, []);
 });
 
