@@ -4,6 +4,9 @@ import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/** The shape of an OpenSSH private key (not a usable one): what a target file's key must look like. */
+export const FAKE_SSH_KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nbm90IGEgcmVhbCBrZXk=\n-----END OPENSSH PRIVATE KEY-----\n';
+
 /** A fresh directory under the system temp dir. */
 export function tempDir(prefix = 'ha-chaos-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));

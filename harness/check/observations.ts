@@ -2,7 +2,7 @@
  * What the observers saw during a run, besides the history: all times are host-clock epoch ms
  * (node timestamps are mapped with each node's measured clock offset before they land here).
  */
-import { poweredAt, powerLosses, type PowerEvent } from '../power/power-log.ts';
+import { poweredAt, powerLosses, type PowerEvent, type PowerLossOptions } from '../power/power-log.ts';
 
 /** The fault under test. */
 export interface FaultObservation {
@@ -82,14 +82,18 @@ export interface LoadSample {
  * one definition: see power/power-log.ts). `resets: false` counts only real power-offs.
  */
 export function nodePowerLosses(observations: Pick<Observations, 'bmcPower' | 'powerSupplies' | 'powerAtStart'>, node: string, resets = true): number[] {
+  return powerLosses(observations.bmcPower, node, { ...powerOptions(observations, node), resets });
+}
+
+/** `node`'s supplies and their power at the run's start, as the power log's replay wants them. */
+function powerOptions(observations: Pick<Observations, 'powerSupplies' | 'powerAtStart'>, node: string): PowerLossOptions {
   const start = observations.powerAtStart;
-  return powerLosses(observations.bmcPower, node, { supplies: observations.powerSupplies?.[node], resets, ...(start ? { start: { at: start.at, supplies: start.nodes[node] ?? {} } } : {}) });
+  return { supplies: observations.powerSupplies?.[node], ...(start ? { start: { at: start.at, supplies: start.nodes[node] ?? {} } } : {}) };
 }
 
 /** Whether `node` had power at `at`, by its power devices' logs from the run's start (see power/power-log.ts). */
 export function nodePoweredAt(observations: Pick<Observations, 'bmcPower' | 'powerSupplies' | 'powerAtStart'>, node: string, at: number): boolean {
-  const start = observations.powerAtStart;
-  return poweredAt(observations.bmcPower, node, at, { supplies: observations.powerSupplies?.[node], ...(start ? { start: { at: start.at, supplies: start.nodes[node] ?? {} } } : {}) });
+  return poweredAt(observations.bmcPower, node, at, powerOptions(observations, node));
 }
 
 /** A node's state at a moment, from the evidence: `off` (its power device shows no power), `unreachable` (its event stream was lost), or `up`. */

@@ -17,7 +17,7 @@
  * never quotes what the file holds.
  */
 import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, realpathSync, writeSync, type Stats } from 'node:fs';
-import { dirname, isAbsolute, resolve, sep } from 'node:path';
+import { dirname, resolve, sep } from 'node:path';
 import { ValidationError } from './schema.ts';
 
 /** The characters a path may hold where it reaches a config file or a command line. */
@@ -38,13 +38,6 @@ export function pathProblem(value: string): string | undefined {
   if (hasControlCharacter(value)) return 'contains a control character (a newline, a carriage return, NUL...)';
   if (!SAFE_PATH.test(value) || value.endsWith(' ')) return `contains a character a config file or a shell would read as syntax: use ${SAFE_PATH_RULE}`;
   return undefined;
-}
-
-/** Throws a {@link ValidationError} naming `field` when `value` is not a safe path. */
-export function assertSafePath(value: string, field: string, source = field): string {
-  const problem = pathProblem(value);
-  if (problem) throw new ValidationError(source, [`${field}: ${problem}`], [field]);
-  return value;
 }
 
 /**
@@ -75,9 +68,14 @@ export type InputKind =
 
 /** The users whose files count as this user's own: the effective user, and the one who ran sudo. */
 function ownUids(): number[] {
-  const uid = process.geteuid?.() ?? process.getuid?.();
+  const uid = euid();
   const sudo = Number(process.env.SUDO_UID);
   return [uid, Number.isInteger(sudo) && uid === 0 ? sudo : undefined].filter((u): u is number => u !== undefined);
+}
+
+/** The effective user: the only owner of what the harness writes. */
+function euid(): number | undefined {
+  return process.geteuid?.() ?? process.getuid?.();
 }
 
 function inside(path: string, dir: string): boolean {
@@ -138,7 +136,7 @@ export class UnsafeStateError extends ValidationError {
 function describeOwnership(stats: Stats): string | undefined {
   if (stats.isSymbolicLink()) return 'is a symbolic link the harness did not make';
   if (!stats.isDirectory()) return 'is not a directory';
-  if (!ownUids().slice(0, 1).includes(stats.uid)) return `belongs to uid ${stats.uid}, not to this user`;
+  if (stats.uid !== euid()) return `belongs to uid ${stats.uid}, not to this user`;
   return undefined;
 }
 
@@ -185,7 +183,7 @@ export function writePrivateFile(path: string, data: string | Uint8Array, mode =
   try {
     const stats = fstatSync(fd);
     if (!stats.isFile()) throw new UnsafeStateError(path, `${path} is not a regular file`);
-    if (!ownUids().slice(0, 1).includes(stats.uid)) throw new UnsafeStateError(path, `${path} belongs to uid ${stats.uid}, not to this user`);
+    if (stats.uid !== euid()) throw new UnsafeStateError(path, `${path} belongs to uid ${stats.uid}, not to this user`);
     fchmodSync(fd, mode);
     // Truncated only after the checks: a file that is not ours is left as it was.
     if (flags === 'w') ftruncateSync(fd, 0);
@@ -197,9 +195,3 @@ export function writePrivateFile(path: string, data: string | Uint8Array, mode =
   }
 }
 
-/** The path given, made absolute against `base`, after {@link assertSafePath}. */
-export function safeAbsolute(value: string, base: string, field: string, source = field): string {
-  assertSafePath(value, field, source);
-  const path = isAbsolute(value) ? value : resolve(base, value);
-  return assertSafePath(path, field, source);
-}

@@ -20,6 +20,9 @@ import { parseBmcConfig } from '../bmc/bmc-config.ts';
 import { StartedVirtualBmc, stopAllBmcs, VirtualBmc } from '../bmc/virtual-bmc.ts';
 import { machineIdentity } from '../bmc/machine-identity.ts';
 import { fenceDeviceSpecs, type FenceDeviceSpec } from '../power/fence-resources.ts';
+import { devicesWithoutIdentity } from '../power/fence-verify.ts';
+import { readJsonFile } from '../core/json-file.ts';
+import { INPUT_LIMITS } from '../core/input-file.ts';
 import { FencingNotVerifiedError } from '../target/cluster-session.ts';
 import { BmcNodePower, PduNodePower, type NodePower } from '../power/power-device.ts';
 import { StartedVirtualPdu, stopAllPdus, VirtualPdu } from '../power/virtual-pdu.ts';
@@ -272,11 +275,11 @@ export class Lab implements Target {
    * record in the lab's directory names the devices' plan it verified.
    */
   private async verifyByFencing(lab: StartedLab, expected: readonly FenceDeviceSpec[], signal?: AbortSignal): Promise<void> {
-    const unreadable = (lab.fencingVerification?.devices ?? []).filter((d) => d.identity.startsWith('not readable'));
+    const unreadable = devicesWithoutIdentity(lab.fencingVerification);
     if (!unreadable.length) return;
     const record = join(this.dir, 'fencing-verified.json');
     const hash = createHash('sha256').update(JSON.stringify(expected)).digest('hex');
-    if (existsSync(record) && (JSON.parse(readFileSync(record, 'utf8')) as { hash?: string }).hash === hash) {
+    if (existsSync(record) && (readJsonFile(record, { maxBytes: INPUT_LIMITS.state, what: 'fencing record', kind: 'state' }).value as { hash?: string } | null)?.hash === hash) {
       this.log.info(`fencing of ${unreadable.map((d) => d.device).join(', ')} verified by fencing each node earlier, with these devices (${record})`);
       return;
     }

@@ -165,12 +165,13 @@ const SSH_TOKEN = /^[A-Za-z0-9_][A-Za-z0-9_.:@-]{0,252}$/;
  * refused here, whatever let it through before: this is the last line of defence between a
  * target file and a root `ProxyCommand`.
  */
-export function configValue(value: string, field: string, kind: 'path' | 'token' = 'path', allowToken = false): string {
+export function configValue(value: string, field: string, kind: 'path' | 'token' | 'control-path' = 'path'): string {
   if (kind === 'token') {
     if (!SSH_TOKEN.test(value)) throw new ValidationError('ssh_config', [`${field}: is not a plain host name, address or user name (letters, digits and . _ : @ - only)`], [field]);
     return value;
   }
-  const problem = pathProblem(allowToken ? value.replace(/%C$/, 'C') : value);
+  // A control path ends in ssh's own %C token; the rest of it must be a safe path like any other.
+  const problem = pathProblem(kind === 'control-path' ? value.replace(/%C$/, 'C') : value);
   if (problem) throw new ValidationError('ssh_config', [`${field}: ${problem}`], [field]);
   return value.includes(' ') ? `"${value}"` : value;
 }
@@ -201,7 +202,7 @@ export function renderSshConfig(hosts: SshHost[], keyFile: string, labDir: strin
   ServerAliveInterval 3
   ServerAliveCountMax 5
   ControlMaster auto
-  ControlPath ${configValue(files.controlPath, 'control socket path (HA_CHAOS_STATE_DIR)', 'path', true)}
+  ControlPath ${configValue(files.controlPath, 'control socket path (HA_CHAOS_STATE_DIR)', 'control-path')}
   ControlPersist 120
 `;
     })

@@ -22,6 +22,7 @@ import { XMLParser } from 'fast-xml-parser';
 import type { Logger } from '../core/log.ts';
 import { guidReadings, identityAsUuid, NODE_IDENTITY_SCRIPT, normalizeIdentity, parseSystemGuid } from '../bmc/machine-identity.ts';
 import { shellQuote } from '../bmc/sim-files.ts';
+import { registerSecret } from '../core/secrets.ts';
 import type { NodeShell } from '../lab/ssh.ts';
 import type { FenceDeviceSpec } from './fence-resources.ts';
 
@@ -116,6 +117,13 @@ export interface DeviceCheck {
   identity: string;
 }
 
+/** The devices whose identity could not be asked (PDU outlets): only fencing each node once proves which machine they power. */
+export function devicesWithoutIdentity(verification: Pick<FencingVerification, 'devices'> | undefined): DeviceCheck[] {
+  return (verification?.devices ?? []).filter((d) => d.identity === NOT_READABLE);
+}
+
+const NOT_READABLE = 'not readable (a PDU outlet has no identity to ask)';
+
 /** What {@link verifyFencing} found. */
 export interface FencingVerification {
   ok: boolean;
@@ -158,13 +166,13 @@ function monitorScript(device: StonithDevice): string {
 }
 
 /** The script that asks an IPMI device's BMC its system GUID with the device's own parameters. */
-function guidScript(device: StonithDevice): string {
+export function guidScript(device: StonithDevice): string {
   const p = device.params;
-  const password = p.password_script ? `$(bash -c ${shellQuote(p.password_script)} 2>/dev/null)` : shellQuote(p.password ?? p.passwd ?? '');
+  const password = p.password_script ? `"$(bash -c ${shellQuote(p.password_script)} 2>/dev/null)"` : shellQuote(p.password ?? p.passwd ?? '');
   const cipher = p.cipher ? ` -C ${shellQuote(p.cipher)}` : '';
   const port = p.ipport ? ` -p ${shellQuote(p.ipport)}` : '';
   const user = p.username ?? p.login ?? '';
-  return `IPMI_PASSWORD="${password}" timeout 30 ipmitool -I lanplus${cipher} -H ${shellQuote(p.ip!)}${port} -U ${shellQuote(user)} -E -N 2 -R 2 mc guid dump 2>&1; echo "@@rc $?"`;
+  return `IPMI_PASSWORD=${password} timeout 30 ipmitool -I lanplus${cipher} -H ${shellQuote(p.ip!)}${port} -U ${shellQuote(user)} -E -N 2 -R 2 mc guid dump 2>&1; echo "@@rc $?"`;
 }
 
 /** A value that could end a key=value line on an agent's stdin: refused, never run. */
@@ -203,8 +211,11 @@ async function checkDevice(device: StonithDevice, nodes: string[], identities: R
   const node = targetsOf(device)[0] ?? '(none)';
   const from = nodes.find((n) => n !== node) ?? nodes[0]!;
   const check: DeviceCheck = { device: device.id, agent: device.agent, node, from, login: 'not checked', identity: 'not checked' };
-  const unsafe = unsafeParam(device) ?? (/^fence_[a-z0-9_]+$/.test(device.agent) ? undefined : 'its agent name');
-  if (unsafe) return { check, problems: [`${device.id}: ${unsafe === 'its agent name' ? 'its agent is not a fence agent name' : `its parameter ${unsafe} holds a line break`}; not run`], notes: [] };
+  if (!/^fence_[a-z0-9_]+$/.test(device.agent)) return { check, problems: [`${device.id}: its agent is not a fence agent name; not run`], notes: [] };
+  const unsafe = unsafeParam(device);
+  if (unsafe) return { check, problems: [`${device.id}: its parameter ${unsafe} holds a line break; not run`], notes: [] };
+  // A password the CIB holds in the clear travels in the scripts below: masked in every log from now on.
+  for (const secret of [device.params.password, device.params.passwd]) if (secret && secret.length >= 3 && /[\p{L}\p{N}]/u.test(secret)) registerSecret(secret);
   const monitor = await run(from, monitorScript(device));
   const rc = Number(/@@rc (\d+)/.exec(monitor.stdout)?.[1] ?? NaN);
   if (!monitor.ok || rc !== 0) {
@@ -214,7 +225,7 @@ async function checkDevice(device: StonithDevice, nodes: string[], identities: R
   check.login = 'ok';
   if (loginOnly) return { check, problems: [], notes: [] };
   if (!speaksIpmi(device)) {
-    check.identity = 'not readable (a PDU outlet has no identity to ask)';
+    check.identity = NOT_READABLE;
     return { check, problems: [], notes: [`${device.id}: a PDU outlet cannot tell which machine it feeds; only fencing ${node} once proves it (--verify-fencing)`] };
   }
   const guid = await run(from, guidScript(device));

@@ -43,13 +43,21 @@ export interface PowerLossOptions {
   start?: { at: number; supplies: Record<string, 'on' | 'off' | 'unknown'> };
 }
 
+/**
+ * `node`'s carried-out requests from the run's start up to `until`, in order, and each of its
+ * supplies' power at the start: the plan's supplies, else those the events and the start name. An
+ * unknown start (the device did not answer) is taken as on: a power-off is then counted, never missed.
+ */
+function replayStart(events: readonly PowerEvent[], node: string, options: PowerLossOptions, until = Infinity): { mine: PowerEvent[]; on: Map<string, boolean> } {
+  const since = options.start?.at ?? -Infinity;
+  const mine = events.filter((e) => e.node === node && e.result === 'done' && e.time >= since && e.time <= until).sort((a, b) => a.time - b.time);
+  const supplies = options.supplies?.length ? [...options.supplies] : [...new Set([...mine.map((e) => e.supply ?? BMC_SUPPLY), ...Object.keys(options.start?.supplies ?? {})])];
+  return { mine, on: new Map(supplies.map((s) => [s, options.start?.supplies[s] !== 'off'])) };
+}
+
 /** The moments (host clock, ascending) at which `node` lost all power, from `events`. */
 export function powerLosses(events: readonly PowerEvent[], node: string, options: PowerLossOptions = {}): number[] {
-  const since = options.start?.at ?? -Infinity;
-  const mine = events.filter((e) => e.node === node && e.result === 'done' && e.time >= since).sort((a, b) => a.time - b.time);
-  const supplies = options.supplies?.length ? [...options.supplies] : [...new Set([...mine.map((e) => e.supply ?? BMC_SUPPLY), ...Object.keys(options.start?.supplies ?? {})])];
-  // An unknown start (the device did not answer) is taken as on: a power-off is then counted, never missed.
-  const on = new Map(supplies.map((s) => [s, options.start?.supplies[s] !== 'off']));
+  const { mine, on } = replayStart(events, node, options);
   const losses: number[] = [];
   const allOff = () => [...on.values()].every((v) => !v);
   for (const e of mine) {
@@ -71,11 +79,8 @@ export function powerLosses(events: readonly PowerEvent[], node: string, options
 
 /** Whether `node` had power at `at` (some supply on), replaying its devices' logs from the run's start. Pure. */
 export function poweredAt(events: readonly PowerEvent[], node: string, at: number, options: PowerLossOptions = {}): boolean {
-  const since = options.start?.at ?? -Infinity;
-  const mine = events.filter((e) => e.node === node && e.result === 'done' && e.time >= since && e.time <= at).sort((a, b) => a.time - b.time);
-  const supplies = options.supplies?.length ? [...options.supplies] : [...new Set([...mine.map((e) => e.supply ?? BMC_SUPPLY), ...Object.keys(options.start?.supplies ?? {})])];
-  if (!supplies.length) return true;
-  const on = new Map(supplies.map((s) => [s, options.start?.supplies[s] !== 'off']));
+  const { mine, on } = replayStart(events, node, options, at);
+  if (!on.size) return true;
   for (const e of mine) {
     const supply = e.supply ?? BMC_SUPPLY;
     if (!on.has(supply) || e.request !== 'power') continue;

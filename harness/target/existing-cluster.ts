@@ -23,6 +23,7 @@ import { PolledPduPower } from '../power/polled-pdu-power.ts';
 import { ApcPduClient } from '../power/apc-pdu-client.ts';
 import type { Baseline } from '../calibrate/baseline.ts';
 import { ClusterSession, FencingNotVerifiedError } from './cluster-session.ts';
+import { devicesWithoutIdentity } from '../power/fence-verify.ts';
 import { inNodeNics } from './in-node-nics.ts';
 import { loadTargetFile, type ResolvedTarget } from './target-file.ts';
 import { NIC_ROLES, type ClusterPlan, type NicControl, type StartedTarget, type Target, type TargetTraits } from './target.ts';
@@ -164,7 +165,7 @@ export class ExistingCluster implements Target {
     for (const node of this.target.nodes) offsets[node.name] = (await measureOffset(started, node.name)).offsetMs;
     const found = preflightProblems(status, started.unmet(status), offsets);
     if (found.length) throw new TargetRefusedError(found.map((p) => `pre-flight: ${p}`));
-    const unreadable = (started.fencingVerification?.devices ?? []).filter((d) => d.identity.startsWith('not readable'));
+    const unreadable = devicesWithoutIdentity(started.fencingVerification);
     if (unreadable.length && !this.options.verifyFencing && !this.verifiedByFencing) {
       this.log.warn(`pre-flight: ${unreadable.map((d) => d.device).join(', ')} cannot tell which machine they power (no identity to read): only fencing each node once proves it; give --verify-fencing to do that before the first fault`);
     }

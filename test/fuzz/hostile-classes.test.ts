@@ -15,11 +15,10 @@ import { exitCodeFor } from '../../harness/cli/main.ts';
 import { SeededRandom } from '../../harness/core/random.ts';
 import { ValidationError } from '../../harness/core/schema.ts';
 import { loadTargetFile } from '../../harness/target/target-file.ts';
-import { tempDir } from '../helpers.ts';
+import { FAKE_SSH_KEY, tempDir } from '../helpers.ts';
 
 const SEED = Number(process.env.HA_CHAOS_FUZZ_SEED ?? 20261205);
 const CASES = Number(process.env.HA_CHAOS_FUZZ_CASES ?? 60);
-const KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nbm90IGEgcmVhbCBrZXk=\n-----END OPENSSH PRIVATE KEY-----\n';
 
 interface Target {
   [key: string]: unknown;
@@ -105,7 +104,7 @@ const CLASSES: MutationClass[] = [
       if (kind === 0) symlinkSync(join(dir, pick(random, ['key', 'bmc1', 'accounts'])), join(dir, name));
       else if (kind === 1) mkdirSync(join(dir, name));
       else {
-        writeFileSync(join(dir, name), field.endsWith('key') ? KEY : 'user1 theirs-pw\n', { mode: 0o600 });
+        writeFileSync(join(dir, name), field.endsWith('key') ? FAKE_SSH_KEY : 'user1 theirs-pw\n', { mode: 0o600 });
         chownSync(join(dir, name), 65534, 65534);
       }
       set(target, name);
@@ -175,7 +174,7 @@ const CLASSES: MutationClass[] = [
       const target = baseTarget();
       const spaced = join(dir, `keys dir ${random.int(1000)}`);
       mkdirSync(spaced, { recursive: true });
-      writeFileSync(join(spaced, 'id key'), KEY, { mode: 0o600 });
+      writeFileSync(join(spaced, 'id key'), FAKE_SSH_KEY, { mode: 0o600 });
       target.ssh.key = random.int(2) ? join(spaced, 'id key') : `./${spaced.slice(dir.length + 1)}/id key`;
       target.ssh.user = pick(random, ['root', 'ops.admin', 'ci_user-1']);
       if (random.int(2)) target.nodes[0]!.ssh.address = 'localhost';
@@ -189,7 +188,7 @@ for (const mutation of CLASSES) {
   test(`${mutation.expect === 'refused' ? 'must be refused' : 'must load'}: ${mutation.name}`, (t) => {
     const random = new SeededRandom(SEED).fork(mutation.name);
     const dir = tempDir('ha-chaos-fuzz-class-');
-    writeFileSync(join(dir, 'key'), KEY, { mode: 0o600 });
+    writeFileSync(join(dir, 'key'), FAKE_SSH_KEY, { mode: 0o600 });
     writeFileSync(join(dir, 'bmc1'), 'bmc-secret-one\n', { mode: 0o600 });
     writeFileSync(join(dir, 'accounts'), 'user1 pw-one-secret\n', { mode: 0o600 });
     const failures: string[] = [];

@@ -10,7 +10,7 @@ import { renderLanConf } from '../../harness/bmc/sim-files.ts';
 import { loadLabConfig, planLab } from '../../harness/lab/lab-config.ts';
 import { parseCrmMon, parseDcState, unmetReadiness, viewSignature, wedges, type LabStatus } from '../../harness/lab/status.ts';
 import { fenceDeviceSpecs } from '../../harness/power/fence-resources.ts';
-import { agentErrorText, describeDrift, deviceDrift, isHeuristic, judgeIdentity, parseStonithDevices, speaksIpmi, targetsOf } from '../../harness/power/fence-verify.ts';
+import { agentErrorText, describeDrift, deviceDrift, guidScript, isHeuristic, judgeIdentity, parseStonithDevices, speaksIpmi, targetsOf } from '../../harness/power/fence-verify.ts';
 import { storeOf } from '../../harness/storage/storage.ts';
 
 const fixture = (name: string) => readFileSync(`fixtures/lab/${name}`, 'utf8');
@@ -129,4 +129,10 @@ test('heuristic devices do not count: both power devices stopped with the pings 
   const found = wedges(parseCrmMon(failed));
   t.deepEqual(found.map((w) => w.resource), ['fence_node1', 'fence_node2']);
   t.regex(found[0]!.why, /^start of fence_node1 on node2 failed \(complete, error\)/);
+});
+
+test("the GUID query passes the device's password to ipmitool as one shell word, from its script or in the clear (a quote in it stays a character)", (t) => {
+  const base = { id: 'fence_mx1', agent: 'fence_ipmilan', params: { ip: '198.51.100.201', ipport: '623', username: 'admin', cipher: '3', pcmk_host_list: 'mx1' } };
+  t.regex(guidScript({ ...base, params: { ...base.params, password_script: 'cat /etc/pw' } }), /^IPMI_PASSWORD="\$\(bash -c 'cat \/etc\/pw' 2>\/dev\/null\)" timeout 30 ipmitool -I lanplus -C '3' -H '198\.51\.100\.201' -p '623' -U 'admin' -E -N 2 -R 2 mc guid dump/);
+  t.regex(guidScript({ ...base, params: { ...base.params, password: "it's-a-pw" } }), /^IPMI_PASSWORD='it'\\''s-a-pw' timeout 30 /);
 });

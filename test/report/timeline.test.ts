@@ -28,22 +28,25 @@ test('node lanes: what each node held, ended by a BMC power-off, unknown while l
   ]);
 });
 
+/** A run that failed on mail integrity, as results.json records it. */
+const failedRun: RunResults = {
+  schemaVersion: 1,
+  runId: 'r1',
+  name: 'power-cut-active',
+  seed: 3,
+  startedAt: '2026-11-25T00:00:00.000Z',
+  finishedAt: '2026-11-25T00:05:00.000Z',
+  valid: false,
+  summary: 'mail-integrity: 1 acknowledged message(s) lost',
+  checks: { 'mail-integrity': { valid: false, summary: '1 acknowledged message(s) lost' } },
+};
+
 test('the page shows the verdict, a row per client and per node, and escapes what it prints', (t) => {
   const history: Operation[] = [
     { index: 0, time: 1000, process: 'probe-smtp', type: 'invoke', f: 'probe' },
     { index: 1, time: 1100, process: 'probe-smtp', type: 'fail', f: 'probe', error: '<refused>' },
   ];
-  const results: RunResults = {
-    schemaVersion: 1,
-    runId: 'r1',
-    name: 'power-cut-active',
-    seed: 3,
-    startedAt: '2026-11-25T00:00:00.000Z',
-    finishedAt: '2026-11-25T00:05:00.000Z',
-    valid: false,
-    summary: 'mail-integrity: 1 acknowledged message(s) lost',
-    checks: { 'mail-integrity': { valid: false, summary: '1 acknowledged message(s) lost' } },
-  };
+  const results = failedRun;
   const html = renderTimeline({ results, history, markers: { fault: 1050 }, samples: [{ time: 1000, node: 'node1', reachable: true, drbdRole: 'Primary', holdsVip: true }] });
   t.regex(html, /<h1 style="color:#c62828">power-cut-active: FAIL<\/h1>/);
   t.regex(html, />probe-smtp<\/text>/);
@@ -103,14 +106,8 @@ test('each lost message is marked on its sender\'s lane at the moment of its 250
     { index: 3, time: 1700, process: 'sender-0', type: 'ok', f: 'send', value: '250 2.0.0 Ok: queued' },
   ] as Operation[];
   const results: RunResults = {
-    schemaVersion: 1,
+    ...failedRun,
     runId: 'r3',
-    name: 'power-cut-active',
-    seed: 3,
-    startedAt: '2026-11-25T00:00:00.000Z',
-    finishedAt: '2026-11-25T00:05:00.000Z',
-    valid: false,
-    summary: 'mail-integrity: 1 acknowledged message(s) lost',
     checks: {
       'mail-integrity': {
         valid: false,

@@ -21,7 +21,7 @@ import { renderClientConf } from '../../harness/power/apc-pdu-client.ts';
 import { renderSnmpdConf } from '../../harness/power/virtual-pdu.ts';
 import { renderDrbdResource } from '../../harness/storage/drbd.ts';
 import { loadTargetFile } from '../../harness/target/target-file.ts';
-import { tempDir } from '../helpers.ts';
+import { FAKE_SSH_KEY, tempDir } from '../helpers.ts';
 
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 
@@ -89,12 +89,11 @@ function attempt(tally: Tally, label: string, load: () => string[]): void {
   if (existsSync(CANARY)) tally.failures.push(`${label}: THE CANARY FILE EXISTS: a command ran`);
 }
 
-const KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nbm90IGEgcmVhbCBrZXk=\n-----END OPENSSH PRIVATE KEY-----\n';
 
 test('target files: every path and string field, every hostile value, through ssh_config and snmp.conf', (t) => {
   const base = join(dir, 'target');
   mkdirSync(base, { recursive: true });
-  writeFileSync(join(base, 'key'), KEY, { mode: 0o600 });
+  writeFileSync(join(base, 'key'), FAKE_SSH_KEY, { mode: 0o600 });
   writeFileSync(join(base, 'bmc1'), 'bmc-secret-one\n', { mode: 0o600 });
   writeFileSync(join(base, 'accounts'), 'user1 pw-one-secret\n', { mode: 0o600 });
   writeFileSync(join(base, 'known_hosts'), 'mx1 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTheTest\n');

@@ -20,15 +20,14 @@ import { renderSshConfig, SshRunner } from '../../harness/lab/ssh.ts';
 import { ApcPduClient, renderClientConf } from '../../harness/power/apc-pdu-client.ts';
 import { loadScenarioFile } from '../../harness/scenario/scenario-file.ts';
 import { canonicalAddress, loadTargetFile } from '../../harness/target/target-file.ts';
-import { tempDir } from '../helpers.ts';
+import { FAKE_SSH_KEY, tempDir } from '../helpers.ts';
 
 const NOBODY = 65534;
-const KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nbm90IGEgcmVhbCBrZXk=\n-----END OPENSSH PRIVATE KEY-----\n';
 
 /** A valid target file in a fresh directory, as YAML text edited by `edit`; returns its path. */
 function targetFile(dir: string, edit: (text: string) => string = (t) => t): string {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'key'), KEY, { mode: 0o600 });
+  writeFileSync(join(dir, 'key'), FAKE_SSH_KEY, { mode: 0o600 });
   writeFileSync(join(dir, 'bmc1'), 'bmc-secret-one\n', { mode: 0o600 });
   writeFileSync(join(dir, 'accounts'), 'user1 pw-one-secret\n', { mode: 0o600 });
   const text = `name: mail-sec
@@ -254,7 +253,7 @@ test('6. passwordFile: /etc/shadow is refused as a credential', (t) => {
   refused(t, () => loadTargetFile(targetFile(dir, (s) => s.replace('passwordFile: bmc1 } }\n  - name: mx2', 'passwordFile: their-pw } }\n  - name: mx2'))), /belongs to uid 65534, not to this user: a credential must be the user's own file/);
   const inSsh = join(dir, '.ssh');
   mkdirSync(inSsh);
-  writeFileSync(join(inSsh, 'id_rsa'), KEY, { mode: 0o600 });
+  writeFileSync(join(inSsh, 'id_rsa'), FAKE_SSH_KEY, { mode: 0o600 });
   refused(t, () => loadTargetFile(targetFile(dir, (s) => s.replace('passwordFile: bmc1 } }\n  - name: mx2', 'passwordFile: .ssh/id_rsa } }\n  - name: mx2'))), /lies in a \.ssh directory/);
 });
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { loadTargetFile, parseAccounts } from '../../harness/target/target-file.ts';
 import { ValidationError } from '../../harness/core/schema.ts';
 import { containsSecret } from '../../harness/core/secrets.ts';
-import { tempDir } from '../helpers.ts';
+import { FAKE_SSH_KEY, tempDir } from '../helpers.ts';
 import { run } from '../../harness/core/exec.ts';
 import { createServer } from 'node:net';
 
@@ -17,13 +17,11 @@ async function freeTcpPort(): Promise<number> {
   return port;
 }
 
-/** The shape of an OpenSSH private key (not a usable one): what the target file checks before handing it to ssh. */
-const FAKE_KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nbm90IGEgcmVhbCBrZXk=\n-----END OPENSSH PRIVATE KEY-----\n';
 
 /** A complete target file (the README's example, with its files made here). */
 function example(dir: string, edit: (text: string) => string = (t) => t): string {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'id_ed25519'), FAKE_KEY, { mode: 0o600 });
+  writeFileSync(join(dir, 'id_ed25519'), FAKE_SSH_KEY, { mode: 0o600 });
   writeFileSync(join(dir, 'bmc1'), 'bmc-secret-one\n', { mode: 0o600 });
   writeFileSync(join(dir, 'accounts'), '# test accounts\nuser1 pw-one-secret\nuser2 pw-two-secret\n', { mode: 0o600 });
   const text = `name: mail-prod-a
@@ -113,7 +111,7 @@ test("the lab's target file describes it as hardware: SSH and BMC addresses, the
   t.deepEqual(spec.nodes[1]!.nics, { client: 'eth1', ring0: 'eth2', ring1: 'eth3', replication: 'eth4' });
   t.false(/libvirt|vagrant|virsh|qemu|hachaos-lab-node/i.test(JSON.stringify(spec)), 'no hypervisor name in it');
   const dir = tempDir();
-  writeFileSync(join(dir, 'key'), FAKE_KEY, { mode: 0o600 });
+  writeFileSync(join(dir, 'key'), FAKE_SSH_KEY, { mode: 0o600 });
   const file = writeLabTargetFile(join(dir, 'target'), plan, hosts, join(dir, 'key'), { bmcPassword: 'lab-bmc-pw', accounts: { user1: 'lab-pw-1' } }, join(dir, 'known_hosts'));
   const loaded = loadTargetFile(file, {});
   t.is(loaded.knownHosts, undefined, 'a known_hosts file not made yet seeds nothing');
