@@ -84,9 +84,12 @@ function processKill(kind: Fault['kind'], commandLine: string, name: string, des
     kind,
     description,
     async inject(ctx) {
-      const out = await sh(ctx, `pkill -KILL -f '^${commandLine}' && echo killed || echo 'no ${name} found'`, `SIGKILL to ${name}`);
+      // Which processes it hits is said and recorded (Axigen: its supervisor and its child; Postfix: the master).
+      const out = await sh(ctx, `pids=$(pgrep -f '^${commandLine}' | tr '\\n' ' '); [ -n "$pids" ] || { echo 'no ${name} found'; exit 0; }; ps -o pid=,args= -p "$(echo $pids | tr ' ' ',')" | sed 's/^ */hit /'; kill -KILL $pids && echo killed`, `SIGKILL to ${name}`);
       if (!out.includes('killed')) throw new Error(`${kind}: ${out.trim()}`);
-      return { node: ctx.node, process: name };
+      const hit = out.split('\n').filter((l) => l.startsWith('hit ')).map((l) => l.slice(4).trim());
+      ctx.log.info(`SIGKILL to ${name} on ${ctx.node}: ${hit.join('; ')}`);
+      return { node: ctx.node, process: name, hit };
     },
     heal: cleanup,
     audit: async () => [],

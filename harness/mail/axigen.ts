@@ -12,6 +12,8 @@
  * (test/fixtures/axigen-standin/) that installs a service under these names and paths.
  */
 import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { LabSecrets } from '../lab/cluster-files.ts';
 import { ops } from '../lab/cluster-files.ts';
 import { MAIL_STORE } from '../storage/mail-store.ts';
@@ -24,14 +26,22 @@ export const AXIGEN = {
   package: 'axigen',
   /** The server binary: `-A <password>` sets the admin password, `-v` prints the version. */
   binary: '/opt/axigen/bin/axigen',
-  /** The systemd unit the package installs. */
-  unit: 'axigen.service',
+  /** The vendor's service: a SysV init script (/etc/init.d/axigen), which systemd wraps with RemainAfterExit=yes: disabled, never used. */
+  vendorUnit: 'axigen.service',
+  /** The unit the harness owns and Pacemaker runs: the server in the foreground, so its death is the unit's. */
+  unit: 'axigen-ha.service',
   /** The working directory: configuration (run/axigen.cfg), domains, queue, logs. */
   workDir: '/var/opt/axigen',
   /** The owner of the working directory. */
   user: 'axigen',
   /** The CLI service's listener (the package's default). */
   cli: { host: '127.0.0.1', port: 7000 },
+  /** The listeners the cluster needs on every address (the defaults are 127.0.0.1: nothing would answer on the virtual IP). */
+  listeners: [
+    { context: 'SMTP-INCOMING', prompt: '<server-smtpIncoming#>', port: 25 },
+    { context: 'IMAP', prompt: '<server-imap#>', port: 143 },
+    { context: 'POP3', prompt: '<server-pop3#>', port: 110 },
+  ],
   /** The log directory inside the working directory. */
   logDir: 'log',
 } as const;
@@ -55,62 +65,139 @@ function cliValue(value: string): string {
   return `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 }
 
+/** One step of a CLI conversation: the command, and the prompt of the context it must leave the CLI in (`<*>`: any, where Axigen's documentation does not name it). */
+export interface CliStep {
+  command: string;
+  prompt: string;
+  /** It holds a password: never shown, in a log or an error. */
+  secret?: boolean;
+}
+
 /**
- * The CLI conversation: log in as admin, make the domain with its location on the store, add
- * every test account, commit, quit. Each command is one line; the CLI answers each with `+OK` or
- * `-ERR`. Pure.
+ * The CLI conversation that makes the domain, the accounts, the listeners and the primary domain,
+ * as Axigen's CLI wants it (../shared/notes/axigen.md): CREATE Domain enters `<domain-create#>`
+ * and needs its COMMIT before anything else; UPDATE Domain enters `<domain#>`, each ADD Account
+ * enters `<domain-account#>` and needs its own COMMIT, one more COMMIT leaves the domain; the
+ * SMTP receiving, IMAP and POP3 listeners move from 127.0.0.1 to every address (CONFIG SERVER,
+ * CONFIG <service>, UPDATE Listener, SET address, COMMIT); the primary domain is the lab's, so
+ * `user@domain` and a bare `user` resolve alike; SAVE CONFIG, or none of it survives a restart;
+ * QUIT. Pure.
  */
-export function renderAxigenSetupCli(plan: Pick<LabPlan, 'mailDomain'>, secrets: Pick<LabSecrets, 'accounts' | 'corosyncKey'>): string {
+export function axigenSetupSteps(plan: Pick<LabPlan, 'mailDomain'>, secrets: Pick<LabSecrets, 'accounts' | 'corosyncKey'>): CliStep[] {
   const domain = plan.mailDomain;
+  const admin = axigenAdminPassword(secrets);
   return [
-    'USER admin',
-    axigenAdminPassword(secrets),
-    `CREATE Domain name ${domain} domainLocation ${cliValue(`${AXIGEN.workDir}/domains/${domain}`)} postmasterPassword ${cliValue(axigenAdminPassword(secrets))}`,
-    `UPDATE Domain name ${domain}`,
-    ...Object.entries(secrets.accounts).map(([user, password]) => `ADD Account name ${user} password ${cliValue(password)}`),
-    'COMMIT',
-    'QUIT',
+    { command: 'USER admin', prompt: '<password>' },
+    { command: admin, prompt: '<#>', secret: true },
+    { command: `CREATE Domain name ${domain} domainLocation ${cliValue(`${AXIGEN.workDir}/domains/${domain}`)} postmasterPassword ${cliValue(admin)}`, prompt: '<domain-create#>', secret: true },
+    { command: 'COMMIT', prompt: '<#>' },
+    { command: `UPDATE Domain name ${domain}`, prompt: '<domain#>' },
+    ...Object.entries(secrets.accounts).flatMap(([user, password]): CliStep[] => [
+      { command: `ADD Account name ${user} password ${cliValue(password)}`, prompt: '<domain-account#>', secret: true },
+      { command: 'COMMIT', prompt: '<domain#>' },
+    ]),
+    { command: 'COMMIT', prompt: '<#>' },
+    { command: 'CONFIG SERVER', prompt: '<server#>' },
+    { command: `SET primaryDomain ${domain}`, prompt: '<server#>' },
+    ...AXIGEN.listeners.flatMap((l): CliStep[] => [
+      { command: `CONFIG ${l.context}`, prompt: l.prompt },
+      { command: `UPDATE Listener address 127.0.0.1:${l.port}`, prompt: '<*>' },
+      { command: `SET address 0.0.0.0:${l.port}`, prompt: '<*>' },
+      { command: 'COMMIT', prompt: l.prompt },
+      { command: 'COMMIT', prompt: '<server#>' },
+    ]),
+    { command: 'COMMIT', prompt: '<#>' },
+    { command: 'SAVE CONFIG', prompt: '<#>' },
+    { command: 'QUIT', prompt: '(connection closed)' },
+  ];
+}
+
+/** The conversation file the node-side client reads (axigen-cli.py): `<prompt>\t<command>` a line, `!` before a secret command. Pure. */
+export function renderCliConversation(steps: readonly CliStep[]): string {
+  for (const s of steps) if (/[\r\n\t]/.test(s.command)) throw new Error('a CLI command holds a line break or a tab');
+  return `${steps.map((s) => `${s.prompt}\t${s.secret ? '!' : ''}${s.command}`).join('\n')}\n`;
+}
+
+/** Where the node-side CLI client (axigen-cli.py) lives on each node. */
+export const AXIGEN_CLI_CLIENT = '/etc/ha-chaos/axigen-cli.py';
+/** The admin password on each node (root only), for `axigen -A`. */
+export const AXIGEN_ADMIN_FILE = '/etc/ha-chaos/axigen-admin.pw';
+/** The node-side CLI client's source, shipped beside this file. */
+const CLI_CLIENT_SOURCE = fileURLToPath(new URL('./axigen-cli.py', import.meta.url));
+
+/**
+ * The unit the harness owns (AXIGEN.unit): Axigen's supervisor in the foreground, as Axigen's own
+ * Docker images run it, so that the unit is active exactly while Axigen runs and Pacemaker's
+ * `systemd:` monitor sees it die. No restart by systemd: Pacemaker decides. Pure.
+ */
+export function renderAxigenUnit(): string {
+  return [
+    '[Unit]',
+    'Description=Axigen, run by Pacemaker (ha-chaos): the supervisor in the foreground',
+    'After=network.target',
+    '',
+    '[Service]',
+    'Type=simple',
+    `ExecStart=${AXIGEN.binary} --foreground`,
+    'Restart=no',
+    'KillMode=control-group',
+    'TimeoutStopSec=60',
     '',
   ].join('\n');
 }
 
-/** Each node's provisioning lines: the package installed (once per version), start on boot off, the working directory on the store. */
+/**
+ * Each node's provisioning lines: the package installed (once per version); the vendor's SysV
+ * service disabled and masked (its generated unit has RemainAfterExit=yes and would stay "active"
+ * after Axigen died); the harness's own unit, refused if systemd reads RemainAfterExit=yes in it;
+ * the working directory on the store; the CLI client and its conversation (root only).
+ */
 export function renderAxigenProvision(plan: LabPlan, secrets: LabSecrets, file: FileWriter): string[] {
+  const vendor = AXIGEN.vendorUnit;
   return [
     `test -f ${AXIGEN_PACKAGE_ON_NODE} || { echo "the Axigen package was not copied to this node" >&2; exit 1; }`,
     `want=$(dpkg-deb -f ${AXIGEN_PACKAGE_ON_NODE} Version)`,
     `[ "$(dpkg-query -W -f='\${Version}' ${AXIGEN.package} 2>/dev/null || true)" = "$want" ] || DEBIAN_FRONTEND=noninteractive dpkg -i ${AXIGEN_PACKAGE_ON_NODE} >&2`,
-    // Pacemaker starts it, never the boot (Axigen's Pacemaker guide); a package that started it at install is stopped.
-    `systemctl disable ${AXIGEN.unit} >/dev/null 2>&1 || true`,
-    `systemctl stop ${AXIGEN.unit} >/dev/null 2>&1 || true`,
     `test -x ${AXIGEN.binary} || { echo "the package did not install ${AXIGEN.binary}" >&2; exit 1; }`,
+    // Pacemaker starts Axigen, never the boot (Axigen's Pacemaker guide), and never through the vendor's script.
+    `systemctl stop ${vendor} >/dev/null 2>&1 || /etc/init.d/axigen stop >/dev/null 2>&1 || true`,
+    `update-rc.d axigen disable >/dev/null 2>&1 || true`,
+    `systemctl disable ${vendor} >/dev/null 2>&1 || true`,
+    `systemctl mask ${vendor} >/dev/null 2>&1 || true`,
+    file(`/etc/systemd/system/${AXIGEN.unit}`, renderAxigenUnit(), '0644'),
+    'systemctl daemon-reload',
+    `[ "$(systemctl show -p RemainAfterExit --value ${AXIGEN.unit})" = no ] || { echo "refusing ${AXIGEN.unit}: systemd reads RemainAfterExit=yes in it, so it would stay active after Axigen died and Pacemaker would never see it" >&2; exit 1; }`,
+    `[ "$(systemctl show -p Type --value ${AXIGEN.unit})" = simple ] || { echo "refusing ${AXIGEN.unit}: it is not Type=simple" >&2; exit 1; }`,
     // The working directory moves onto the store; what the package put there is kept for the first layout.
     `if [ -d ${AXIGEN.workDir} ] && [ ! -L ${AXIGEN.workDir} ]; then rm -rf ${AXIGEN_DIST_DIR}; mv ${AXIGEN.workDir} ${AXIGEN_DIST_DIR}; fi`,
     `ln -sfn ${AXIGEN_STORE_DIR} ${AXIGEN.workDir}`,
     `install -d ${MAIL_STORE}`,
-    file(AXIGEN_SETUP_CLI, renderAxigenSetupCli(plan, secrets), '0600'),
+    file(AXIGEN_CLI_CLIENT, readFileSync(CLI_CLIENT_SOURCE, 'utf8'), '0700'),
+    file(AXIGEN_SETUP_CLI, renderCliConversation(axigenSetupSteps(plan, secrets)), '0600'),
+    file(AXIGEN_ADMIN_FILE, `${axigenAdminPassword(secrets)}\n`, '0600'),
   ];
 }
 
 /**
  * The store's first layout (where it is mounted, once): the package's working directory copied
- * onto it, the admin password set, Axigen started once, the domain and accounts made through its
- * CLI (bounded: 120 s for the CLI to answer), and stopped again for Pacemaker to run.
+ * onto it, the admin password set, Axigen started once under the harness's unit, the CLI
+ * conversation held (each reply read to its prompt and checked: a -ERR stops the bring-up with the
+ * command and Axigen's own words), the listeners checked with `ss -ltn` to answer on every
+ * address, and Axigen stopped again for Pacemaker to run.
  */
 export function renderAxigenLayout(): string[] {
   const { host, port } = AXIGEN.cli;
+  const ports = AXIGEN.listeners.map((l) => l.port);
   return [
     `install -d ${AXIGEN_STORE_DIR}`,
     `cp -a ${AXIGEN_DIST_DIR}/. ${AXIGEN_STORE_DIR}/`,
     `chown -R ${AXIGEN.user}:${AXIGEN.user} ${AXIGEN_STORE_DIR} 2>/dev/null || true`,
-    `${AXIGEN.binary} -A "$(sed -n 2p ${AXIGEN_SETUP_CLI})" >&2`,
+    `${AXIGEN.binary} -A "$(cat ${AXIGEN_ADMIN_FILE})" >&2`,
     `systemctl start ${AXIGEN.unit}`,
-    `for i in $(seq 1 120); do (exec 3<>/dev/tcp/${host}/${port}) 2>/dev/null && break; sleep 1; done`,
-    `(exec 3<>/dev/tcp/${host}/${port}) 2>/dev/null || { echo "Axigen's CLI did not answer on ${host}:${port} within 120 s" >&2; systemctl stop ${AXIGEN.unit}; exit 1; }`,
-    // One line at a time, each answered before the next (the CLI reads a command after its prompt).
-    `cli_out=$(exec 3<>/dev/tcp/${host}/${port}; while IFS= read -r line; do printf '%s\\r\\n' "$line" >&3; sleep 0.3; done < ${AXIGEN_SETUP_CLI}; timeout 10 cat <&3 || true)`,
-    // The answers never hold the passwords the conversation sent: the CLI prints its results, not the commands.
-    `if printf '%s' "$cli_out" | grep -- '-ERR' >/dev/null; then printf '%s\\n' "$cli_out" | grep -- '-ERR' >&2; systemctl stop ${AXIGEN.unit}; exit 1; fi`,
+    `python3 ${AXIGEN_CLI_CLIENT} ${AXIGEN_SETUP_CLI} ${host} ${port} 120 >&2 || { systemctl stop ${AXIGEN.unit}; exit 1; }`,
+    // Listening on every address, not only on 127.0.0.1 (the default): checked, bounded, before the lab is handed over.
+    `for i in $(seq 1 60); do missing=; for p in ${ports.join(' ')}; do ss -ltnH "sport = :$p" | awk '{print $4}' | grep -E '^(0\.0\.0\.0|\*|\[::\]):' >/dev/null || missing="$missing $p"; done; [ -z "$missing" ] && break; sleep 1; done`,
+    `[ -z "$missing" ] || { echo "Axigen does not listen on every address for port(s)$missing after its listeners were set (ss -ltn: $(ss -ltnH | awk '{print $4}' | tr '\n' ' '))" >&2; systemctl stop ${AXIGEN.unit}; exit 1; }`,
     `systemctl stop ${AXIGEN.unit}`,
   ];
 }
@@ -140,6 +227,9 @@ export const axigenService: MailService = {
   // The adapter does not read Axigen's queue (its layout is Axigen's own): the read-back does not wait on it.
   queueScript: () => null,
   logScript: () => axigenLogScript(),
-  reloadScript: () => `systemctl is-active -q ${AXIGEN.unit} && systemctl reload ${AXIGEN.unit} 2>/dev/null; true`,
+  // The harness's unit has no reload; a configuration change reaches Axigen through its CLI, not a reload.
+  reloadScript: () => 'true',
+  // Axigen resolves a bare login against its primary domain (default: getdomainname()): the full address always resolves.
+  loginName: (user, domain) => `${user}@${domain}`,
   smtpProcess: { commandLine: AXIGEN.binary, name: 'axigen' },
 };

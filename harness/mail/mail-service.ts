@@ -31,6 +31,8 @@ export interface MailService {
   reloadScript(): string;
   /** A command printing the service's own recent log files for the run's evidence, or null when its logs are the journal's. */
   logScript(): string | null;
+  /** The name `user` logs in with over IMAP and POP3 (Axigen resolves a bare name against its primary domain: the full address is unambiguous). */
+  loginName(user: string, domain: string): string;
   /** The SMTP service's process for the kill fault: the command line `pkill -f` matches, and its name. */
   readonly smtpProcess: { commandLine: string; name: string };
 }

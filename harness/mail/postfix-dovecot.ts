@@ -202,5 +202,6 @@ export const postfixDovecot: MailService = {
   // Postfix and Dovecot log to the journal, which the evidence has already.
   logScript: () => null,
   reloadScript: () => 'systemctl is-active -q dovecot && doveadm reload; systemctl is-active -q postfix && postfix reload; true',
+  loginName: (user) => user,
   smtpProcess: { commandLine: '/usr/lib/postfix/sbin/master', name: 'postfix master' },
 };

@@ -290,6 +290,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     accounts: p.lab.accounts(),
     history,
     tag: store.runId,
+    loginOf: (account) => mailServiceOf(p.lab.plan).loginName(account, p.lab.plan.mailDomain),
     sendRate: scenario.workload.sendRate,
     probeIntervalMs: scenario.workload.probeIntervalMs,
     log,

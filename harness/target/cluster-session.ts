@@ -18,6 +18,7 @@ import type { FenceDeviceSpec } from '../power/fence-resources.ts';
 import type { NodePower } from '../power/power-device.ts';
 import { parseMounted } from '../storage/shared.ts';
 import { storeOf } from '../storage/storage.ts';
+import { mailServiceOf } from '../mail/mail-service.ts';
 import { describeMailError, listInbox } from '../workload/mail-client.ts';
 import type { Architecture, ClusterPlan, Convergence, MachineControl, NicControl, StartedTarget, TargetTraits } from './target.ts';
 
@@ -131,7 +132,7 @@ export abstract class ClusterSession implements StartedTarget {
       const [user, password] = Object.entries(this.accounts())[0] ?? [];
       if (!greeting.ok || !user) return greeting;
       try {
-        await listInbox({ host: vip }, user, password!, 10_000, { headersOnly: true });
+        await listInbox({ host: vip }, mailServiceOf(this.plan).loginName(user, this.plan.mailDomain), password!, 10_000, { headersOnly: true });
         return { ok: true, detail: `${greeting.detail} (login as ${user} ok)` };
       } catch (error) {
         return { ok: false, detail: `greeting ok, login as ${user} failed: ${describeMailError(error)}` };

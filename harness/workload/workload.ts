@@ -24,6 +24,8 @@ export interface WorkloadOptions {
   /** Chooses each message's account; seeded, so a replay sends the same messages to the same accounts. */
   random: SeededRandom;
   log: Logger;
+  /** The name an account logs in with (Axigen: `user@domain`); default: the account's name. */
+  loginOf?: (account: string) => string;
 }
 
 const SEND_TIMEOUT_MS = 10_000;
@@ -49,13 +51,18 @@ export class MailWorkload {
     return Object.keys(this.options.accounts);
   }
 
+  /** The login name of an account, as the mail service resolves it. */
+  private login(account: string): string {
+    return this.options.loginOf?.(account) ?? account;
+  }
+
   /** Starts the sender and the probes. */
   start(): void {
     if (this.running) return;
     this.running = true;
     const session = { host: this.options.host, timeoutMs: PROBE_TIMEOUT_MS, freshEveryMs: FRESH_SESSION_MS };
     const [user, password] = Object.entries(this.options.accounts)[0]!;
-    this.loops = [this.sender('smtp-1'), this.probe('probe-smtp', new SmtpProbeSession(session)), this.probe('probe-imap', new ImapProbeSession(session, user, password))];
+    this.loops = [this.sender('smtp-1'), this.probe('probe-smtp', new SmtpProbeSession(session)), this.probe('probe-imap', new ImapProbeSession(session, this.login(user), password))];
     this.options.log.info('workload started', { sendRate: this.options.sendRate, probeIntervalMs: this.options.probeIntervalMs });
   }
 
@@ -126,7 +133,7 @@ export class MailWorkload {
       for (const account of this.accountNames) {
         await this.options.history
           .record(`reader-${protocol}`, 'read', { account, protocol }, async () => {
-            const inbox = await list({ host: this.options.host }, account, this.options.accounts[account]!, 30_000);
+            const inbox = await list({ host: this.options.host }, this.login(account), this.options.accounts[account]!, 30_000);
             const ids = inbox.map((m) => messageNumber(m.subject, this.options.tag)).filter((n): n is number => n !== undefined);
             return { account, protocol, ids };
           })

@@ -6,7 +6,7 @@ import { ValidationError } from '../../harness/core/schema.ts';
 import { loadLabConfig, parseLabConfig, planLab } from '../../harness/lab/lab-config.ts';
 import { renderCib } from '../../harness/lab/cluster-files.ts';
 import { renderNodeProvision, renderStoreLayout } from '../../harness/lab/provision.ts';
-import { AXIGEN, AXIGEN_PACKAGE_ON_NODE, axigenAdminPassword, renderAxigenSetupCli } from '../../harness/mail/axigen.ts';
+import { AXIGEN, AXIGEN_PACKAGE_ON_NODE, axigenAdminPassword, axigenSetupSteps, renderAxigenUnit, renderCliConversation } from '../../harness/mail/axigen.ts';
 import { mailServiceOf } from '../../harness/mail/mail-service.ts';
 import { buildStandinPackage } from '../fixtures/axigen-standin/build.ts';
 import { tempDir } from '../helpers.ts';
@@ -44,42 +44,73 @@ test('a mail.package that is not an absolute path to a .deb file is refused, nam
   }
 });
 
-test("the CLI conversation: admin login, the domain on Axigen's working directory, every account with its password quoted, commit, quit", (t) => {
-  const cli = renderAxigenSetupCli({ mailDomain: 'lab.test' }, secrets).split('\n');
+test("the CLI conversation follows Axigen's contexts: CREATE then COMMIT, each ADD Account its own COMMIT, the listeners on every address, the primary domain, SAVE CONFIG", (t) => {
   const admin = axigenAdminPassword(secrets);
-  t.deepEqual(cli, [
-    'USER admin',
-    admin,
-    `CREATE Domain name lab.test domainLocation "/var/opt/axigen/domains/lab.test" postmasterPassword "${admin}"`,
-    'UPDATE Domain name lab.test',
-    'ADD Account name user1 password "pw \\"one\\""',
-    'ADD Account name user2 password "pw2"',
-    'COMMIT',
-    'QUIT',
-    '',
-  ]);
+  const steps = axigenSetupSteps({ mailDomain: 'lab.test' }, secrets);
+  t.deepEqual(
+    steps.map((s) => `${s.prompt} ${s.secret ? '(secret) ' : ''}${s.command}`),
+    [
+      '<password> USER admin',
+      `<#> (secret) ${admin}`,
+      `<domain-create#> (secret) CREATE Domain name lab.test domainLocation "/var/opt/axigen/domains/lab.test" postmasterPassword "${admin}"`,
+      '<#> COMMIT',
+      '<domain#> UPDATE Domain name lab.test',
+      '<domain-account#> (secret) ADD Account name user1 password "pw \\"one\\""',
+      '<domain#> COMMIT',
+      '<domain-account#> (secret) ADD Account name user2 password "pw2"',
+      '<domain#> COMMIT',
+      '<#> COMMIT',
+      '<server#> CONFIG SERVER',
+      '<server#> SET primaryDomain lab.test',
+      '<server-smtpIncoming#> CONFIG SMTP-INCOMING',
+      '<*> UPDATE Listener address 127.0.0.1:25',
+      '<*> SET address 0.0.0.0:25',
+      '<server-smtpIncoming#> COMMIT',
+      '<server#> COMMIT',
+      '<server-imap#> CONFIG IMAP',
+      '<*> UPDATE Listener address 127.0.0.1:143',
+      '<*> SET address 0.0.0.0:143',
+      '<server-imap#> COMMIT',
+      '<server#> COMMIT',
+      '<server-pop3#> CONFIG POP3',
+      '<*> UPDATE Listener address 127.0.0.1:110',
+      '<*> SET address 0.0.0.0:110',
+      '<server-pop3#> COMMIT',
+      '<server#> COMMIT',
+      '<#> COMMIT',
+      '<#> SAVE CONFIG',
+      '(connection closed) QUIT',
+    ],
+  );
+  t.regex(renderCliConversation(steps), /^<#>\t!/m, 'a secret is marked, so the client never shows it');
+  t.throws(() => renderCliConversation([{ command: 'SET x\nQUIT', prompt: '<#>' }]));
   t.is(axigenAdminPassword(secrets), axigenAdminPassword({ corosyncKey: secrets.corosyncKey }), 'derived from the lab secret: stable');
   t.not(axigenAdminPassword(secrets), axigenAdminPassword({ corosyncKey: 'b3RoZXI=' }));
+  t.is(mailServiceOf(axigenPlan()).loginName('user1', 'lab.test'), 'user1@lab.test', 'a login Axigen resolves whatever its primary domain');
 });
 
-test('provisioning installs the package once, keeps it off at boot, and puts the working directory on the store; no Postfix/Dovecot setup', (t) => {
+test("provisioning installs the package once, masks the vendor's SysV service, runs the harness's own unit (refused with RemainAfterExit=yes), and puts the working directory on the store", (t) => {
   const plan = axigenPlan();
   const script = renderNodeProvision(plan, plan.nodes[0]!, secrets, 'hash');
   t.true(script.includes(`dpkg -i ${AXIGEN_PACKAGE_ON_NODE}`));
-  t.true(script.includes(`systemctl disable ${AXIGEN.unit}`));
+  t.true(script.includes('systemctl mask axigen.service'));
+  t.true(script.includes('update-rc.d axigen disable'));
+  t.regex(script, /^Type=simple$/m);
+  t.regex(script, /^ExecStart=\/opt\/axigen\/bin\/axigen --foreground$/m);
+  t.regex(script, /systemctl show -p RemainAfterExit --value axigen-ha\.service\)" = no \] \|\| \{ echo "refusing axigen-ha\.service/);
   t.true(script.includes(`ln -sfn /srv/mail/axigen ${AXIGEN.workDir}`));
   t.false(script.includes('postconf -e'), 'the stand-in Postfix is not configured');
-  t.false(script.includes('/etc/dovecot/users'), 'nor Dovecot');
   const layout = renderStoreLayout(plan).join('\n');
   t.regex(layout, /cp -a \/var\/opt\/axigen\.dist\/\. \/srv\/mail\/axigen\//);
-  t.regex(layout, /\/opt\/axigen\/bin\/axigen -A "\$\(sed -n 2p \/etc\/ha-chaos\/axigen-setup\.cli\)"/);
-  t.regex(layout, /\/dev\/tcp\/127\.0\.0\.1\/7000/);
-  t.regex(layout, /within 120 s/);
+  t.regex(layout, /\/opt\/axigen\/bin\/axigen -A "\$\(cat \/etc\/ha-chaos\/axigen-admin\.pw\)"/);
+  t.regex(layout, /python3 \/etc\/ha-chaos\/axigen-cli\.py \/etc\/ha-chaos\/axigen-setup\.cli 127\.0\.0\.1 7000 120/);
+  t.regex(layout, /ss -ltnH "sport = :\$p"/);
+  t.is(renderAxigenUnit().includes('RemainAfterExit'), false);
 });
 
 test('the CIB runs Axigen as one systemd resource with the store group, after it, with explicit timeouts', (t) => {
   const cib = renderCib(axigenPlan());
-  t.regex(cib, /^primitive axigen systemd:axigen op start timeout=\S+ op stop timeout=\S+ op monitor interval=\S+ timeout=\S+$/m);
+  t.regex(cib, /^primitive axigen systemd:axigen-ha op start timeout=\S+ op stop timeout=\S+ op monitor interval=\S+ timeout=\S+$/m);
   t.regex(cib, /^colocation c_axigen_with_store inf: axigen g_mail$/m);
   t.regex(cib, /^order o_store_before_axigen Mandatory: g_mail axigen$/m);
   t.notRegex(cib, /ocf:hachaos:postfix|ocf:hachaos:dovecot/);
@@ -91,7 +122,8 @@ test("the stand-in package installs a service under Axigen's names and paths (an
   t.regex(fields.stdout, /^Package: axigen$/m);
   t.regex(fields.stdout, /NOT Axigen/);
   const files = (await run('dpkg-deb', ['-c', deb], { timeoutMs: 30_000 })).stdout;
-  for (const path of ['./opt/axigen/bin/axigen', './opt/axigen/lib/standin.py', './lib/systemd/system/axigen.service']) t.true(files.includes(path), path);
+  for (const path of ['./opt/axigen/bin/axigen', './opt/axigen/lib/standin.py', './etc/init.d/axigen']) t.true(files.includes(path), path);
+  t.false(files.includes('axigen.service'), 'no native unit: Axigen ships a SysV script');
   t.regex(files, /^-rwxr-xr-x root\/root .* \.\/opt\/axigen\/bin\/axigen$/m);
 });
 
