@@ -178,6 +178,10 @@ function packageProblem(path: string): string | undefined {
   const unsafe = pathProblem(path);
   if (unsafe) return `the path ${unsafe}`;
   if (!isAbsolute(path)) return `${path} is not an absolute path`;
+  // Axigen 10.0 shipped a self-extracting `.deb.run` (dpkg-deb cannot read it); the harness never runs an installer as root.
+  if (/\.run$/.test(path)) {
+    return `${path} is a self-extracting installer (.deb.run), which the harness does not run: extract the .deb from it first, on a machine you trust, as its own help says (\`sh ${path.split('/').pop()} --help\`; a makeself archive takes \`--noexec --target <dir>\`), or download Axigen's .deb (10.6 ships axigen_<version>_amd64.deb), and give that .deb`;
+  }
   if (!path.endsWith('.deb')) return `${path} is not a Debian package (.deb)`;
   try {
     vetInputFile(path, 'package', 'mail package', '/mail/package');

@@ -263,6 +263,19 @@ async function converge(p: Prepared, target: Target, fault: Fault, observations:
   log.info(`convergence: ${unmet.length ? `NOT converged: ${unmet.join('; ')}` : 'ready again'} after ${seen.seconds.toFixed(1)} s${seen.actions.length ? ` (${seen.actions.join('; ')})` : ''}`);
 }
 
+/**
+ * Who brought the mail service back after the fault, from the evidence: the cluster when the
+ * survivor's or the node's journal shows Pacemaker starting a mail resource after the fault; else,
+ * when the clients saw it back, the service itself (Axigen's supervisor restarting its child, a
+ * daemon's own restart), which the cluster never saw. Pure.
+ */
+export function recoveredBy(observations: Pick<Observations, 'phases' | 'fault'>, resourceIds: readonly string[], outageSeconds: number | undefined): string {
+  const starts = resourceIds.map((id) => [id, observations.phases[`${id}-started`]] as const).filter(([, at]) => at !== undefined && at >= observations.fault.injectedAt);
+  if (starts.length) return `the cluster (Pacemaker started ${starts.map(([id, at]) => `${id} at +${((at! - observations.fault.injectedAt) / 1000).toFixed(1)} s`).join(', ')})`;
+  if (outageSeconds !== undefined) return outageSeconds === 0 ? 'nothing to recover (no client saw an outage)' : 'the service itself (the clients saw it back with no start by the cluster: a restart in place the cluster never saw, e.g. by Axigen\'s supervisor)';
+  return 'not recovered within the run';
+}
+
 /** The programs that act on a hypervisor: a run on an existing cluster must run none of them. */
 export const HYPERVISOR_PROGRAMS = ['virsh', 'vagrant', 'qemu-img', 'qemu-system-x86_64', 'virt-install'];
 
@@ -389,6 +402,7 @@ function writeResults(store: RunStore, target: Target, scenario: Scenario, seed:
       throttle: observations.throttle ?? [],
       preexisting: p.preexisting,
       convergenceActions: observations.convergence?.actions ?? [],
+      recoveredBy: recoveredBy(observations, mailServiceOf(p.lab.plan).resourceIds, typeof outage === 'number' ? outage : undefined),
     },
     metrics: {
       outageSeconds: outage ?? null,

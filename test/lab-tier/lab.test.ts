@@ -351,10 +351,12 @@ test.serial('variants: lab up with lab-variants.json and the stand-in Axigen pac
   t.deepEqual(fence.map((r) => `${r.id}:${r.role}`).sort(), ['fence_node1_psu1:Started', 'fence_node1_psu2:Started', 'fence_node2_psu1:Started', 'fence_node2_psu2:Started']);
   // Axigen's install path: the package on both nodes, its working directory on the store, one systemd resource.
   const axigen = (status.pacemaker?.resources ?? []).find((r) => r.id === 'axigen');
-  t.deepEqual([axigen?.agent, axigen?.nodes], ['systemd:axigen', active]);
+  t.deepEqual([axigen?.agent, axigen?.nodes], ['systemd:axigen-ha', active], "the harness's own unit, not the vendor's SysV service");
   t.false((status.pacemaker?.resources ?? []).some((r) => r.id === 'smtp' || r.id === 'imap'), 'no Postfix/Dovecot resources');
-  const where = await v.root(active[0]!, "readlink /var/opt/axigen; dpkg-query -W -f='${Version}\\n' axigen; systemctl is-enabled axigen || true", 30_000);
-  t.regex(where.stdout, /^\/srv\/mail\/axigen\n10\.5\.0~hachaos\.standin1\ndisabled/);
+  const where = await v.root(active[0]!, "readlink /var/opt/axigen; dpkg-query -W -f='${Version}\\n' axigen; systemctl is-enabled axigen.service || true; systemctl show -p RemainAfterExit -p Type --value axigen-ha.service; ss -ltnH | awk '{print $4}' | sort", 30_000);
+  t.regex(where.stdout, /^\/srv\/mail\/axigen\n10\.5\.0~hachaos\.standin2\nmasked\n/, 'the vendor SysV service masked');
+  t.regex(where.stdout, /\nsimple\nno\n/, 'Type=simple, RemainAfterExit=no');
+  for (const port of [25, 110, 143]) t.regex(where.stdout, new RegExp(`^(0\\.0\\.0\\.0|\\*):${port}$`, 'm'), `listening on every address for ${port}, not only 127.0.0.1`);
 });
 
 test.serial('variants, certification with the stand-in Axigen: power-cut-active passes; every acknowledged message is read back once over IMAP and POP3', async (t) => {
@@ -365,6 +367,16 @@ test.serial('variants, certification with the stand-in Axigen: power-cut-active 
   t.is(results.valid, true, results.summary);
   t.regex(results.checks['mail-integrity']!.summary, /read back exactly once over IMAP and POP3/);
   t.true(Object.keys((results.metrics?.phasesSecondsAfterFault ?? {}) as Record<string, number>).includes('axigen-started'), 'the journal shows Axigen started on the survivor');
+});
+
+test.serial("variants, certification with the stand-in Axigen: kill-mail-service-active: the supervisor and its child killed; the cluster restarts Axigen (its unit died), and the report says who recovered it", async (t) => {
+  t.timeout(30 * MIN);
+  const { results, dir } = await runScenario({ target: pduLab, scenario: SCENARIOS['kill-mail-service-active']!, seed: 29, log: pduLab.log });
+  for (const [name, check] of Object.entries(results.checks)) t.log(`${name}: ${String(check.valid)}: ${check.summary}`);
+  t.is(results.valid, true, results.summary);
+  const history = readFileSync(join(dir, 'history.jsonl'), 'utf8');
+  t.regex(history, /"hit":\["\d+ \/opt\/axigen\/bin\/axigen [^"]*--foreground","\d+ \/opt\/axigen\/bin\/axigen [^"]*--child"\]/, 'the fault names the processes it hit: the supervisor and its child');
+  t.regex(String(results.environment?.recoveredBy ?? ''), /^the cluster/, 'recovered by the cluster (Pacemaker restarted axigen), not by Axigen\'s supervisor');
 });
 
 test.serial('variants, certification: power-cut-bmc-dead-active: the PDUs die with the power cut: no takeover until they answer, then both outlets off, then the peer mounts the store', async (t) => {

@@ -37,6 +37,7 @@ test('a mail.package that is not an absolute path to a .deb file is refused, nam
     ['/nonexistent/axigen.deb', /does not exist/],
     ['/etc', /is not a Debian package \(\.deb\)/],
     ['/etc/hostname', /is not a Debian package/],
+    ['/tmp/axigen-10.0.0.amd64.deb.run', /is a self-extracting installer \(\.deb\.run\), which the harness does not run: extract the \.deb from it first/],
   ] as const) {
     const error = t.throws(() => parseLabConfig({ ...base, mail: { ...base.mail, package: pkg } }, 'lab.json'), { instanceOf: ValidationError });
     t.regex(error!.message, /\/mail\/package: /);

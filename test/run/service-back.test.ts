@@ -101,3 +101,11 @@ test('a held fault: probes ok before the release prove nothing; a probe hanging 
   const fine = history(probes(10_000, 74_000, 'ok'));
   t.true(serviceBack({ ...input, history: fine, now: 74_000 }).back, 'steady for 3 s after the release');
 });
+
+test('who recovered the service: the cluster when the journal shows it starting a mail resource after the fault; else the service itself', async (t) => {
+  const { recoveredBy } = await import('../../harness/run/run-scenario.ts');
+  const fault = { name: 'kill-mail-service-active', node: 'node1', injectedAt: 10_000 };
+  t.is(recoveredBy({ fault, phases: { 'axigen-started': 25_500 } }, ['axigen'], 18.2), 'the cluster (Pacemaker started axigen at +15.5 s)');
+  t.is(recoveredBy({ fault, phases: { 'axigen-started': 5_000 } }, ['axigen'], 3.1), "the service itself (the clients saw it back with no start by the cluster: a restart in place the cluster never saw, e.g. by Axigen's supervisor)", 'a start before the fault is not this recovery');
+  t.is(recoveredBy({ fault, phases: {} }, ['smtp', 'imap'], undefined), 'not recovered within the run');
+});
