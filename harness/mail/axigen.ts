@@ -196,7 +196,7 @@ export function renderAxigenLayout(): string[] {
     `systemctl start ${AXIGEN.unit}`,
     `python3 ${AXIGEN_CLI_CLIENT} ${AXIGEN_SETUP_CLI} ${host} ${port} 120 >&2 || { systemctl stop ${AXIGEN.unit}; exit 1; }`,
     // Listening on every address, not only on 127.0.0.1 (the default): checked, bounded, before the lab is handed over.
-    `for i in $(seq 1 60); do missing=; for p in ${ports.join(' ')}; do ss -ltnH "sport = :$p" | awk '{print $4}' | grep -E '^(0\.0\.0\.0|\*|\[::\]):' >/dev/null || missing="$missing $p"; done; [ -z "$missing" ] && break; sleep 1; done`,
+    `for i in $(seq 1 60); do missing=; for p in ${ports.join(' ')}; do ss -ltnH "sport = :$p" | awk '{print $4}' | grep -E '^(0[.]0[.]0[.]0|[*]|[[]::[]]):' >/dev/null || missing="$missing $p"; done; [ -z "$missing" ] && break; sleep 1; done`,
     `[ -z "$missing" ] || { echo "Axigen does not listen on every address for port(s)$missing after its listeners were set (ss -ltn: $(ss -ltnH | awk '{print $4}' | tr '\n' ' '))" >&2; systemctl stop ${AXIGEN.unit}; exit 1; }`,
     `systemctl stop ${AXIGEN.unit}`,
   ];
