@@ -158,6 +158,8 @@ export interface Observations {
   powerSupplies?: Record<string, string[]>;
   /** Each supply's power as its device said when the run began: power losses are judged from there, never from before the run. */
   powerAtStart?: PowerAtStart;
+  /** Pacemaker's starts of a mail resource after the fault, on any node (the failed one included: an in-place restart). */
+  mailStarts?: { node: string; resource: string; at: number }[];
   /** The power fence devices of each node, as the cluster holds them (its CIB, verified before the run). */
   fenceDevices?: Record<string, string[]>;
   /** The lab's store: what a takeover is (DRBD promote, or the shared disk mounted). */

@@ -8,7 +8,7 @@ import type { Observations } from '../check/observations.ts';
 import type { TargetNode } from '../target/target.ts';
 import { toHostClock, type ClockOffset } from './clock.ts';
 import type { NodeEvidence } from './collect.ts';
-import { failoverEvents, fenceResults, parseJournal, throttleEvents } from './journal.ts';
+import { failoverEvents, fenceResults, parseJournal, throttleEvents, mailStarts } from './journal.ts';
 import type { StoreBackend } from '../storage/storage.ts';
 
 /** Adds what the journals say to `observations` (fence events, phases, promotions, throttling). */
@@ -28,6 +28,11 @@ export function observeJournals(observations: Observations, evidence: NodeEviden
     // Throttling from the minute before the fault on: the run's whole window that the journal covers.
     const throttled = throttleEvents(lines, sinceNode - 60_000).map((t) => ({ node: e.node, at: toHostClock(t.time, offset), text: t.text }));
     if (throttled.length) (observations.throttle ??= []).push(...throttled);
+    // Pacemaker's starts of the mail service on every node, the failed one included: who recovered it.
+    for (const start of mailStarts(lines, sinceNode, mailResources ?? [])) {
+      const at = toHostClock(start.time, offset);
+      if (!(observations.mailStarts ??= []).some((o) => o.resource === start.resource && Math.abs(o.at - at) < 2000)) observations.mailStarts.push({ node: e.node, resource: start.resource, at });
+    }
     if (e.node === failed) continue;
     const events = failoverEvents(lines, failed, sinceNode, nodes.find((n) => n.name === failed)?.index, store, mailResources);
     for (const [phase, t] of Object.entries(events.phases)) observations.phases[phase] = toHostClock(t, offset);

@@ -62,6 +62,15 @@ export function failoverEvents(lines: JournalLine[], failed: string, since: numb
   return { phases, fences, promotions };
 }
 
+/** Each start of a mail resource that Pacemaker logged as done, on any node, from `since` on (an in-place restart is on the failed node itself). Pure. */
+export function mailStarts(lines: JournalLine[], since: number, mailResources: readonly string[]): { resource: string; time: number }[] {
+  const re = new RegExp(`Result of start operation for (${mailResources.map(esc).join('|')}) on \\S+: ok`);
+  return lines.filter((l) => l.time >= since).flatMap((l) => {
+    const m = re.exec(l.text);
+    return m ? [{ resource: m[1]!, time: l.time }] : [];
+  });
+}
+
 /** Every finished fencing operation the controller logged, whatever its target, from `since` on. */
 export function fenceResults(lines: JournalLine[], since: number): FailoverEvents['fences'] {
   // pacemaker-controld: "Peer <target> was[ not] terminated (<action>) by <who> on behalf of <client>: <result>"

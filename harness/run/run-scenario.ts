@@ -269,8 +269,10 @@ async function converge(p: Prepared, target: Target, fault: Fault, observations:
  * when the clients saw it back, the service itself (Axigen's supervisor restarting its child, a
  * daemon's own restart), which the cluster never saw. Pure.
  */
-export function recoveredBy(observations: Pick<Observations, 'phases' | 'fault'>, resourceIds: readonly string[], outageSeconds: number | undefined): string {
-  const starts = resourceIds.map((id) => [id, observations.phases[`${id}-started`]] as const).filter(([, at]) => at !== undefined && at >= observations.fault.injectedAt);
+export function recoveredBy(observations: Pick<Observations, 'phases' | 'fault' | 'mailStarts'>, resourceIds: readonly string[], outageSeconds: number | undefined): string {
+  const fromPhases = resourceIds.map((id) => [id, observations.phases[`${id}-started`]] as const).filter(([, at]) => at !== undefined && at >= observations.fault.injectedAt);
+  const inPlace = (observations.mailStarts ?? []).filter((s) => s.at >= observations.fault.injectedAt && !fromPhases.some(([id]) => id === s.resource)).map((s) => [`${s.resource} on ${s.node}`, s.at] as const);
+  const starts = [...fromPhases, ...inPlace];
   if (starts.length) return `the cluster (Pacemaker started ${starts.map(([id, at]) => `${id} at +${((at! - observations.fault.injectedAt) / 1000).toFixed(1)} s`).join(', ')})`;
   if (outageSeconds !== undefined) return outageSeconds === 0 ? 'nothing to recover (no client saw an outage)' : 'the service itself (the clients saw it back with no start by the cluster: a restart in place the cluster never saw, e.g. by Axigen\'s supervisor)';
   return 'not recovered within the run';

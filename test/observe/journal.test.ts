@@ -1,6 +1,6 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { failoverEvents, fenceResults, parseJournal } from '../../harness/observe/journal.ts';
+import { failoverEvents, fenceResults, mailStarts, parseJournal } from '../../harness/observe/journal.ts';
 import { toHostClock } from '../../harness/observe/clock.ts';
 
 // Lines captured from the survivor (node2) of a real power cut of node1.
@@ -56,4 +56,11 @@ test('fence results of any target, refused ones included', (t) => {
 test('node times map onto the host clock by the measured offset', (t) => {
   t.is(toHostClock(10_000, { node: 'node2', offsetMs: 400, uncertaintyMs: 2 }), 9600);
   t.is(toHostClock(10_000, undefined), 10_000);
+});
+
+test('mail starts: every start of a mail resource Pacemaker logged as done, whichever node it ran on', (t) => {
+  const starts = mailStarts(lines, 0, ['smtp', 'imap']);
+  t.deepEqual(starts.map((s) => s.resource).sort(), ['imap', 'smtp']);
+  t.deepEqual(mailStarts(lines, 0, ['axigen']), []);
+  t.deepEqual(mailStarts(lines, Number.MAX_SAFE_INTEGER, ['smtp']), []);
 });

@@ -108,4 +108,6 @@ test('who recovered the service: the cluster when the journal shows it starting 
   t.is(recoveredBy({ fault, phases: { 'axigen-started': 25_500 } }, ['axigen'], 18.2), 'the cluster (Pacemaker started axigen at +15.5 s)');
   t.is(recoveredBy({ fault, phases: { 'axigen-started': 5_000 } }, ['axigen'], 3.1), "the service itself (the clients saw it back with no start by the cluster: a restart in place the cluster never saw, e.g. by Axigen's supervisor)", 'a start before the fault is not this recovery');
   t.is(recoveredBy({ fault, phases: {} }, ['smtp', 'imap'], undefined), 'not recovered within the run');
+  // An in-place restart by the cluster is on the failed node itself (its journal, not the survivor's).
+  t.is(recoveredBy({ fault, phases: {}, mailStarts: [{ node: 'node1', resource: 'axigen', at: 30_000 }] }, ['axigen'], 24.3), 'the cluster (Pacemaker started axigen on node1 at +20.0 s)');
 });
