@@ -26,6 +26,7 @@ async function gate(name, command) {
 
 await gate('type-check (tsc --noEmit)', $`npx tsc --noEmit`);
 await gate('lint (eslint)', $`npx eslint .`);
+await gate('layers (dependency-cruiser: no import cycle, arrows only point down)', $`npx depcruise harness --config .dependency-cruiser.cjs --output-type err`);
 
 // AVA's default reporter goes straight to the console; its summary lines are counted from a copy.
 const ava = $`npx ava ${avaArgs}`.nothrow();

@@ -8,7 +8,7 @@ import test from 'ava';
 import { randomInt } from 'node:crypto';
 import { rootLogger } from '../harness/core/log.ts';
 import { Lab } from '../harness/lab/lab.ts';
-import { loadLabConfig } from '../harness/lab/lab-config.ts';
+import { loadLabConfig } from '../harness/cluster/lab-config.ts';
 import { runScenario } from '../harness/run/run-scenario.ts';
 import { SCENARIOS } from '../harness/scenario/catalog.ts';
 

@@ -14,7 +14,7 @@ import { heartbeatLossActive } from '../harness/faults/node-faults.ts';
 import { measureOffset } from '../harness/observe/clock.ts';
 import { NodeWatcher } from '../harness/observe/watcher.ts';
 import { SCENARIOS } from '../harness/scenario/catalog.ts';
-import type { StartedTarget } from '../harness/target/target.ts';
+import type { StartedTarget } from '../harness/session/target.ts';
 
 /**
  * Fencing switched off, then both heartbeat rings of the active node cut: with nothing to guard

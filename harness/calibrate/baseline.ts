@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { stateRoot, ensureStateDir } from '../core/paths.ts';
 import type { AppliedSlo } from '../check/observations.ts';
 import type { Scenario } from '../scenario/scenario.ts';
-import type { LabConfig } from '../lab/lab-config.ts';
+import type { LabConfig } from '../cluster/lab-config.ts';
 import { writePrivateFile } from '../core/host-files.ts';
 
 /** The scenario a baseline is made of. */

@@ -11,7 +11,7 @@ import { hostname } from 'node:os';
 import { randomInt } from 'node:crypto';
 import { rootLogger } from '../core/log.ts';
 import { Lab } from '../lab/lab.ts';
-import { DEFAULT_LAB_CONFIG, loadLabConfig, type LabConfig } from '../lab/lab-config.ts';
+import { DEFAULT_LAB_CONFIG, loadLabConfig, type LabConfig } from '../cluster/lab-config.ts';
 import { readManifestWithLines, readResults, recordedLab } from '../report/run-dir.ts';
 import { runScenario } from '../run/run-scenario.ts';
 import { SCENARIOS } from '../scenario/catalog.ts';

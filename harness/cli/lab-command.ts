@@ -5,8 +5,8 @@ import { Command } from 'commander';
 import { rootLogger } from '../core/log.ts';
 import { checkHost, HOST_PACKAGES, installPackages, knownAccel, kvmNeedsCover, missingPackages, startDaemons } from '../lab/host.ts';
 import { Lab, HostNotReadyError } from '../lab/lab.ts';
-import { loadLabConfig, DEFAULT_LAB_CONFIG } from '../lab/lab-config.ts';
-import { wedges } from '../lab/status.ts';
+import { loadLabConfig, DEFAULT_LAB_CONFIG } from '../cluster/lab-config.ts';
+import { wedges } from '../cluster/status.ts';
 import { sleep } from '../core/wait.ts';
 import { describeGuestLoad, GuestCpuWindow } from '../observe/guest-load.ts';
 import { CliError, ExitCode } from './exit-codes.ts';
@@ -42,7 +42,7 @@ export function labCommand(): Command {
     .action(async (flags: { config?: string }) => {
       try {
         const started = await labFrom(flags).up({ signal: interruptSignal() });
-        process.stdout.write(`lab ${started.lab.config.name} ready (${started.accel.toUpperCase()}): mail on ${started.plan.virtualIp} (SMTP 25, IMAP 143, POP3 110)\n`);
+        process.stdout.write(`lab ${started.plan.config.name} ready (${started.accel.toUpperCase()}): mail on ${started.plan.virtualIp} (SMTP 25, IMAP 143, POP3 110)\n`);
       } catch (error) {
         if (error instanceof HostNotReadyError) throw new CliError(error.message, ExitCode.PREREQUISITE);
         throw error;

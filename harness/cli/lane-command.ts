@@ -5,10 +5,10 @@
  */
 import { Command } from 'commander';
 import { rootLogger } from '../core/log.ts';
-import { loadLabConfig } from '../lab/lab-config.ts';
-import { DEFAULT_LANE_CONFIG, downLane, reapLanes } from '../containers/container-lane.ts';
-import { ensureDockerd, stopOurDockerd } from '../containers/docker-host.ts';
-import { ensureImage } from '../containers/node-image.ts';
+import { loadLabConfig } from '../cluster/lab-config.ts';
+import { DEFAULT_LANE_CONFIG, downLane, reapLanes } from '../lane/container-lane.ts';
+import { ensureDockerd, stopOurDockerd } from '../lane/docker-host.ts';
+import { ensureImage } from '../lane/node-image.ts';
 
 export function laneCommand(): Command {
   const lane = new Command('lane').description('the container lane: the lab cluster in two containers on this host (see certify --lane containers)');

@@ -3,7 +3,7 @@
  * maps errors to documented exit codes (see exit-codes.ts), and turns Ctrl-C into an orderly
  * cancellation.
  */
-import { TargetRefusedError } from '../target/existing-cluster.ts';
+import { TargetRefusedError } from '../existing/existing-cluster.ts';
 import { Command, CommanderError } from 'commander';
 import { ValidationError } from '../core/schema.ts';
 import { WaitTimeoutError } from '../core/wait.ts';

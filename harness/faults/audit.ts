@@ -4,7 +4,7 @@
  * every BMC the harness runs answering with normal power control. A fault's own audit checks its specifics; this
  * one catches what any fault (or a crashed run before it) could have left behind.
  */
-import type { StartedTarget } from '../target/target.ts';
+import type { StartedTarget } from '../session/target.ts';
 
 /** The script each node runs; its output is read by {@link parseNodeAudit}. */
 export function nodeAuditScript(nics: string[]): string {

@@ -1,7 +1,7 @@
 /** Fault kind -> implementation. */
 import type { FaultKind } from '../scenario/scenario.ts';
 import type { Fault } from './fault.ts';
-import type { TargetTraits } from '../target/target.ts';
+import type { TargetTraits } from '../session/target.ts';
 import { hardResetActive, powerCutActive, powerCutBmcDeadActive, powerCutSlowBmcActive } from './bmc-faults.ts';
 import { diskFullActive } from './store-faults.ts';
 import { diskDeathActive, storePathLossActive } from './disk-faults.ts';

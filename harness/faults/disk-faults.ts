@@ -6,10 +6,10 @@
  * Heal: the same volume plugged back in, DRBD attached again, the changes resynced from the peer.
  */
 import { done, notYet, waitFor } from '../core/wait.ts';
-import { DRBD_DISK, DRBD_RESOURCE } from '../lab/cluster-files.ts';
+import { DRBD_DISK, DRBD_RESOURCE } from '../storage/drbd.ts';
 import { SHARED_DEVICE } from '../storage/shared.ts';
 import { cleanup } from './node-faults.ts';
-import type { MachineControl } from '../target/target.ts';
+import type { MachineControl } from '../session/target.ts';
 import { needs, onStore, type Fault, type FaultContext } from './fault.ts';
 
 const TARGET = DRBD_DISK.replace('/dev/', '');

@@ -4,7 +4,8 @@
  * `audit` proves afterwards that nothing of the fault is left.
  */
 import type { Logger } from '../core/log.ts';
-import type { FaultMethod, StartedTarget, StorageKind, TargetNode, TargetTraits } from '../target/target.ts';
+import type { FaultMethod, StartedTarget, TargetTraits } from '../session/target.ts';
+import type { StorageKind, ClusterNode } from '../cluster/plan.ts';
 import type { FaultKind } from '../scenario/scenario.ts';
 
 /** What a fault acts on: the started target, the node it hits, and the run's log. */
@@ -20,7 +21,7 @@ export interface FaultContext {
 }
 
 /** The plan of the node a fault hits. */
-export function faultNode(ctx: FaultContext): TargetNode {
+export function faultNode(ctx: FaultContext): ClusterNode {
   const node = ctx.target.plan.nodes.find((n) => n.name === ctx.node);
   if (!node) throw new Error(`no node ${ctx.node} in the target`);
   return node;

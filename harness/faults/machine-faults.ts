@@ -7,7 +7,7 @@
  * left it hung: the BMC power-cycles it).
  */
 import { measureOffset, setClockScript } from '../observe/clock.ts';
-import type { MachineControl } from '../target/target.ts';
+import type { MachineControl } from '../session/target.ts';
 import { cleanup } from './node-faults.ts';
 import { needs, type Fault, type FaultContext } from './fault.ts';
 

@@ -4,8 +4,8 @@
  * an operator would clear after recovery (`crm_resource --cleanup`); a node the cluster fenced is
  * back from its reboot.
  */
-import type { NicRole } from '../target/target.ts';
-import { mailServiceOf } from '../mail/mail-service.ts';
+import type { NicRole } from '../cluster/plan.ts';
+import { mailServiceOf } from '../mail/mail.ts';
 import { faultNode as nodePlan, needs, onStore, type Fault, type FaultContext } from './fault.ts';
 
 async function sh(ctx: FaultContext, script: string, what: string): Promise<string> {

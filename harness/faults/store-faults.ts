@@ -2,7 +2,7 @@
  * Faults of the mail store (the DRBD-backed file system): it fills up. The file lives on the
  * replicated store, so the heal removes it wherever the store is mounted now.
  */
-import { MAIL_STORE } from '../lab/cluster-files.ts';
+import { MAIL_STORE } from '../cluster/mail-store.ts';
 import type { Fault, FaultContext } from './fault.ts';
 
 /** The file that fills the store; its name says who made it. */

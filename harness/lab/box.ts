@@ -5,50 +5,26 @@
  * The box's name carries a hash of the recipe, so it is rebuilt exactly when the recipe changes.
  * Its kernel and initrd are copied out for direct kernel boot (no bootloader).
  */
-import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../core/exec.ts';
 import { virsh } from './host.ts';
 import type { Logger } from '../core/log.ts';
-import { REPO_ROOT, stateRoot } from '../core/paths.ts';
+import { stateRoot } from '../core/paths.ts';
 import { withProgress } from '../core/progress.ts';
+import { BOX_RECIPE_DIR, hashRecipe, MIRRORS, recipePackages } from '../provision/recipe.ts';
 
 /** Bumped when the build steps below change in a way that changes the box. */
 const BUILDER_VERSION = '1';
-const RECIPE_DIR = join(REPO_ROOT, 'vagrant/box');
+const RECIPE_DIR = BOX_RECIPE_DIR;
 /** Where libvirt's QEMU can read the kernels (world-readable). */
 export const BOOT_ROOT = '/var/lib/libvirt/boot';
-/** The Debian mirrors every recipe installs from. */
-export const MIRRORS = [
-  'deb http://deb.debian.org/debian bookworm main',
-  'deb http://deb.debian.org/debian bookworm-updates main',
-  'deb http://deb.debian.org/debian-security bookworm-security main',
-];
-
 /** A built box, ready for `vagrant up`. */
 export interface Box {
   name: string;
   hash: string;
   kernel: string;
   initrd: string;
-}
-
-/** The recipe's package list (comments and blanks dropped). */
-export function recipePackages(text = readFileSync(join(RECIPE_DIR, 'packages.txt'), 'utf8')): string[] {
-  return text
-    .split('\n')
-    .map((l) => l.replace(/#.*/, '').trim())
-    .filter(Boolean);
-}
-
-/** The hash of a Debian recipe (its builder's version, packages.txt, customize.sh, the mirrors): the box's, or the container lane's node image's. */
-export function hashRecipe(dir: string, builderVersion: string): string {
-  const hash = createHash('sha256');
-  hash.update(`builder ${builderVersion}\n`);
-  for (const file of ['packages.txt', 'customize.sh']) hash.update(readFileSync(join(dir, file)));
-  hash.update(MIRRORS.join('\n'));
-  return hash.digest('hex').slice(0, 12);
 }
 
 /** The hash of everything that decides the box's content. */

@@ -3,9 +3,10 @@
  * resume (a freeze), disk hot-unplug and plug-back, and each NIC's carrier (a pulled cable). Only
  * the lab has these; an existing cluster's faults that need them are not applicable there.
  */
-import type { MachineControl, NicControl, NicRole } from '../target/target.ts';
+import type { MachineControl, NicControl } from '../session/target.ts';
+import type { NicRole } from '../cluster/plan.ts';
 import { virsh } from './host.ts';
-import type { LabPlan, NodePlan } from './lab-config.ts';
+import type { LabPlan, NodePlan } from '../cluster/lab-config.ts';
 
 function nodeOf(plan: LabPlan, name: string): NodePlan {
   const node = plan.nodes.find((n) => n.name === name);

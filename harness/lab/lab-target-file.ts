@@ -8,9 +8,9 @@
 import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import type { TargetFile } from '../target/target-file.ts';
-import type { LabPlan } from './lab-config.ts';
-import type { SshHost } from './ssh.ts';
+import type { TargetFile } from '../cluster/target-file.ts';
+import type { LabPlan } from '../cluster/lab-config.ts';
+import type { SshHost } from '../cluster/ssh.ts';
 import { writePrivateFile } from '../core/host-files.ts';
 import { ensureStateDir } from '../core/paths.ts';
 

@@ -23,26 +23,23 @@ import { fenceDeviceSpecs, type FenceDeviceSpec } from '../power/fence-resources
 import { devicesWithoutIdentity } from '../power/fence-verify.ts';
 import { readJsonFile } from '../core/json-file.ts';
 import { INPUT_LIMITS } from '../core/input-file.ts';
-import { FencingNotVerifiedError } from '../target/cluster-session.ts';
+import { FencingNotVerifiedError } from '../session/cluster-session.ts';
 import { BmcNodePower, PduNodePower, type NodePower } from '../power/power-device.ts';
 import { StartedVirtualPdu, stopAllPdus, VirtualPdu } from '../power/virtual-pdu.ts';
 import { ensureBox, BOOT_ROOT, type Box } from './box.ts';
-import type { LabSecrets } from './cluster-files.ts';
-import { labSecrets } from './lab-secrets.ts';
+import type { LabSecrets } from '../cluster/lab-config.ts';
+import { labSecrets } from '../provision/lab-secrets.ts';
 import { checkHost, knownAccel, kvmNeedsCover, probeAccel, startDaemons, virsh, type Accel } from './host.ts';
-import { planLab, type LabConfig, type LabPlan } from './lab-config.ts';
-import { provisionHash, renderCibLoad, renderCibMerge, renderCibOffline, renderClusterStart, renderNodeProvision, renderStoreLayout } from './provision.ts';
-import { parseSshConfig, removeControlSockets, sshFiles, SshRunner, type NodeShell } from './ssh.ts';
-import { parseCrmMon } from './status.ts';
+import { planLab, type LabConfig, type LabPlan } from '../cluster/lab-config.ts';
+import { parseSshConfig, removeControlSockets, sshFiles, SshRunner, type NodeShell } from '../cluster/ssh.ts';
 import { storeOf } from '../storage/storage.ts';
 import { setClockScript } from '../observe/clock.ts';
-import { ClusterSession, LabWedgedError } from '../target/cluster-session.ts';
-import type { Convergence, MachineControl, NicControl, StartedTarget, Target, TargetTraits } from '../target/target.ts';
+import { LabWedgedError } from '../session/cluster-session.ts';
+import { StartedBuiltCluster, type BuiltClusterOwner } from '../provision/built-cluster.ts';
+import type { Convergence, MachineControl, NicControl, StartedTarget, Target, TargetTraits } from '../session/target.ts';
 import { loadBaseline } from '../calibrate/baseline.ts';
 import { labMachines, labNics } from './lab-machines.ts';
 import { writeLabTargetFile } from './lab-target-file.ts';
-import { mailServiceOf } from '../mail/mail-service.ts';
-import { AXIGEN_PACKAGE_ON_NODE, axigenAdminPassword } from '../mail/axigen.ts';
 import { writePrivateFile } from '../core/host-files.ts';
 
 const EMULATOR_WRAPPER = join(BOOT_ROOT, 'ha-chaos-qemu-tcg');
@@ -547,43 +544,15 @@ export class HostNotReadyError extends Error {
 }
 
 /** A lab whose VMs are up: SSH, BMCs, status; the hypervisor beside them. */
-export class StartedLab extends ClusterSession {
+export class StartedLab extends StartedBuiltCluster {
   readonly traits: TargetTraits;
   readonly nics: NicControl;
   override readonly machines: MachineControl;
-  constructor(
-    /** The lab (or another owner of a lab plan: the container lane). */
-    readonly lab: LabOwner,
-    readonly accel: StartedTarget['accel'],
-    /** Each node's power device(s), in node order. */
-    readonly power: NodePower[],
-    readonly ssh: NodeShell,
-    private readonly secrets: LabSecrets,
-    /** The controls of the machines, when they are not the lab's VMs (the container lane's containers). */
-    controls?: { traits: TargetTraits; nics: NicControl; machines: MachineControl; equivalents?: Record<string, string> },
-  ) {
-    super();
-    this.traits = controls?.traits ?? labTraits(lab.config);
-    this.nics = controls?.nics ?? labNics(lab.plan);
-    this.machines = controls?.machines ?? labMachines(lab.plan);
-    this.equivalents = controls?.equivalents;
-  }
-
-  get plan(): LabPlan {
-    return this.lab.plan;
-  }
-  get log(): Logger {
-    return this.lab.log;
-  }
-
-  /** The test accounts and their passwords (registered secrets). */
-  accounts(): Record<string, string> {
-    return { ...this.secrets.accounts };
-  }
-
-  /** Every secret of the lab (power devices' password, corosync key, account passwords): for tests that prove none leaks. */
-  secretValues(): string[] {
-    return [this.secrets.bmcPassword, this.secrets.corosyncKey, ...Object.values(this.secrets.accounts), ...(this.lab.config.mail.package ? [axigenAdminPassword(this.secrets)] : [])];
+  constructor(lab: BuiltClusterOwner, accel: StartedTarget['accel'], power: NodePower[], ssh: NodeShell, secrets: LabSecrets) {
+    super(lab, accel, power, ssh, secrets);
+    this.traits = labTraits(lab.config);
+    this.nics = labNics(lab.plan);
+    this.machines = labMachines(lab.plan);
   }
 
   /** A VM that is not running: nothing in the cluster would start it. */
@@ -591,90 +560,10 @@ export class StartedLab extends ClusterSession {
     const found: string[] = [];
     for (const node of this.plan.nodes) {
       const domain = await this.machines.state(node.name);
-      if (domain !== 'running') found.push(`${node.name}'s ${this.plan.platform === 'container' ? 'container' : 'VM'} is ${domain}: nothing in the cluster would start it`);
+      if (domain !== 'running') found.push(`${node.name}'s VM is ${domain}: nothing in the cluster would start it`);
     }
     return found;
   }
-
-  /** Copies the user's mail package to every node where it is missing or differs (by SHA-256), bounded. */
-  async copyPackage(file: string, signal?: AbortSignal): Promise<void> {
-    const sha = createHash('sha256').update(readFileSync(file)).digest('hex');
-    await Promise.all(
-      this.plan.nodes.map(async (node) => {
-        const there = await this.root(node.name, `sha256sum ${AXIGEN_PACKAGE_ON_NODE} 2>/dev/null | cut -d' ' -f1`, 30_000, signal);
-        if (there.stdout.trim() === sha) return;
-        await this.root(node.name, `install -d "$(dirname ${AXIGEN_PACKAGE_ON_NODE})"`, 30_000, signal);
-        await withProgress(this.log, `copy ${file} to ${node.name}`, () => this.ssh.copy(node.name, file, AXIGEN_PACKAGE_ON_NODE, { timeoutMs: 600_000, signal, log: this.log }));
-      }),
-    );
-  }
-
-  /** Provisions nodes whose provisioning is missing or stale, then bootstraps the cluster once; resolves true if it bootstrapped now. */
-  async provision(signal?: AbortSignal): Promise<boolean> {
-    const hash = provisionHash(this.plan);
-    const fresh: string[] = [];
-    await Promise.all(
-      this.plan.nodes.map(async (node) => {
-        const check = await this.root(node.name, `cat /etc/ha-chaos/provisioned 2>/dev/null || true`, 30_000, signal);
-        if (check.stdout.trim() === hash) return;
-        await withProgress(this.log, `provision ${node.name}`, () => this.root(node.name, renderNodeProvision(this.plan, node, this.secrets), 300_000, signal));
-        fresh.push(node.name);
-      }),
-    );
-    const [first] = this.plan.nodes;
-    const bootstrapped = (await this.root(first!.name, 'test -f /etc/ha-chaos/bootstrapped && echo yes || true', 30_000, signal)).stdout.trim() === 'yes';
-    if (!bootstrapped) {
-      await withProgress(this.log, 'cluster bootstrap', () => this.bootstrap(signal));
-      return true;
-    } else {
-      // After a fencing with start-on-boot off, a node's cluster stack stays down: start it.
-      await Promise.all(this.plan.nodes.map((n) => this.root(n.name, 'systemctl is-active -q pacemaker || systemctl start corosync pacemaker', 180_000, signal)));
-      if (fresh.length) {
-        // The rendered configuration changed under a running lab: apply it where it lives.
-        this.log.info(`the lab's configuration changed: re-provisioned ${fresh.join(', ')}; reloading the CIB and the running mail services`);
-        await this.root(first!.name, renderCibLoad(this.plan), 300_000, signal);
-        await Promise.all(fresh.map((n) => this.root(n, mailServiceOf(this.plan).reloadScript(), 60_000, signal)));
-      }
-    }
-    return false;
-  }
-
-  private async bootstrap(signal?: AbortSignal): Promise<void> {
-    const nodes = this.plan.nodes.map((n) => n.name);
-    const [first] = nodes as [string, string];
-    const second = nodes[1]!;
-    // The store first (DRBD, or a shared disk): made, laid out, and left to Pacemaker. Meanwhile
-    // node2 renders the resource configuration offline (crmsh: ~25 s of an emulated CPU).
-    const [, configuration] = await Promise.all([
-      storeOf(this.plan).bootstrap({
-        plan: this.plan,
-        root: async (node, script, timeoutMs) => this.root(node, script, timeoutMs, signal),
-        layout: renderStoreLayout(this.plan).join('\n'),
-        signal,
-      }),
-      this.ssh.root(second, renderCibOffline(this.plan), { timeoutMs: 300_000, signal, log: this.log, phase: 'ssh' }),
-    ]);
-    await Promise.all(nodes.map((n) => this.root(n, renderClusterStart(this.plan), 300_000, signal)));
-    await waitFor(
-      'both nodes online in Pacemaker',
-      async () => {
-        const r = await this.root(first, 'crm_mon -1 --output-as=xml', 30_000, signal);
-        const view = parseCrmMon(r.stdout);
-        const online = view.nodes.filter((n) => n.online).map((n) => n.name);
-        return online.length === nodes.length ? done(true) : notYet(`online: ${online.join(', ') || 'none'}`);
-      },
-      { timeoutMs: 300_000, intervalMs: 2000, signal },
-    );
-    await this.root(first, renderCibMerge(this.plan, configuration.stdout), 120_000, signal);
-  }
-
-}
-
-/** What a started lab needs of whoever made its machines: the plan, its config, a log. */
-export interface LabOwner {
-  readonly plan: LabPlan;
-  readonly config: LabConfig;
-  readonly log: Logger;
 }
 
 /** What faults need to know of a lab before it is up: its store, and every method (it has the hypervisor and runs its power devices). */

@@ -14,10 +14,10 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { LabSecrets } from '../lab/cluster-files.ts';
-import { ops } from '../lab/cluster-files.ts';
-import { MAIL_STORE } from '../storage/mail-store.ts';
-import { operationsOf, type LabPlan } from '../lab/lab-config.ts';
+import type { LabSecrets } from '../cluster/lab-config.ts';
+import { crmOps } from '../cluster/crm-ops.ts';
+import { MAIL_STORE } from '../cluster/mail-store.ts';
+import { operationsOf, type LabPlan } from '../cluster/lab-config.ts';
 import type { FileWriter, MailService } from './mail-service.ts';
 
 /** What the adapter assumes of an Axigen install (Axigen 10 on Debian). */
@@ -213,7 +213,7 @@ export function axigenResources(plan: LabPlan): { names: string[]; crm: string[]
   const { timeouts: t, intervals: i } = operationsOf(plan.config);
   return {
     names: ['axigen'],
-    crm: [`primitive axigen systemd:${AXIGEN.unit.replace(/\.service$/, '')}${ops([['start', t.mailStart], ['stop', t.mailStop], ['monitor', t.mailMonitor, i.smtp]])}`],
+    crm: [`primitive axigen systemd:${AXIGEN.unit.replace(/\.service$/, '')}${crmOps([['start', t.mailStart], ['stop', t.mailStop], ['monitor', t.mailMonitor, i.smtp]])}`],
   };
 }
 

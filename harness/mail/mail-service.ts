@@ -5,10 +5,8 @@
  * (axigen.ts). The workload and every check are the same for both: SMTP in, IMAP and POP3 out,
  * through the virtual IP.
  */
-import type { LabSecrets } from '../lab/cluster-files.ts';
-import type { LabPlan } from '../lab/lab-config.ts';
-import { axigenService } from './axigen.ts';
-import { postfixDovecot } from './postfix-dovecot.ts';
+import type { LabSecrets } from '../cluster/lab-config.ts';
+import type { LabPlan } from '../cluster/lab-config.ts';
 
 /** Renders a heredoc that writes `content` to `path` with `mode` (provisioning's own writer). */
 export type FileWriter = (path: string, content: string, mode?: string) => string;
@@ -39,8 +37,3 @@ export interface MailService {
 
 /** The mail services there are. */
 export type MailServiceKind = MailService['kind'];
-
-/** The mail service a plan names (a lab: Axigen when `mail.package` is given, else the open stand-in). */
-export function mailServiceOf(plan: { mailService: MailServiceKind }): MailService {
-  return plan.mailService === 'axigen' ? axigenService : postfixDovecot;
-}

@@ -1,17 +1,18 @@
 /**
  * The open mail stack standing in for Axigen: Postfix for SMTP, Dovecot for IMAP and POP3,
  * Maildir and the Postfix queue on the mail store, each run by the lab's own OCF agent (see
- * harness/lab/agents/). One implementation of the mail-service seam (mail-service.ts).
+ * harness/mail/agents/). One implementation of the mail-service seam (mail-service.ts).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../core/paths.ts';
-import { accountNames, ops, type LabSecrets } from '../lab/cluster-files.ts';
-import { MAIL_STORE } from '../storage/mail-store.ts';
-import { operationsOf, type LabPlan } from '../lab/lab-config.ts';
+import { crmOps } from '../cluster/crm-ops.ts';
+import { accountNames, type LabSecrets } from '../cluster/lab-config.ts';
+import { MAIL_STORE } from '../cluster/mail-store.ts';
+import { operationsOf, type LabPlan } from '../cluster/lab-config.ts';
 import type { FileWriter, MailService } from './mail-service.ts';
 
-const AGENTS_DIR = join(REPO_ROOT, 'harness/lab/agents');
+const AGENTS_DIR = join(REPO_ROOT, 'harness/mail/agents');
 const agentSource = (name: string) => readFileSync(join(AGENTS_DIR, name), 'utf8');
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
@@ -144,7 +145,7 @@ export function renderDovecotUsers(secrets: LabSecrets): string {
 /** The stand-in's Pacemaker resources: SMTP (Postfix) and IMAP/POP3 (Dovecot). */
 export function mailResources(plan: LabPlan): { names: string[]; crm: string[] } {
   const { timeouts: t, intervals: i } = operationsOf(plan.config);
-  const mailOps = (interval: string) => ops([['start', t.mailStart], ['stop', t.mailStop], ['monitor', t.mailMonitor, interval]]);
+  const mailOps = (interval: string) => crmOps([['start', t.mailStart], ['stop', t.mailStop], ['monitor', t.mailMonitor, interval]]);
   return {
     names: ['smtp', 'imap'],
     crm: [`primitive smtp ocf:hachaos:postfix${mailOps(i.smtp)}`, `primitive imap ocf:hachaos:dovecot${mailOps(i.imap)}`],

@@ -3,7 +3,7 @@
  * offset is measured (host time at the midpoint of an SSH round trip vs the node's `date`) and
  * node timestamps are shifted by it before any comparison with host-side events.
  */
-import type { StartedTarget } from '../target/target.ts';
+import type { StartedTarget } from '../session/target.ts';
 
 export interface ClockOffset {
   node: string;

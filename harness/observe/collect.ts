@@ -4,9 +4,9 @@
  * (redacted); a node that cannot be reached is noted, never fatal.
  */
 import type { RunStore } from '../report/run-store.ts';
-import type { StartedTarget } from '../target/target.ts';
+import type { StartedTarget } from '../session/target.ts';
 import type { ClockOffset } from './clock.ts';
-import { mailServiceOf } from '../mail/mail-service.ts';
+import { mailServiceOf } from '../mail/mail.ts';
 
 export interface NodeEvidence {
   node: string;

@@ -5,14 +5,14 @@
  * from all. Every node time is mapped onto the host clock with the node's measured offset.
  */
 import type { Observations } from '../check/observations.ts';
-import type { TargetNode } from '../target/target.ts';
+import type { ClusterNode } from '../cluster/plan.ts';
 import { toHostClock, type ClockOffset } from './clock.ts';
 import type { NodeEvidence } from './collect.ts';
 import { failoverEvents, fenceResults, parseJournal, throttleEvents, mailStarts } from './journal.ts';
-import type { StoreBackend } from '../storage/storage.ts';
+import type { StoreBackend } from '../storage/store-backend.ts';
 
 /** Adds what the journals say to `observations` (fence events, phases, promotions, throttling). */
-export function observeJournals(observations: Observations, evidence: NodeEvidence[], nodes: TargetNode[], offsets: Record<string, ClockOffset>, store?: Pick<StoreBackend, 'takeover' | 'takeoverPhase'>, mailResources?: readonly string[]): void {
+export function observeJournals(observations: Observations, evidence: NodeEvidence[], nodes: ClusterNode[], offsets: Record<string, ClockOffset>, store?: Pick<StoreBackend, 'takeover' | 'takeoverPhase'>, mailResources?: readonly string[]): void {
   const failed = observations.fault.node;
   for (const e of evidence) {
     if (!e.journal) continue;

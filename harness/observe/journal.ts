@@ -4,7 +4,7 @@
  * system mounted, the IP raised and the mail service started. Pure: tested on literal lines.
  */
 import { drbdStore } from '../storage/drbd.ts';
-import type { StoreBackend } from '../storage/storage.ts';
+import type { StoreBackend } from '../storage/store-backend.ts';
 
 export interface JournalLine {
   /** Node clock, epoch ms. */

@@ -12,10 +12,11 @@
  */
 import type { Logger } from '../core/log.ts';
 import { sleep } from '../core/wait.ts';
-import type { StartedTarget } from '../target/target.ts';
-import { parseProcDrbd } from '../lab/status.ts';
+import type { StartedTarget } from '../session/target.ts';
+import { parseProcDrbd } from '../cluster/status.ts';
 import type { LoadSample, NodeSample } from '../check/observations.ts';
-import { storeOf, type StoreWatch } from '../storage/storage.ts';
+import { storeOf } from '../storage/storage.ts';
+import { type StoreWatch } from '../storage/store-backend.ts';
 import { toHostClock, type ClockOffset } from './clock.ts';
 
 /** One thing a node's stream reported, on the node's clock (epoch ms). */

@@ -5,7 +5,7 @@
  * (outlet); a node's devices form one fencing level, so Pacemaker switches every outlet off
  * before it switches any back on, and a node with two supplies really loses power.
  */
-import type { LabPlan, NodePlan } from '../lab/lab-config.ts';
+import type { LabPlan, NodePlan } from '../cluster/lab-config.ts';
 
 /** The file on each node holding a BMC's password, for fence_ipmilan's password_script. */
 export function bmcPasswordFile(node: string): string {

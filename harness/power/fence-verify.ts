@@ -23,7 +23,7 @@ import type { Logger } from '../core/log.ts';
 import { guidReadings, identityAsUuid, NODE_IDENTITY_SCRIPT, normalizeIdentity, parseSystemGuid } from '../bmc/machine-identity.ts';
 import { shellQuote } from '../bmc/sim-files.ts';
 import { registerSecret } from '../core/secrets.ts';
-import type { NodeShell } from '../lab/ssh.ts';
+import type { NodeShell } from '../cluster/ssh.ts';
 import type { FenceDeviceSpec } from './fence-resources.ts';
 
 /** A stonith resource as the CIB holds it. */

@@ -11,13 +11,29 @@ import { join } from 'node:path';
 import { INPUT_LIMITS } from '../core/input-file.ts';
 import { readJsonFile, validateJson, type ParsedJson } from '../core/json-file.ts';
 import { validate, ValidationError, withLines } from '../core/schema.ts';
-import { parseLabConfig, type LabConfig } from '../lab/lab-config.ts';
+import { parseLabConfig, type LabConfig } from '../cluster/lab-config.ts';
 import type { Scenario } from '../scenario/scenario.ts';
 import type { Observations } from '../check/observations.ts';
 import { History } from '../history/history.ts';
 import type { Operation } from '../history/operation.ts';
 import type { RunResults } from './results.ts';
-import type { RunManifest } from './run-store.ts';
+
+export type RunPhase = 'started' | 'history' | 'results' | 'crashed';
+
+/** run.json: what a run is and how far it got. */
+export interface RunManifest {
+  runId: string;
+  name: string;
+  seed: number;
+  phase: RunPhase;
+  startedAt: string;
+  updatedAt: string;
+  argv: string[];
+  host: string;
+  node: string;
+  /** Anything else needed to replay (scenario, lab config without secrets...). */
+  [key: string]: unknown;
+}
 
 /** The files of a run directory. */
 export const RUN_FILES = { manifest: 'run.json', results: 'results.json', observations: 'observations.json', history: 'history.jsonl' } as const;

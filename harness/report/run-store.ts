@@ -15,26 +15,11 @@ import { validate, ValidationError } from '../core/schema.ts';
 import { fileSink, type Logger } from '../core/log.ts';
 import { History } from '../history/history.ts';
 import { toJUnit } from './junit.ts';
-import { readManifest } from './run-dir.ts';
+import { readManifest, type RunManifest, type RunPhase } from './run-dir.ts';
 import type { RunResults } from './results.ts';
 
-export type RunPhase = 'started' | 'history' | 'results' | 'crashed';
 
 /** The run's manifest: enough to know what ran and to run it again. */
-export interface RunManifest {
-  runId: string;
-  name: string;
-  seed: number;
-  phase: RunPhase;
-  startedAt: string;
-  updatedAt: string;
-  argv: string[];
-  host: string;
-  node: string;
-  /** Anything else needed to replay (scenario, lab config without secrets...). */
-  [key: string]: unknown;
-}
-
 export interface CreateRunOptions {
   /** The directory holding all runs. Default `reports` under the current directory. */
   root?: string;

@@ -18,7 +18,7 @@ import { compose, type CheckResult } from '../check/checker.ts';
 import { convergence } from '../check/convergence.ts';
 import { clientOps, failoverTime, outageOf } from '../check/failover-time.ts';
 import { storeOf } from '../storage/storage.ts';
-import { mailServiceOf } from '../mail/mail-service.ts';
+import { mailServiceOf } from '../mail/mail.ts';
 import { fencing } from '../check/fencing.ts';
 import { mailIntegrity } from '../check/mail-integrity.ts';
 import { singlePrimary } from '../check/single-primary.ts';
@@ -32,8 +32,8 @@ import type { Fault, FaultContext } from '../faults/fault.ts';
 import { now } from '../history/history.ts';
 import type { Operation } from '../history/operation.ts';
 import { programRunCounts } from '../core/exec.ts';
-import type { StartedTarget, Target } from '../target/target.ts';
-import { drainMailQueue } from '../lab/mail-queue.ts';
+import type { StartedTarget, Target } from '../session/target.ts';
+import { drainMailQueue } from './mail-queue.ts';
 import { measureOffset, type ClockOffset } from '../observe/clock.ts';
 import { collectEvidence } from '../observe/collect.ts';
 import { observeJournals } from '../observe/evidence.ts';
@@ -48,7 +48,7 @@ import { MailWorkload } from '../workload/workload.ts';
 import { serviceBack } from './service-back.ts';
 
 export interface RunOptions {
-  /** The cluster under test: the lab, or an existing cluster (harness/target/). */
+  /** The cluster under test: the lab, or an existing cluster (harness/existing/). */
   target: Target;
   scenario: Scenario;
   seed: number;

@@ -3,12 +3,17 @@
  * only when both disks have it), with resource-and-stonith fencing through Pacemaker's handlers;
  * a promotable clone in Pacemaker, the mail store's ext4 on the promoted side.
  */
-import { DRBD_DEVICE, DRBD_DISK, DRBD_RESOURCE, MAIL_STORE } from '../lab/cluster-files.ts';
-import { operationsOf, type LabPlan } from '../lab/lab-config.ts';
-import { parseProcDrbd, type LabStatus } from '../lab/status.ts';
+import { MAIL_STORE } from '../cluster/mail-store.ts';
+import { operationsOf, type LabPlan } from '../cluster/lab-config.ts';
+import { parseProcDrbd, type LabStatus } from '../cluster/status.ts';
 import { done, notYet, waitFor } from '../core/wait.ts';
-import { crmOps } from './crm-ops.ts';
-import type { BootstrapContext, StoreBackend } from './storage.ts';
+import { crmOps } from '../cluster/crm-ops.ts';
+import type { BootstrapContext, StoreBackend } from './store-backend.ts';
+
+/** The one DRBD resource, its device and its backing disk (the node's second disk). */
+export const DRBD_RESOURCE = 'mail';
+export const DRBD_DEVICE = '/dev/drbd0';
+export const DRBD_DISK = '/dev/vdb';
 
 /** A DRBD promote that succeeded, in Pacemaker's log: the node's copy became writable. */
 export const DRBD_TAKEOVER = /Result of promote operation for drbd_\w+ on \S+: ok/;

@@ -8,11 +8,11 @@
  * reports the store's mounts and unmounts (findmnt --poll, stamped by the node), and a takeover is
  * a successful start of the file system on the peer.
  */
-import { MAIL_STORE } from '../lab/cluster-files.ts';
-import { operationsOf, type LabPlan } from '../lab/lab-config.ts';
-import type { LabStatus } from '../lab/status.ts';
-import { crmOps } from './crm-ops.ts';
-import type { BootstrapContext, StoreBackend } from './storage.ts';
+import { MAIL_STORE } from '../cluster/mail-store.ts';
+import { operationsOf, type LabPlan } from '../cluster/lab-config.ts';
+import type { LabStatus } from '../cluster/status.ts';
+import { crmOps } from '../cluster/crm-ops.ts';
+import type { BootstrapContext, StoreBackend } from './store-backend.ts';
 
 /** The shared disk as each node sees it: the only disk after the root disk. */
 export const SHARED_DEVICE = '/dev/vdb';

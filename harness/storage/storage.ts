@@ -1,94 +1,11 @@
 /**
- * The storage seam: how the mail store is built and kept, as the lab's provisioning, bootstrap,
- * Pacemaker configuration and readiness see it. Axigen's architecture names two: local disks
- * replicated by DRBD (`drbd`, harness/storage/drbd.ts), or one external disk attached to both
- * nodes (`shared`, harness/storage/shared.ts). Each is one implementation of {@link StoreBackend}; the lab
- * asks {@link storeOf} for the one its config names and never branches on the kind itself.
+ * The storage seam's variants: {@link storeOf} gives the one a plan names (the contract is
+ * store-backend.ts). Nothing outside harness/storage/ branches on the kind.
  */
-import type { LabPlan } from '../lab/lab-config.ts';
-import type { LabStatus } from '../lab/status.ts';
-import type { StorageKind, TargetNode } from '../target/target.ts';
+import type { StorageKind } from '../cluster/plan.ts';
 import { drbdStore } from './drbd.ts';
 import { sharedStore } from './shared.ts';
-
-/** Runs a root script on a node during the bootstrap; rejects with the node's error. */
-export type RootRunner = (node: string, script: string, timeoutMs: number) => Promise<{ stdout: string }>;
-
-/** What a store's bootstrap may use: the nodes, a root runner, and the rendered file-system setup. */
-export interface BootstrapContext {
-  plan: LabPlan;
-  root: RootRunner;
-  /** Lays out the mail store on a mounted file system (directories, the Postfix queue): the mail service's part. */
-  layout: string;
-  signal?: AbortSignal;
-}
-
-/** A disk Vagrant attaches to each node (vagrant-libvirt `storage :file`). */
-export interface VagrantDisk {
-  sizeGiB: number;
-  type: 'qcow2' | 'raw';
-  /** A volume the host made before `vagrant up` (then Vagrant attaches it and never removes it). */
-  volume?: string;
-  shareable?: boolean;
-  cache?: 'none';
-}
-
-/** A volume in libvirt's default pool that the host makes before `vagrant up`. */
-export interface HostVolume {
-  name: string;
-  sizeGiB: number;
-  format: 'raw';
-}
-
-/** What a node's watcher stream runs for the store: background streams, snapshot lines, and their end. */
-export interface StoreWatch {
-  /** Background commands whose lines report store changes (each ends with `& <var>=$!`). */
-  streams: string[];
-  /** Lines of the snapshot, between `@@snapshot` and `@@end-snapshot`. */
-  snapshot: string[];
-  /** What stops the streams. */
-  stop: string[];
-}
-
-export interface StoreBackend {
-  readonly kind: StorageKind;
-  /** In words, for the report and `lab status`. */
-  describe(plan: LabPlan): string;
-  /** The store's disks on each node. */
-  disks(plan: LabPlan): VagrantDisk[];
-  /** Volumes the host makes before the VMs are created (a shared disk). */
-  hostVolumes(plan: LabPlan): HostVolume[];
-  /** What the watcher streams from each node about the store. */
-  watch(): StoreWatch;
-  /** Lines of each node's provisioning script (resource files, kernel modules); `file` renders a heredoc. */
-  provision(plan: LabPlan, file: (path: string, content: string, mode?: string) => string): string[];
-  /**
-   * The one-time bootstrap before the cluster stack starts: makes the store (and its file
-   * system, laid out by `layout`), then leaves it to Pacemaker (nothing mounted, nothing promoted).
-   */
-  bootstrap(ctx: BootstrapContext): Promise<void>;
-  /** What every node runs just before it starts the cluster stack (hand the store to Pacemaker). */
-  beforeClusterStart(): string[];
-  /**
-   * The store's Pacemaker resources (crm shell), the id the mail group must run with (and after),
-   * and the constraints tying `group` to it. `ops` renders ` op ...` clauses with explicit timeouts.
-   */
-  cib(plan: LabPlan, group: string): { resources: string[]; constraints: string[]; fileSystem: string };
-  /** The store's readiness in `status`, unmet conditions in words (empty when ready). */
-  unmet(status: LabStatus, nodes: readonly string[]): string[];
-  /** Resource ids of the store that run on every node (not the mail service). */
-  isStoreResource(id: string): boolean;
-  /**
-   * The one definition of "a node took the store over" (the fencing checker's takeover, the
-   * promotions in the observations): a line of that node's Pacemaker log. For DRBD, a successful
-   * promote (the node's copy becomes writable).
-   */
-  readonly takeover: RegExp;
-  /** The failover phase the takeover is, when it is not one of the common ones (DRBD: `drbd-promoted`); null for none. */
-  readonly takeoverPhase: string | null;
-  /** The device the mail store's file system lives on, as the nodes see it. */
-  device(node: TargetNode): string;
-}
+import type { StoreBackend } from './store-backend.ts';
 
 /** The store backend a lab's config names. */
 export function storeOf(plan: { storage: StorageKind }): StoreBackend {

@@ -8,7 +8,7 @@ import { failoverTime } from '../../harness/check/failover-time.ts';
 import { fencing } from '../../harness/check/fencing.ts';
 import { singlePrimary } from '../../harness/check/single-primary.ts';
 import { convergence } from '../../harness/check/convergence.ts';
-import { parseQueued } from '../../harness/lab/mail-queue.ts';
+import { parseQueued } from '../../harness/run/mail-queue.ts';
 
 /** Builds a history from compact rows: [time, process, type, f, value?]. */
 function h(rows: [number, string, Operation['type'], string, unknown?][]): Operation[] {

@@ -6,7 +6,7 @@ import test from 'ava';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../../harness/core/exec.ts';
-import { loadLabConfig } from '../../harness/lab/lab-config.ts';
+import { loadLabConfig } from '../../harness/cluster/lab-config.ts';
 import { tempDir } from '../helpers.ts';
 
 const RUN = 'fixtures/runs/20261125-172304-replication-loss-then-power-cut-active-9910';

@@ -14,7 +14,7 @@ import { stringify } from 'yaml';
 import { exitCodeFor } from '../../harness/cli/main.ts';
 import { SeededRandom } from '../../harness/core/random.ts';
 import { ValidationError } from '../../harness/core/schema.ts';
-import { loadTargetFile } from '../../harness/target/target-file.ts';
+import { loadTargetFile } from '../../harness/cluster/target-file.ts';
 import { FAKE_SSH_KEY, tempDir } from '../helpers.ts';
 
 const SEED = Number(process.env.HA_CHAOS_FUZZ_SEED ?? 20261205);

@@ -22,7 +22,7 @@ import { exitCodeFor, program } from '../../harness/cli/main.ts';
 import { INPUT_LIMITS } from '../../harness/core/input-file.ts';
 import { SeededRandom } from '../../harness/core/random.ts';
 import { ValidationError } from '../../harness/core/schema.ts';
-import { DEFAULT_LAB_CONFIG, loadLabConfig } from '../../harness/lab/lab-config.ts';
+import { DEFAULT_LAB_CONFIG, loadLabConfig } from '../../harness/cluster/lab-config.ts';
 import { readResults } from '../../harness/report/run-dir.ts';
 import { loadScenarioFile } from '../../harness/scenario/scenario-file.ts';
 import { tempDir } from '../helpers.ts';

@@ -7,7 +7,7 @@ import test from 'ava';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../../harness/core/exec.ts';
-import { renderClientPingAgent } from '../../harness/lab/cluster-files.ts';
+import { renderClientPingAgent } from '../../harness/provision/cluster-files.ts';
 import { tempDir } from '../helpers.ts';
 
 function setup() {

@@ -3,10 +3,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../harness/core/exec.ts';
-import { loadLabConfig, planLab } from '../../harness/lab/lab-config.ts';
-import { renderCib, renderCorosyncConf, renderDrbdResource, renderNetworkd } from '../../harness/lab/cluster-files.ts';
+import { loadLabConfig, planLab } from '../../harness/cluster/lab-config.ts';
+import { renderCib, renderCorosyncConf, renderNetworkd } from '../../harness/provision/cluster-files.ts';
+import { renderDrbdResource } from '../../harness/storage/drbd.ts';
 import { renderDovecotConf, renderDovecotDropIn, renderDovecotUsers, postfixSettings } from '../../harness/mail/postfix-dovecot.ts';
-import { provisionHash, renderCibMerge, renderCibOffline, renderNodeProvision, renderStoreInit } from '../../harness/lab/provision.ts';
+import { provisionHash, renderCibMerge, renderCibOffline, renderNodeProvision, renderStoreInit } from '../../harness/provision/provision.ts';
 
 const plan = planLab(loadLabConfig());
 const secrets = { bmcPassword: 'BmcPw-123456', corosyncKey: 'a2V5', accounts: { user1: 'pw-user-1' } };

@@ -3,7 +3,7 @@ import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_LAB_CONFIG, loadLabConfig, planLab } from '../../harness/lab/lab-config.ts';
+import { DEFAULT_LAB_CONFIG, loadLabConfig, planLab } from '../../harness/cluster/lab-config.ts';
 import { ValidationError } from '../../harness/core/schema.ts';
 import { tempDir } from '../helpers.ts';
 

@@ -2,7 +2,7 @@
 import test from 'ava';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readLabSecrets } from '../../harness/lab/lab-secrets.ts';
+import { readLabSecrets } from '../../harness/provision/lab-secrets.ts';
 import { ValidationError } from '../../harness/core/schema.ts';
 import { redact } from '../../harness/core/secrets.ts';
 import { tempDir } from '../helpers.ts';

@@ -1,10 +1,10 @@
 /** The power-switch variant's plan and rendered cluster, on the shipped config and literal variants of it. */
 import test from 'ava';
-import { loadLabConfig, parseLabConfig, planLab, type LabConfig } from '../../harness/lab/lab-config.ts';
-import { renderCib } from '../../harness/lab/cluster-files.ts';
-import { renderNodeProvision } from '../../harness/lab/provision.ts';
+import { loadLabConfig, parseLabConfig, planLab, type LabConfig } from '../../harness/cluster/lab-config.ts';
+import { renderCib } from '../../harness/provision/cluster-files.ts';
+import { renderNodeProvision } from '../../harness/provision/provision.ts';
 import { ValidationError } from '../../harness/core/schema.ts';
-import { DEFAULT_LAB_CONFIG } from '../../harness/lab/lab-config.ts';
+import { DEFAULT_LAB_CONFIG } from '../../harness/cluster/lab-config.ts';
 
 const pdu = loadLabConfig(DEFAULT_LAB_CONFIG.replace('lab.json', 'lab-pdu.json'));
 const secrets = { bmcPassword: 'DevicePw-1234', corosyncKey: 'a2V5', accounts: { user1: 'pw-user-1' } };

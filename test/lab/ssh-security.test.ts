@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { controlSocketPrefix, ensureControlDir, parseSshConfig, removeControlSockets, renderSshConfig, SOCKET_PATH_LIMIT, socketPathBytes, SshRunner, sshFiles } from '../../harness/lab/ssh.ts';
+import { controlSocketPrefix, ensureControlDir, parseSshConfig, removeControlSockets, renderSshConfig, SOCKET_PATH_LIMIT, socketPathBytes, SshRunner, sshFiles } from '../../harness/cluster/ssh.ts';
 import { tempDir } from '../helpers.ts';
 
 const hosts = parseSshConfig('Host node1\n  HostName 10.213.1.143\n  User vagrant\n  Port 22\n\nHost node2\n  HostName 10.213.1.27\n  User vagrant\n  Port 22\n');

@@ -1,6 +1,6 @@
 import test from 'ava';
-import { parseSshConfig, renderSshConfig } from '../../harness/lab/ssh.ts';
-import { recipePackages } from '../../harness/lab/box.ts';
+import { parseSshConfig, renderSshConfig } from '../../harness/cluster/ssh.ts';
+import { recipePackages } from '../../harness/provision/recipe.ts';
 
 const vagrantSshConfig = `Host node1
   HostName 10.213.1.143

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { drbdStore } from '../../harness/storage/drbd.ts';
 import { readFileSync } from 'node:fs';
-import { parseCrmMon, parseFenceConstraints, parseProcDrbd, unmetReadiness, wedges, type LabStatus } from '../../harness/lab/status.ts';
+import { parseCrmMon, parseFenceConstraints, parseProcDrbd, unmetReadiness, wedges, type LabStatus } from '../../harness/cluster/status.ts';
 
 const readyXml = readFileSync('fixtures/lab/crm_mon-ready.xml', 'utf8');
 

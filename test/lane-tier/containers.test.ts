@@ -1,5 +1,5 @@
 /**
- * The container lane tier: the lab's cluster in two containers (harness/containers/), built from
+ * The container lane tier: the lab's cluster in two containers (harness/lane/), built from
  * Debian packages (a cold run builds the node image), certified for real: power cut, heartbeat
  * loss, freeze, corosync killed, the mail service killed; the faults it cannot do honestly listed
  * as not applicable; the negative control (fencing off: the split mounts the store twice and the
@@ -10,18 +10,18 @@ import test from 'ava';
 import { existsSync } from 'node:fs';
 import { run } from '../../harness/core/exec.ts';
 import { fileSink, rootLogger } from '../../harness/core/log.ts';
-import { ContainerLane, PID_LABEL, reapLanes } from '../../harness/containers/container-lane.ts';
-import { docker } from '../../harness/containers/docker-host.ts';
-import { imageTag, LANE_LABEL } from '../../harness/containers/node-image.ts';
+import { ContainerLane, PID_LABEL, reapLanes } from '../../harness/lane/container-lane.ts';
+import { docker } from '../../harness/lane/docker-host.ts';
+import { imageTag, LANE_LABEL } from '../../harness/lane/node-image.ts';
 import { notApplicable } from '../../harness/faults/catalog.ts';
-import type { StartedLab } from '../../harness/lab/lab.ts';
+import type { StartedLane } from '../../harness/lane/container-lane.ts';
 import { runScenario } from '../../harness/run/run-scenario.ts';
 import { SCENARIOS } from '../../harness/scenario/catalog.ts';
 import { holdHostLock, releaseHostLock, splitWithoutFencing } from '../split-control.ts';
 
 const MIN = 60_000;
 const lane = new ContainerLane(undefined, rootLogger('lane-tier').withSink(fileSink('reports/lane-tier.log')));
-let started: StartedLab;
+let started: StartedLane;
 
 test.before(async (t) => {
   t.timeout(25 * MIN, 'lane up (a cold run builds the node image)');

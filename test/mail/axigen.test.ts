@@ -3,11 +3,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../../harness/core/exec.ts';
 import { ValidationError } from '../../harness/core/schema.ts';
-import { loadLabConfig, parseLabConfig, planLab } from '../../harness/lab/lab-config.ts';
-import { renderCib } from '../../harness/lab/cluster-files.ts';
-import { renderNodeProvision, renderStoreLayout } from '../../harness/lab/provision.ts';
+import { loadLabConfig, parseLabConfig, planLab } from '../../harness/cluster/lab-config.ts';
+import { renderCib } from '../../harness/provision/cluster-files.ts';
+import { renderNodeProvision, renderStoreLayout } from '../../harness/provision/provision.ts';
 import { AXIGEN, AXIGEN_PACKAGE_ON_NODE, axigenAdminPassword, axigenSetupSteps, renderAxigenUnit, renderCliConversation } from '../../harness/mail/axigen.ts';
-import { mailServiceOf } from '../../harness/mail/mail-service.ts';
+import { mailServiceOf } from '../../harness/mail/mail.ts';
 import { buildStandinPackage } from '../fixtures/axigen-standin/build.ts';
 import { tempDir } from '../helpers.ts';
 

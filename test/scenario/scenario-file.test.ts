@@ -104,7 +104,7 @@ test('every fault a scenario file may name has an implementation', (t) => {
 
 test('scenario applicability: each architecture runs what has meaning for it; the others say why not', async (t) => {
   const { notApplicable } = await import('../../harness/faults/catalog.ts');
-  const { loadLabConfig } = await import('../../harness/lab/lab-config.ts');
+  const { loadLabConfig } = await import('../../harness/cluster/lab-config.ts');
   const { labTraits } = await import('../../harness/lab/lab.ts');
   const drbd = labTraits(loadLabConfig());
   const shared = labTraits({ ...loadLabConfig(), storage: 'shared' });

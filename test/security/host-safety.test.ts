@@ -15,11 +15,11 @@ import { stateRoot } from '../../harness/core/paths.ts';
 import { ValidationError } from '../../harness/core/schema.ts';
 import { registerSecret } from '../../harness/core/secrets.ts';
 import { oneLine } from '../../harness/core/terminal-text.ts';
-import { parseLabConfig, loadLabConfig, loadLabConfig as loadLab } from '../../harness/lab/lab-config.ts';
-import { renderSshConfig, SshRunner } from '../../harness/lab/ssh.ts';
+import { parseLabConfig, loadLabConfig, loadLabConfig as loadLab } from '../../harness/cluster/lab-config.ts';
+import { renderSshConfig, SshRunner } from '../../harness/cluster/ssh.ts';
 import { ApcPduClient, renderClientConf } from '../../harness/power/apc-pdu-client.ts';
 import { loadScenarioFile } from '../../harness/scenario/scenario-file.ts';
-import { canonicalAddress, loadTargetFile } from '../../harness/target/target-file.ts';
+import { canonicalAddress, loadTargetFile } from '../../harness/cluster/target-file.ts';
 import { FAKE_SSH_KEY, tempDir } from '../helpers.ts';
 
 const NOBODY = 65534;

@@ -1,7 +1,7 @@
 import test from 'ava';
-import { loadLabConfig, planLab } from '../../harness/lab/lab-config.ts';
-import { renderCib } from '../../harness/lab/cluster-files.ts';
-import type { LabStatus } from '../../harness/lab/status.ts';
+import { loadLabConfig, planLab } from '../../harness/cluster/lab-config.ts';
+import { renderCib } from '../../harness/provision/cluster-files.ts';
+import type { LabStatus } from '../../harness/cluster/status.ts';
 import { storeOf } from '../../harness/storage/storage.ts';
 import { parseMounted, renderSharedStoreInit } from '../../harness/storage/shared.ts';
 import { failoverEvents } from '../../harness/observe/journal.ts';

@@ -10,8 +10,8 @@ import { registerSecret } from '../core/secrets.ts';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { accountNames, type LabSecrets } from './cluster-files.ts';
-import type { LabPlan } from './lab-config.ts';
+import { accountNames, type LabSecrets } from '../cluster/lab-config.ts';
+import type { LabPlan } from '../cluster/lab-config.ts';
 import { axigenAdminPassword } from '../mail/axigen.ts';
 import { writePrivateFile } from '../core/host-files.ts';
 

@@ -16,7 +16,7 @@ import { INPUT_LIMITS, readInputFile } from '../core/input-file.ts';
 import { ValidationError, withLines } from '../core/schema.ts';
 import { registerSecret } from '../core/secrets.ts';
 import { parseYamlInput } from '../core/yaml-input.ts';
-import type { NicRole, StorageKind } from './target.ts';
+import type { NicRole, StorageKind } from './plan.ts';
 
 interface SshSpec {
   address?: string;

@@ -7,8 +7,8 @@
  */
 import type { Logger } from '../core/log.ts';
 import { done, notYet, waitFor, WaitTimeoutError } from '../core/wait.ts';
-import { mailServiceOf } from '../mail/mail-service.ts';
-import type { StartedTarget } from '../target/target.ts';
+import { mailServiceOf } from '../mail/mail.ts';
+import type { StartedTarget } from '../session/target.ts';
 
 export interface MailQueueState {
   drained: boolean;

@@ -33,11 +33,12 @@ import { parseBmcConfig } from '../bmc/bmc-config.ts';
 import { stopAllBmcs, VirtualBmc } from '../bmc/virtual-bmc.ts';
 import { fenceDeviceSpecs } from '../power/fence-resources.ts';
 import { BmcNodePower, type NodePower } from '../power/power-device.ts';
-import { loadLabConfig, NIC_ORDER, planLab, type LabConfig, type LabPlan, type NetworkRole } from '../lab/lab-config.ts';
-import { labSecrets } from '../lab/lab-secrets.ts';
-import { renderHosts } from '../lab/cluster-files.ts';
-import { StartedLab, type LabOwner } from '../lab/lab.ts';
-import type { Target, TargetTraits } from '../target/target.ts';
+import { loadLabConfig, NIC_ORDER, planLab, type LabConfig, type LabPlan, type LabSecrets, type NetworkRole } from '../cluster/lab-config.ts';
+import { labSecrets } from '../provision/lab-secrets.ts';
+import { renderHosts } from '../provision/cluster-files.ts';
+import { StartedBuiltCluster, type BuiltClusterOwner } from '../provision/built-cluster.ts';
+import type { NodeShell } from '../cluster/ssh.ts';
+import type { MachineControl, NicControl, Target, TargetTraits } from '../session/target.ts';
 import { docker, ensureDockerd, stopOurDockerd } from './docker-host.ts';
 import { ensureImage, LANE_LABEL } from './node-image.ts';
 import { containerOf, DockerShell, laneMachines, laneNics, laneTraits, LANE_EQUIVALENTS } from './lane-machines.ts';
@@ -115,7 +116,7 @@ export function bridgeName(plan: LabPlan, role: NetworkRole): string {
   return `hc${plan.config.network.prefix.split('.')[1]}-${short[role]}`;
 }
 
-export class ContainerLane implements Target, LabOwner {
+export class ContainerLane implements Target, BuiltClusterOwner {
   readonly plan: LabPlan;
   readonly dir: string;
   /** The log: the console's, and the lane's own file (lane.log) while the lane is up. */
@@ -123,7 +124,7 @@ export class ContainerLane implements Target, LabOwner {
     return this.fileLog ?? this.consoleLog;
   }
   private fileLog?: Logger;
-  private started?: { containers: StartedTestContainer[]; lab: StartedLab };
+  private started?: { containers: StartedTestContainer[]; lab: StartedLane };
   /** What the last fresh bring-up took. */
   timings?: LaneTimings;
 
@@ -165,7 +166,7 @@ export class ContainerLane implements Target, LabOwner {
   }
 
   /** A new lane (or, in the same process, the one up already), waited until ready. */
-  async up(options: { signal?: AbortSignal } = {}): Promise<StartedLab> {
+  async up(options: { signal?: AbortSignal } = {}): Promise<StartedLane> {
     const { signal } = options;
     if (this.started) {
       const lab = this.started.lab;
@@ -228,7 +229,7 @@ export class ContainerLane implements Target, LabOwner {
       // After the containers exist: each BMC answers `mc guid` with its container's identity, as a real BMC with its server's.
       const power = await this.startBmcs(secrets.bmcPassword);
       await this.learnNics();
-      const lab = new StartedLab(this, 'container', power, new DockerShell(this.plan), secrets, { traits: this.traits, nics: laneNics(this.plan), machines: laneMachines(this.plan), equivalents: LANE_EQUIVALENTS });
+      const lab = new StartedLane(this, power, new DockerShell(this.plan), secrets);
       this.started = { containers, lab };
       await lab.provision(signal);
       timings.bootstrap = since();
@@ -381,4 +382,28 @@ export async function reapLanes(log: Logger): Promise<string[]> {
     await downLane(lane, log);
   }
   return [...dead];
+}
+
+/** The lane's cluster once its containers run: provisioned like the lab, held by the lane's controls (containers, not VMs). */
+export class StartedLane extends StartedBuiltCluster {
+  readonly traits: TargetTraits;
+  readonly nics: NicControl;
+  override readonly machines: MachineControl;
+  constructor(lane: ContainerLane, power: NodePower[], ssh: NodeShell, secrets: LabSecrets) {
+    super(lane, 'container', power, ssh, secrets);
+    this.traits = lane.traits;
+    this.nics = laneNics(lane.plan);
+    this.machines = laneMachines(lane.plan);
+    this.equivalents = LANE_EQUIVALENTS;
+  }
+
+  /** A container that is not running: nothing in the cluster would start it. */
+  protected async machineFindings(): Promise<string[]> {
+    const found: string[] = [];
+    for (const node of this.plan.nodes) {
+      const state = await this.machines.state(node.name);
+      if (state !== 'running') found.push(`${node.name}'s container is ${state}: nothing in the cluster would start it`);
+    }
+    return found;
+  }
 }

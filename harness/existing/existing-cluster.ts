@@ -15,18 +15,19 @@ import { join } from 'node:path';
 import type { Logger } from '../core/log.ts';
 import { stateRoot, ensureStateDir } from '../core/paths.ts';
 import { done, notYet, waitFor } from '../core/wait.ts';
-import { removeControlSockets, SshRunner } from '../lab/ssh.ts';
-import { wedges, type LabStatus } from '../lab/status.ts';
+import { removeControlSockets, SshRunner } from '../cluster/ssh.ts';
+import { wedges, type LabStatus } from '../cluster/status.ts';
 import { measureOffset } from '../observe/clock.ts';
 import { PolledIpmiPower } from '../power/polled-ipmi-power.ts';
 import { PolledPduPower } from '../power/polled-pdu-power.ts';
 import { ApcPduClient } from '../power/apc-pdu-client.ts';
 import type { Baseline } from '../calibrate/baseline.ts';
-import { ClusterSession, FencingNotVerifiedError } from './cluster-session.ts';
+import { ClusterSession, FencingNotVerifiedError } from '../session/cluster-session.ts';
 import { devicesWithoutIdentity } from '../power/fence-verify.ts';
-import { inNodeNics } from './in-node-nics.ts';
-import { loadTargetFile, type ResolvedTarget } from './target-file.ts';
-import { NIC_ROLES, type ClusterPlan, type NicControl, type StartedTarget, type Target, type TargetTraits } from './target.ts';
+import { inNodeNics } from '../session/in-node-nics.ts';
+import { loadTargetFile, type ResolvedTarget } from '../cluster/target-file.ts';
+import { type NicControl, type StartedTarget, type Target, type TargetTraits } from '../session/target.ts';
+import { NIC_ROLES, type ClusterPlan } from '../cluster/plan.ts';
 
 /** The script that says what the harness must know of a node before it touches it. */
 export const IDENTITY_SCRIPT = [

@@ -11,27 +11,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../core/paths.ts';
 import { fenceDevicesOf, renderFenceDevices } from '../power/fence-resources.ts';
+import { crmOps } from '../cluster/crm-ops.ts';
 import { storeOf } from '../storage/storage.ts';
-import { mailServiceOf } from '../mail/mail-service.ts';
-import { operationsOf, type LabPlan, type NodePlan, type NetworkRole } from './lab-config.ts';
+import { mailServiceOf } from '../mail/mail.ts';
+import { operationsOf, type LabPlan, type NodePlan, type NetworkRole } from '../cluster/lab-config.ts';
 
 /** The lab's own OCF resource agents (bash), installed on every node by provisioning. */
-const AGENTS_DIR = join(REPO_ROOT, 'harness/lab/agents');
+const AGENTS_DIR = join(REPO_ROOT, 'harness/provision/agents');
 
-/** Where the replicated mail store is mounted on the active node. */
-export { MAIL_STORE } from '../storage/mail-store.ts';
-export const DRBD_RESOURCE = 'mail';
-export const DRBD_DEVICE = '/dev/drbd0';
-export const DRBD_DISK = '/dev/vdb';
-
-/** The cluster-wide secrets of one lab (kept in the lab's state dir, mode 0600). */
-export interface LabSecrets {
-  bmcPassword: string;
-  /** corosync authkey, base64. */
-  corosyncKey: string;
-  /** Mail account passwords, by account name (user1...). */
-  accounts: Record<string, string>;
-}
 
 /** A systemd-networkd unit for one static NIC, matched by MAC (never by probe order). */
 /**
@@ -88,7 +75,6 @@ logging {
 `;
 }
 
-export { renderDrbdResource } from '../storage/drbd.ts';
 
 export const CLIENTPING_AGENT_PATH = '/usr/lib/ocf/resource.d/hachaos/clientping';
 
@@ -103,17 +89,6 @@ export function renderClientPingAgent(): string {
   return agentSource('clientping.sh');
 }
 
-/** The lab's test accounts: user1, user2, ... */
-export function accountNames(plan: LabPlan): string[] {
-  return Array.from({ length: plan.config.mail.accounts }, (_, i) => `user${i + 1}`);
-}
-
-export { bmcPasswordFile } from '../power/fence-resources.ts';
-
-/** ` op <name> ...` clauses: every operation of a resource with an explicit timeout (none left at an agent default). */
-export function ops(list: Array<[name: string, timeout: string, interval?: string, role?: string]>): string {
-  return list.map(([name, timeout, interval, role]) => ` op ${name}${interval ? ` interval=${interval}` : ''}${role ? ` role=${role}` : ''} timeout=${timeout}`).join('');
-}
 
 /** The client network's gateway as the nodes see it: the host side of its bridge, where the clients are. */
 export function clientGateway(plan: LabPlan): string {
@@ -127,7 +102,7 @@ export function renderCib(plan: LabPlan): string {
   const mail = mailServiceOf(plan).resources(plan);
   const heuristic = plan.config.fencing.pingHeuristic !== false;
   const rings = plan.networks.filter((net) => net.role === 'ring0' || net.role === 'ring1').map((net) => net.hostIp);
-  const stonithOps = ops([['start', t.stonithStart], ['stop', t.stonithStop], ['monitor', t.stonithMonitor, i.stonith]]);
+  const stonithOps = crmOps([['start', t.stonithStart], ['stop', t.stonithStop], ['monitor', t.stonithMonitor, i.stonith]]);
   const fence = plan.nodes.map((n) => {
     const lines = renderFenceDevices(plan, n, stonithOps);
     if (heuristic) {
@@ -144,8 +119,8 @@ export function renderCib(plan: LabPlan): string {
   const levels = plan.nodes.map((n) => [...(heuristic ? [`ping_${n.name}`] : []), ...fenceDevicesOf(plan, n)]);
   const topology = levels.some((l) => l.length > 1) ? [`fencing_topology ${plan.nodes.map((n, i) => `${n.name}: ${levels[i]!.join(',')}`).join(' ')}`] : [];
   const store = storeOf(plan).cib(plan, 'g_mail');
-  const ipOps = ops([['start', t.ip], ['stop', t.ip], ['monitor', t.ip, i.ip]]);
-  const pingOps = ops([['start', t.ping], ['stop', t.ping], ['monitor', t.ping, i.clientPing]]);
+  const ipOps = crmOps([['start', t.ip], ['stop', t.ip], ['monitor', t.ip, i.ip]]);
+  const pingOps = crmOps([['start', t.ping], ['stop', t.ping], ['monitor', t.ping, i.clientPing]]);
   return [
     `property cib-bootstrap-options: stonith-enabled=true stonith-timeout=${c.stonithTimeout} no-quorum-policy=stop load-threshold=${c.loadThreshold} cluster-recheck-interval=60s`,
     'rsc_defaults rsc-options: resource-stickiness=100',

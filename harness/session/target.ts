@@ -1,7 +1,7 @@
 /**
  * The target seam: the cluster a run certifies, whoever built it. Two implementations: the
  * Vagrant lab (harness/lab/lab.ts: VMs, virtual BMCs or PDUs, the hypervisor beside them) and an
- * existing cluster described by a target file (harness/target/existing-cluster.ts: machines
+ * existing cluster described by a target file (harness/existing/existing-cluster.ts: machines
  * reached over SSH, powered through their real BMCs or PDUs, no hypervisor at all).
  *
  * A run needs of a target: a command as root on a node, the cluster's status, each node's power
@@ -12,38 +12,10 @@ import type { FenceDeviceSpec } from '../power/fence-resources.ts';
 import type { FencingVerification } from '../power/fence-verify.ts';
 import type { Logger } from '../core/log.ts';
 import type { ExecResult } from '../core/exec.ts';
-import type { NodeShell } from '../lab/ssh.ts';
-import type { LabStatus, Wedge } from '../lab/status.ts';
+import type { NodeShell } from '../cluster/ssh.ts';
+import type { LabStatus, Wedge } from '../cluster/status.ts';
+import type { ClusterPlan, NicRole, StorageKind } from '../cluster/plan.ts';
 import type { NodePower } from '../power/power-device.ts';
-
-/** The networks a cluster node has a NIC on (management, which carries SSH, is not one). */
-export type NicRole = 'client' | 'ring0' | 'ring1' | 'replication';
-export const NIC_ROLES: readonly NicRole[] = ['client', 'ring0', 'ring1', 'replication'];
-
-/** The mail store's architecture: DRBD-replicated local disks, or one disk attached to both nodes. */
-export type StorageKind = 'drbd' | 'shared';
-
-/** One node of the cluster as a run sees it. */
-export interface TargetNode {
-  name: string;
-  /** 1-based position (node1, node2). */
-  index: number;
-  /** Interface name per cluster network, as the node names it (empty: the node has none, e.g. no replication link on a shared store). */
-  nic: Record<NicRole, string>;
-}
-
-/** The cluster's layout: what checks, faults and observers read. Pure data. */
-export interface ClusterPlan {
-  /** The lab's name, or the target file's cluster name. */
-  name: string;
-  storage: StorageKind;
-  nodes: TargetNode[];
-  virtualIp: string;
-  /** The mail domain of the test accounts. */
-  mailDomain: string;
-  /** What serves mail (harness/mail/): the open stand-in, or Axigen. */
-  mailService: 'postfix-dovecot' | 'axigen';
-}
 
 /**
  * A way of doing a fault that only some targets have. A fault lists what it needs; the target

@@ -1,15 +1,15 @@
 /** The container lane's pure parts, on literal inputs. */
 import test from 'ava';
-import { bridgeName } from '../../harness/containers/container-lane.ts';
-import { hostInterfaceByIndex, laneTraits, machineState, LANE_EQUIVALENTS } from '../../harness/containers/lane-machines.ts';
-import { imageRecipeHash, imageTag } from '../../harness/containers/node-image.ts';
+import { bridgeName } from '../../harness/lane/container-lane.ts';
+import { hostInterfaceByIndex, laneTraits, machineState, LANE_EQUIVALENTS } from '../../harness/lane/lane-machines.ts';
+import { imageRecipeHash, imageTag } from '../../harness/lane/node-image.ts';
 import { renderTargetEnv } from '../../harness/bmc/sim-files.ts';
 import { parseBmcConfig } from '../../harness/bmc/bmc-config.ts';
 import { notApplicable } from '../../harness/faults/catalog.ts';
-import { loadLabConfig, planLab } from '../../harness/lab/lab-config.ts';
-import { renderNodeProvision } from '../../harness/lab/provision.ts';
+import { loadLabConfig, planLab } from '../../harness/cluster/lab-config.ts';
+import { renderNodeProvision } from '../../harness/provision/provision.ts';
 import { labTraits } from '../../harness/lab/lab.ts';
-import { DEFAULT_LANE_CONFIG } from '../../harness/containers/container-lane.ts';
+import { DEFAULT_LANE_CONFIG } from '../../harness/lane/container-lane.ts';
 
 const config = loadLabConfig(DEFAULT_LANE_CONFIG);
 const secrets = { bmcPassword: 'pw-xyz', corosyncKey: 'a2V5', accounts: { user1: 'p1' } };

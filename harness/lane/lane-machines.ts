@@ -8,10 +8,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import { run, streamLines, type ExecOptions, type StreamOptions } from '../core/exec.ts';
-import type { NodeShell } from '../lab/ssh.ts';
-import type { LabPlan, NodePlan } from '../lab/lab-config.ts';
-import type { MachineControl, NicControl, NicRole, TargetTraits } from '../target/target.ts';
-import type { LabConfig } from '../lab/lab-config.ts';
+import type { NodeShell } from '../cluster/ssh.ts';
+import type { LabPlan, NodePlan } from '../cluster/lab-config.ts';
+import type { MachineControl, NicControl, TargetTraits } from '../session/target.ts';
+import type { NicRole } from '../cluster/plan.ts';
+import type { LabConfig } from '../cluster/lab-config.ts';
 import { docker } from './docker-host.ts';
 
 /** The container of each node: `<lane prefix><node>`, e.g. hachaos-containers-node1. */

@@ -5,8 +5,9 @@
  * switch port, but it is the node's administrative state, not a pulled cable: the report says so.
  * The heal sets the link up again; a node rebooted meanwhile brought it up itself.
  */
-import type { NodeShell } from '../lab/ssh.ts';
-import type { ClusterPlan, NicControl, NicRole } from './target.ts';
+import type { NodeShell } from '../cluster/ssh.ts';
+import type { NicControl } from './target.ts';
+import type { ClusterPlan, NicRole } from '../cluster/plan.ts';
 
 /** The script that sets the links of `nics` down or up. Pure. */
 export function linkScript(nics: readonly string[], state: 'up' | 'down'): string {

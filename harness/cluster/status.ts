@@ -4,7 +4,6 @@
  * whether SMTP and IMAP answer on the virtual IP. Parsers are pure and unit-tested on literal
  * output; `readiness` says which readiness condition is not met, in words.
  */
-import type { StoreBackend } from '../storage/storage.ts';
 import { XMLParser } from 'fast-xml-parser';
 
 export interface PacemakerNode {
@@ -203,8 +202,14 @@ export function viewSignature(pm: PacemakerView): string {
 /** Agents of the connectivity clone: it runs on both nodes, and is not the mail service. */
 const CONNECTIVITY_AGENTS = ['ocf:pacemaker:ping', 'ocf:hachaos:clientping'];
 
+/** What readiness asks of the store (the storage seam's StoreBackend has it): its own unmet conditions, and which resources are its. */
+export interface StoreReadiness {
+  unmet(status: LabStatus, nodes: readonly string[]): string[];
+  isStoreResource(id: string): boolean;
+}
+
 /** The readiness conditions `lab up` waits for, the store's (`store`, from the storage seam) included; returns the unmet ones, in words. */
-export function unmetReadiness(status: LabStatus, nodeNames: string[], store: Pick<StoreBackend, 'unmet' | 'isStoreResource'>): string[] {
+export function unmetReadiness(status: LabStatus, nodeNames: string[], store: StoreReadiness): string[] {
   const unmet: string[] = [];
   const pm = status.pacemaker;
   if (!pm) {

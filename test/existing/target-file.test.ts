@@ -1,7 +1,7 @@
 import test from 'ava';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadTargetFile, parseAccounts } from '../../harness/target/target-file.ts';
+import { loadTargetFile, parseAccounts } from '../../harness/cluster/target-file.ts';
 import { ValidationError } from '../../harness/core/schema.ts';
 import { containsSecret } from '../../harness/core/secrets.ts';
 import { FAKE_SSH_KEY, tempDir } from '../helpers.ts';
@@ -98,7 +98,7 @@ test('an accounts file: user and password per line; comments skipped; a bad or r
 
 test("the lab's target file describes it as hardware: SSH and BMC addresses, the role NICs, no libvirt; and it loads as any target file", async (t) => {
   const { renderLabTargetFile, writeLabTargetFile } = await import('../../harness/lab/lab-target-file.ts');
-  const { DEFAULT_LAB_CONFIG, loadLabConfig, planLab } = await import('../../harness/lab/lab-config.ts');
+  const { DEFAULT_LAB_CONFIG, loadLabConfig, planLab } = await import('../../harness/cluster/lab-config.ts');
   const plan = planLab(loadLabConfig());
   const hosts = [
     { name: 'node1', hostName: '10.213.1.90', port: 22, user: 'root' },

@@ -1,10 +1,10 @@
 import test from 'ava';
-import { parseIdentity, preflightProblems, safetyProblems, clusterTraits } from '../../harness/target/existing-cluster.ts';
-import { linkScript } from '../../harness/target/in-node-nics.ts';
+import { parseIdentity, preflightProblems, safetyProblems, clusterTraits } from '../../harness/existing/existing-cluster.ts';
+import { linkScript } from '../../harness/session/in-node-nics.ts';
 import { notApplicable } from '../../harness/faults/catalog.ts';
 import { hostProgramsBetween } from '../../harness/run/run-scenario.ts';
-import type { ResolvedNode } from '../../harness/target/target-file.ts';
-import type { LabStatus } from '../../harness/lab/status.ts';
+import type { ResolvedNode } from '../../harness/cluster/target-file.ts';
+import type { LabStatus } from '../../harness/cluster/status.ts';
 
 const node: ResolvedNode = {
   name: 'mx1',

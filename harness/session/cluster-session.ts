@@ -8,19 +8,20 @@
 import type { Logger } from '../core/log.ts';
 import { withProgress } from '../core/progress.ts';
 import { done, notYet, StopWaiting, waitFor } from '../core/wait.ts';
-import { MAIL_STORE } from '../lab/cluster-files.ts';
-import { readGreeting } from '../lab/greeting.ts';
-import type { NodeShell } from '../lab/ssh.ts';
-import { isPowerFenceResource, parseCrmMon, parseDcState, parseFenceConstraints, parseProcDrbd, unmetReadiness, viewSignature, wedges, type LabStatus, type Wedge } from '../lab/status.ts';
+import { MAIL_STORE } from '../cluster/mail-store.ts';
+import { readGreeting } from '../cluster/greeting.ts';
+import type { NodeShell } from '../cluster/ssh.ts';
+import { isPowerFenceResource, parseCrmMon, parseDcState, parseFenceConstraints, parseProcDrbd, unmetReadiness, viewSignature, wedges, type LabStatus, type Wedge } from '../cluster/status.ts';
 import { verifyFencing, type FencingVerification } from '../power/fence-verify.ts';
 import { powerLosses } from '../power/power-log.ts';
 import type { FenceDeviceSpec } from '../power/fence-resources.ts';
 import type { NodePower } from '../power/power-device.ts';
 import { parseMounted } from '../storage/shared.ts';
 import { storeOf } from '../storage/storage.ts';
-import { mailServiceOf } from '../mail/mail-service.ts';
+import { mailServiceOf } from '../mail/mail.ts';
 import { describeMailError, listInbox } from '../workload/mail-client.ts';
-import type { Architecture, ClusterPlan, Convergence, MachineControl, NicControl, StartedTarget, TargetTraits } from './target.ts';
+import type { Architecture, Convergence, MachineControl, NicControl, StartedTarget, TargetTraits } from './target.ts';
+import type { ClusterPlan } from '../cluster/plan.ts';
 
 export abstract class ClusterSession implements StartedTarget {
   abstract readonly traits: TargetTraits;

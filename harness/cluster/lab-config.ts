@@ -11,7 +11,7 @@ import { INPUT_LIMITS } from '../core/input-file.ts';
 import { readJsonFile } from '../core/json-file.ts';
 import { REPO_ROOT } from '../core/paths.ts';
 import { validate, ValidationError, withLines } from '../core/schema.ts';
-import type { ClusterPlan, TargetNode } from '../target/target.ts';
+import type { ClusterPlan, ClusterNode } from './plan.ts';
 
 export interface LabConfig {
   name: string;
@@ -84,7 +84,7 @@ export interface NetworkPlan {
   hostIp: string;
 }
 
-export interface NodePlan extends TargetNode {
+export interface NodePlan extends ClusterNode {
   domain: string;
   /** Static addresses on every network but management. */
   ip: Record<Exclude<NetworkRole, 'management'>, string>;
@@ -127,7 +127,7 @@ export interface LabPlan extends ClusterPlan {
   bmcAddress: string;
   /** The power devices: a BMC per node, or one or two PDUs. */
   powerDevices: PowerDevicePlan[];
-  /** What the nodes are: the lab's VMs (default), or the container lane's containers (harness/containers/). */
+  /** What the nodes are: the lab's VMs (default), or the container lane's containers (harness/lane/). */
   platform?: 'vm' | 'container';
 }
 
@@ -276,4 +276,18 @@ function suppliesOf(config: LabConfig, index: number): SupplyPlan[] {
     const outlet = pdus === 2 ? index : index + 2 * i;
     return { device, outlet, id: `${device}:${outlet}`, label: `${name}-psu${i + 1}`, index: i + 1 };
   });
+}
+
+/** The cluster-wide secrets of one lab (kept in the lab's state dir, mode 0600). */
+export interface LabSecrets {
+  bmcPassword: string;
+  /** corosync authkey, base64. */
+  corosyncKey: string;
+  /** Mail account passwords, by account name (user1...). */
+  accounts: Record<string, string>;
+}
+
+/** The lab's test accounts: user1, user2, ... */
+export function accountNames(plan: LabPlan): string[] {
+  return Array.from({ length: plan.config.mail.accounts }, (_, i) => `user${i + 1}`);
 }

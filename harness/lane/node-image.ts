@@ -11,7 +11,7 @@ import { run } from '../core/exec.ts';
 import type { Logger } from '../core/log.ts';
 import { REPO_ROOT, stateRoot, ensureStateDir } from '../core/paths.ts';
 import { withProgress } from '../core/progress.ts';
-import { hashRecipe, MIRRORS, recipePackages } from '../lab/box.ts';
+import { hashRecipe, MIRRORS, recipePackages } from '../provision/recipe.ts';
 import { docker } from './docker-host.ts';
 import { writePrivateFile } from '../core/host-files.ts';
 

@@ -4,9 +4,10 @@
  * travel inside the script on stdin, never on a command line.
  */
 import { createHash } from 'node:crypto';
-import { renderCib, renderCorosyncConf, CLIENTPING_AGENT_PATH, renderClientPingAgent, renderHosts, renderNetworkd, type LabSecrets } from './cluster-files.ts';
-import { mailServiceOf } from '../mail/mail-service.ts';
-import type { LabPlan, NodePlan } from './lab-config.ts';
+import { renderCib, renderCorosyncConf, CLIENTPING_AGENT_PATH, renderClientPingAgent, renderHosts, renderNetworkd } from './cluster-files.ts';
+import { type LabSecrets } from '../cluster/lab-config.ts';
+import { mailServiceOf } from '../mail/mail.ts';
+import type { LabPlan, NodePlan } from '../cluster/lab-config.ts';
 import { powerPasswordFile } from '../power/fence-resources.ts';
 import { renderDrbdStoreInit } from '../storage/drbd.ts';
 import { storeOf } from '../storage/storage.ts';
@@ -44,7 +45,7 @@ export function renderNodeProvision(plan: LabPlan, node: NodePlan, secrets: LabS
     'install -d -m 0700 /etc/ha-chaos',
     // networkd drops addresses it did not configure (the virtual IP) when it reconfigures a link:
     // on a node that already serves, reload only if a network file really changed.
-    // A container's addresses are given by its networks (harness/containers/): no networkd there.
+    // A container's addresses are given by its networks (harness/lane/): no networkd there.
     ...(plan.platform === 'container'
       ? []
       : [
@@ -78,7 +79,6 @@ export function renderStoreLayout(plan: LabPlan): string[] {
 }
 
 /** The DRBD store's steps 1 and 2 (kept here for their tests): see storage/drbd.ts. */
-export { renderDrbdInit } from '../storage/drbd.ts';
 export function renderStoreInit(plan: LabPlan): string {
   return renderDrbdStoreInit(renderStoreLayout(plan));
 }
