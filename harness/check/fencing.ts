@@ -7,6 +7,7 @@
  * never promote. The failed
  * node's peer must never be fenced (a fence race).
  */
+import { storeOf } from '../storage/storage.ts';
 import type { Checker } from './checker.ts';
 import { nodePowerLosses, type Observations } from './observations.ts';
 import { suppliesNeverOff } from '../power/power-log.ts';
@@ -20,7 +21,7 @@ export const fencing: Checker<Scenario, Observations> = {
   evidence: "the fencer's history (each fence's target, result and time), every power device's own log from the run's start (the power truth of this run), and the survivor's journal for the takeover",
   check({ scenario, observations }) {
     const { fault } = observations;
-    const tookOver = observations.store === 'shared' ? 'mounted the store' : 'promoted';
+    const tookOver = storeOf({ storage: observations.store ?? 'drbd' }).words.tookOver;
     const takeover = observations.promotions.filter((p) => p.node !== fault.node && p.at >= fault.injectedAt).sort((a, b) => a.at - b.at)[0];
     const fences = observations.fenceEvents.filter((f) => f.target === fault.node && f.completedAt >= fault.injectedAt);
     const confirmed = fences.filter((f) => f.status === 'success').sort((a, b) => a.completedAt - b.completedAt)[0];

@@ -11,6 +11,7 @@
  * reported state cannot be told apart from a dead node: it is `unknown`, unless the fencing
  * checker's evidence (a power-off) closes it first.
  */
+import { storeOf } from '../storage/storage.ts';
 import type { Checker } from './checker.ts';
 import { nodePowerLosses, type Observations } from './observations.ts';
 
@@ -28,7 +29,8 @@ interface Change {
 }
 
 interface Overlap {
-  what: 'DRBD Primary' | 'the mail store mounted' | 'the virtual IP';
+  /** What two nodes held at once: the store's primary (the storage seam's words), or the virtual IP. */
+  what: string;
   from: number;
   to?: number;
   /** Whether both nodes reported it (true) or one was only last seen so (false). */
@@ -52,10 +54,10 @@ export const singlePrimary: Checker<unknown, Observations> = {
     changes.sort((a, b) => a.time - b.time);
 
     const state = new Map<string, NodeState>();
-    const open: Partial<Record<Overlap['what'], Overlap>> = {};
+    const open: Record<string, Overlap | undefined> = {};
     const overlaps: Overlap[] = [];
     // What holding the store means here: the store mounted (shared), or DRBD Primary.
-    const store = observations.store === 'shared' ? 'the mail store mounted' : 'DRBD Primary';
+    const store = storeOf({ storage: observations.store ?? 'drbd' }).words.primary;
     const judge = (time: number) => {
       for (const [what, key] of [
         [store, 'primary'],
@@ -78,7 +80,7 @@ export const singlePrimary: Checker<unknown, Observations> = {
       state.set(c.node, c.apply(state.get(c.node) ?? { primary: false, vip: false, seen: true }));
       judge(c.time);
     }
-    overlaps.push(...Object.values(open));
+    overlaps.push(...Object.values(open).filter((o): o is Overlap => o !== undefined));
 
     const nodes = new Set(observations.samples.map((s) => s.node)).size;
     const describe = (o: Overlap) =>

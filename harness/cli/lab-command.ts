@@ -1,4 +1,5 @@
 /** `ha-chaos lab doctor|up|status|ssh|down`: the two-node cluster lab. */
+import { storeOf } from '../storage/storage.ts';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -78,12 +79,7 @@ export function labCommand(): Command {
       if (status.architecture) out.push(`  storage: ${status.architecture.storage}; power: ${Object.entries(status.architecture.power).map(([n, d]) => `${n} ${d}`).join('; ')}`);
       for (const n of l.plan.nodes) {
         const node = pm?.nodes.find((x) => x.name === n.name);
-        const d = status.drbd[n.name];
-        const mounted = status.storeMounted?.[n.name];
-        const store =
-          status.architecture?.storage === 'shared'
-            ? `shared store ${mounted === undefined ? 'unknown' : mounted ? 'mounted' : 'not mounted'}`
-            : `DRBD ${!d ? 'unknown' : 'error' in d ? d.error : `${d.role} ${d.cs} ${d.disk}/${d.peerDisk}`}`;
+        const store = storeOf(l.plan).describeNode(status, n.name);
         out.push(`  ${n.name}: pacemaker ${node ? (node.online ? 'online' : 'OFFLINE') : 'unknown'}, ${store}, power ${status.bmcPower[n.name] ?? 'unknown'}`);
       }
       for (const r of pm?.resources ?? []) out.push(`  ${r.id} (${r.agent}): ${r.role}${r.failed ? ' FAILED' : ''} on ${r.nodes.join(', ') || '-'}`);

@@ -3,7 +3,6 @@
  * schemas/lab.schema.json, and the plan derived from it: every address, MAC, libvirt name and BMC
  * port, computed in one place from the one range the lab owns.
  */
-import { createHash } from 'node:crypto';
 import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { pathProblem, vetInputFile } from '../core/host-files.ts';
@@ -205,77 +204,6 @@ function debProblem(path: string): string | undefined {
   } finally {
     closeSync(fd);
   }
-}
-
-function mac(labName: string, subnet: number, node: number): string {
-  const h = createHash('sha256').update(labName).digest();
-  const hex = (n: number) => n.toString(16).padStart(2, '0');
-  return `52:54:00:${hex(h[0]!)}:${hex(subnet)}:${hex(node)}`;
-}
-
-/** Derives every name and address from the config. Pure. */
-export function planLab(config: LabConfig): LabPlan {
-  const prefix = `hachaos-${config.name}-`;
-  const { prefix: net, subnets } = config.network;
-  const networks = NIC_ORDER.map((role) => ({
-    role,
-    libvirtName: `${prefix}${role}`,
-    cidr: `${net}.${subnets[role]}.0/24`,
-    hostIp: `${net}.${subnets[role]}.1`,
-  }));
-  const nodes = [1, 2].map((index) => {
-    const name = `node${index}`;
-    const addr = (role: NetworkRole) => `${net}.${subnets[role]}.${10 + index}`;
-    return {
-      name,
-      index,
-      domain: `${prefix}${name}`,
-      ip: { client: addr('client'), ring0: addr('ring0'), ring1: addr('ring1'), replication: addr('replication') },
-      mac: Object.fromEntries(NIC_ORDER.map((role) => [role, mac(config.name, subnets[role], index)])) as Record<NetworkRole, string>,
-      nic: Object.fromEntries(NIC_ORDER.map((role, i) => [role, `eth${i}`])) as Record<NetworkRole, string>,
-      bmcPort: config.fencing.bmcPortBase + index,
-      supplies: suppliesOf(config, index),
-    };
-  });
-  const powerDevices: PowerDevicePlan[] =
-    config.fencing.agent === 'fence_ipmilan'
-      ? nodes.map((n) => ({ kind: 'ipmi' as const, name: n.name, node: n.name, port: n.bmcPort }))
-      : Array.from({ length: config.fencing.pdus ?? 1 }, (_, i) => ({
-          kind: 'pdu' as const,
-          name: `pdu${i + 1}`,
-          port: config.fencing.bmcPortBase + 11 + i,
-          outlets: nodes
-            .flatMap((n) => n.supplies.filter((s) => s.device === `pdu${i + 1}`).map((s) => ({ outlet: s.outlet!, node: n.name, label: s.label })))
-            .sort((a, b) => a.outlet - b.outlet),
-        }));
-  return {
-    name: config.name,
-    storage: config.storage,
-    mailDomain: config.mail.domain,
-    mailService: config.mail.package ? 'axigen' : 'postfix-dovecot',
-    config,
-    prefix,
-    networks,
-    nodes,
-    virtualIp: `${net}.${subnets.client}.${config.network.virtualIpHost}`,
-    bmcAddress: `${net}.${subnets.management}.1`,
-    powerDevices,
-  };
-}
-
-/**
- * A node's supplies: its BMC; or with a PDU, supply s of node i on outlet i + 2(s-1) of one PDU
- * (node1: 1 and 3, node2: 2 and 4), or with two PDUs, supply s on PDU s, outlet i.
- */
-function suppliesOf(config: LabConfig, index: number): SupplyPlan[] {
-  const name = `node${index}`;
-  if (config.fencing.agent === 'fence_ipmilan') return [{ device: name, id: 'bmc', label: `${name}-bmc`, index: 1 }];
-  const pdus = config.fencing.pdus ?? 1;
-  return Array.from({ length: config.fencing.powerSupplies ?? 1 }, (_, i) => {
-    const device = pdus === 2 ? `pdu${i + 1}` : 'pdu1';
-    const outlet = pdus === 2 ? index : index + 2 * i;
-    return { device, outlet, id: `${device}:${outlet}`, label: `${name}-psu${i + 1}`, index: i + 1 };
-  });
 }
 
 /** The cluster-wide secrets of one lab (kept in the lab's state dir, mode 0600). */

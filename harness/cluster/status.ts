@@ -133,21 +133,6 @@ export interface DrbdState {
   outOfSyncKiB: number;
 }
 
-/** Parses the first device of `/proc/drbd` (DRBD 8.4). Unconfigured -> cs Unconfigured. */
-export function parseProcDrbd(text: string): DrbdState {
-  const line = /^\s*0:\s+cs:(\S+)(?:\s+ro:(\S+)\/(\S+)\s+ds:(\S+)\/(\S+))?/m.exec(text);
-  if (!line) return { cs: 'Unconfigured', role: 'Unconfigured', peerRole: 'Unknown', disk: 'Diskless', peerDisk: 'DUnknown', outOfSyncKiB: 0 };
-  const oos = /oos:(\d+)/.exec(text);
-  return {
-    cs: line[1]!,
-    role: line[2] ?? 'Unconfigured',
-    peerRole: line[3] ?? 'Unknown',
-    disk: line[4] ?? 'Diskless',
-    peerDisk: line[5] ?? 'DUnknown',
-    outOfSyncKiB: oos ? Number(oos[1]) : 0,
-  };
-}
-
 /** Everything `lab status` reports. */
 export interface LabStatus {
   lab: string;
@@ -155,7 +140,10 @@ export interface LabStatus {
   virtualIp: string;
   pacemaker?: PacemakerView;
   pacemakerError?: string;
-  drbd: Record<string, DrbdState | { error: string }>;
+  /** Nodes that did not answer, and why: nothing else was read from them. */
+  unreachable?: Record<string, string>;
+  /** Each node's DRBD state (a DRBD store only: the storage seam reads it). */
+  drbd?: Record<string, DrbdState>;
   vipHolders: string[];
   /** Each node's power as its device reports it (BMC, or PDU outlets: on when any outlet feeding it is on). */
   bmcPower: Record<string, string>;
@@ -163,15 +151,10 @@ export interface LabStatus {
   architecture?: { storage: string; power: Record<string, string>; nicFaults?: string };
   smtp: { ok: boolean; detail: string };
   imap: { ok: boolean; detail: string };
-  /** Location constraints DRBD's fence-peer handler placed and its unfence handler has not removed yet. */
+  /** Location constraints DRBD's fence-peer handler placed (the storage seam reads them) and its unfence handler has not removed yet. */
   drbdFenceConstraints?: string[];
-  /** Whether the mail store is mounted, per node (findmnt). */
+  /** Whether the mail store is mounted, per node (findmnt; the storage seam reads it). */
   storeMounted?: Record<string, boolean>;
-}
-
-/** The ids of DRBD fence-peer constraints (`drbd-fence-by-handler-*`) in `cibadmin -Q -o constraints` output. Pure. */
-export function parseFenceConstraints(xml: string): string[] {
-  return [...xml.matchAll(/<rsc_location\b[^>]*\bid="(drbd-fence-by-handler-[^"]+)"/g)].map((m) => m[1]!);
 }
 
 /** The controller state in `crmadmin -S <dc>` output (`S_IDLE`, `S_TRANSITION_ENGINE`...); undefined when there is none. Pure. */

@@ -10,6 +10,7 @@
  * device started, the store ready, no failed actions, clocks near the host's). The pre-flight
  * is recorded in each run's run.json.
  */
+import { storeOf } from '../storage/storage.ts';
 import { join } from 'node:path';
 
 import type { Logger } from '../core/log.ts';
@@ -182,7 +183,7 @@ export class ExistingCluster implements Target {
       stonithEnabled: true,
       stonithDevices: status.pacemaker?.resources.filter((r) => r.agent.startsWith('stonith:')).map((r) => `${r.id}:${r.role}`) ?? [],
       fencingVerified: started.fencingVerification,
-      store: this.target.storage === 'drbd' ? status.drbd : status.storeMounted,
+      store: Object.fromEntries(started.plan.nodes.map((n) => [n.name, storeOf(started.plan).describeNode(status, n.name)])),
       failedActions: status.pacemaker?.failures.length ?? 0,
       clockOffsetsMs: offsets,
       power: status.bmcPower,

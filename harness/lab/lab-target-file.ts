@@ -13,6 +13,8 @@ import type { LabPlan } from '../cluster/lab-config.ts';
 import type { SshHost } from '../cluster/ssh.ts';
 import { writePrivateFile } from '../core/host-files.ts';
 import { ensureStateDir } from '../core/paths.ts';
+import { targetFilePower } from '../power/power-plan.ts';
+import { storeOf } from '../storage/storage.ts';
 
 /** The target file of the lab: `hosts` from its ssh_config, the files the secrets are in. Pure. */
 export function renderLabTargetFile(plan: LabPlan, hosts: SshHost[], files: { key: string; bmcPassword: string; accounts: string; knownHosts?: string }): TargetFile {
@@ -29,14 +31,11 @@ export function renderLabTargetFile(plan: LabPlan, hosts: SshHost[], files: { ke
     nodes: plan.nodes.map((node) => {
       const host = hosts.find((h) => h.name === node.name);
       if (!host) throw new Error(`no SSH address of ${node.name} in the lab's ssh_config: is the lab up?`);
-      const power =
-        plan.config.fencing.agent === 'fence_ipmilan'
-          ? { ipmi: { address: plan.bmcAddress, port: node.bmcPort, username: plan.config.fencing.bmcUsername, password } }
-          : { pdu: { outlets: node.supplies.map((s) => ({ pdu: s.device, outlet: s.outlet! })) } };
+      const power = targetFilePower(plan, node, password);
       return {
         name: node.name,
         ssh: { address: host.hostName, port: host.port },
-        nics: { client: node.nic.client, ring0: node.nic.ring0, ring1: node.nic.ring1, ...(plan.storage === 'drbd' ? { replication: node.nic.replication } : {}) },
+        nics: { client: node.nic.client, ring0: node.nic.ring0, ring1: node.nic.ring1, ...(storeOf(plan).replicationLink ? { replication: node.nic.replication } : {}) },
         power,
       };
     }),

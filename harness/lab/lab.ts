@@ -24,13 +24,15 @@ import { devicesWithoutIdentity } from '../power/fence-verify.ts';
 import { readJsonFile } from '../core/json-file.ts';
 import { INPUT_LIMITS } from '../core/input-file.ts';
 import { FencingNotVerifiedError } from '../session/cluster-session.ts';
-import { BmcNodePower, PduNodePower, type NodePower } from '../power/power-device.ts';
+import type { NodePower } from '../power/power-device.ts';
+import { labNodePower } from '../power/power-plan.ts';
 import { StartedVirtualPdu, stopAllPdus, VirtualPdu } from '../power/virtual-pdu.ts';
 import { ensureBox, BOOT_ROOT, type Box } from './box.ts';
 import type { LabSecrets } from '../cluster/lab-config.ts';
 import { labSecrets } from '../provision/lab-secrets.ts';
 import { checkHost, knownAccel, kvmNeedsCover, probeAccel, startDaemons, virsh, type Accel } from './host.ts';
-import { planLab, type LabConfig, type LabPlan } from '../cluster/lab-config.ts';
+import { type LabConfig, type LabPlan } from '../cluster/lab-config.ts';
+import { planLab } from '../provision/lab-plan.ts';
 import { parseSshConfig, removeControlSockets, sshFiles, SshRunner, type NodeShell } from '../cluster/ssh.ts';
 import { storeOf } from '../storage/storage.ts';
 import { setClockScript } from '../observe/clock.ts';
@@ -246,8 +248,7 @@ export class Lab implements Target {
 
     const power = await this.startPower(secrets.bmcPassword);
     for (const node of downBefore) {
-      const bmc = power.find((p) => p.node === node);
-      if (bmc instanceof BmcNodePower) bmc.bmc.recordOutside('1', 'repair: lab up started the VM through libvirt');
+      power.find((p) => p.node === node)?.knobs?.recordOutside('on', 'repair: lab up started the VM through libvirt');
       this.log.info(`${node}'s VM was not running: lab up started it through libvirt (a repair outside its power device, recorded in its power log)`);
     }
     const lab = new StartedLab(this, accel, power, ssh, secrets);
@@ -323,7 +324,7 @@ export class Lab implements Target {
   }
 
   private nodePower(pdus: StartedVirtualPdu[], bmcOf: (node: string) => StartedVirtualBmc): NodePower[] {
-    return this.plan.nodes.map((n) => (this.config.fencing.agent === 'fence_ipmilan' ? new BmcNodePower(bmcOf(n.name)) : new PduNodePower(n.name, pdus.filter((p) => p.outletsOf(n.name).length))));
+    return labNodePower(this.plan, bmcOf, pdus);
   }
 
   /** Starts every power device of the plan that does not run (BMCs, or PDUs), all with the lab's one device password. */

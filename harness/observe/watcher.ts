@@ -13,10 +13,10 @@
 import type { Logger } from '../core/log.ts';
 import { sleep } from '../core/wait.ts';
 import type { StartedTarget } from '../session/target.ts';
-import { parseProcDrbd } from '../cluster/status.ts';
+import { parseProcDrbd } from '../storage/drbd.ts';
 import type { LoadSample, NodeSample } from '../check/observations.ts';
 import { storeOf } from '../storage/storage.ts';
-import { type StoreWatch } from '../storage/store-backend.ts';
+import { epochMs, type StoreWatch } from '../storage/store-backend.ts';
 import { toHostClock, type ClockOffset } from './clock.ts';
 
 /** One thing a node's stream reported, on the node's clock (epoch ms). */
@@ -56,65 +56,43 @@ export function watchScript(virtualIp: string, store: StoreWatch): string {
   ].join('\n');
 }
 
-const epochMs = (seconds: string) => Math.round(Number(seconds) * 1000 * 1000) / 1000;
 
 /**
  * Turns a stream's lines into events. Stateful only for the multi-line snapshot; pure otherwise.
  * Lines that say nothing about the watched state give nothing.
  */
 export class WatchParser {
-  private snapshot?: { time: number; holdsVip: boolean; proc: string[]; mounted?: boolean };
+  private snapshot?: { time: number; holdsVip: boolean; lines: string[] };
 
-  constructor(private readonly virtualIp: string) {}
+  /** `store`: the storage seam's reading of its own lines (storage/store-backend.ts). */
+  constructor(
+    private readonly virtualIp: string,
+    private readonly store: Pick<StoreWatch, 'parseLine' | 'parseSnapshot'>,
+  ) {}
 
   push(line: string): WatchEvent | undefined {
     const snap = /^@@snapshot (\d+(?:\.\d+)?) vip=(\d+)/.exec(line);
     if (snap) {
-      this.snapshot = { time: epochMs(snap[1]!), holdsVip: Number(snap[2]) > 0, proc: [] };
+      this.snapshot = { time: epochMs(snap[1]!), holdsVip: Number(snap[2]) > 0, lines: [] };
       return undefined;
     }
     const load = /^@@load (\d+(?:\.\d+)?) (\d+(?:\.\d+)?) (\d+) (\d+)$/.exec(line);
     if (load) return { kind: 'load', time: epochMs(load[1]!), load1: Number(load[2]), busyTicks: Number(load[3]), totalTicks: Number(load[4]) };
-    const mounted = /^@@mounted ([01])$/.exec(line);
-    if (mounted && this.snapshot) {
-      this.snapshot.mounted = mounted[1] === '1';
-      return undefined;
-    }
-    // findmnt --poll -o ACTION, stamped by the node: mount, umount, remount, move.
-    const mount = /^@@mount (\d+(?:\.\d+)?) (\w+)$/.exec(line);
-    if (mount) return { kind: 'mount', time: epochMs(mount[1]!), mounted: mount[2] !== 'umount' };
-    if (line.startsWith('@@proc ')) {
-      this.snapshot?.proc.push(line.slice(7));
-      return undefined;
-    }
     if (line === '@@end-snapshot' && this.snapshot) {
-      const { time, holdsVip, proc, mounted } = this.snapshot;
+      const { time, holdsVip, lines } = this.snapshot;
       this.snapshot = undefined;
-      // No /proc/drbd lines: not a DRBD store (or no DRBD here): no DRBD state is made up.
-      const drbd: { role?: string; disk?: string } = proc.length ? parseProcDrbd(proc.join('\n')) : {};
-      return {
-        kind: 'snapshot',
-        time,
-        holdsVip,
-        ...(drbd.role ? { drbdRole: drbd.role } : {}),
-        ...(drbd.disk ? { drbdDisk: drbd.disk } : {}),
-        ...(mounted === undefined ? {} : { storeMounted: mounted }),
-      };
+      return { kind: 'snapshot', time, holdsVip, ...this.store.parseSnapshot(lines) };
     }
-    // journalctl -o short-unix: "1795608929.714342 node2 kernel: block drbd0: role( Secondary -> Primary )"
-    const kernel = /^(\d+\.\d+) \S+ kernel: (?:block drbd\d+|drbd \S+): (.*)$/.exec(line);
-    if (kernel) {
-      const role = /(?:^| )role\( \w+ -> (\w+) \)/.exec(kernel[2]!);
-      const disk = /(?:^| )disk\( \w+ -> (\w+) \)/.exec(kernel[2]!);
-      if (!role && !disk) return undefined;
-      return { kind: 'drbd', time: epochMs(kernel[1]!), ...(role ? { role: role[1]! } : {}), ...(disk ? { disk: disk[1]! } : {}) };
-    }
+    const change = this.store.parseLine(line);
+    if (change) return change;
     // ip -ts -o monitor address: "[2026-11-25T13:41:28.123456] [Deleted ]3: eth1    inet 10.213.10.100/24 ..."
     const addr = /^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?\] (Deleted )?\d+: \S+\s+inet (\S+)\//.exec(line);
     if (addr && addr[4] === this.virtualIp) {
       const time = Date.parse(`${addr[1]}Z`) + Number(addr[2] ?? 0) * 1000;
       return { kind: 'vip', time, holdsVip: !addr[3] };
     }
+    // The streams run on while a snapshot is printed: what is none of theirs is the snapshot's.
+    this.snapshot?.lines.push(line);
     return undefined;
   }
 }
@@ -235,7 +213,7 @@ export class NodeWatcher {
     let state: WatchedState = {};
     let lostSince: number | undefined;
     for (let opened = 0; this.running; opened++) {
-      const parser = new WatchParser(this.lab.plan.virtualIp);
+      const parser = new WatchParser(this.lab.plan.virtualIp, storeOf(this.lab.plan).watch());
       // Counters restart with a node's boot: each stream is a series of its own.
       const loads: WatchEvent[] = [];
       this.loads.set(`${node}#${opened}`, loads);

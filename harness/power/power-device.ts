@@ -50,6 +50,8 @@ export interface NodePower {
 
 /** Fault knobs of a power device the harness runs: it dies, hangs, turns slow/failing/lying; and their heals. */
 export interface PowerKnobs {
+  /** Records a power change made outside the device (a repair through the hypervisor) in its power log, as `outside: <by>`. */
+  recordOutside(value: 'on' | 'off', by: string): void;
   kill(): Promise<void>;
   revive(): Promise<void>;
   hang(): Promise<void>;
@@ -105,6 +107,9 @@ export class BmcNodePower implements NodePower, PowerKnobs {
   }
   isRunning(): boolean {
     return this.bmc.isRunning();
+  }
+  recordOutside(value: 'on' | 'off', by: string): void {
+    this.bmc.recordOutside(value === 'on' ? '1' : '0', by);
   }
   kill(): Promise<void> {
     return this.bmc.kill();
@@ -189,11 +194,14 @@ export class PduNodePower implements NodePower, PowerKnobs {
       pdu
         .powerLog()
         .filter((e) => e.node === this.node)
-        .map((e) => ({ node: this.node, time: e.time, request: 'power', value: e.value, result: e.result, supply: `${pdu.name}:${e.outlet}` })),
+        .map((e) => ({ node: this.node, time: e.time, request: 'power', value: e.value, result: e.result, supply: `${pdu.name}:${e.outlet}`, ...(e.detail?.startsWith('outside: ') ? { by: e.detail } : {}) })),
     );
   }
   isRunning(): boolean {
     return this.pdus.every((p) => p.isRunning());
+  }
+  recordOutside(value: 'on' | 'off', by: string): void {
+    for (const pdu of this.pdus) pdu.recordOutside(this.node, value === 'on' ? '1' : '0', by);
   }
   async kill(): Promise<void> {
     for (const p of this.pdus) await p.kill();

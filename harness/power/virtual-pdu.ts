@@ -338,6 +338,16 @@ export class StartedVirtualPdu implements AsyncDisposable {
   }
 
   /** Every outlet request, in order, host clock: the ground truth of what the PDU did. */
+  /**
+   * Records in the power log a power change made to `node`'s machine outside this PDU (a repair
+   * that started the VM through the hypervisor), one line per outlet feeding it: the log stays the
+   * one account of the machine's power, with who did it (`detail`: `outside: <by>`).
+   */
+  recordOutside(node: string, value: '0' | '1', by: string): void {
+    const lines = this.outletsOf(node).map(({ outlet }) => JSON.stringify({ time: Date.now(), outlet, node, request: 'power', value, result: 'done', detail: `outside: ${by}` } satisfies OutletLogEntry));
+    if (lines.length) writePrivateFile(join(this.dir, 'power.log'), `${lines.join('\n')}\n`, 0o600, 'a');
+  }
+
   powerLog(): OutletLogEntry[] {
     const file = join(this.dir, 'power.log');
     return existsSync(file) ? parseOutletLog(readFileSync(file, 'utf8')) : [];

@@ -8,15 +8,13 @@
 import type { Logger } from '../core/log.ts';
 import { withProgress } from '../core/progress.ts';
 import { done, notYet, StopWaiting, waitFor } from '../core/wait.ts';
-import { MAIL_STORE } from '../cluster/mail-store.ts';
 import { readGreeting } from '../cluster/greeting.ts';
 import type { NodeShell } from '../cluster/ssh.ts';
-import { isPowerFenceResource, parseCrmMon, parseDcState, parseFenceConstraints, parseProcDrbd, unmetReadiness, viewSignature, wedges, type LabStatus, type Wedge } from '../cluster/status.ts';
+import { isPowerFenceResource, parseCrmMon, parseDcState, unmetReadiness, viewSignature, wedges, type LabStatus, type Wedge } from '../cluster/status.ts';
 import { verifyFencing, type FencingVerification } from '../power/fence-verify.ts';
 import { powerLosses } from '../power/power-log.ts';
 import type { FenceDeviceSpec } from '../power/fence-resources.ts';
 import type { NodePower } from '../power/power-device.ts';
-import { parseMounted } from '../storage/shared.ts';
 import { storeOf } from '../storage/storage.ts';
 import { mailServiceOf } from '../mail/mail.ts';
 import { describeMailError, listInbox } from '../workload/mail-client.ts';
@@ -73,12 +71,12 @@ export abstract class ClusterSession implements StartedTarget {
   /** Reads every fact `lab status` reports. Never throws for an unreachable part: it says so. */
   async status(): Promise<LabStatus> {
     const vip = this.plan.virtualIp;
-    const script = `echo '@@crm'; crm_mon -1 --output-as=xml --inactive 2>&1 || true; echo '@@dcstate'; dc=$(timeout 15 crmadmin -D 2>/dev/null | sed -n 's/.*Designated Controller is: *\\([^ ]*\\).*/\\1/p'); [ -n "$dc" ] && timeout 15 crmadmin -S "$dc" 2>&1 || true; echo '@@drbd'; cat /proc/drbd 2>&1 || true; echo '@@vip'; ip -4 -o addr show | grep -c ' ${vip}/' || true; echo '@@constraints'; cibadmin -Q -o constraints 2>/dev/null || true; echo '@@mount'; findmnt -n -o SOURCE --mountpoint ${MAIL_STORE} || true`;
+    const store = storeOf(this.plan);
+    const script = `echo '@@crm'; crm_mon -1 --output-as=xml --inactive 2>&1 || true; echo '@@dcstate'; dc=$(timeout 15 crmadmin -D 2>/dev/null | sed -n 's/.*Designated Controller is: *\\([^ ]*\\).*/\\1/p'); [ -n "$dc" ] && timeout 15 crmadmin -S "$dc" 2>&1 || true; echo '@@vip'; ip -4 -o addr show | grep -c ' ${vip}/' || true; echo '@@store'; ${store.statusScript()}`;
     const status: LabStatus = {
       lab: this.plan.name,
       accel: this.accel,
       virtualIp: vip,
-      drbd: {},
       vipHolders: [],
       bmcPower: {},
       smtp: { ok: false, detail: '' },
@@ -89,19 +87,18 @@ export abstract class ClusterSession implements StartedTarget {
       this.plan.nodes.map(async (node) => {
         const r = await this.ssh.root(node.name, script, { timeoutMs: 30_000, reject: false, log: this.log, phase: 'status' });
         if (!r.ok) {
-          status.drbd[node.name] = { error: `unreachable over ssh: ${r.reason}` };
+          (status.unreachable ??= {})[node.name] = `unreachable over ssh: ${r.reason}`;
           return;
         }
         const section = (name: string) => r.stdout.split(`@@${name}\n`)[1]?.split('\n@@')[0] ?? '';
-        status.drbd[node.name] = parseProcDrbd(section('drbd'));
-        (status.storeMounted ??= {})[node.name] = parseMounted(section('mount'));
+        // The store's own lines (and their own @@ markers) are the rest of the output.
+        store.readStatus(status, node.name, r.stdout.split('@@store\n')[1] ?? '');
         if (Number(section('vip').trim()) > 0) status.vipHolders.push(node.name);
         if (!status.pacemaker) {
           try {
             status.pacemaker = parseCrmMon(section('crm'));
             const dcState = parseDcState(section('dcstate'));
             if (dcState) status.pacemaker.dcState = dcState;
-            status.drbdFenceConstraints = parseFenceConstraints(section('constraints'));
             delete status.pacemakerError;
           } catch (error) {
             status.pacemakerError = `${node.name}: ${(error as Error).message}`;

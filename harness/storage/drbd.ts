@@ -5,10 +5,10 @@
  */
 import { MAIL_STORE } from '../cluster/mail-store.ts';
 import { operationsOf, type LabPlan } from '../cluster/lab-config.ts';
-import { parseProcDrbd, type LabStatus } from '../cluster/status.ts';
+import type { DrbdState, LabStatus } from '../cluster/status.ts';
 import { done, notYet, waitFor } from '../core/wait.ts';
 import { crmOps } from '../cluster/crm-ops.ts';
-import type { BootstrapContext, StoreBackend } from './store-backend.ts';
+import { epochMs, type BootstrapContext, type StoreBackend } from './store-backend.ts';
 
 /** The one DRBD resource, its device and its backing disk (the node's second disk). */
 export const DRBD_RESOURCE = 'mail';
@@ -17,6 +17,26 @@ export const DRBD_DISK = '/dev/vdb';
 
 /** A DRBD promote that succeeded, in Pacemaker's log: the node's copy became writable. */
 export const DRBD_TAKEOVER = /Result of promote operation for drbd_\w+ on \S+: ok/;
+
+/** Parses the first device of `/proc/drbd` (DRBD 8.4). Unconfigured -> cs Unconfigured. */
+export function parseProcDrbd(text: string): DrbdState {
+  const line = /^\s*0:\s+cs:(\S+)(?:\s+ro:(\S+)\/(\S+)\s+ds:(\S+)\/(\S+))?/m.exec(text);
+  if (!line) return { cs: 'Unconfigured', role: 'Unconfigured', peerRole: 'Unknown', disk: 'Diskless', peerDisk: 'DUnknown', outOfSyncKiB: 0 };
+  const oos = /oos:(\d+)/.exec(text);
+  return {
+    cs: line[1]!,
+    role: line[2] ?? 'Unconfigured',
+    peerRole: line[3] ?? 'Unknown',
+    disk: line[4] ?? 'Diskless',
+    peerDisk: line[5] ?? 'DUnknown',
+    outOfSyncKiB: oos ? Number(oos[1]) : 0,
+  };
+}
+
+/** The ids of DRBD fence-peer constraints (`drbd-fence-by-handler-*`) in `cibadmin -Q -o constraints` output. Pure. */
+export function parseFenceConstraints(xml: string): string[] {
+  return [...xml.matchAll(/<rsc_location\b[^>]*\bid="(drbd-fence-by-handler-[^"]+)"/g)].map((m) => m[1]!);
+}
 
 /** The DRBD resource file: one resource on a dedicated disk, protocol C. */
 export function renderDrbdResource(plan: LabPlan): string {
@@ -84,7 +104,26 @@ export const drbdStore: StoreBackend = {
   disks: (plan) => [{ sizeGiB: plan.config.nodes.storageGiB, type: 'qcow2' }],
   hostVolumes: () => [],
   // Role and disk changes as the DRBD kernel module logs them; the snapshot is /proc/drbd.
-  watch: () => ({ streams: ['journalctl -k -f -n 0 -o short-unix & j=$!'], snapshot: ["sed 's/^/@@proc /' /proc/drbd 2>/dev/null"], stop: ['kill $j 2>/dev/null'] }),
+  watch: () => ({
+    streams: ['journalctl -k -f -n 0 -o short-unix & j=$!'],
+    snapshot: ["sed 's/^/@@proc /' /proc/drbd 2>/dev/null"],
+    stop: ['kill $j 2>/dev/null'],
+    parseLine(line) {
+      // journalctl -o short-unix: "1795608929.714342 node2 kernel: block drbd0: role( Secondary -> Primary )"
+      const kernel = /^(\d+\.\d+) \S+ kernel: (?:block drbd\d+|drbd \S+): (.*)$/.exec(line);
+      if (!kernel) return undefined;
+      const role = /(?:^| )role\( \w+ -> (\w+) \)/.exec(kernel[2]!);
+      const disk = /(?:^| )disk\( \w+ -> (\w+) \)/.exec(kernel[2]!);
+      if (!role && !disk) return undefined;
+      return { kind: 'drbd', time: epochMs(kernel[1]!), ...(role ? { role: role[1]! } : {}), ...(disk ? { disk: disk[1]! } : {}) };
+    },
+    parseSnapshot(lines) {
+      const proc = lines.filter((l) => l.startsWith('@@proc ')).map((l) => l.slice(7));
+      // No /proc/drbd lines: no DRBD here: no DRBD state is made up.
+      const drbd: { role?: string; disk?: string } = proc.length ? parseProcDrbd(proc.join('\n')) : {};
+      return { ...(drbd.role ? { drbdRole: drbd.role } : {}), ...(drbd.disk ? { drbdDisk: drbd.disk } : {}) };
+    },
+  }),
   provision: (plan, file) => [file(`/etc/drbd.d/${DRBD_RESOURCE}.res`, renderDrbdResource(plan)), 'modprobe drbd'],
   async bootstrap({ plan, root, layout, signal }: BootstrapContext) {
     const nodes = plan.nodes.map((n) => n.name);
@@ -132,14 +171,30 @@ export const drbdStore: StoreBackend = {
       if (status.drbdFenceConstraints?.length) unmet.push(`DRBD fence constraint(s) left in the CIB: ${status.drbdFenceConstraints.join(', ')}`);
     }
     for (const n of nodes) {
-      const d = status.drbd[n];
-      if (!d || 'error' in d) unmet.push(`DRBD on ${n}: ${d && 'error' in d ? d.error : 'unknown'}`);
+      const d = status.drbd?.[n];
+      if (!d) unmet.push(`DRBD on ${n}: ${status.unreachable?.[n] ?? 'unknown'}`);
       else if (d.cs !== 'Connected' || d.disk !== 'UpToDate' || d.peerDisk !== 'UpToDate') unmet.push(`DRBD on ${n}: ${d.cs} ${d.disk}/${d.peerDisk} (want Connected UpToDate/UpToDate)`);
     }
     return unmet;
   },
+  statusScript: () => `cat /proc/drbd 2>&1 || true; echo '@@constraints'; cibadmin -Q -o constraints 2>/dev/null || true; echo '@@mount'; findmnt -n -o SOURCE --mountpoint ${MAIL_STORE} || true`,
+  readStatus(status, node, output) {
+    const [proc = '', rest = ''] = output.split('\n@@constraints\n');
+    const [constraints = '', mount = ''] = rest.split('\n@@mount\n');
+    (status.drbd ??= {})[node] = parseProcDrbd(proc);
+    (status.storeMounted ??= {})[node] = mount.trim().length > 0;
+    // Cluster-wide: the first node that answered says it.
+    status.drbdFenceConstraints ??= parseFenceConstraints(constraints);
+  },
+  describeNode(status, node) {
+    const d = status.drbd?.[node];
+    const unreachable = status.unreachable?.[node];
+    return `DRBD ${unreachable ?? (!d ? 'unknown' : `${d.role} ${d.cs} ${d.disk}/${d.peerDisk}`)}`;
+  },
+  words: { primary: 'DRBD Primary', tookOver: 'promoted' },
   isStoreResource: (id) => id.startsWith('drbd_'),
   takeover: DRBD_TAKEOVER,
   takeoverPhase: 'drbd-promoted',
+  replicationLink: true,
   device: () => DRBD_DEVICE,
 };

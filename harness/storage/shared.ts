@@ -12,7 +12,7 @@ import { MAIL_STORE } from '../cluster/mail-store.ts';
 import { operationsOf, type LabPlan } from '../cluster/lab-config.ts';
 import type { LabStatus } from '../cluster/status.ts';
 import { crmOps } from '../cluster/crm-ops.ts';
-import type { BootstrapContext, StoreBackend } from './store-backend.ts';
+import { epochMs, type BootstrapContext, type StoreBackend } from './store-backend.ts';
 
 /** The shared disk as each node sees it: the only disk after the root disk. */
 export const SHARED_DEVICE = '/dev/vdb';
@@ -54,6 +54,15 @@ export const sharedStore: StoreBackend = {
     streams: [`(stdbuf -oL findmnt --poll -n -r -o ACTION --mountpoint ${MAIL_STORE} | while read -r a; do echo "@@mount $EPOCHREALTIME $a"; done) & m=$!`],
     snapshot: [`echo "@@mounted $(findmnt -n --mountpoint ${MAIL_STORE} >/dev/null && echo 1 || echo 0)"`],
     stop: ['pkill -P $m 2>/dev/null; kill $m 2>/dev/null'],
+    parseLine(line) {
+      // findmnt --poll -o ACTION, stamped by the node: mount, umount, remount, move.
+      const mount = /^@@mount (\d+(?:\.\d+)?) (\w+)$/.exec(line);
+      return mount ? { kind: 'mount', time: epochMs(mount[1]!), mounted: mount[2] !== 'umount' } : undefined;
+    },
+    parseSnapshot(lines) {
+      const mounted = lines.map((l) => /^@@mounted ([01])$/.exec(l)).find((m) => m);
+      return mounted ? { storeMounted: mounted[1] === '1' } : {};
+    },
   }),
   provision: () => [],
   async bootstrap({ plan, root, layout }: BootstrapContext) {
@@ -76,13 +85,23 @@ export const sharedStore: StoreBackend = {
     const mounted = nodes.filter((n) => status.storeMounted?.[n]);
     const unknown = nodes.filter((n) => status.storeMounted?.[n] === undefined);
     const unmet: string[] = [];
-    if (unknown.length) unmet.push(`store mount unknown on ${unknown.join(', ')}`);
+    if (unknown.length) unmet.push(`store mount unknown on ${unknown.map((n) => (status.unreachable?.[n] ? `${n} (${status.unreachable[n]})` : n)).join(', ')}`);
     if (mounted.length !== 1) unmet.push(`the shared store mounted on ${mounted.length ? mounted.join(', ') : 'no node'} (want exactly 1)`);
     return unmet;
   },
+  statusScript: () => `findmnt -n -o SOURCE --mountpoint ${MAIL_STORE} || true`,
+  readStatus(status, node, output) {
+    (status.storeMounted ??= {})[node] = parseMounted(output);
+  },
+  describeNode(status, node) {
+    const mounted = status.storeMounted?.[node];
+    return `shared store ${status.unreachable?.[node] ?? (mounted === undefined ? 'unknown' : mounted ? 'mounted' : 'not mounted')}`;
+  },
+  words: { primary: 'the mail store mounted', tookOver: 'mounted the store' },
   isStoreResource: () => false,
   takeover: SHARED_TAKEOVER,
   // The mount is the takeover: fs-mounted is its phase already.
   takeoverPhase: null,
+  replicationLink: false,
   device: () => SHARED_DEVICE,
 };

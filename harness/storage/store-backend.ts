@@ -46,7 +46,24 @@ export interface StoreWatch {
   snapshot: string[];
   /** What stops the streams. */
   stop: string[];
+  /** A stream line as a change of the store on its node (node clock, epoch ms); undefined when the line is not the store's. */
+  parseLine(line: string): StoreChange | undefined;
+  /** The snapshot's lines as the node's store state; nothing is made up for a line that is missing. */
+  parseSnapshot(lines: readonly string[]): StoreSnapshot;
 }
+
+/** A change of the store a node's stream reported. */
+export type StoreChange = { kind: 'drbd'; time: number; role?: string; disk?: string } | { kind: 'mount'; time: number; mounted: boolean };
+
+/** The store's state on a node, as a snapshot reports it. */
+export interface StoreSnapshot {
+  drbdRole?: string;
+  drbdDisk?: string;
+  storeMounted?: boolean;
+}
+
+/** Epoch seconds with a fraction (`$EPOCHREALTIME`, journalctl's short-unix) as epoch ms. */
+export const epochMs = (seconds: string): number => Math.round(Number(seconds) * 1000 * 1000) / 1000;
 
 export interface StoreBackend {
   readonly kind: StorageKind;
@@ -74,6 +91,14 @@ export interface StoreBackend {
   cib(plan: LabPlan, group: string): { resources: string[]; constraints: string[]; fileSystem: string };
   /** The store's readiness in `status`, unmet conditions in words (empty when ready). */
   unmet(status: LabStatus, nodes: readonly string[]): string[];
+  /** Shell lines printing the store's state on a node (read as root), for {@link readStatus}. */
+  statusScript(): string;
+  /** Reads what {@link statusScript} printed on `node` into `status`. */
+  readStatus(status: LabStatus, node: string, output: string): void;
+  /** A node's store in words, for `lab status` and the pre-flight record. */
+  describeNode(status: LabStatus, node: string): string;
+  /** Words for verdicts: what being primary is ("DRBD Primary"), what a takeover did ("promoted"). */
+  readonly words: { primary: string; tookOver: string };
   /** Resource ids of the store that run on every node (not the mail service). */
   isStoreResource(id: string): boolean;
   /**
@@ -84,6 +109,8 @@ export interface StoreBackend {
   readonly takeover: RegExp;
   /** The failover phase the takeover is, when it is not one of the common ones (DRBD: `drbd-promoted`); null for none. */
   readonly takeoverPhase: string | null;
+  /** Whether the store replicates over a link of its own (the nodes' `replication` NIC). */
+  readonly replicationLink: boolean;
   /** The device the mail store's file system lives on, as the nodes see it. */
   device(node: ClusterNode): string;
 }

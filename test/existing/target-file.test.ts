@@ -98,7 +98,8 @@ test('an accounts file: user and password per line; comments skipped; a bad or r
 
 test("the lab's target file describes it as hardware: SSH and BMC addresses, the role NICs, no libvirt; and it loads as any target file", async (t) => {
   const { renderLabTargetFile, writeLabTargetFile } = await import('../../harness/lab/lab-target-file.ts');
-  const { DEFAULT_LAB_CONFIG, loadLabConfig, planLab } = await import('../../harness/cluster/lab-config.ts');
+  const { DEFAULT_LAB_CONFIG, loadLabConfig } = await import('../../harness/cluster/lab-config.ts');
+  const { planLab } = await import('../../harness/provision/lab-plan.ts');
   const plan = planLab(loadLabConfig());
   const hosts = [
     { name: 'node1', hostName: '10.213.1.90', port: 22, user: 'root' },

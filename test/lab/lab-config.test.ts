@@ -1,7 +1,8 @@
 import test from 'ava';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_LAB_CONFIG, loadLabConfig, planLab } from '../../harness/cluster/lab-config.ts';
+import { DEFAULT_LAB_CONFIG, loadLabConfig } from '../../harness/cluster/lab-config.ts';
+import { planLab } from '../../harness/provision/lab-plan.ts';
 import { ValidationError } from '../../harness/core/schema.ts';
 import { tempDir } from '../helpers.ts';
 

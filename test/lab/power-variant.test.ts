@@ -1,6 +1,7 @@
 /** The power-switch variant's plan and rendered cluster, on the shipped config and literal variants of it. */
 import test from 'ava';
-import { loadLabConfig, parseLabConfig, planLab, type LabConfig } from '../../harness/cluster/lab-config.ts';
+import { loadLabConfig, parseLabConfig, type LabConfig } from '../../harness/cluster/lab-config.ts';
+import { planLab } from '../../harness/provision/lab-plan.ts';
 import { renderCib } from '../../harness/provision/cluster-files.ts';
 import { renderNodeProvision } from '../../harness/provision/provision.ts';
 import { ValidationError } from '../../harness/core/schema.ts';

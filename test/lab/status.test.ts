@@ -1,7 +1,8 @@
 import test from 'ava';
 import { drbdStore } from '../../harness/storage/drbd.ts';
 import { readFileSync } from 'node:fs';
-import { parseCrmMon, parseFenceConstraints, parseProcDrbd, unmetReadiness, wedges, type LabStatus } from '../../harness/cluster/status.ts';
+import { parseCrmMon, unmetReadiness, wedges, type LabStatus } from '../../harness/cluster/status.ts';
+import { parseFenceConstraints, parseProcDrbd } from '../../harness/storage/drbd.ts';
 
 const readyXml = readFileSync('fixtures/lab/crm_mon-ready.xml', 'utf8');
 

@@ -1,10 +1,12 @@
 import test from 'ava';
 import { applyEvent, toSample, toSamples, WatchParser, watchScript, type WatchEvent } from '../../harness/observe/watcher.ts';
+import { drbdStore } from '../../harness/storage/drbd.ts';
+import { sharedStore } from '../../harness/storage/shared.ts';
 
 const VIP = '10.213.10.100';
 
 function parseAll(lines: string[]): WatchEvent[] {
-  const parser = new WatchParser(VIP);
+  const parser = new WatchParser(VIP, drbdStore.watch());
   return lines.map((l) => parser.push(l)).filter((e): e is WatchEvent => e !== undefined);
 }
 
@@ -88,7 +90,7 @@ test('the node script opens the streams before its snapshot and ends them on EOF
 });
 
 test('shared store: mount and unmount events and the snapshot\'s mount state become the node\'s storeMounted', (t) => {
-  const parser = new WatchParser(VIP);
+  const parser = new WatchParser(VIP, sharedStore.watch());
   t.is(parser.push('@@snapshot 1795608929.100000000 vip=0'), undefined);
   t.is(parser.push('@@mounted 0'), undefined);
   const snap = parser.push('@@end-snapshot');
@@ -112,7 +114,7 @@ test('shared store: mount and unmount events and the snapshot\'s mount state bec
 
 test('load reports: parsed from the stream, kept out of the node state, busy share over the gap', async (t) => {
   const { WatchParser, toLoadSamples, toSamples } = await import('../../harness/observe/watcher.ts');
-  const parser = new WatchParser('10.213.10.100');
+  const parser = new WatchParser('10.213.10.100', sharedStore.watch());
   const a = parser.push('@@load 1795608929.500000 0.42 1000 10000');
   const b = parser.push('@@load 1795608934.500000 0.61 1250 10500');
   t.deepEqual(a, { kind: 'load', time: 1795608929500, load1: 0.42, busyTicks: 1000, totalTicks: 10000 });
@@ -122,4 +124,15 @@ test('load reports: parsed from the stream, kept out of the node state, busy sha
     { node: 'node1', time: 1795608934000, load1: 0.61, busyPercent: 50 },
   ]);
   t.deepEqual(toSamples('node1', [a!, b!], offset), [], 'a load report is not a state change');
+});
+
+test('a stream line that arrives while a snapshot is printed is still an event; the snapshot keeps only its own lines', (t) => {
+  const parser = new WatchParser(VIP, drbdStore.watch());
+  t.is(parser.push('@@snapshot 1795608929.100000000 vip=1'), undefined);
+  t.is(parser.push('@@proc  0: cs:Connected ro:Primary/Secondary ds:UpToDate/UpToDate C r-----'), undefined);
+  t.deepEqual(parser.push('1795608929.200000 node1 kernel: block drbd0: role( Primary -> Secondary )'), { kind: 'drbd', time: 1795608929200, role: 'Secondary' });
+  t.deepEqual(parser.push('@@end-snapshot'), { kind: 'snapshot', time: 1795608929100, holdsVip: true, drbdRole: 'Primary', drbdDisk: 'UpToDate' });
+  // A DRBD store's parser reads no mount lines; a shared store's none of DRBD's.
+  t.is(parser.push('@@mount 1795608940.250000 mount'), undefined);
+  t.is(new WatchParser(VIP, sharedStore.watch()).push('1795608929.200000 node1 kernel: block drbd0: role( Primary -> Secondary )'), undefined);
 });

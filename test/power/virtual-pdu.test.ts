@@ -16,6 +16,7 @@ import { boots, freeUdpPort, standInCommand, tempDir } from '../helpers.ts';
 import { ApcPduClient } from '../../harness/power/apc-pdu-client.ts';
 import { PolledPduPower } from '../../harness/power/polled-pdu-power.ts';
 import { powerLosses } from '../../harness/power/power-log.ts';
+import { PduNodePower } from '../../harness/power/power-device.ts';
 
 interface Rig {
   pdu: StartedVirtualPdu;
@@ -104,6 +105,24 @@ test('two power supplies: the machine runs while either outlet is on, and stops 
     rig.pdu.powerLog().map((e) => `${e.outlet}:${e.value}`),
     ['1:0', '3:0', '1:1', '3:1', '1:0', '3:0'],
   );
+});
+
+test("a repair outside the PDU (the hypervisor started the VM) is in the power log, on each outlet feeding the node, with who did it", async (t) => {
+  const rig = await startRig(t, { dual: true });
+  const power = new PduNodePower('node1', [rig.pdu]);
+  power.knobs.recordOutside('on', 'repair: lab up started the VM through libvirt');
+  t.deepEqual(
+    rig.pdu.powerLog().map((e) => `${e.node} ${e.outlet}:${e.value}:${e.result} ${e.detail}`),
+    ['node1 1:1:done outside: repair: lab up started the VM through libvirt', 'node1 3:1:done outside: repair: lab up started the VM through libvirt'],
+  );
+  t.deepEqual(
+    power.powerLog().map((e) => [e.supply, e.value, e.by]),
+    [
+      ['pdu1:1', '1', 'outside: repair: lab up started the VM through libvirt'],
+      ['pdu1:3', '1', 'outside: repair: lab up started the VM through libvirt'],
+    ],
+  );
+  t.deepEqual(new PduNodePower('node2', [rig.pdu]).powerLog(), [], 'node2 has no record of it');
 });
 
 test('two PDUs feeding one node (A and B feeds): either keeps it running; both switched off at once cut it once, without a race', async (t) => {

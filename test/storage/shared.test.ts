@@ -1,9 +1,12 @@
 import test from 'ava';
-import { loadLabConfig, planLab } from '../../harness/cluster/lab-config.ts';
+import { loadLabConfig } from '../../harness/cluster/lab-config.ts';
+import { planLab } from '../../harness/provision/lab-plan.ts';
 import { renderCib } from '../../harness/provision/cluster-files.ts';
 import type { LabStatus } from '../../harness/cluster/status.ts';
 import { storeOf } from '../../harness/storage/storage.ts';
-import { parseMounted, renderSharedStoreInit } from '../../harness/storage/shared.ts';
+import { parseMounted, renderSharedStoreInit, sharedStore } from '../../harness/storage/shared.ts';
+import { drbdStore } from '../../harness/storage/drbd.ts';
+import { readFileSync } from 'node:fs';
 import { failoverEvents } from '../../harness/observe/journal.ts';
 
 const shared = planLab(loadLabConfig('vagrant/lab-shared.json'));
@@ -55,4 +58,26 @@ test('shared store takeover: the file system started on the peer; no drbd-promot
   t.is(events.phases['fs-mounted'], 12_000);
   t.is(events.phases['drbd-promoted'], undefined);
   t.is(failoverEvents(lines, 'node1', 0, 1).phases['drbd-promoted'], undefined, 'DRBD takeover is a promote, not a mount');
+});
+
+test('the status probe: each store reads its own lines (captured from a real DRBD lab; a shared store reads findmnt only), and says an unreachable node in its words', (t) => {
+  const drbdStatus = { vipHolders: [], bmcPower: {}, smtp: { ok: true, detail: '' }, imap: { ok: true, detail: '' }, lab: 'l', accel: 'tcg', virtualIp: '10.0.0.1' } as LabStatus;
+  for (const n of ['node1', 'node2']) drbdStore.readStatus(drbdStatus, n, readFileSync(`fixtures/lab/store-status-drbd-${n}.txt`, 'utf8'));
+  t.like(drbdStatus.drbd?.node1, { cs: 'Connected', role: 'Secondary', disk: 'UpToDate', peerDisk: 'UpToDate' });
+  t.like(drbdStatus.drbd?.node2, { cs: 'Connected', role: 'Primary' });
+  t.deepEqual(drbdStatus.storeMounted, { node1: false, node2: true });
+  t.deepEqual(drbdStatus.drbdFenceConstraints, [], 'no fence-peer constraint in a healthy CIB');
+  t.deepEqual(drbdStore.unmet({ ...drbdStatus, pacemaker: undefined }, ['node1', 'node2']), []);
+  t.is(drbdStore.describeNode(drbdStatus, 'node2'), 'DRBD Primary Connected UpToDate/UpToDate');
+  t.true(drbdStore.statusScript().includes('/proc/drbd'));
+
+  const sharedStatus = { vipHolders: [], bmcPower: {}, smtp: { ok: true, detail: '' }, imap: { ok: true, detail: '' }, lab: 'l', accel: 'tcg', virtualIp: '10.0.0.1', unreachable: { node2: 'unreachable over ssh: timed out' } } as LabStatus;
+  sharedStore.readStatus(sharedStatus, 'node1', '/dev/vdb\n');
+  t.false(sharedStore.statusScript().includes('drbd'), 'a shared store never reads DRBD');
+  t.is(sharedStatus.drbd, undefined);
+  t.is(sharedStore.describeNode(sharedStatus, 'node1'), 'shared store mounted');
+  t.is(sharedStore.describeNode(sharedStatus, 'node2'), 'shared store unreachable over ssh: timed out');
+  t.deepEqual(sharedStore.unmet(sharedStatus, ['node1', 'node2']), ['store mount unknown on node2 (unreachable over ssh: timed out)']);
+  t.deepEqual(drbdStore.unmet({ ...sharedStatus, pacemaker: undefined }, ['node1']), ['DRBD on node1: unknown']);
+  t.deepEqual(drbdStore.unmet({ ...sharedStatus, pacemaker: undefined }, ['node2']), ['DRBD on node2: unreachable over ssh: timed out']);
 });
