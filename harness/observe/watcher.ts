@@ -13,7 +13,6 @@
 import type { Logger } from '../core/log.ts';
 import { sleep } from '../core/wait.ts';
 import type { StartedTarget } from '../session/target.ts';
-import { parseProcDrbd } from '../storage/drbd.ts';
 import type { LoadSample, NodeSample } from '../check/observations.ts';
 import { storeOf } from '../storage/storage.ts';
 import { epochMs, type StoreWatch } from '../storage/store-backend.ts';
