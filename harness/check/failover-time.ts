@@ -7,7 +7,7 @@
  * means any failed or unknown operation after the fault fails the check. The split into phases comes from the observations.
  */
 import type { Checker, CheckResult } from './checker.ts';
-import { clusterNodes, describeNodeStates, noNodeUpSince, nodeStatesAt, type Observations } from './observations.ts';
+import { clusterNodes, describeNodeStates, noNodeUpSince, nodeStatesAt, phasesAfterFault, type Observations } from './observations.ts';
 import type { Scenario } from '../scenario/scenario.ts';
 import { pairOperations, outcome } from '../history/operation.ts';
 
@@ -92,7 +92,7 @@ function judgeFailoverTime(scenario: Scenario, history: Parameters<Checker<Scena
   const client = clientOps(history);
   const after = client.filter((o) => o.invokedAt >= faultAt);
   const bad = after.filter((o) => o.outcome !== 'ok');
-  const phases = Object.fromEntries(Object.entries(observations.phases).map(([k, v]) => [k, Number(((v - faultAt) / 1000).toFixed(2))]));
+  const phases = phasesAfterFault(observations);
   const protocols = streamOutages(client, faultAt);
   if (after.length === 0) return { valid: 'unknown', summary: 'no client operation after the fault: availability unmeasured', details: { phases, protocols, slo } };
   if (bad.length === 0) {

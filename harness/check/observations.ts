@@ -180,3 +180,8 @@ export interface Observations {
   /** The mail queue when the read-back began. */
   mailQueue?: MailQueueObservation;
 }
+
+/** Each failover phase as seconds after the fault (two decimals): the one conversion the verdict, results.json and the timeline use. Pure. */
+export function phasesAfterFault(observations: Pick<Observations, 'phases' | 'fault'>): Record<string, number> {
+  return Object.fromEntries(Object.entries(observations.phases).map(([k, v]) => [k, Number(((v - observations.fault.injectedAt) / 1000).toFixed(2))]));
+}

@@ -89,7 +89,10 @@ function resourcesOf(container: XmlNode, parent?: string): PacemakerResource[] {
   return [...own, ...nested];
 }
 
-/** Parses `crm_mon -1 --output-as=xml --inactive`. */
+/** How the harness asks Pacemaker for its view: the one crm_mon command line, parsed by {@link parseCrmMon}. */
+export const CRM_MON_XML = 'crm_mon -1 --output-as=xml --inactive';
+
+/** Parses {@link CRM_MON_XML}'s output. */
 export function parseCrmMon(text: string): PacemakerView {
   const doc = xml.parse(text) as XmlNode;
   const root = (doc['pacemaker-result'] ?? doc.crm_mon) as XmlNode | undefined;

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { checkDelay, TimerRangeError } from './delay.ts';
-import { describeExit } from './exit-codes.ts';
+import { describeExit } from './exit-words.ts';
 import { redact } from './secrets.ts';
 import { silentLogger, type Logger } from './log.ts';
 

@@ -44,6 +44,7 @@ import { docker, ensureDockerd, stopOurDockerd } from './docker-host.ts';
 import { ensureImage, LANE_LABEL } from './node-image.ts';
 import { containerOf, DockerShell, laneMachines, laneNics, laneTraits, LANE_EQUIVALENTS } from './lane-machines.ts';
 import { writePrivateFile } from '../core/host-files.ts';
+import { CRM_MON_XML } from '../cluster/status.ts';
 
 export const DEFAULT_LANE_CONFIG = join(REPO_ROOT, 'containers/lane.json');
 /** The process that owns a lane's objects (the reaper removes a dead one's). */
@@ -238,7 +239,7 @@ export class ContainerLane implements Target, BuiltClusterOwner {
         const bound = this.clusterReadyMs;
         await Promise.all(containers.map((c) => waitOn(c, Wait.forSuccessfulCommand(`[ "$(corosync-quorumtool -l 2>/dev/null | grep -cE '^ +[0-9]+ +[0-9]+ +node[0-9]')" -eq 2 ]`).withStartupTimeout(bound))));
         timings.membership = since();
-        await waitOn(containers[0]!, Wait.forSuccessfulCommand(`crm_resource --wait --timeout=20s >/dev/null 2>&1 && crm_mon -1 --output-as=xml | grep 'id="vip"[^>]*role="Started"' >/dev/null`).withStartupTimeout(bound));
+        await waitOn(containers[0]!, Wait.forSuccessfulCommand(`crm_resource --wait --timeout=20s >/dev/null 2>&1 && ${CRM_MON_XML} | grep 'id="vip"[^>]*role="Started"' >/dev/null`).withStartupTimeout(bound));
         const vip = this.plan.virtualIp;
         const greets = (port: number, re: string) => `timeout 5 bash -c 'exec 3<>/dev/tcp/${vip}/${port}; head -n1 <&3' | grep '${re}' >/dev/null`;
         await waitOn(containers[1]!, Wait.forSuccessfulCommand(`${greets(25, '^220 ')} && ${greets(143, '^[*] OK')}`).withStartupTimeout(bound));

@@ -7,6 +7,7 @@ import type { RunStore } from '../report/run-store.ts';
 import type { StartedTarget } from '../session/target.ts';
 import type { ClockOffset } from './clock.ts';
 import { mailServiceOf } from '../mail/mail.ts';
+import { CRM_MON_XML } from '../cluster/status.ts';
 
 export interface NodeEvidence {
   node: string;
@@ -15,7 +16,7 @@ export interface NodeEvidence {
 }
 
 const SECTIONS: [string, string][] = [
-  ['crm_mon.xml', 'crm_mon -1 --output-as=xml --inactive'],
+  ['crm_mon.xml', CRM_MON_XML],
   ['cib.xml', 'cibadmin -Q'],
   ['proc-drbd.txt', 'cat /proc/drbd'],
   ['corosync.log', 'tail -n 3000 /var/log/corosync/corosync.log'],

@@ -9,7 +9,6 @@ import { withProgress } from '../core/progress.ts';
 import { done, notYet, waitFor } from '../core/wait.ts';
 import type { LabConfig, LabPlan, LabSecrets } from '../cluster/lab-config.ts';
 import type { NodeShell } from '../cluster/ssh.ts';
-import { parseCrmMon } from '../cluster/status.ts';
 import { AXIGEN_PACKAGE_ON_NODE, axigenAdminPassword } from '../mail/axigen.ts';
 import { mailServiceOf } from '../mail/mail.ts';
 import type { NodePower } from '../power/power-device.ts';
@@ -123,8 +122,7 @@ export abstract class StartedBuiltCluster extends ClusterSession {
     await waitFor(
       'both nodes online in Pacemaker',
       async () => {
-        const r = await this.root(first, 'crm_mon -1 --output-as=xml', 30_000, signal);
-        const view = parseCrmMon(r.stdout);
+        const view = await this.pacemakerView(first, signal);
         const online = view.nodes.filter((n) => n.online).map((n) => n.name);
         return online.length === nodes.length ? done(true) : notYet(`online: ${online.join(', ') || 'none'}`);
       },

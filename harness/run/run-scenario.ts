@@ -23,7 +23,7 @@ import { fencing } from '../check/fencing.ts';
 import { mailIntegrity } from '../check/mail-integrity.ts';
 import { singlePrimary } from '../check/single-primary.ts';
 import { overloadReasons } from '../check/overload.ts';
-import { describeNodeStates, noNodeUpSince, nodeStatesAt, type NodeSample, type NodeUpState, type Observations, type PowerAtStart } from '../check/observations.ts';
+import { describeNodeStates, noNodeUpSince, nodeStatesAt, phasesAfterFault, type NodeSample, type NodeUpState, type Observations, type PowerAtStart } from '../check/observations.ts';
 import type { NodePower } from '../power/power-device.ts';
 import { resolveSlo } from '../calibrate/baseline.ts';
 import { faultFor } from '../faults/catalog.ts';
@@ -409,7 +409,7 @@ function writeResults(store: RunStore, target: Target, scenario: Scenario, seed:
     metrics: {
       outageSeconds: outage ?? null,
       outageByProtocolSeconds: verdict.results?.['failover-time']?.details?.protocols ?? {},
-      phasesSecondsAfterFault: Object.fromEntries(Object.entries(observations.phases).map(([k, v]) => [k, Number(((v - observations.fault.injectedAt) / 1000).toFixed(2))])),
+      phasesSecondsAfterFault: phasesAfterFault(observations),
       stepSeconds: steps,
       guestLoad: { steadyWindow: steadyLoad ?? [], peakLoad1AfterFault: Object.fromEntries(p.lab.plan.nodes.map((n) => [n.name, peak(n.name)])) },
       operations: history.operations().length,

@@ -3,28 +3,34 @@
  * runs meanwhile, and the service-level objective the verdict is held to.
  */
 
-/** The faults a scenario can inject (implementations: harness/faults/catalog.ts). */
-export type FaultKind =
-  | 'power-cut-active'
-  | 'hard-reset-active'
-  | 'heartbeat-loss-active'
-  | 'one-ring-loss-active'
-  | 'kill-mail-service-active'
-  | 'kill-corosync-active'
-  | 'freeze-active'
-  | 'kernel-panic-active'
-  | 'replication-loss-active'
-  | 'client-nic-loss-active'
-  | 'power-cut-bmc-dead-active'
-  | 'power-cut-slow-bmc-active'
-  | 'heartbeat-degraded-active'
-  | 'disk-full-active'
-  | 'clock-jump-active'
-  | 'replication-loss-then-power-cut-active'
-  | 'disk-death-active'
-  | 'one-ring-one-way-loss-active'
-  | 'kill-pacemaker-controller-active'
-  | 'store-path-loss-active';
+/**
+ * The faults a scenario can inject: the one list of them. The catalogue (harness/faults/catalog.ts)
+ * must implement every one (a missing one does not compile), and schemas/scenario.schema.json's
+ * enum is checked against it (test/scenario/fault-kinds.test.ts).
+ */
+export const FAULT_KINDS = [
+  'power-cut-active',
+  'hard-reset-active',
+  'heartbeat-loss-active',
+  'one-ring-loss-active',
+  'kill-mail-service-active',
+  'kill-corosync-active',
+  'freeze-active',
+  'kernel-panic-active',
+  'replication-loss-active',
+  'client-nic-loss-active',
+  'power-cut-bmc-dead-active',
+  'power-cut-slow-bmc-active',
+  'heartbeat-degraded-active',
+  'disk-full-active',
+  'clock-jump-active',
+  'replication-loss-then-power-cut-active',
+  'disk-death-active',
+  'one-ring-one-way-loss-active',
+  'kill-pacemaker-controller-active',
+  'store-path-loss-active',
+] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /** What a correct cluster does about the fault. */
 export type Expectation =

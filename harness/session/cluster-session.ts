@@ -10,7 +10,7 @@ import { withProgress } from '../core/progress.ts';
 import { done, notYet, StopWaiting, waitFor } from '../core/wait.ts';
 import { readGreeting } from '../cluster/greeting.ts';
 import type { NodeShell } from '../cluster/ssh.ts';
-import { isPowerFenceResource, parseCrmMon, parseDcState, unmetReadiness, viewSignature, wedges, type LabStatus, type Wedge } from '../cluster/status.ts';
+import { CRM_MON_XML, isPowerFenceResource, parseCrmMon, parseDcState, unmetReadiness, viewSignature, wedges, type LabStatus, type PacemakerView, type Wedge } from '../cluster/status.ts';
 import { verifyFencing, type FencingVerification } from '../power/fence-verify.ts';
 import { powerLosses } from '../power/power-log.ts';
 import type { FenceDeviceSpec } from '../power/fence-resources.ts';
@@ -68,11 +68,16 @@ export abstract class ClusterSession implements StartedTarget {
     return result;
   }
 
+  /** Pacemaker's view from one node (crm_mon); throws when the node or Pacemaker does not answer. */
+  async pacemakerView(node: string, signal?: AbortSignal): Promise<PacemakerView> {
+    return parseCrmMon((await this.root(node, CRM_MON_XML, 30_000, signal)).stdout);
+  }
+
   /** Reads every fact `lab status` reports. Never throws for an unreachable part: it says so. */
   async status(): Promise<LabStatus> {
     const vip = this.plan.virtualIp;
     const store = storeOf(this.plan);
-    const script = `echo '@@crm'; crm_mon -1 --output-as=xml --inactive 2>&1 || true; echo '@@dcstate'; dc=$(timeout 15 crmadmin -D 2>/dev/null | sed -n 's/.*Designated Controller is: *\\([^ ]*\\).*/\\1/p'); [ -n "$dc" ] && timeout 15 crmadmin -S "$dc" 2>&1 || true; echo '@@vip'; ip -4 -o addr show | grep -c ' ${vip}/' || true; echo '@@store'; ${store.statusScript()}`;
+    const script = `echo '@@crm'; ${CRM_MON_XML} 2>&1 || true; echo '@@dcstate'; dc=$(timeout 15 crmadmin -D 2>/dev/null | sed -n 's/.*Designated Controller is: *\\([^ ]*\\).*/\\1/p'); [ -n "$dc" ] && timeout 15 crmadmin -S "$dc" 2>&1 || true; echo '@@vip'; ip -4 -o addr show | grep -c ' ${vip}/' || true; echo '@@store'; ${store.statusScript()}`;
     const status: LabStatus = {
       lab: this.plan.name,
       accel: this.accel,

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { ExecError, run } from '../../harness/core/exec.ts';
-import { describeExit } from '../../harness/core/exit-codes.ts';
+import { describeExit } from '../../harness/core/exit-words.ts';
 import { registerSecret } from '../../harness/core/secrets.ts';
 
 test('a successful command resolves with its output, duration and reason', async (t) => {
