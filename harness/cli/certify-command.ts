@@ -120,7 +120,7 @@ async function certify(scenarios: Scenario[], flags: Omit<CertifyFlags, 'config'
   try {
     await certifyOn(scenarios, flags, target);
   } finally {
-    await target.release?.();
+    await target.release();
   }
 }
 

@@ -298,6 +298,9 @@ export class Lab implements Target {
   }
 
   /** Writes the target file that describes this running lab as if it were hardware (see lab-target-file.ts); resolves its path. */
+  /** The lab stays up after a certification, for the next command: nothing of it is released (`lab down` removes it). */
+  async release(): Promise<void> {}
+
   async writeTargetFile(): Promise<string> {
     const started = await this.attach();
     const hosts = parseSshConfig(readFileSync(join(this.dir, 'ssh_config'), 'utf8'));

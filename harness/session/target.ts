@@ -87,29 +87,45 @@ export interface Architecture {
 
 /** A target that is up: its nodes answer over SSH and its power devices are reachable. */
 export interface StartedTarget {
+  /** What faults need to know: kind, storage, the fault methods it has. */
   readonly traits: TargetTraits;
+  /** The cluster's layout: nodes, NICs, store, virtual IP, mail domain and service. */
   readonly plan: ClusterPlan;
+  /** A root shell on each node (SSH, or docker exec on the lane). */
   readonly ssh: NodeShell;
   /** Each node's power device(s), in node order. */
   readonly power: NodePower[];
   /** How the nodes run: `kvm` or `tcg` for the lab's VMs, `hardware` for machines the harness did not make, `container` for the container lane. */
   readonly accel: 'kvm' | 'tcg' | 'hardware' | 'container';
+  /** How NIC loss is done here (at the hypervisor, inside the node, on a container's veth). */
   readonly nics: NicControl;
   /** The hypervisor (the lab only): a fault that needs it is not applicable elsewhere. */
   readonly machines?: MachineControl;
+  /** The target's log (secrets redacted). */
   readonly log: Logger;
   /** The test accounts and their passwords (registered secrets). */
   accounts(): Record<string, string>;
   /** Every secret of the target, for tests that prove none leaks. */
   secretValues(): string[];
+  /** The power device(s) of `node`; throws for a node the target does not have. */
   powerOf(node: string): NodePower;
   /** The architecture in words, for status and reports. */
   architecture(): Architecture;
+  /** Runs a bash script as root on a node (bounded); rejects with the node's error. */
   root(node: string, script: string, timeoutMs?: number, signal?: AbortSignal): Promise<ExecResult>;
+  /** Every fact `lab status` reports, read now; an unreachable part is said, never thrown. */
   status(): Promise<LabStatus>;
+  /** The readiness conditions `status` does not meet, in words (the store's included); empty when ready. */
   unmet(status: LabStatus): string[];
+  /** Failed actions found now: recorded in {@link clearedFailures}, cleared once with one bounded cleanup. */
   clearFailures(when: string, signal?: AbortSignal): Promise<Wedge[]>;
+  /** Every cleanup this session made, with when and why: a run reports them. */
   readonly clearedFailures: Array<Wedge & { when: string; at: string }>;
+  /**
+   * Waits (bounded) until the cluster is ready: settled, two reads agreeing, and with
+   * `verifyFencing`, each node's fence device logged into and its identity checked. `cleanups`
+   * failed actions may be cleared on the way (recorded); more is a wedge, thrown with its fix.
+   */
   waitReady(timeoutMs: number, signal?: AbortSignal, options?: { cleanups?: number; started?: string[]; verifyFencing?: { expected?: readonly FenceDeviceSpec[] } }): Promise<LabStatus>;
   /** Observed, not repaired: waits (bounded) for the cluster to be ready by itself. */
   converge(timeoutMs: number, signal?: AbortSignal): Promise<Convergence>;
@@ -121,8 +137,11 @@ export interface StartedTarget {
 
 /** A target not started yet: the lab before `lab up`, or a target file read and validated. */
 export interface Target {
+  /** What faults need to know before anything starts: kind, storage, the fault methods it has. */
   readonly traits: TargetTraits;
+  /** The lab's name, or the target file's cluster name. */
   readonly name: string;
+  /** The target's log (secrets redacted). */
   readonly log: Logger;
   /** Recorded in run.json: what a replay needs (no secret). */
   readonly record: { lab?: unknown; target?: unknown };
@@ -132,7 +151,12 @@ export interface Target {
   readonly vcpus?: number;
   /** The SLO baseline of this target on this host, or why there is none. */
   baseline(): { baseline?: import('../calibrate/baseline.ts').Baseline; why?: string };
+  /** Starts what is not running (or connects to it) and resolves when it is ready; bounded. */
   up(options?: { signal?: AbortSignal }): Promise<StartedTarget>;
-  /** Ends the harness's hold on the target after a certification (polls, connections); what runs there runs on. */
-  release?(): Promise<void>;
+  /**
+   * Ends the harness's hold on the target after a certification, on success, failure and Ctrl-C:
+   * an existing cluster's polls and connections, the container lane with everything it made; the
+   * lab stays up for the next command (`lab down` removes it).
+   */
+  release(): Promise<void>;
 }
