@@ -22,4 +22,8 @@ export default tseslint.config(
     files: ['**/*.mjs', '**/*.js', 'bin/*'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
+  {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
+  },
 );
