@@ -45,7 +45,7 @@ export async function splitWithoutFencing(v: StartedTarget, log: Logger, onWarn:
     const on = await v.ssh.root(active, 'crm_attribute --type crm_config --name stonith-enabled --update true', { timeoutMs: 60_000, reject: false });
     if (!on.ok) onWarn(`could not switch fencing back on (${on.reason}); the target is removed next`);
   }
-  return singlePrimary.check({ scenario: SCENARIOS['heartbeat-loss-active']!, history: [], observations: { samples, bmcPower: [], store: 'shared' } as unknown as Observations });
+  return singlePrimary.check({ scenario: SCENARIOS['heartbeat-loss-active']!, history: [], observations: { samples, powerLog: [], store: 'shared' } as unknown as Observations });
 }
 
 /**

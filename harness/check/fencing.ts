@@ -22,7 +22,7 @@ export const fencing: Checker<Scenario, Observations> = {
   check({ scenario, observations }) {
     const { fault } = observations;
     const tookOver = storeOf({ storage: observations.store ?? 'drbd' }).words.tookOver;
-    const takeover = observations.promotions.filter((p) => p.node !== fault.node && p.at >= fault.injectedAt).sort((a, b) => a.at - b.at)[0];
+    const takeover = observations.takeovers.filter((p) => p.node !== fault.node && p.at >= fault.injectedAt).sort((a, b) => a.at - b.at)[0];
     const fences = observations.fenceEvents.filter((f) => f.target === fault.node && f.completedAt >= fault.injectedAt);
     const confirmed = fences.filter((f) => f.status === 'success').sort((a, b) => a.completedAt - b.completedAt)[0];
     // Judged from the power devices' own logs: with two supplies, only all outlets off is a power-off.
@@ -32,7 +32,7 @@ export const fencing: Checker<Scenario, Observations> = {
     // The peer of the failed node is the one that must survive: shooting it too is a fence race
     // (both nodes down: a full outage), whatever the scenario expects.
     const peerShot = observations.fenceEvents.filter((f) => f.target !== fault.node && f.status === 'success' && f.completedAt >= fault.injectedAt);
-    const peers = [...new Set(observations.bmcPower.map((e) => e.node))].filter((n) => n !== fault.node);
+    const peers = [...new Set(observations.powerLog.map((e) => e.node))].filter((n) => n !== fault.node);
     const peerOffs = peers.flatMap((node) => nodePowerLosses(observations, node, false).filter((time) => time >= fault.injectedAt).map((time) => ({ node, time })));
     if (!peerShot.length && peerOffs.length) {
       // No fence targeted the peer, yet it lost power while the failed node was being fenced: the
@@ -40,7 +40,7 @@ export const fencing: Checker<Scenario, Observations> = {
       const off = peerOffs[0]!;
       const fence = fences.filter((f) => off.time >= f.completedAt - MISDIRECTED_WINDOW_MS && off.time <= f.completedAt + 5000).sort((a, b) => a.completedAt - b.completedAt)[0];
       // ...and the failed node's own power device saw no request from that fence (in a race it would have: both were shot).
-      const ownRequests = fence ? observations.bmcPower.filter((e) => e.node === fault.node && e.result === 'done' && e.time > fault.injectedAt + 1000 && e.time <= fence.completedAt + 5000) : [];
+      const ownRequests = fence ? observations.powerLog.filter((e) => e.node === fault.node && e.result === 'done' && e.time > fault.injectedAt + 1000 && e.time <= fence.completedAt + 5000) : [];
       if (fence && ownRequests.length === 0) {
         const devices = observations.fenceDevices?.[fault.node];
         const by = devices?.length ? ` (${devices.join(', ')})` : '';
@@ -83,7 +83,7 @@ export const fencing: Checker<Scenario, Observations> = {
     const offBefore = offs.some((time) => time <= takeover.at);
     if (!offBefore) {
       const supplies = observations.powerSupplies?.[fault.node];
-      const stayedOn = supplies && supplies.length > 1 ? suppliesNeverOff(observations.bmcPower, fault.node, supplies, fault.injectedAt - 1000, takeover.at) : [];
+      const stayedOn = supplies && supplies.length > 1 ? suppliesNeverOff(observations.powerLog, fault.node, supplies, fault.injectedAt - 1000, takeover.at) : [];
       const why = stayedOn.length ? `: ${stayedOn.join(', ')} never went off (a node with ${supplies!.length} power supplies is off only when all are)` : '';
       return { valid: false, summary: `the power device${supplies && supplies.length > 1 ? 's' : ''} of ${fault.node} show${supplies && supplies.length > 1 ? '' : 's'} no power-off before the takeover${why}`, details };
     }

@@ -35,13 +35,13 @@ export interface MailQueueObservation {
 }
 
 /** A DRBD role change to Primary (from the node's kernel log). */
-export interface Promotion {
+export interface Takeover {
   node: string;
   at: number;
 }
 
 /** One request a node's power device carried out or refused (its BMC's chassis control, or a PDU outlet). */
-export type BmcPowerEvent = PowerEvent;
+export type PowerLogEvent = PowerEvent;
 
 /**
  * A node's whole watched state from `time` on, as the watcher's stream reported it: a snapshot
@@ -81,8 +81,8 @@ export interface LoadSample {
  * The moments `node` lost all power, from the power devices' logs and the node's supplies (the
  * one definition: see power/power-log.ts). `resets: false` counts only real power-offs.
  */
-export function nodePowerLosses(observations: Pick<Observations, 'bmcPower' | 'powerSupplies' | 'powerAtStart'>, node: string, resets = true): number[] {
-  return powerLosses(observations.bmcPower, node, { ...powerOptions(observations, node), resets });
+export function nodePowerLosses(observations: Pick<Observations, 'powerLog' | 'powerSupplies' | 'powerAtStart'>, node: string, resets = true): number[] {
+  return powerLosses(observations.powerLog, node, { ...powerOptions(observations, node), resets });
 }
 
 /** `node`'s supplies and their power at the run's start, as the power log's replay wants them. */
@@ -92,8 +92,8 @@ function powerOptions(observations: Pick<Observations, 'powerSupplies' | 'powerA
 }
 
 /** Whether `node` had power at `at`, by its power devices' logs from the run's start (see power/power-log.ts). */
-export function nodePoweredAt(observations: Pick<Observations, 'bmcPower' | 'powerSupplies' | 'powerAtStart'>, node: string, at: number): boolean {
-  return poweredAt(observations.bmcPower, node, at, powerOptions(observations, node));
+export function nodePoweredAt(observations: Pick<Observations, 'powerLog' | 'powerSupplies' | 'powerAtStart'>, node: string, at: number): boolean {
+  return poweredAt(observations.powerLog, node, at, powerOptions(observations, node));
 }
 
 /** A node's state at a moment, from the evidence: `off` (its power device shows no power), `unreachable` (its event stream was lost), or `up`. */
@@ -108,7 +108,7 @@ export interface NodeUpState {
  * Each node's state at `at`: off by its power device's log, unreachable by its watcher stream
  * (the last sample before `at` was a lost stream), else up. Pure.
  */
-export function nodeStatesAt(observations: Pick<Observations, 'bmcPower' | 'powerSupplies' | 'powerAtStart' | 'samples'>, nodes: readonly string[], at: number): NodeUpState[] {
+export function nodeStatesAt(observations: Pick<Observations, 'powerLog' | 'powerSupplies' | 'powerAtStart' | 'samples'>, nodes: readonly string[], at: number): NodeUpState[] {
   return nodes.map((node) => {
     if (!nodePoweredAt(observations, node, at)) {
       const off = nodePowerLosses(observations, node, false).filter((t) => t <= at).at(-1);
@@ -126,8 +126,8 @@ export function nodeStatesAt(observations: Pick<Observations, 'bmcPower' | 'powe
 }
 
 /** The cluster's nodes as the evidence names them (power at the start, power logs, event streams). Pure. */
-export function clusterNodes(observations: Pick<Observations, 'bmcPower' | 'powerAtStart' | 'samples'>): string[] {
-  return [...new Set([...Object.keys(observations.powerAtStart?.nodes ?? {}), ...observations.bmcPower.map((e) => e.node), ...observations.samples.map((s) => s.node)])].sort();
+export function clusterNodes(observations: Pick<Observations, 'powerLog' | 'powerAtStart' | 'samples'>): string[] {
+  return [...new Set([...Object.keys(observations.powerAtStart?.nodes ?? {}), ...observations.powerLog.map((e) => e.node), ...observations.samples.map((s) => s.node)])].sort();
 }
 
 /** The moment from which no node was up, if none was at `at` (the latest of their `since`). Pure. */
@@ -151,9 +151,9 @@ export interface PowerAtStart {
 export interface Observations {
   fault: FaultObservation;
   fenceEvents: FenceEvent[];
-  promotions: Promotion[];
+  takeovers: Takeover[];
   /** Every power request of every node's power device (BMC chassis control, or PDU outlets with `supply`), host clock. */
-  bmcPower: BmcPowerEvent[];
+  powerLog: PowerLogEvent[];
   /** Each node's power supplies (`bmc`, or PDU outlets such as `pdu1:1`); absent: one BMC each. */
   powerSupplies?: Record<string, string[]>;
   /** Each supply's power as its device said when the run began: power losses are judged from there, never from before the run. */

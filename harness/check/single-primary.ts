@@ -46,7 +46,7 @@ export const singlePrimary: Checker<unknown, Observations> = {
       if (!s.reachable) changes.push({ time: s.time, node: s.node, apply: (st) => ({ ...st, seen: false }) });
       else changes.push({ time: s.time, node: s.node, apply: () => ({ primary: s.drbdRole === 'Primary' || s.storeMounted === true, vip: Boolean(s.holdsVip), seen: true }) });
     }
-    for (const node of new Set(observations.bmcPower.map((e) => e.node))) {
+    for (const node of new Set(observations.powerLog.map((e) => e.node))) {
       for (const time of nodePowerLosses(observations, node)) changes.push({ time, node, apply: () => ({ primary: false, vip: false, seen: true }) });
     }
     const reports = observations.samples.filter((s) => s.reachable).length;

@@ -80,7 +80,7 @@ export function labCommand(): Command {
       for (const n of l.plan.nodes) {
         const node = pm?.nodes.find((x) => x.name === n.name);
         const store = storeOf(l.plan).describeNode(status, n.name);
-        out.push(`  ${n.name}: pacemaker ${node ? (node.online ? 'online' : 'OFFLINE') : 'unknown'}, ${store}, power ${status.bmcPower[n.name] ?? 'unknown'}`);
+        out.push(`  ${n.name}: pacemaker ${node ? (node.online ? 'online' : 'OFFLINE') : 'unknown'}, ${store}, power ${status.power[n.name] ?? 'unknown'}`);
       }
       for (const r of pm?.resources ?? []) out.push(`  ${r.id} (${r.agent}): ${r.role}${r.failed ? ' FAILED' : ''} on ${r.nodes.join(', ') || '-'}`);
       out.push(`  SMTP: ${status.smtp.ok ? 'ok' : 'DOWN'} (${status.smtp.detail}); IMAP: ${status.imap.ok ? 'ok' : 'DOWN'} (${status.imap.detail})`);

@@ -149,7 +149,7 @@ export interface LabStatus {
   drbd?: Record<string, DrbdState>;
   vipHolders: string[];
   /** Each node's power as its device reports it (BMC, or PDU outlets: on when any outlet feeding it is on). */
-  bmcPower: Record<string, string>;
+  power: Record<string, string>;
   /** The architecture under test: the store (drbd, shared) and each node's power device in words. */
   architecture?: { storage: string; power: Record<string, string>; nicFaults?: string };
   smtp: { ok: boolean; detail: string };
@@ -225,7 +225,7 @@ export function unmetReadiness(status: LabStatus, nodeNames: string[], store: St
   }
   unmet.push(...store.unmet(status, nodeNames));
   if (status.vipHolders.length !== 1) unmet.push(`virtual IP ${status.virtualIp} held by ${status.vipHolders.length} nodes (want 1)`);
-  for (const [n, p] of Object.entries(status.bmcPower)) if (p !== 'on') unmet.push(`power device of ${n} reports power ${p}`);
+  for (const [n, p] of Object.entries(status.power)) if (p !== 'on') unmet.push(`power device of ${n} reports power ${p}`);
   if (!status.smtp.ok) unmet.push(`SMTP on ${status.virtualIp}:25 not answering (${status.smtp.detail})`);
   if (!status.imap.ok) unmet.push(`IMAP on ${status.virtualIp}:143 not answering (${status.imap.detail})`);
   return unmet;

@@ -186,7 +186,7 @@ export class ExistingCluster implements Target {
       store: Object.fromEntries(started.plan.nodes.map((n) => [n.name, storeOf(started.plan).describeNode(status, n.name)])),
       failedActions: status.pacemaker?.failures.length ?? 0,
       clockOffsetsMs: offsets,
-      power: status.bmcPower,
+      power: status.power,
       nicFaults: started.nics.method,
     };
     this.log.info(`pre-flight passed: ${JSON.stringify(started.preflight)}`);

@@ -1,7 +1,7 @@
 /**
  * From the evidence collected after a run (each node's journal) to observations: fence results
  * from every journal (a fence race shows up in the shooter's, which may be the failed node's),
- * the failover's phases and DRBD promotions from the survivors', Pacemaker's throttle messages
+ * the failover's phases and DRBD takeovers from the survivors', Pacemaker's throttle messages
  * from all. Every node time is mapped onto the host clock with the node's measured offset.
  */
 import type { Observations } from '../check/observations.ts';
@@ -11,7 +11,7 @@ import type { NodeEvidence } from './collect.ts';
 import { failoverEvents, fenceResults, parseJournal, throttleEvents, mailStarts } from './journal.ts';
 import type { StoreBackend } from '../storage/store-backend.ts';
 
-/** Adds what the journals say to `observations` (fence events, phases, promotions, throttling). */
+/** Adds what the journals say to `observations` (fence events, phases, takeovers, throttling). */
 export function observeJournals(observations: Observations, evidence: NodeEvidence[], nodes: ClusterNode[], offsets: Record<string, ClockOffset>, store?: Pick<StoreBackend, 'takeover' | 'takeoverPhase'>, mailResources?: readonly string[]): void {
   const failed = observations.fault.node;
   for (const e of evidence) {
@@ -36,6 +36,6 @@ export function observeJournals(observations: Observations, evidence: NodeEviden
     if (e.node === failed) continue;
     const events = failoverEvents(lines, failed, sinceNode, nodes.find((n) => n.name === failed)?.index, store, mailResources);
     for (const [phase, t] of Object.entries(events.phases)) observations.phases[phase] = toHostClock(t, offset);
-    observations.promotions.push(...events.promotions.map((t) => ({ node: e.node, at: toHostClock(t, offset) })));
+    observations.takeovers.push(...events.takeovers.map((t) => ({ node: e.node, at: toHostClock(t, offset) })));
   }
 }

@@ -28,7 +28,7 @@ export interface FailoverEvents {
   /** Fencing operations against `target` that the journal reports as finished. */
   fences: { target: string; action: string; ok: boolean; time: number }[];
   /** This node taking the store over (node clock): the store's `takeover` line (a DRBD promote). */
-  promotions: number[];
+  takeovers: number[];
 }
 
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -52,14 +52,14 @@ export function failoverEvents(lines: JournalLine[], failed: string, since: numb
   };
   const phases: Record<string, number> = {};
   const fences: FailoverEvents['fences'] = [];
-  const promotions: number[] = [];
+  const takeovers: number[] = [];
   for (const line of lines) {
     if (line.time < since) continue;
     for (const [phase, re] of Object.entries(patterns)) if (phases[phase] === undefined && re.test(line.text)) phases[phase] = line.time;
-    if (takeover.test(line.text)) promotions.push(line.time);
+    if (takeover.test(line.text)) takeovers.push(line.time);
   }
   fences.push(...fenceResults(lines, since).filter((r) => r.target === failed));
-  return { phases, fences, promotions };
+  return { phases, fences, takeovers };
 }
 
 /** Each start of a mail resource that Pacemaker logged as done, on any node, from `since` on (an in-place restart is on the failed node itself). Pure. */

@@ -91,7 +91,21 @@ export function readResults(dir: string): RunResults {
 /** observations.json, validated: what the checkers judge is typed strictly (a convergence.ok of "yes" is refused). */
 export function readObservations(dir: string): Observations {
   const file = join(dir, RUN_FILES.observations);
-  return validateJson<Observations>('observations', readJsonFile(file, { maxBytes: INPUT_LIMITS.observations, what: 'observations file' }), file);
+  const parsed = readJsonFile(file, { maxBytes: INPUT_LIMITS.observations, what: 'observations file' });
+  return validateJson<Observations>('observations', { ...parsed, value: renameLegacyFields(parsed.value) }, file);
+}
+
+/** Observation fields of runs written before 2026-12-06 (issue 21), read under today's names: a replay of an older run judges the same. */
+const LEGACY_OBSERVATION_FIELDS: Record<string, string> = { bmcPower: 'powerLog', promotions: 'takeovers' };
+
+function renameLegacyFields(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  const renamed: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    const name = Object.hasOwn(LEGACY_OBSERVATION_FIELDS, key) && !Object.hasOwn(value, LEGACY_OBSERVATION_FIELDS[key]!) ? LEGACY_OBSERVATION_FIELDS[key]! : key;
+    renamed[name] = v;
+  }
+  return renamed;
 }
 
 /** history.jsonl, each line checked and every invocation paired with at most one completion. */

@@ -7,7 +7,7 @@
 import type { Operation } from '../history/operation.ts';
 import { pairOperations, outcome } from '../history/operation.ts';
 import type { RunResults } from './results.ts';
-import { nodePowerLosses, type BmcPowerEvent, type NodeSample, type Observations } from '../check/observations.ts';
+import { nodePowerLosses, type PowerLogEvent, type NodeSample, type Observations } from '../check/observations.ts';
 import { xmlEscape as esc } from './junit.ts';
 
 export interface TimelineInput {
@@ -17,7 +17,7 @@ export interface TimelineInput {
   markers: Record<string, number>;
   /** The watcher's state reports and the BMCs' power actions, for the node lanes. */
   samples?: readonly NodeSample[];
-  bmcPower?: readonly BmcPowerEvent[];
+  powerLog?: readonly PowerLogEvent[];
   /** Each node's power supplies (see Observations.powerSupplies). */
   powerSupplies?: Record<string, string[]>;
   /** The supplies' power when the run began (see Observations.powerAtStart). */
@@ -46,8 +46,8 @@ const STATE_COLORS: Record<string, string> = {
 };
 
 /** Each node's held state as segments [from, to) with a label, from samples and BMC power-offs. */
-export function nodeSegments(samples: readonly NodeSample[], bmcPower: readonly BmcPowerEvent[], end: number, start = -Infinity, powerSupplies?: Record<string, string[]>, powerAtStart?: Observations['powerAtStart']): Record<string, { from: number; to: number; state: string }[]> {
-  const losses = [...new Set(bmcPower.map((e) => e.node))].flatMap((node) => nodePowerLosses({ bmcPower: [...bmcPower], powerSupplies, powerAtStart }, node).map((time) => ({ time, node, state: 'off' })));
+export function nodeSegments(samples: readonly NodeSample[], powerLog: readonly PowerLogEvent[], end: number, start = -Infinity, powerSupplies?: Record<string, string[]>, powerAtStart?: Observations['powerAtStart']): Record<string, { from: number; to: number; state: string }[]> {
+  const losses = [...new Set(powerLog.map((e) => e.node))].flatMap((node) => nodePowerLosses({ powerLog: [...powerLog], powerSupplies, powerAtStart }, node).map((time) => ({ time, node, state: 'off' })));
   const changes = [
     ...samples.map((s) => ({ time: s.time, node: s.node, state: !s.reachable ? 'unknown' : s.storeMounted !== undefined ? `${s.storeMounted ? 'store mounted' : 'not mounted'}${s.holdsVip ? ' + IP' : ''}` : s.drbdRole === 'Primary' ? (s.holdsVip ? 'Primary + IP' : 'Primary') : s.holdsVip ? `${s.drbdRole ?? '?'} + IP` : (s.drbdRole ?? 'unknown') })),
     ...losses,
@@ -85,7 +85,7 @@ export function lostMessageIds(results: Pick<RunResults, 'checks'>): Map<number,
   return lost;
 }
 
-export function renderTimeline({ results, history, markers, samples = [], bmcPower = [], powerSupplies, powerAtStart, load }: TimelineInput): string {
+export function renderTimeline({ results, history, markers, samples = [], powerLog = [], powerSupplies, powerAtStart, load }: TimelineInput): string {
   const pairs = pairOperations(history).filter((p) => p.invoke.f === 'send' || p.invoke.f === 'probe');
   const times = [...pairs.map((p) => p.invoke.time), ...Object.values(markers)];
   const t0 = Math.min(...times);
@@ -95,7 +95,7 @@ export function renderTimeline({ results, history, markers, samples = [], bmcPow
   const left = 110;
   const x = (t: number) => left + ((t - t0) / span) * (width - left - 20);
   const clients = [...new Set(pairs.map((p) => p.invoke.process))].sort();
-  const lanes = nodeSegments(samples, bmcPower, t1, t0, powerSupplies, powerAtStart);
+  const lanes = nodeSegments(samples, powerLog, t1, t0, powerSupplies, powerAtStart);
   const nodes = Object.keys(lanes).sort();
   const rows = [...clients, ...nodes];
   const rowH = 28;

@@ -91,7 +91,7 @@ async function step<T>(log: Logger, steps: StepSeconds, name: keyof StepSeconds,
 
 /** What prepare hands on. */
 interface Prepared {
-  lab: StartedTarget;
+  cluster: StartedTarget;
   active: string;
   offsets: Record<string, ClockOffset>;
   schedule: NonNullable<RunResults['schedule']>;
@@ -135,7 +135,7 @@ async function prepare(options: RunOptions, store: RunStore): Promise<Prepared> 
   if (preexisting.length) log.warn(`pre-existing conditions, recorded and cleared before the run: ${preexisting.map((w) => w.why).join('; ')}`);
   const fencingVerified = lab.fencingVerification;
   store.setPhase('started', { activeNode: active, accel: lab.accel, clockOffsets: offsets, schedule, host, preexisting, powerAtStart, ...(fencingVerified ? { fencingVerified } : {}), ...(lab.preflight ? { preflight: lab.preflight } : {}) });
-  return { lab, active, offsets, schedule, host, preexisting, powerAtStart };
+  return { cluster: lab, active, offsets, schedule, host, preexisting, powerAtStart };
 }
 
 /** The run's moving parts during the exercise: each is stopped whatever happens. */
@@ -196,11 +196,11 @@ async function exercise(p: Prepared, ex: Exercise, fault: Fault, scenario: Scena
   const { active } = p;
   const log = store.log;
   const history = store.history;
-  const ctx = (): FaultContext => ({ target: p.lab, node: active, log, signal, clockOffsetsMs: Object.fromEntries(Object.entries(p.offsets).map(([n, o]) => [n, o.offsetMs])) });
+  const ctx = (): FaultContext => ({ target: p.cluster, node: active, log, signal, clockOffsetsMs: Object.fromEntries(Object.entries(p.offsets).map(([n, o]) => [n, o.offsetMs])) });
   const nodeStates: NodeStates = () =>
     nodeStatesAt(
-      { bmcPower: p.lab.power.flatMap((power) => power.powerLog()), powerSupplies: Object.fromEntries(p.lab.power.map((power) => [power.node, power.supplies()])), powerAtStart: p.powerAtStart, samples: ex.watcher.samples() },
-      p.lab.plan.nodes.map((n) => n.name),
+      { powerLog: p.cluster.power.flatMap((power) => power.powerLog()), powerSupplies: Object.fromEntries(p.cluster.power.map((power) => [power.node, power.supplies()])), powerAtStart: p.powerAtStart, samples: ex.watcher.samples() },
+      p.cluster.plan.nodes.map((n) => n.name),
       now(),
     );
   try {
@@ -255,9 +255,9 @@ async function exercise(p: Prepared, ex: Exercise, fault: Fault, scenario: Scena
 
 /** Observes the lab until it is ready by itself (bounded), then audits; records what it found. */
 async function converge(p: Prepared, target: Target, fault: Fault, observations: Observations, log: Logger, signal?: AbortSignal): Promise<void> {
-  const ctx: FaultContext = { target: p.lab, node: p.active, log, signal, clockOffsetsMs: Object.fromEntries(Object.entries(p.offsets).map(([n, o]) => [n, o.offsetMs])) };
-  const seen = await p.lab.converge(target.clusterReadyMs, signal);
-  const audits = seen.ok ? [...(await fault.audit(ctx)), ...(await auditTarget(p.lab))] : [];
+  const ctx: FaultContext = { target: p.cluster, node: p.active, log, signal, clockOffsetsMs: Object.fromEntries(Object.entries(p.offsets).map(([n, o]) => [n, o.offsetMs])) };
+  const seen = await p.cluster.converge(target.clusterReadyMs, signal);
+  const audits = seen.ok ? [...(await fault.audit(ctx)), ...(await auditTarget(p.cluster))] : [];
   const unmet = [...seen.unmet, ...audits];
   observations.convergence = { ok: unmet.length === 0, unmet, checkedAt: now(), actions: seen.actions };
   log.info(`convergence: ${unmet.length ? `NOT converged: ${unmet.join('; ')}` : 'ready again'} after ${seen.seconds.toFixed(1)} s${seen.actions.length ? ` (${seen.actions.join('; ')})` : ''}`);
@@ -300,23 +300,23 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
   log.info(`scenario ${scenario.name}: fault ${scenario.fault} on the active node ${p.active}, ${p.schedule.injectAfterSeconds} s after the workload starts`, { seed });
   const workload = new MailWorkload({
     random: new SeededRandom(seed).fork('workload'),
-    host: p.lab.plan.virtualIp,
-    domain: p.lab.plan.mailDomain,
-    accounts: p.lab.accounts(),
+    host: p.cluster.plan.virtualIp,
+    domain: p.cluster.plan.mailDomain,
+    accounts: p.cluster.accounts(),
     history,
     tag: store.runId,
-    loginOf: (account) => mailServiceOf(p.lab.plan).loginName(account, p.lab.plan.mailDomain),
+    loginOf: (account) => mailServiceOf(p.cluster.plan).loginName(account, p.cluster.plan.mailDomain),
     sendRate: scenario.workload.sendRate,
     probeIntervalMs: scenario.workload.probeIntervalMs,
     log,
   });
   const ex: Exercise = {
-    watcher: new NodeWatcher(p.lab, p.offsets, log),
+    watcher: new NodeWatcher(p.cluster, p.offsets, log),
     workload,
     hostLoad: new HostLoadMonitor().start(),
-    guestCpu: new GuestCpuWindow(p.lab.ssh, p.lab.plan.nodes.map((n) => n.name)),
+    guestCpu: new GuestCpuWindow(p.cluster.ssh, p.cluster.plan.nodes.map((n) => n.name)),
   };
-  const observations: Observations = { fault: { name: scenario.fault, node: p.active, injectedAt: 0 }, fenceEvents: [], promotions: [], bmcPower: [], powerAtStart: p.powerAtStart, samples: [], phases: {} };
+  const observations: Observations = { fault: { name: scenario.fault, node: p.active, injectedAt: 0 }, fenceEvents: [], takeovers: [], powerLog: [], powerAtStart: p.powerAtStart, samples: [], phases: {} };
 
   // An interruption (Ctrl-C) or a crash of the harness's own steps still heals, stops the
   // watcher, collects the evidence and writes results (judged on what was seen); then it is rethrown.
@@ -340,25 +340,25 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
   await step(log, steps, 'gather', 'gather (queue drained, mail read back, evidence)', async () => {
     // A message deferred during the fault would otherwise wait out the queue's backoff.
     if (!aborted) {
-      const queue = await drainMailQueue(p.lab, log, 90_000, signal).catch((e: unknown) => ({ drained: false, queued: -1, waitedMs: 0, error: (e as Error).message }));
+      const queue = await drainMailQueue(p.cluster, log, 90_000, signal).catch((e: unknown) => ({ drained: false, queued: -1, waitedMs: 0, error: (e as Error).message }));
       if (queue) observations.mailQueue = queue;
     }
     await workload.readBack();
     // Logs from a minute before the fault (or before the run, if it was interrupted before the fault).
-    const evidence = await collectEvidence(p.lab, store, (observations.fault.injectedAt || Date.parse(store.startedAt)) - 60_000, p.offsets);
-    observations.bmcPower = p.lab.power.flatMap((power) => power.powerLog());
-    observations.powerSupplies = Object.fromEntries(p.lab.power.map((power) => [power.node, power.supplies()]));
-    const devices = p.lab.fencingVerification?.devices ?? [];
-    if (devices.length) observations.fenceDevices = Object.fromEntries(p.lab.plan.nodes.map((n) => [n.name, devices.filter((d) => d.node === n.name).map((d) => d.device)]));
-    observations.store = p.lab.plan.storage;
-    observeJournals(observations, evidence, p.lab.plan.nodes, p.offsets, storeOf(p.lab.plan), mailServiceOf(p.lab.plan).resourceIds);
+    const evidence = await collectEvidence(p.cluster, store, (observations.fault.injectedAt || Date.parse(store.startedAt)) - 60_000, p.offsets);
+    observations.powerLog = p.cluster.power.flatMap((power) => power.powerLog());
+    observations.powerSupplies = Object.fromEntries(p.cluster.power.map((power) => [power.node, power.supplies()]));
+    const devices = p.cluster.fencingVerification?.devices ?? [];
+    if (devices.length) observations.fenceDevices = Object.fromEntries(p.cluster.plan.nodes.map((n) => [n.name, devices.filter((d) => d.node === n.name).map((d) => d.device)]));
+    observations.store = p.cluster.plan.storage;
+    observeJournals(observations, evidence, p.cluster.plan.nodes, p.offsets, storeOf(p.cluster.plan), mailServiceOf(p.cluster.plan).resourceIds);
   });
 
   const results = await step(log, steps, 'judge', 'judge', async () => {
     // The probes' outage by the verdict's own rule (failover-time): when they answered again.
     const back = outageOf(clientOps(history.operations(), (process) => process.startsWith('probe-')), observations.fault.injectedAt)?.end;
     if (back) observations.phases['service-answering'] = back;
-    observations.slo = resolveSlo(scenario, { accel: p.lab.accel, ...options.target.baseline() });
+    observations.slo = resolveSlo(scenario, { accel: p.cluster.accel, ...options.target.baseline() });
     const overload = options.target.vcpus ? overloadReasons({ observations, vcpus: options.target.vcpus, hostCores: p.host.cores }) : [];
     if (overload.length) observations.overload = { reasons: overload };
     store.writeJson('observations.json', observations);
@@ -386,14 +386,14 @@ function writeResults(store: RunStore, target: Target, scenario: Scenario, seed:
     checks: verdict.results ?? {},
     schedule: p.schedule,
     environment: {
-      accel: p.lab.accel,
+      accel: p.cluster.accel,
       lab: target.name,
       target: target.traits.kind,
       // What the harness ran on the host during the run: on an existing cluster, no hypervisor call at all.
       hostPrograms: host.programs,
       hypervisorCalls: host.hypervisorCalls,
       // Which of the architecture's variants this run certified: the store and each node's power device.
-      architecture: p.lab.architecture(),
+      architecture: p.cluster.architecture(),
       activeNode: p.active,
       clockOffsets: p.offsets,
       ...(target.record.lab ? { cluster: (target.record.lab as { cluster: unknown }).cluster } : {}),
@@ -404,14 +404,14 @@ function writeResults(store: RunStore, target: Target, scenario: Scenario, seed:
       throttle: observations.throttle ?? [],
       preexisting: p.preexisting,
       convergenceActions: observations.convergence?.actions ?? [],
-      recoveredBy: recoveredBy(observations, mailServiceOf(p.lab.plan).resourceIds, typeof outage === 'number' ? outage : undefined),
+      recoveredBy: recoveredBy(observations, mailServiceOf(p.cluster.plan).resourceIds, typeof outage === 'number' ? outage : undefined),
     },
     metrics: {
       outageSeconds: outage ?? null,
       outageByProtocolSeconds: verdict.results?.['failover-time']?.details?.protocols ?? {},
       phasesSecondsAfterFault: phasesAfterFault(observations),
       stepSeconds: steps,
-      guestLoad: { steadyWindow: steadyLoad ?? [], peakLoad1AfterFault: Object.fromEntries(p.lab.plan.nodes.map((n) => [n.name, peak(n.name)])) },
+      guestLoad: { steadyWindow: steadyLoad ?? [], peakLoad1AfterFault: Object.fromEntries(p.cluster.plan.nodes.map((n) => [n.name, peak(n.name)])) },
       operations: history.operations().length,
     },
   };
@@ -426,7 +426,7 @@ function writeResults(store: RunStore, target: Target, scenario: Scenario, seed:
       results,
       history: history.operations(),
       samples: observations.samples,
-      bmcPower: observations.bmcPower,
+      powerLog: observations.powerLog,
       powerSupplies: observations.powerSupplies,
       powerAtStart: observations.powerAtStart,
       load: observations.load,

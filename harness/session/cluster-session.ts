@@ -83,7 +83,7 @@ export abstract class ClusterSession implements StartedTarget {
       accel: this.accel,
       virtualIp: vip,
       vipHolders: [],
-      bmcPower: {},
+      power: {},
       smtp: { ok: false, detail: '' },
       imap: { ok: false, detail: '' },
       architecture: this.architecture(),
@@ -114,9 +114,9 @@ export abstract class ClusterSession implements StartedTarget {
     await Promise.all(
       this.power.map(async (power) => {
         try {
-          status.bmcPower[power.node] = await power.status();
+          status.power[power.node] = await power.status();
         } catch (error) {
-          status.bmcPower[power.node] = `unknown (${(error as Error).message})`;
+          status.power[power.node] = `unknown (${(error as Error).message})`;
         }
       }),
     );

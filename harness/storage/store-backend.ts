@@ -103,7 +103,7 @@ export interface StoreBackend {
   isStoreResource(id: string): boolean;
   /**
    * The one definition of "a node took the store over" (the fencing checker's takeover, the
-   * promotions in the observations): a line of that node's Pacemaker log. For DRBD, a successful
+   * takeovers in the observations): a line of that node's Pacemaker log. For DRBD, a successful
    * promote (the node's copy becomes writable).
    */
   readonly takeover: RegExp;

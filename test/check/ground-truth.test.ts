@@ -40,8 +40,8 @@ test('a power log whose last "off" no "on" followed: the next run\'s power-off i
 const afterRepair = (withStart: boolean): Observations => ({
   fault: { name: 'power-cut-active', node: 'node2', injectedAt: T + 20_000 },
   fenceEvents: [{ target: 'node2', action: 'reboot', status: 'success', delegate: 'node1', completedAt: T + 55_000 }],
-  promotions: [{ node: 'node1', at: T + 60_000 }],
-  bmcPower: [...before, bmc('node2', 20_000, '0'), bmc('node2', 52_000, '0'), bmc('node2', 54_000, '1')],
+  takeovers: [{ node: 'node1', at: T + 60_000 }],
+  powerLog: [...before, bmc('node2', 20_000, '0'), bmc('node2', 52_000, '0'), bmc('node2', 54_000, '1')],
   ...(withStart ? { powerAtStart: { at: T, nodes: { node1: { bmc: 'on' }, node2: { bmc: 'on' } } } } : {}),
   samples: [
     { time: T + 1000, node: 'node1', reachable: true, source: 'snapshot', drbdRole: 'Secondary', holdsVip: false },
@@ -70,8 +70,8 @@ test('a fence of node1 that powered node2 off is named as a misdirected device, 
   const observations: Observations = {
     fault: { name: 'power-cut-active', node: 'node1', injectedAt: T + 20_000 },
     fenceEvents: [{ target: 'node1', action: 'reboot', status: 'success', delegate: 'node2', completedAt: T + 51_000 }],
-    promotions: [],
-    bmcPower: [bmc('node1', 20_000, '0'), bmc('node2', 48_000, '0'), bmc('node2', 50_000, '1')],
+    takeovers: [],
+    powerLog: [bmc('node1', 20_000, '0'), bmc('node2', 48_000, '0'), bmc('node2', 50_000, '1')],
     powerAtStart: { at: T, nodes: { node1: { bmc: 'on' }, node2: { bmc: 'on' } } },
     fenceDevices: { node1: ['fence_node1'], node2: ['fence_node2'] },
     samples: [],
@@ -84,7 +84,7 @@ test('a fence of node1 that powered node2 off is named as a misdirected device, 
     "the fence of node1 (fence_node1) powered off node2: node2's power device shows it off at +28.0 s, the fence of node1 was reported done at +31.0 s, and no fence targeted node2; the fence device of node1 reaches node2's machine (a misdirected fence device, not a fence race)",
   );
   // Both shot (node1's BMC saw the fence's requests too): a race, as before.
-  const race = fencing.check({ scenario, history: [], observations: { ...observations, bmcPower: [...observations.bmcPower, bmc('node1', 47_000, '0'), bmc('node1', 49_000, '1')] } });
+  const race = fencing.check({ scenario, history: [], observations: { ...observations, powerLog: [...observations.powerLog, bmc('node1', 47_000, '0'), bmc('node1', 49_000, '1')] } });
   t.is(race.summary, 'node2 was fenced too (fence race): only node1 had failed');
   // Every FAILED verdict says what it rests on.
   t.regex(runChecker(fencing, { scenario, history: [], observations }).evidence!, /^the fencer's history .* every power device's own log from the run's start/);
@@ -103,8 +103,8 @@ test('no node up: the service could not come back, said with each node\'s state 
   const observations: Observations = {
     fault: { name: 'power-cut-active', node: 'node1', injectedAt: T + 20_000, healedAt: T + 300_000 },
     fenceEvents: [],
-    promotions: [],
-    bmcPower: [bmc('node1', 20_000, '0'), bmc('node2', 48_000, '0')],
+    takeovers: [],
+    powerLog: [bmc('node1', 20_000, '0'), bmc('node2', 48_000, '0')],
     powerAtStart: { at: T, nodes: { node1: { bmc: 'on' }, node2: { bmc: 'on' } } },
     samples: [
       { time: T + 1000, node: 'node1', reachable: true, source: 'snapshot', drbdRole: 'Primary', holdsVip: true },
@@ -123,6 +123,6 @@ test('no node up: the service could not come back, said with each node\'s state 
   t.false(r.summary.includes('overloaded'), 'the host did not do that');
   t.truthy(r.evidence);
   // With a node up and the service late, the overload note stays.
-  const oneUp = runChecker(failoverTime, { scenario, history, observations: { ...observations, bmcPower: [bmc('node1', 20_000, '0')] } });
+  const oneUp = runChecker(failoverTime, { scenario, history, observations: { ...observations, powerLog: [bmc('node1', 20_000, '0')] } });
   t.regex(oneUp.summary, /the host was overloaded/);
 });

@@ -27,8 +27,8 @@ const scenario: Scenario = {
 const obs = (over: Partial<Observations> = {}): Observations => ({
   fault: { name: 'power-cut-active', node: 'node1', injectedAt: 1000 },
   fenceEvents: [],
-  promotions: [],
-  bmcPower: [],
+  takeovers: [],
+  powerLog: [],
   samples: [],
   phases: {},
   ...over,
@@ -165,15 +165,15 @@ test('failover time: a run cut short before the SLO ran out is unknown, after it
 test('fencing: fence confirmed and power off before the takeover passes', (t) => {
   const o = obs({
     fenceEvents: [{ target: 'node1', action: 'reboot', status: 'success', completedAt: 30_000 }],
-    bmcPower: [{ node: 'node1', time: 1000, request: 'power', value: '0', result: 'done' }],
-    promotions: [{ node: 'node2', at: 31_000 }],
+    powerLog: [{ node: 'node1', time: 1000, request: 'power', value: '0', result: 'done' }],
+    takeovers: [{ node: 'node2', at: 31_000 }],
   });
   const r = fencing.check({ scenario, history: [], observations: o });
   t.is(r.valid, true);
   t.is(r.summary, 'node1 fenced 1.00 s before node2 promoted');
   const shared = fencing.check({ scenario, history: [], observations: { ...o, store: 'shared' } });
   t.is(shared.summary, 'node1 fenced 1.00 s before node2 mounted the store', 'on shared storage the takeover is the mount');
-  const early = fencing.check({ scenario, history: [], observations: { ...o, store: 'shared', promotions: [{ node: 'node2', at: 20_000 }] } });
+  const early = fencing.check({ scenario, history: [], observations: { ...o, store: 'shared', takeovers: [{ node: 'node2', at: 20_000 }] } });
   t.is(early.summary, 'node2 mounted the store 10.00 s before the fence of node1 was confirmed');
 });
 
@@ -185,16 +185,16 @@ test('fencing: with a dead BMC, failed attempts then a confirmed fence before th
       { target: 'node1', action: 'reboot', status: 'failed', completedAt: 50_000 },
       { target: 'node1', action: 'reboot', status: 'success', completedAt: 70_000 },
     ],
-    bmcPower: [
+    powerLog: [
       { node: 'node1', time: 1000, request: 'power', value: '0', result: 'done' },
       { node: 'node1', time: 68_000, request: 'power', value: '0', result: 'done' },
     ],
-    promotions: [{ node: 'node2', at: 72_000 }],
+    takeovers: [{ node: 'node2', at: 72_000 }],
   });
   const r = fencing.check({ scenario, history: [], observations: o });
   t.is(r.valid, true);
   t.is(r.summary, 'node1 fenced 2.00 s before node2 promoted (after 2 failed fencing attempt(s))');
-  const eager = { ...o, promotions: [{ node: 'node2', at: 55_000 }] };
+  const eager = { ...o, takeovers: [{ node: 'node2', at: 55_000 }] };
   t.is(fencing.check({ scenario, history: [], observations: eager }).summary, 'node2 promoted 15.00 s before the fence of node1 was confirmed', 'a takeover while the BMC is dead fails');
 });
 
@@ -204,12 +204,12 @@ test('no-takeover (the peer\'s copy outdated): a fence of the failed node is fin
   const ok = fencing.check({ scenario: guarded, history: [], observations: fenced });
   t.is(ok.valid, true);
   t.is(ok.summary, 'no takeover, as required; node1 fenced');
-  const promoted = fencing.check({ scenario: guarded, history: [], observations: { ...fenced, promotions: [{ node: 'node2', at: 35_000 }] } });
+  const promoted = fencing.check({ scenario: guarded, history: [], observations: { ...fenced, takeovers: [{ node: 'node2', at: 35_000 }] } });
   t.is(promoted.valid, false);
   t.is(promoted.summary, 'node2 promoted although it must not take over (its copy was outdated)');
   const healed = { ...fenced, fault: { ...fenced.fault, healedAt: 120_000 } };
-  t.is(fencing.check({ scenario: guarded, history: [], observations: { ...healed, promotions: [{ node: 'node2', at: 150_000 }] } }).valid, true, 'after the heal (the failed node back, its peer resynced) a promotion is fine');
-  t.is(fencing.check({ scenario: guarded, history: [], observations: { ...healed, promotions: [{ node: 'node2', at: 119_000 }] } }).valid, false);
+  t.is(fencing.check({ scenario: guarded, history: [], observations: { ...healed, takeovers: [{ node: 'node2', at: 150_000 }] } }).valid, true, 'after the heal (the failed node back, its peer resynced) a promotion is fine');
+  t.is(fencing.check({ scenario: guarded, history: [], observations: { ...healed, takeovers: [{ node: 'node2', at: 119_000 }] } }).valid, false);
   const down = h([[1100, 'probe-imap', 'invoke', 'probe'], [1200, 'probe-imap', 'fail', 'probe'], [91_000, 'probe-imap', 'invoke', 'probe'], [91_100, 'probe-imap', 'fail', 'probe']]);
   const outage = failoverTime.check({ scenario: guarded, history: down, observations: obs() });
   t.is(outage.valid, true);
@@ -219,15 +219,15 @@ test('no-takeover (the peer\'s copy outdated): a fence of the failed node is fin
 test('fencing: a takeover before the fence, or with no fence, fails', (t) => {
   const early = obs({
     fenceEvents: [{ target: 'node1', action: 'reboot', status: 'success', completedAt: 30_000 }],
-    bmcPower: [{ node: 'node1', time: 29_000, request: 'power', value: '0', result: 'done' }],
-    promotions: [{ node: 'node2', at: 20_000 }],
+    powerLog: [{ node: 'node1', time: 29_000, request: 'power', value: '0', result: 'done' }],
+    takeovers: [{ node: 'node2', at: 20_000 }],
   });
   t.is(fencing.check({ scenario, history: [], observations: early }).valid, false);
-  const none = obs({ fenceEvents: [{ target: 'node1', action: 'reboot', status: 'failed', completedAt: 30_000 }], promotions: [{ node: 'node2', at: 40_000 }] });
+  const none = obs({ fenceEvents: [{ target: 'node1', action: 'reboot', status: 'failed', completedAt: 30_000 }], takeovers: [{ node: 'node2', at: 40_000 }] });
   t.is(fencing.check({ scenario, history: [], observations: none }).summary, 'node2 took over without a confirmed fence of node1');
   const noTakeover = fencing.check({ scenario, history: [], observations: obs() });
   t.is(noTakeover.valid, 'unknown');
-  const forbidden = fencing.check({ scenario: { ...scenario, expect: 'no-outage' }, history: [], observations: obs({ promotions: [{ node: 'node2', at: 5000 }] }) });
+  const forbidden = fencing.check({ scenario: { ...scenario, expect: 'no-outage' }, history: [], observations: obs({ takeovers: [{ node: 'node2', at: 5000 }] }) });
   t.is(forbidden.valid, false);
 });
 
@@ -237,8 +237,8 @@ test('fencing: a fence race (the failed node shoots its peer, with or without a 
       { target: 'node1', action: 'reboot', status: 'success', completedAt: 30_000 },
       { target: 'node2', action: 'reboot', status: 'success', completedAt: 29_000 },
     ],
-    bmcPower: [{ node: 'node1', time: 29_500, request: 'power', value: '0', result: 'done' }],
-    promotions: [{ node: 'node2', at: 31_000 }],
+    powerLog: [{ node: 'node1', time: 29_500, request: 'power', value: '0', result: 'done' }],
+    takeovers: [{ node: 'node2', at: 31_000 }],
   });
   const r = fencing.check({ scenario, history: [], observations: race });
   t.is(r.valid, false);
@@ -250,11 +250,11 @@ test('fencing: a fence race (the failed node shoots its peer, with or without a 
       { target: 'node2', action: 'reboot', status: 'failed', completedAt: 9000 },
       { target: 'node1', action: 'reboot', status: 'success', completedAt: 30_000 },
     ],
-    bmcPower: [{ node: 'node1', time: 29_500, request: 'power', value: '0', result: 'done' }],
-    promotions: [{ node: 'node2', at: 31_000 }],
+    powerLog: [{ node: 'node1', time: 29_500, request: 'power', value: '0', result: 'done' }],
+    takeovers: [{ node: 'node2', at: 31_000 }],
   });
   t.is(fencing.check({ scenario, history: [], observations: failedAttempt }).valid, true, 'a refused attempt at the peer is not a race');
-  const silentShot = obs({ ...failedAttempt, bmcPower: [...failedAttempt.bmcPower, { node: 'node2', time: 12_000, request: 'power', value: '0', result: 'done' }] });
+  const silentShot = obs({ ...failedAttempt, powerLog: [...failedAttempt.powerLog, { node: 'node2', time: 12_000, request: 'power', value: '0', result: 'done' }] });
   t.is(fencing.check({ scenario, history: [], observations: silentShot }).summary, 'node2 was fenced too (fence race): only node1 had failed', "the peer's BMC power-off alone is proof");
 });
 
@@ -266,7 +266,7 @@ const powerOff = (time: number, node: string) => ({ node, time, request: 'power'
 test('single primary: a clean failover (the old primary powered off first) passes', (t) => {
   const o = obs({
     samples: [primary(0, 'node1'), secondary(100, 'node2'), lost(20_000, 'node1'), primary(30_000, 'node2'), secondary(200_000, 'node1')],
-    bmcPower: [powerOff(19_000, 'node1'), { node: 'node1', time: 21_000, request: 'power', value: '1', result: 'done' }],
+    powerLog: [powerOff(19_000, 'node1'), { node: 'node1', time: 21_000, request: 'power', value: '1', result: 'done' }],
   });
   const r = singlePrimary.check({ scenario, history: [], observations: o });
   t.is(r.valid, true, r.summary);
@@ -287,9 +287,9 @@ test('single primary: a lost node is not assumed to have let go; unknown unless 
   const r = singlePrimary.check({ scenario, history: [], observations: unfenced });
   t.is(r.valid, 'unknown');
   t.regex(r.summary, /as last reported by a node the watcher had lost$/);
-  const reset = obs({ ...unfenced, bmcPower: [{ node: 'node1', time: 25_000, request: 'reset', value: '1', result: 'done' }] });
+  const reset = obs({ ...unfenced, powerLog: [{ node: 'node1', time: 25_000, request: 'reset', value: '1', result: 'done' }] });
   t.is(singlePrimary.check({ scenario, history: [], observations: reset }).valid, true);
-  const ignored = obs({ ...unfenced, bmcPower: [{ node: 'node1', time: 25_000, request: 'power', value: '0', result: 'ignored' }] });
+  const ignored = obs({ ...unfenced, powerLog: [{ node: 'node1', time: 25_000, request: 'power', value: '0', result: 'ignored' }] });
   t.is(singlePrimary.check({ scenario, history: [], observations: ignored }).valid, 'unknown', 'a BMC that only acknowledged did not power anything off');
   t.is(singlePrimary.check({ scenario, history: [], observations: obs() }).valid, 'unknown');
 });
@@ -302,9 +302,9 @@ test('convergence', (t) => {
 
 test('fencing: in a recovery scenario, a move after a clean stop needs no fence; a failed fence still fails', (t) => {
   const recovery = { ...scenario, expect: 'recovery' as const };
-  t.is(fencing.check({ scenario: recovery, history: [], observations: obs({ promotions: [{ node: 'node2', at: 5000 }] }) }).valid, true);
+  t.is(fencing.check({ scenario: recovery, history: [], observations: obs({ takeovers: [{ node: 'node2', at: 5000 }] }) }).valid, true);
   t.is(fencing.check({ scenario: recovery, history: [], observations: obs() }).summary, 'recovered in place: no takeover to order against fencing');
-  const failedFence = obs({ promotions: [{ node: 'node2', at: 5000 }], fenceEvents: [{ target: 'node1', action: 'reboot', status: 'failed', completedAt: 4000 }] });
+  const failedFence = obs({ takeovers: [{ node: 'node2', at: 5000 }], fenceEvents: [{ target: 'node1', action: 'reboot', status: 'failed', completedAt: 4000 }] });
   t.is(fencing.check({ scenario: recovery, history: [], observations: failedFence }).valid, false);
 });
 
@@ -344,6 +344,6 @@ test('single primary on shared storage: the store mounted on two nodes fails, na
   t.is(r.summary, 'two nodes held the mail store mounted from 1970-01-01T00:00:08.000Z to the end of the run');
   const clean = obs({ store: 'shared', samples: [mounted(0, 'node1', true), mounted(100, 'node2', false), mounted(7000, 'node1', false), mounted(8000, 'node2', true)] });
   t.is(singlePrimary.check({ scenario, history: [], observations: clean }).valid, true);
-  const fenced = obs({ store: 'shared', samples: [mounted(0, 'node1', true), mounted(100, 'node2', false), lost(2000, 'node1'), mounted(9000, 'node2', true)], bmcPower: [{ node: 'node1', time: 8000, request: 'power', value: '0', result: 'done' }] });
+  const fenced = obs({ store: 'shared', samples: [mounted(0, 'node1', true), mounted(100, 'node2', false), lost(2000, 'node1'), mounted(9000, 'node2', true)], powerLog: [{ node: 'node1', time: 8000, request: 'power', value: '0', result: 'done' }] });
   t.is(singlePrimary.check({ scenario, history: [], observations: fenced }).valid, true, 'a mount ends with the power of the node that held it');
 });

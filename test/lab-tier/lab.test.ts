@@ -65,7 +65,7 @@ test.serial('status reports a ready cluster: one active node holding DRBD primar
   t.deepEqual(status.vipHolders, active);
   t.deepEqual(pm.resources.filter((r) => r.id.startsWith('drbd_') && r.role === 'Promoted').flatMap((r) => r.nodes), active);
   for (const id of ['fs_mail', 'smtp', 'imap']) t.deepEqual(pm.resources.find((r) => r.id === id)?.nodes, active, id);
-  t.deepEqual(status.bmcPower, { node1: 'on', node2: 'on' });
+  t.deepEqual(status.power, { node1: 'on', node2: 'on' });
   t.regex(status.smtp.detail, /^220 /);
   t.regex(status.imap.detail, /^\* OK/);
   t.true(['tcg', 'kvm'].includes(status.accel));
@@ -394,7 +394,7 @@ test.serial('variants, certification: power-cut-bmc-dead-active: the PDUs die wi
   const failed = observations.fault.node;
   const n = failed.slice(4);
   t.deepEqual(observations.powerSupplies?.[failed], [`pdu1:${n}`, `pdu2:${n}`]);
-  const switched = (value: string, from: number, to = Infinity) => observations.bmcPower.filter((e) => e.node === failed && e.time >= from && e.time < to && e.value === value && e.result === 'done').map((e) => e.supply).sort();
+  const switched = (value: string, from: number, to = Infinity) => observations.powerLog.filter((e) => e.node === failed && e.time >= from && e.time < to && e.value === value && e.result === 'done').map((e) => e.supply).sort();
   t.deepEqual(switched('0', observations.fault.injectedAt - 1000, released), [`pdu1:${n}`, `pdu2:${n}`]);
   t.deepEqual(switched('1', observations.fault.injectedAt - 1000, released), [], 'nothing switched on while the PDUs were dead');
   t.true(switched('1', released).includes(`pdu1:${n}`) && switched('1', released).includes(`pdu2:${n}`), 'both supplies back on after the fence');
@@ -402,7 +402,7 @@ test.serial('variants, certification: power-cut-bmc-dead-active: the PDUs die wi
   t.regex(results.checks['single-primary']!.summary, /^never two primaries/);
   const mounts = observations.samples.filter((s) => s.source === 'mount');
   t.true(mounts.some((s) => s.node !== failed && s.storeMounted === true), 'the watcher saw the peer mount the store');
-  const takeover = observations.promotions.filter((p) => p.node !== observations.fault.node && p.at >= observations.fault.injectedAt).map((p) => p.at);
+  const takeover = observations.takeovers.filter((p) => p.node !== observations.fault.node && p.at >= observations.fault.injectedAt).map((p) => p.at);
   t.true(takeover.length > 0 && Math.min(...takeover) > released, `no mount while the PDUs were dead (released at ${released}, mounts ${takeover.join(', ')})`);
 });
 

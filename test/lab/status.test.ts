@@ -67,7 +67,7 @@ const ready: LabStatus = {
     node2: { cs: 'Connected', role: 'Primary', peerRole: 'Secondary', disk: 'UpToDate', peerDisk: 'UpToDate', outOfSyncKiB: 0 },
   },
   vipHolders: ['node2'],
-  bmcPower: { node1: 'on', node2: 'on' },
+  power: { node1: 'on', node2: 'on' },
   smtp: { ok: true, detail: '220 mail.lab.test ESMTP' },
   imap: { ok: true, detail: '* OK Dovecot ready.' },
 };
@@ -82,7 +82,7 @@ test('readiness: each unmet condition is named', (t) => {
       ...ready,
       drbd: { ...ready.drbd, node1: { cs: 'SyncTarget', role: 'Secondary', peerRole: 'Primary', disk: 'Inconsistent', peerDisk: 'UpToDate', outOfSyncKiB: 500 } },
       vipHolders: ['node1', 'node2'],
-      bmcPower: { node1: 'on', node2: 'unknown (timeout)' },
+      power: { node1: 'on', node2: 'unknown (timeout)' },
       imap: { ok: false, detail: 'connect ECONNREFUSED' },
     },
     ['node1', 'node2'],

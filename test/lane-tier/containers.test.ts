@@ -47,7 +47,7 @@ test.serial('status: both containers in the cluster, the shared disk mounted on 
   const active = status.vipHolders;
   t.is(active.length, 1);
   t.deepEqual(Object.entries(status.storeMounted ?? {}).filter(([, m]) => m).map(([n]) => n), active);
-  t.deepEqual(status.bmcPower, { node1: 'on', node2: 'on' });
+  t.deepEqual(status.power, { node1: 'on', node2: 'on' });
   const fence = (status.pacemaker?.resources ?? []).filter((r) => r.agent === 'stonith:fence_ipmilan').map((r) => `${r.id}:${r.role}`).sort();
   t.deepEqual(fence, ['fence_node1:Started', 'fence_node2:Started']);
   for (const id of ['fs_mail', 'vip', 'smtp', 'imap']) t.deepEqual(status.pacemaker?.resources.find((r) => r.id === id)?.nodes, active, id);

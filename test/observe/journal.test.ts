@@ -27,7 +27,7 @@ test('the failover phases of a real power cut, in order', (t) => {
     'imap-started': 80.48,
   });
   t.deepEqual(events.fences, [{ target: 'node1', action: 'reboot', ok: true, time: 1795608921207.921 }]);
-  t.deepEqual(events.promotions, [1795608930047.19]);
+  t.deepEqual(events.takeovers, [1795608930047.19]);
 });
 
 test('events before the fault, or about the other node, are ignored', (t) => {

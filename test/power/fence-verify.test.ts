@@ -89,7 +89,7 @@ const status = (crm: string): LabStatus => ({
   pacemaker: parseCrmMon(crm),
   drbd: { node1: { cs: 'Connected', role: 'Primary', peerRole: 'Secondary', disk: 'UpToDate', peerDisk: 'UpToDate', outOfSyncKiB: 0 }, node2: { cs: 'Connected', role: 'Secondary', peerRole: 'Primary', disk: 'UpToDate', peerDisk: 'UpToDate', outOfSyncKiB: 0 } },
   vipHolders: ['node2'],
-  bmcPower: { node1: 'on', node2: 'on' },
+  power: { node1: 'on', node2: 'on' },
   smtp: { ok: true, detail: '220 ok' },
   imap: { ok: true, detail: '* OK' },
 });

@@ -40,11 +40,11 @@ const scenario: Scenario = {
   slo: { maxOutageSeconds: 120 },
   workload: { sendRate: 1, probeIntervalMs: 250, warmupSeconds: 10, recoveryTimeoutSeconds: 300, cooldownSeconds: 10 },
 };
-const dual = (bmcPower: PowerEvent[]): Observations => ({
+const dual = (powerLog: PowerEvent[]): Observations => ({
   fault: { name: 'power-cut-active', node: 'node1', injectedAt: 1000 },
   fenceEvents: [{ target: 'node1', action: 'reboot', status: 'success', completedAt: 30_000 }],
-  promotions: [{ node: 'node2', at: 32_000 }],
-  bmcPower,
+  takeovers: [{ node: 'node2', at: 32_000 }],
+  powerLog,
   powerSupplies: { node1: ['pdu1:1', 'pdu1:3'], node2: ['pdu1:2', 'pdu1:4'] },
   samples: [],
   phases: {},

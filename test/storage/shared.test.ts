@@ -54,14 +54,14 @@ test('shared store takeover: the file system started on the peer; no drbd-promot
     { time: 12_000, text: 'pacemaker-controld[1]: notice: Result of start operation for fs_mail on node2: ok' },
   ];
   const events = failoverEvents(lines, 'node1', 0, 1, storeOf(shared));
-  t.deepEqual(events.promotions, [12_000]);
+  t.deepEqual(events.takeovers, [12_000]);
   t.is(events.phases['fs-mounted'], 12_000);
   t.is(events.phases['drbd-promoted'], undefined);
   t.is(failoverEvents(lines, 'node1', 0, 1).phases['drbd-promoted'], undefined, 'DRBD takeover is a promote, not a mount');
 });
 
 test('the status probe: each store reads its own lines (captured from a real DRBD lab; a shared store reads findmnt only), and says an unreachable node in its words', (t) => {
-  const drbdStatus = { vipHolders: [], bmcPower: {}, smtp: { ok: true, detail: '' }, imap: { ok: true, detail: '' }, lab: 'l', accel: 'tcg', virtualIp: '10.0.0.1' } as LabStatus;
+  const drbdStatus = { vipHolders: [], power: {}, smtp: { ok: true, detail: '' }, imap: { ok: true, detail: '' }, lab: 'l', accel: 'tcg', virtualIp: '10.0.0.1' } as LabStatus;
   for (const n of ['node1', 'node2']) drbdStore.readStatus(drbdStatus, n, readFileSync(`fixtures/lab/store-status-drbd-${n}.txt`, 'utf8'));
   t.like(drbdStatus.drbd?.node1, { cs: 'Connected', role: 'Secondary', disk: 'UpToDate', peerDisk: 'UpToDate' });
   t.like(drbdStatus.drbd?.node2, { cs: 'Connected', role: 'Primary' });
@@ -71,7 +71,7 @@ test('the status probe: each store reads its own lines (captured from a real DRB
   t.is(drbdStore.describeNode(drbdStatus, 'node2'), 'DRBD Primary Connected UpToDate/UpToDate');
   t.true(drbdStore.statusScript().includes('/proc/drbd'));
 
-  const sharedStatus = { vipHolders: [], bmcPower: {}, smtp: { ok: true, detail: '' }, imap: { ok: true, detail: '' }, lab: 'l', accel: 'tcg', virtualIp: '10.0.0.1', unreachable: { node2: 'unreachable over ssh: timed out' } } as LabStatus;
+  const sharedStatus = { vipHolders: [], power: {}, smtp: { ok: true, detail: '' }, imap: { ok: true, detail: '' }, lab: 'l', accel: 'tcg', virtualIp: '10.0.0.1', unreachable: { node2: 'unreachable over ssh: timed out' } } as LabStatus;
   sharedStore.readStatus(sharedStatus, 'node1', '/dev/vdb\n');
   t.false(sharedStore.statusScript().includes('drbd'), 'a shared store never reads DRBD');
   t.is(sharedStatus.drbd, undefined);
