@@ -2,10 +2,11 @@
  * JUnit XML for CI: one test suite per run, one test case per check. A failed check is a
  * `<failure>`; an unknown verdict is an `<error>` (CI must not read "unknown" as a pass).
  */
+import { XMLBuilder } from 'fast-xml-parser';
 import type { CheckResult } from '../check/checker.ts';
 import type { RunResults } from './results.ts';
 
-/** Escapes text for XML attributes and content. */
+/** Escapes text for XML and HTML attributes and content (the timeline's HTML). */
 export function xmlEscape(text: string): string {
   return text
     // Characters XML 1.0 cannot carry at all.
@@ -18,17 +19,23 @@ export function xmlEscape(text: string): string {
     .replace(/'/g, '&apos;');
 }
 
-function testCase(suite: string, name: string, result: CheckResult): string {
-  const details = result.details ? JSON.stringify(result.details, null, 2) : '';
-  const body =
+/** Text as XML 1.0 can carry it: the control characters it cannot are dropped (the builder escapes the rest). */
+function clean(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
+}
+
+type XmlElement = Record<string, unknown>;
+
+function testCase(suite: string, name: string, result: CheckResult): XmlElement {
+  const details = clean(result.details ? JSON.stringify(result.details, null, 2) : '');
+  const verdict =
     result.valid === true
-      ? ''
+      ? { 'system-out': clean(result.summary) }
       : result.valid === false
-        ? `<failure message="${xmlEscape(result.summary)}" type="verdict-false">${xmlEscape(details)}</failure>`
-        : `<error message="${xmlEscape(result.summary)}" type="verdict-unknown">${xmlEscape(details)}</error>`;
-  return `    <testcase classname="${xmlEscape(suite)}" name="${xmlEscape(name)}">${body}${
-    result.valid === true ? `<system-out>${xmlEscape(result.summary)}</system-out>` : ''
-  }</testcase>`;
+        ? { failure: { '@_message': clean(result.summary), '@_type': 'verdict-false', '#text': details } }
+        : { error: { '@_message': clean(result.summary), '@_type': 'verdict-unknown', '#text': details } };
+  return { '@_classname': clean(suite), '@_name': clean(name), ...verdict };
 }
 
 function counts(results: RunResults): { tests: number; failures: number; errors: number; seconds: number } {
@@ -42,18 +49,19 @@ function counts(results: RunResults): { tests: number; failures: number; errors:
 }
 
 /** One run as a `<testsuite>`: one test case per check. */
-function suiteXml(results: RunResults): string[] {
+function suiteXml(results: RunResults): XmlElement {
   const { tests, failures, errors, seconds } = counts(results);
   const suite = `ha-chaos.${results.name}`;
-  return [
-    `  <testsuite name="${xmlEscape(suite)}" tests="${tests}" failures="${failures}" errors="${errors}" time="${seconds.toFixed(3)}" timestamp="${xmlEscape(results.startedAt)}">`,
-    '    <properties>',
-    `      <property name="runId" value="${xmlEscape(results.runId)}"/>`,
-    `      <property name="seed" value="${results.seed}"/>`,
-    '    </properties>',
-    ...Object.entries(results.checks).map(([name, r]) => testCase(suite, name, r)),
-    '  </testsuite>',
-  ];
+  return {
+    '@_name': clean(suite),
+    '@_tests': tests,
+    '@_failures': failures,
+    '@_errors': errors,
+    '@_time': seconds.toFixed(3),
+    '@_timestamp': clean(results.startedAt),
+    properties: { property: [{ '@_name': 'runId', '@_value': clean(results.runId) }, { '@_name': 'seed', '@_value': results.seed }] },
+    testcase: Object.entries(results.checks).map(([name, r]) => testCase(suite, name, r)),
+  };
 }
 
 /** A scenario the certification did not run because it has no meaning for the lab's architecture. */
@@ -63,13 +71,17 @@ export interface NotApplicable {
 }
 
 /** A scenario that does not apply, as a suite with one skipped case saying why. */
-function skippedXml(na: NotApplicable): string[] {
-  const suite = `ha-chaos.${na.scenario}`;
-  return [
-    `  <testsuite name="${xmlEscape(suite)}" tests="1" failures="0" errors="0" skipped="1" time="0.000">`,
-    `    <testcase classname="${xmlEscape(suite)}" name="applicable"><skipped message="${xmlEscape(`not applicable: ${na.reason}`)}"/></testcase>`,
-    '  </testsuite>',
-  ];
+function skippedXml(na: NotApplicable): XmlElement {
+  const suite = clean(`ha-chaos.${na.scenario}`);
+  return {
+    '@_name': suite,
+    '@_tests': 1,
+    '@_failures': 0,
+    '@_errors': 0,
+    '@_skipped': 1,
+    '@_time': '0.000',
+    testcase: [{ '@_classname': suite, '@_name': 'applicable', skipped: { '@_message': clean(`not applicable: ${na.reason}`) } }],
+  };
 }
 
 /**
@@ -79,12 +91,17 @@ function skippedXml(na: NotApplicable): string[] {
 export function toJUnit(runs: RunResults | RunResults[], notApplicable: NotApplicable[] = []): string {
   const all = Array.isArray(runs) ? runs : [runs];
   const total = all.map(counts).reduce((a, b) => ({ tests: a.tests + b.tests, failures: a.failures + b.failures, errors: a.errors + b.errors, seconds: a.seconds + b.seconds }), { tests: 0, failures: 0, errors: 0, seconds: 0 });
-  return [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="ha-chaos" tests="${total.tests + notApplicable.length}" failures="${total.failures}" errors="${total.errors}"${notApplicable.length ? ` skipped="${notApplicable.length}"` : ''} time="${total.seconds.toFixed(3)}">`,
-    ...all.flatMap(suiteXml),
-    ...notApplicable.flatMap(skippedXml),
-    '</testsuites>',
-    '',
-  ].join('\n');
+  const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', format: true, indentBy: '  ', suppressEmptyNode: true, processEntities: true });
+  return builder.build({
+    '?xml': { '@_version': '1.0', '@_encoding': 'UTF-8' },
+    testsuites: {
+      '@_name': 'ha-chaos',
+      '@_tests': total.tests + notApplicable.length,
+      '@_failures': total.failures,
+      '@_errors': total.errors,
+      ...(notApplicable.length ? { '@_skipped': notApplicable.length } : {}),
+      '@_time': total.seconds.toFixed(3),
+      testsuite: [...all.map(suiteXml), ...notApplicable.map(skippedXml)],
+    },
+  }) as string;
 }

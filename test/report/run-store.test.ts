@@ -3,6 +3,7 @@ import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { RunStore } from '../../harness/report/run-store.ts';
 import { toJUnit } from '../../harness/report/junit.ts';
+import { XMLParser } from 'fast-xml-parser';
 import type { RunResults } from '../../harness/report/results.ts';
 import { ValidationError } from '../../harness/core/schema.ts';
 import { Logger, memorySink } from '../../harness/core/log.ts';
@@ -74,7 +75,17 @@ test('no secret reaches the run log, the history, the manifest or the results', 
   t.true(sink.lines.some((l) => l.includes('connecting with ***')));
 });
 
-test('JUnit: a false verdict is a failure, unknown is an error, true passes', (t) => {
+/** The JUnit document as CI's parsers read it. */
+function parseJUnit(xml: string): { testsuites: Record<string, string> & { testsuite?: Array<Record<string, string> & { testcase: Array<Record<string, unknown>>; properties?: { property: Array<Record<string, string>> } }> } } {
+  assertDeclaration(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n'));
+  const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', parseAttributeValue: false, isArray: (name) => ['testsuite', 'testcase', 'property'].includes(name) });
+  return parser.parse(xml, true) as ReturnType<typeof parseJUnit>;
+}
+function assertDeclaration(ok: boolean): void {
+  if (!ok) throw new Error('not an XML document with its declaration');
+}
+
+test('JUnit: a false verdict is a failure, unknown is an error, true passes; text escaped, characters XML cannot carry dropped', (t) => {
   const xml = toJUnit({
     schemaVersion: 1,
     runId: 'r1',
@@ -86,14 +97,21 @@ test('JUnit: a false verdict is a failure, unknown is an error, true passes', (t
     summary: 's',
     checks: {
       a: { valid: true, summary: 'fine' },
-      b: { valid: false, summary: 'lost <2> & more' },
+      b: { valid: false, summary: 'lost <2> & "more"\u0007', details: { why: '</failure><x>' } },
       c: { valid: 'unknown', summary: 'no data' },
     },
   });
-  t.regex(xml, /<testsuites name="ha-chaos" tests="3" failures="1" errors="1" time="90.000">/);
-  t.regex(xml, /<testcase classname="ha-chaos.unit" name="b"><failure message="lost &lt;2&gt; &amp; more" type="verdict-false">/);
-  t.regex(xml, /<testcase classname="ha-chaos.unit" name="c"><error message="no data" type="verdict-unknown">/);
-  t.regex(xml, /<property name="seed" value="3"\/>/);
+  const doc = parseJUnit(xml);
+  t.like(doc.testsuites, { name: 'ha-chaos', tests: '3', failures: '1', errors: '1', time: '90.000' });
+  const [suite] = doc.testsuites.testsuite!;
+  t.like(suite, { name: 'ha-chaos.unit', tests: '3', failures: '1', errors: '1' });
+  t.deepEqual(suite!.properties!.property, [{ name: 'runId', value: 'r1' }, { name: 'seed', value: '3' }]);
+  const [a, b, c] = suite!.testcase;
+  t.like(a, { classname: 'ha-chaos.unit', name: 'a', 'system-out': 'fine' });
+  t.like(b, { name: 'b', failure: { message: 'lost <2> & "more"', type: 'verdict-false' } });
+  t.regex(String((b!.failure as Record<string, string>)['#text']), /"why": "<\/failure><x>"/);
+  t.like(c, { name: 'c', error: { message: 'no data', type: 'verdict-unknown' } });
+  t.false(xml.includes('\u0007'));
 });
 
 test('JUnit for a whole certification: one suite per run, totals summed', (t) => {
@@ -112,15 +130,22 @@ test('JUnit for a whole certification: one suite per run, totals summed', (t) =>
     run('power-cut-active', 150, { a: { valid: true, summary: 'fine' }, b: { valid: false, summary: 'lost' } }),
     run('freeze-active', 30, { a: { valid: 'unknown', summary: 'no data' } }),
   ]);
-  t.regex(xml, /^<\?xml[^\n]*\n<testsuites name="ha-chaos" tests="3" failures="1" errors="1" time="180.000">\n {2}<testsuite name="ha-chaos.power-cut-active" tests="2" failures="1" errors="0" time="150.000"/);
-  t.regex(xml, /<testsuite name="ha-chaos.freeze-active" tests="1" failures="0" errors="1" time="30.000"/);
-  t.is(xml.match(/<testsuite /g)?.length, 2);
-  t.regex(xml, /<property name="runId" value="r-freeze-active"\/>/);
+  const doc = parseJUnit(xml);
+  t.like(doc.testsuites, { name: 'ha-chaos', tests: '3', failures: '1', errors: '1', time: '180.000' });
+  t.deepEqual(
+    doc.testsuites.testsuite!.map((s) => [s.name, s.tests, s.failures, s.errors, s.time, s.properties!.property[0]!.value]),
+    [
+      ['ha-chaos.power-cut-active', '2', '1', '0', '150.000', 'r-power-cut-active'],
+      ['ha-chaos.freeze-active', '1', '0', '1', '30.000', 'r-freeze-active'],
+    ],
+  );
 });
 
 test('JUnit: a scenario that does not apply to the architecture is a skipped case saying why, never a pass or a failure', (t) => {
   const xml = toJUnit([], [{ scenario: 'replication-loss-active', reason: 'a shared store has no replication link' }]);
-  t.regex(xml, /<testsuites name="ha-chaos" tests="1" failures="0" errors="0" skipped="1" time="0.000">/);
-  t.regex(xml, /<testsuite name="ha-chaos.replication-loss-active" tests="1" failures="0" errors="0" skipped="1" time="0.000">\n {4}<testcase classname="ha-chaos.replication-loss-active" name="applicable"><skipped message="not applicable: a shared store has no replication link"\/><\/testcase>/);
+  const doc = parseJUnit(xml);
+  t.like(doc.testsuites, { name: 'ha-chaos', tests: '1', failures: '0', errors: '0', skipped: '1', time: '0.000' });
+  t.like(doc.testsuites.testsuite![0], { name: 'ha-chaos.replication-loss-active', tests: '1', skipped: '1' });
+  t.like(doc.testsuites.testsuite![0]!.testcase[0], { classname: 'ha-chaos.replication-loss-active', name: 'applicable', skipped: { message: 'not applicable: a shared store has no replication link' } });
   t.false(toJUnit([]).includes('skipped'));
 });
