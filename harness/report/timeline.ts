@@ -26,14 +26,19 @@ export interface TimelineInput {
   load?: Observations['load'];
 }
 
-/** The failover phases in the order they happen, for the phase table (how long each took). */
-const PHASE_ORDER = ['detected', 'fence-requested', 'fence-confirmed', 'drbd-promoted', 'fs-mounted', 'ip-up', 'imap-started', 'smtp-started', 'service-answering'];
+/**
+ * The phases every architecture has, in the order they happen: a tie in time is broken by it.
+ * A seam's own phase (the store's takeover, the mail service's starts) sorts by its time, and
+ * in a tie before the service answers.
+ */
+const COMMON_PHASES = ['detected', 'fence-requested', 'fence-confirmed', 'fs-mounted', 'ip-up', 'service-answering'];
+const phaseRank = (phase: string) => (COMMON_PHASES.includes(phase) ? COMMON_PHASES.indexOf(phase) : COMMON_PHASES.indexOf('service-answering') - 0.5);
 
 /** Each phase's moment after the fault and how long it took since the one before. Pure. */
 export function phaseDurations(phasesAfterFault: Record<string, number>): { phase: string; at: number; took: number }[] {
   const known = Object.entries(phasesAfterFault)
     .filter(([, at]) => Number.isFinite(at))
-    .sort((a, b) => a[1] - b[1] || PHASE_ORDER.indexOf(a[0]) - PHASE_ORDER.indexOf(b[0]));
+    .sort((a, b) => a[1] - b[1] || phaseRank(a[0]) - phaseRank(b[0]));
   return known.map(([phase, at], i) => ({ phase, at, took: Number((at - (i ? known[i - 1]![1] : 0)).toFixed(2)) }));
 }
 

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { phaseDurations } from '../../harness/report/timeline.ts';
 import { nodeSegments, renderTimeline } from '../../harness/report/timeline.ts';
 import type { Operation } from '../../harness/history/operation.ts';
 import type { RunResults } from '../../harness/report/results.ts';
@@ -122,4 +123,18 @@ test('each lost message is marked on its sender\'s lane at the moment of its 250
   t.regex(html, /message 42: acknowledged with 250 at \+0\.60 s by sender-0, never read back \(imap, pop3\)/);
   t.notRegex(html, /message 41:/);
   t.regex(html, /evidence: each send&apos;s SMTP reply/);
+});
+
+test('phase table: in time order; a tie puts the common phases in their order and a seam\'s own phase before the service answers', (t) => {
+  const rows = phaseDurations({ 'service-answering': 9, 'axigen-started': 9, 'drbd-promoted': 5, 'fence-confirmed': 5, detected: 1 });
+  t.deepEqual(
+    rows.map((r) => [r.phase, r.at, r.took]),
+    [
+      ['detected', 1, 1],
+      ['fence-confirmed', 5, 4],
+      ['drbd-promoted', 5, 0],
+      ['axigen-started', 9, 4],
+      ['service-answering', 9, 0],
+    ],
+  );
 });
