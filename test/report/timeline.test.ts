@@ -1,6 +1,5 @@
 import test from 'ava';
-import { phaseDurations } from '../../harness/report/timeline.ts';
-import { nodeSegments, renderTimeline } from '../../harness/report/timeline.ts';
+import { nodeSegments, phaseDurations, renderTimeline } from '../../harness/report/timeline.ts';
 import type { Operation } from '../../harness/history/operation.ts';
 import type { RunResults } from '../../harness/report/results.ts';
 
