@@ -126,8 +126,11 @@ export interface LabPlan extends ClusterPlan {
   bmcAddress: string;
   /** The power devices: a BMC per node, or one or two PDUs. */
   powerDevices: PowerDevicePlan[];
-  /** What the nodes are: the lab's VMs (default), or the container lane's containers (harness/lane/). */
-  platform?: 'vm' | 'container';
+  /**
+   * Who gives the nodes their cluster addresses: provisioning writes networkd files (default: the
+   * lab's VMs), or the platform's networks already did (the container lane's docker networks).
+   */
+  addressesGiven?: boolean;
 }
 
 export const DEFAULT_LAB_CONFIG = join(REPO_ROOT, 'vagrant/lab.json');

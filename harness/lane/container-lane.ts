@@ -136,7 +136,7 @@ export class ContainerLane implements Target, BuiltClusterOwner {
   ) {
     if (config.storage !== 'shared') throw new Error(`the container lane runs the shared-store architecture only (a container cannot run DRBD's kernel module of its own): ${config.name} has storage ${config.storage}`);
     if (config.fencing.agent !== 'fence_ipmilan') throw new Error(`the container lane fences through virtual BMCs (fence_ipmilan): ${config.name} has ${config.fencing.agent}`);
-    this.plan = { ...planLab(config), platform: 'container' };
+    this.plan = { ...planLab(config), addressesGiven: true };
     this.dir = join(stateRoot(), 'lane', config.name);
     this.consoleLog = log.child(`lane:${config.name}`);
   }

@@ -45,8 +45,8 @@ export function renderNodeProvision(plan: LabPlan, node: NodePlan, secrets: LabS
     'install -d -m 0700 /etc/ha-chaos',
     // networkd drops addresses it did not configure (the virtual IP) when it reconfigures a link:
     // on a node that already serves, reload only if a network file really changed.
-    // A container's addresses are given by its networks (harness/lane/): no networkd there.
-    ...(plan.platform === 'container'
+    // Addresses the platform gave (the lane's docker networks) need no networkd.
+    ...(plan.addressesGiven
       ? []
       : [
           'net_before=$( (cat /etc/systemd/network/20-*.network 2>/dev/null || true) | sha256sum)', // none yet on a fresh node

@@ -62,7 +62,7 @@ test('the lane lists the faults it cannot do honestly as not applicable, naming 
 
 test('provisioning a container node writes no networkd files (docker gives the addresses); a VM node still gets them', (t) => {
   const vm = planLab(config);
-  const container = { ...vm, platform: 'container' as const };
+  const container = { ...vm, addressesGiven: true };
   t.notRegex(renderNodeProvision(container, container.nodes[0]!, secrets), /systemd\/network|networkctl/);
   t.regex(renderNodeProvision(vm, vm.nodes[0]!, secrets), /networkctl reload/);
   t.regex(renderNodeProvision(container, container.nodes[0]!, secrets), /corosync\.conf/);
