@@ -3,7 +3,7 @@
  * Pure, so the rule a run waits on is tested on literal histories.
  *
  * - `failover`: the virtual IP is on a node other than the failed one (watcher samples), and both
- *   probes invoked after that move succeed. A probe that succeeds before the takeover proves
+ *   probes invoked after that move succeed. A probe that succeeds before the move proves
  *   nothing: a node that lost its heartbeat rings keeps serving until it is fenced.
  * - `recovery`: probes failed after the fault and both protocols answer again, steadily.
  * - `no-outage`: a grace period passed and both protocols answer.
@@ -40,7 +40,7 @@ const PROBES = ['probe-smtp', 'probe-imap'] as const;
 const HANGING_MS = 2000;
 
 /** The moment the virtual IP came to a node other than `faultNode` and is still there, if it is. */
-export function takeoverAt(samples: readonly NodeSample[], faultNode: string, faultAt: number): number | undefined {
+export function vipMovedAt(samples: readonly NodeSample[], faultNode: string, faultAt: number): number | undefined {
   // Per surviving node: since when it holds the virtual IP without a break (a lost stream is a break).
   const holdingSince = new Map<string, number | undefined>();
   for (const s of [...samples].sort((a, b) => a.time - b.time)) {
@@ -72,7 +72,7 @@ export function serviceBack(input: ServiceBackInput): ServiceBack {
   const lastAt = Math.max(...state.map((s) => s.last?.completion?.time ?? 0));
 
   if (input.expect === 'failover') {
-    const moved = takeoverAt(input.samples, input.faultNode, faultAt);
+    const moved = vipMovedAt(input.samples, input.faultNode, faultAt);
     if (moved === undefined) return { back: false, why: `the virtual IP has not moved off ${input.faultNode}; ${describe}` };
     const sinceMove = state.every((s) => s.last && s.last.invoke.time >= moved);
     if (steady && sinceMove) return { back: true, at: lastAt };

@@ -2,7 +2,7 @@
 import test from 'ava';
 import type { Operation } from '../../harness/history/operation.ts';
 import type { NodeSample } from '../../harness/check/observations.ts';
-import { serviceBack, takeoverAt, type ServiceBackInput } from '../../harness/run/service-back.ts';
+import { serviceBack, vipMovedAt, type ServiceBackInput } from '../../harness/run/service-back.ts';
 
 type Row = [number, string, 'ok' | 'fail' | 'info'];
 
@@ -64,11 +64,11 @@ test('failover: one lucky probe inside a flapping service does not end the watch
 });
 
 test('takeover: a holder before the fault, a lost stream, or the failed node itself is no takeover', (t) => {
-  t.is(takeoverAt([sample(0, 'node2', true)], 'node2', 10_000), undefined, 'the failed node still holds it');
-  t.is(takeoverAt([sample(5_000, 'node1', true)], 'node2', 10_000), undefined, 'held before the fault: not a takeover');
-  t.is(takeoverAt([sample(20_000, 'node1', true), sample(25_000, 'node1', false, false)], 'node2', 10_000), undefined, 'stream lost: unknown');
-  t.is(takeoverAt([sample(20_000, 'node1', true), sample(25_000, 'node1', false, false), sample(27_000, 'node1', true)], 'node2', 10_000), 27_000, 'held again since the re-opened stream');
-  t.is(takeoverAt([sample(20_000, 'node1', true), sample(22_000, 'node1', true)], 'node2', 10_000), 20_000, 'a repeated report does not move the moment');
+  t.is(vipMovedAt([sample(0, 'node2', true)], 'node2', 10_000), undefined, 'the failed node still holds it');
+  t.is(vipMovedAt([sample(5_000, 'node1', true)], 'node2', 10_000), undefined, 'held before the fault: not a move');
+  t.is(vipMovedAt([sample(20_000, 'node1', true), sample(25_000, 'node1', false, false)], 'node2', 10_000), undefined, 'stream lost: unknown');
+  t.is(vipMovedAt([sample(20_000, 'node1', true), sample(25_000, 'node1', false, false), sample(27_000, 'node1', true)], 'node2', 10_000), 27_000, 'held again since the re-opened stream');
+  t.is(vipMovedAt([sample(20_000, 'node1', true), sample(22_000, 'node1', true)], 'node2', 10_000), 20_000, 'a repeated report does not move the moment');
 });
 
 test('recovery: failures then steady success ends the watch; without failures only after the grace period', (t) => {
