@@ -16,17 +16,14 @@ import { fileSink, type Logger } from '../core/log.ts';
 import { REPO_ROOT, stateRoot, ensureStateDir } from '../core/paths.ts';
 import { withProgress } from '../core/progress.ts';
 import { done, notYet, waitFor } from '../core/wait.ts';
-import { parseBmcConfig } from '../bmc/bmc-config.ts';
-import { StartedVirtualBmc, stopAllBmcs, VirtualBmc } from '../bmc/virtual-bmc.ts';
-import { machineIdentity } from '../bmc/machine-identity.ts';
+import { stopAllBmcs } from '../bmc/virtual-bmc.ts';
 import { fenceDeviceSpecs, type FenceDeviceSpec } from '../power/fence-resources.ts';
 import { devicesWithoutIdentity } from '../power/fence-verify.ts';
 import { readJsonFile } from '../core/json-file.ts';
 import { INPUT_LIMITS } from '../core/input-file.ts';
 import { FencingNotVerifiedError } from '../session/cluster-session.ts';
 import type { NodePower } from '../power/power-device.ts';
-import { labNodePower } from '../power/power-plan.ts';
-import { StartedVirtualPdu, stopAllPdus, VirtualPdu } from '../power/virtual-pdu.ts';
+import { stopAllPdus } from '../power/virtual-pdu.ts';
 import { ensureBox, BOOT_ROOT, type Box } from './box.ts';
 import type { LabSecrets } from '../cluster/lab-config.ts';
 import { labSecrets } from '../provision/lab-secrets.ts';
@@ -41,6 +38,7 @@ import { StartedBuiltCluster, type BuiltClusterOwner } from '../provision/built-
 import type { Convergence, MachineControl, NicControl, StartedTarget, Target, TargetTraits } from '../session/target.ts';
 import { loadBaseline } from '../calibrate/baseline.ts';
 import { labMachines, labNics } from './lab-machines.ts';
+import { attachLabPower, startLabPower } from './lab-power.ts';
 import { writeLabTargetFile } from './lab-target-file.ts';
 import { writePrivateFile } from '../core/host-files.ts';
 
@@ -246,7 +244,7 @@ export class Lab implements Target {
       ssh = await this.connect(key);
     }
 
-    const power = await this.startPower(secrets.bmcPassword);
+    const power = await startLabPower(this.plan, secrets.bmcPassword, { stateRoot: this.bmcRoot, log: this.log, session: this.session });
     for (const node of downBefore) {
       power.find((p) => p.node === node)?.knobs?.recordOutside('on', 'repair: lab up started the VM through libvirt');
       this.log.info(`${node}'s VM was not running: lab up started it through libvirt (a repair outside its power device, recorded in its power log)`);
@@ -297,10 +295,10 @@ export class Lab implements Target {
     return down;
   }
 
-  /** Writes the target file that describes this running lab as if it were hardware (see lab-target-file.ts); resolves its path. */
   /** The lab stays up after a certification, for the next command: nothing of it is released (`lab down` removes it). */
   async release(): Promise<void> {}
 
+  /** Writes the target file that describes this running lab as if it were hardware (see lab-target-file.ts); resolves its path. */
   async writeTargetFile(): Promise<string> {
     const started = await this.attach();
     const hosts = parseSshConfig(readFileSync(join(this.dir, 'ssh_config'), 'utf8'));
@@ -311,63 +309,12 @@ export class Lab implements Target {
   async attach(): Promise<StartedLab> {
     if (!existsSync(join(this.dir, 'secrets.json'))) throw new Error(`lab ${this.config.name} is not up (nothing in ${this.dir}); run: ha-chaos lab up`);
     const secrets = this.secrets();
-    return new StartedLab(this, knownAccel() ?? 'tcg', this.attachPower(), new SshRunner(join(this.dir, 'ssh_config')), secrets);
+    return new StartedLab(this, knownAccel() ?? 'tcg', attachLabPower(this.plan, { stateRoot: this.bmcRoot, log: this.log }), new SshRunner(join(this.dir, 'ssh_config')), secrets);
   }
 
   /** BMCs of this lab live under its own directory, so two labs never share names. */
   get bmcRoot(): string {
     return join(this.dir, 'host');
-  }
-
-  /** Each node's power, from devices started by this or another process. */
-  private attachPower(): NodePower[] {
-    const placement = { stateRoot: this.bmcRoot, log: this.log };
-    const pdus = this.plan.powerDevices.filter((d) => d.kind === 'pdu').map((d) => StartedVirtualPdu.attach(d.name, placement));
-    return this.nodePower(pdus, (node) => StartedVirtualBmc.attach(node, placement));
-  }
-
-  private nodePower(pdus: StartedVirtualPdu[], bmcOf: (node: string) => StartedVirtualBmc): NodePower[] {
-    return labNodePower(this.plan, bmcOf, pdus);
-  }
-
-  /** Starts every power device of the plan that does not run (BMCs, or PDUs), all with the lab's one device password. */
-  private async startPower(password: string): Promise<NodePower[]> {
-    const placement = { stateRoot: this.bmcRoot, log: this.log };
-    const bmcs = new Map<string, StartedVirtualBmc>();
-    const pdus: StartedVirtualPdu[] = [];
-    for (const device of this.plan.powerDevices) {
-      if (device.kind === 'ipmi') {
-        const node = this.plan.nodes.find((n) => n.name === device.node)!;
-        const existing = existsSync(join(this.bmcRoot, 'bmc', device.name, 'bmc.json')) ? StartedVirtualBmc.attach(device.name, placement) : undefined;
-        if (existing?.isRunning()) {
-          // A BMC answers with its machine's identity; a VM made anew since it started has another: restart it.
-          const identity = await machineIdentity({ kind: 'libvirt', domain: node.domain }, this.log);
-          if (identity === existing.record.identity) {
-            bmcs.set(device.node, existing);
-            continue;
-          }
-          this.log.info(`the BMC of ${device.node} answers for another machine than ${node.domain} now is: restarting it`);
-          await existing.stop();
-        }
-        const config = parseBmcConfig(
-          { name: device.name, address: this.plan.bmcAddress, port: device.port, username: this.config.fencing.bmcUsername, password, target: { kind: 'libvirt', domain: node.domain } },
-          `BMC of ${device.node}`,
-        );
-        bmcs.set(device.node, await new VirtualBmc(config, { ...placement, session: this.session }).start());
-      } else {
-        const existing = existsSync(join(this.bmcRoot, 'pdu', device.name, 'pdu.json')) ? StartedVirtualPdu.attach(device.name, placement) : undefined;
-        if (existing?.isRunning()) {
-          pdus.push(existing);
-          continue;
-        }
-        const outlets = device.outlets.map((o) => ({ ...o, target: { kind: 'libvirt' as const, domain: this.plan.nodes.find((n) => n.name === o.node)!.domain } }));
-        // Every supply of each node, on either PDU: a node on two PDUs is off only when both outlets are.
-        const supplies = Object.fromEntries(this.plan.nodes.map((n) => [n.name, n.supplies.map((x) => x.id)]));
-        const config = { name: device.name, address: this.plan.bmcAddress, port: device.port, username: this.config.fencing.bmcUsername, password, outlets, supplies };
-        pdus.push(await new VirtualPdu(config, { ...placement, session: this.session }).start());
-      }
-    }
-    return this.nodePower(pdus, (node) => bmcs.get(node)!);
   }
 
   private async connect(key: string): Promise<SshRunner> {
