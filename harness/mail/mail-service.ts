@@ -12,6 +12,7 @@ import type { LabPlan } from '../cluster/lab-config.ts';
 export type FileWriter = (path: string, content: string, mode?: string) => string;
 
 export interface MailService {
+  /** Which service this is (a plan's `mailService`). */
   readonly kind: 'postfix-dovecot' | 'axigen';
   /** In words, for reports and `lab status`. */
   describe(): string;

@@ -66,6 +66,7 @@ export interface StoreSnapshot {
 export const epochMs = (seconds: string): number => Math.round(Number(seconds) * 1000 * 1000) / 1000;
 
 export interface StoreBackend {
+  /** Which architecture this is (a plan's `storage`). */
   readonly kind: StorageKind;
   /** In words, for the report and `lab status`. */
   describe(plan: LabPlan): string;
