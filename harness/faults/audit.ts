@@ -1,10 +1,15 @@
 /**
  * The lab-wide leftover audit, run after every heal whatever the fault was: on each node, every
- * cluster NIC up with a carrier, no traffic-shaping qdisc (netem, tbf), no packet-filter rule; on the host,
+ * cluster NIC up with a carrier, no netem qdisc and no packet-filter rule of the harness's own (its
+ * rules carry the comment {@link FAULT_RULE_TAG}; a cluster's own firewall and shaping are not
+ * leftovers); on the host,
  * every BMC the harness runs answering with normal power control. A fault's own audit checks its specifics; this
  * one catches what any fault (or a crashed run before it) could have left behind.
  */
 import type { StartedTarget } from '../session/target.ts';
+
+/** The comment every packet-filter rule a fault adds carries (`-m comment --comment`): the audit looks for it, and only for it. */
+export const FAULT_RULE_TAG = 'ha-chaos-fault';
 
 /** The script each node runs; its output is read by {@link parseNodeAudit}. */
 export function nodeAuditScript(nics: string[]): string {
@@ -22,10 +27,11 @@ export function parseNodeAudit(node: string, output: string): string[] {
   for (const line of output.split('\n')) {
     const link = /^@@link (.*)$/.exec(line);
     if (link && (!/<[^>]*\bUP\b[^>]*>/.test(link[1]!) || /<[^>]*\bNO-CARRIER\b/.test(link[1]!))) out.push(`${node}: link not up: ${link[1]!.trim().replace(/\\\s+/g, ' ').slice(0, 160)}`);
-    const qdisc = /^@@qdisc (qdisc (netem|tbf|htb|prio) .*)$/.exec(line);
+    // The harness shapes traffic only with netem (heartbeat-degraded); a cluster's own tbf or htb is not ours.
+    const qdisc = /^@@qdisc (qdisc netem .*)$/.exec(line);
     if (qdisc) out.push(`${node}: traffic shaping left: ${qdisc[1]!.trim()}`);
     const rule = /^@@iptables (-A .*)$/.exec(line);
-    if (rule) out.push(`${node}: packet filter rule left: ${rule[1]!.trim()}`);
+    if (rule && new RegExp(`--comment "?${FAULT_RULE_TAG}"?( |$)`).test(rule[1]!)) out.push(`${node}: packet filter rule left: ${rule[1]!.trim()}`);
   }
   return out;
 }

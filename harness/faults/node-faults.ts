@@ -7,6 +7,7 @@
 import type { NicRole } from '../cluster/plan.ts';
 import { mailServiceOf } from '../mail/mail.ts';
 import { faultNode as nodePlan, needs, onStore, type Fault, type FaultContext } from './fault.ts';
+import { FAULT_RULE_TAG } from './audit.ts';
 
 async function sh(ctx: FaultContext, script: string, what: string): Promise<string> {
   const r = await ctx.target.root(ctx.node, script, 60_000);
@@ -152,7 +153,7 @@ export const killPacemakerControllerActive = processKill(
 );
 
 /** The comment that marks the harness's own firewall rules (the heal deletes exactly these). */
-const RULE_TAG = 'ha-chaos-fault';
+const RULE_TAG = FAULT_RULE_TAG;
 
 /**
  * One-way loss on one heartbeat ring: the active node drops everything arriving on its ring0 NIC
@@ -172,5 +173,5 @@ export const oneRingOneWayLossActive: Fault = {
     // Delete every copy of the rule (an inject retried by hand could have added two); none left is fine.
     await ctx.target.root(ctx.node, `while iptables -D INPUT -i ${nic} -m comment --comment ${RULE_TAG} -j DROP 2>/dev/null; do :; done; echo ok`, 60_000);
   },
-  audit: async () => [], // the lab audit reports any iptables rule left on any node
+  audit: async () => [], // the lab audit reports a rule of the harness's own (its tag) left on any node
 };
