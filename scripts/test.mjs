@@ -3,6 +3,7 @@
 // `N passed, N failed` that CI reads (AVA prints no such line): the type-check and the lint count
 // as one check each, plus every AVA test. Extra arguments go to AVA (e.g. a file or --match).
 import { $, chalk } from 'zx';
+import { countAva } from './ava-count.mjs';
 
 $.verbose = false;
 $.quiet = true; // zx would echo every stderr line itself; AVA's output is piped through once, below
@@ -34,16 +35,7 @@ ava.stdout.pipe(process.stdout);
 ava.stderr.pipe(process.stderr);
 const result = await ava;
 const output = result.stdout + result.stderr;
-const count = (re) => [...output.matchAll(re)].reduce((sum, m) => sum + Number(m[1]), 0);
-// With failures, AVA prints no passed count: count its ✔ lines instead.
-const avaPassed = [...output.matchAll(/^\s*✔ /gm)].length;
-const avaFailed =
-  count(/^\s*(\d+) tests? failed/gm) +
-  count(/^\s*(\d+) known failures?/gm) +
-  count(/^\s*(\d+) uncaught exceptions?/gm) +
-  count(/^\s*(\d+) unhandled rejections?/gm) +
-  count(/^\s*(\d+) tests? remained pending/gm) +
-  count(/^\s*(\d+) tests? timed out/gm);
+const { passed: avaPassed, failed: avaFailed } = countAva(output);
 passed += avaPassed;
 failed += avaFailed;
 // AVA failing without a countable summary (a crash, no tests found) is still a failure.
