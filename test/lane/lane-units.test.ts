@@ -11,6 +11,7 @@ import { planLab } from '../../harness/provision/lab-plan.ts';
 import { renderNodeProvision } from '../../harness/provision/provision.ts';
 import { labTraits } from '../../harness/lab/lab.ts';
 import { DEFAULT_LANE_CONFIG } from '../../harness/lane/container-lane.ts';
+import { FAULT_KINDS } from '../../harness/scenario/scenario.ts';
 
 const config = loadLabConfig(DEFAULT_LANE_CONFIG);
 const secrets = { bmcPassword: 'pw-xyz', corosyncKey: 'a2V5', accounts: { user1: 'p1' } };
@@ -57,7 +58,11 @@ test('the lane lists the faults it cannot do honestly as not applicable, naming 
   const lab = labTraits(loadLabConfig());
   t.is(notApplicable('kernel-panic-active', lab), undefined);
   t.is(notApplicable('clock-jump-active', lab), undefined);
-  t.truthy(LANE_EQUIVALENTS['power cut']);
+  // What the lane says it cannot do (its architecture record) names every kind the lane itself refuses, and only those.
+  const refusedByLane = FAULT_KINDS.filter((kind) => /container lane/.test(notApplicable(kind, laneTraits(config, true)) ?? ''));
+  t.deepEqual(refusedByLane, ['kernel-panic-active', 'clock-jump-active', 'store-path-loss-active']);
+  const words = LANE_EQUIVALENTS['not applicable'] ?? '';
+  for (const kind of refusedByLane) t.true(words.includes(kind.replace(/-active$/, '').replaceAll('-', ' ')), `${kind} is named in: ${words}`);
 });
 
 test('provisioning a container node writes no networkd files (docker gives the addresses); a VM node still gets them', (t) => {
