@@ -3,6 +3,7 @@
  * virtual BMCs; then both variants at once: a shared store and two virtual PDUs) and checks it for
  * real. Runs in `npm test` and in CI; a cold run builds the box.
  */
+import { controlSocketPrefix, sshFiles } from '../../harness/cluster/ssh.ts';
 import test from 'ava';
 import { existsSync, readdirSync } from 'node:fs';
 import { run } from '../../harness/core/exec.ts';
@@ -326,7 +327,10 @@ test.serial('lab down leaves nothing behind', async (t) => {
   t.false(existsSync(lab.dir));
   const sims = await run('pgrep', ['-af', 'ipmi_sim'], { timeoutMs: 5000, reject: false });
   t.false(sims.stdout.includes(lab.dir));
-  t.deepEqual(readdirSync('/tmp').filter((f) => f.startsWith('hachaos-')), []);
+  // Only this lab's own leftovers: its control sockets' names in /tmp and its private runtime directory (another user's files are not ours to judge).
+  t.deepEqual(readdirSync('/tmp').filter((f) => f.startsWith(controlSocketPrefix(lab.dir))), []);
+  const ssh = sshFiles(lab.dir);
+  if (ssh.fallback) t.false(existsSync(ssh.controlDir), ssh.controlDir);
   t.deepEqual(await lab.down(), { domains: [], networks: [], volumes: [], bmcs: [], stateDir: false }, 'down is idempotent');
 });
 
