@@ -7,7 +7,7 @@
  */
 import type { Logger } from '../core/log.ts';
 import { withProgress } from '../core/progress.ts';
-import { done, notYet, StopWaiting, waitFor } from '../core/wait.ts';
+import { done, notYet, StopWaiting, waitFor, WaitTimeoutError } from '../core/wait.ts';
 import { readGreeting } from '../cluster/greeting.ts';
 import type { NodeShell } from '../cluster/ssh.ts';
 import { CRM_MON_XML, isPowerFenceResource, parseCrmMon, parseDcState, unmetReadiness, viewSignature, wedges, type LabStatus, type PacemakerView, type Wedge } from '../cluster/status.ts';
@@ -20,6 +20,9 @@ import { mailServiceOf } from '../mail/mail.ts';
 import { describeMailError, listInbox } from '../workload/mail-client.ts';
 import type { Architecture, Convergence, MachineControl, NicControl, StartedTarget, TargetTraits } from './target.ts';
 import type { ClusterPlan } from '../cluster/plan.ts';
+
+/** How long a machine finding must last before convergence judges it (a VM just powered on starts paused). */
+export const MACHINE_SETTLE_MS = 30_000;
 
 export abstract class ClusterSession implements StartedTarget {
   abstract readonly traits: TargetTraits;
@@ -39,6 +42,31 @@ export abstract class ClusterSession implements StartedTarget {
    * anything waits: a VM that is off (the lab), a machine its power device reports off (hardware).
    */
   protected abstract machineFindings(): Promise<string[]>;
+
+  /**
+   * {@link machineFindings} that last: a machine a heal just powered on may be seen paused or
+   * starting for a moment (QEMU starts a VM paused, then runs it), so a finding counts only when it
+   * is still there after {@link MACHINE_SETTLE_MS} (re-read every 2 s; empty at once when none).
+   */
+  protected machineSettleMs = MACHINE_SETTLE_MS;
+
+  protected async settledMachineFindings(signal?: AbortSignal): Promise<string[]> {
+    let last: string[] = [];
+    try {
+      await waitFor(
+        'every machine running (one just powered on may still be starting)',
+        async () => {
+          last = await this.machineFindings();
+          return last.length ? notYet(last.join('; ')) : done(true);
+        },
+        { timeoutMs: this.machineSettleMs, intervalMs: Math.min(2000, this.machineSettleMs / 4), signal },
+      );
+      return [];
+    } catch (error) {
+      if (error instanceof WaitTimeoutError) return last;
+      throw error;
+    }
+  }
 
   /** The unmet readiness conditions in `status`, the store's included (see status.ts). */
   unmet(status: LabStatus): string[] {
@@ -320,7 +348,7 @@ export abstract class ClusterSession implements StartedTarget {
     const actions: string[] = [];
     const found: string[] = [];
     for (const power of this.power) if (!power.isRunning()) found.push(`the power device of ${power.node} does not run (${power.describe()})`);
-    found.push(...(await this.machineFindings()));
+    found.push(...(await this.settledMachineFindings(signal)));
     if (found.length) return { ok: false, unmet: found, actions, seconds: (performance.now() - started) / 1000 };
     try {
       // The routine start of a rebooted node's cluster stack is waitReady's own step (recorded in `actions`).
