@@ -6,7 +6,7 @@
  * every BMC the harness runs answering with normal power control. A fault's own audit checks its specifics; this
  * one catches what any fault (or a crashed run before it) could have left behind.
  */
-import type { StartedTarget } from '../session/target.ts';
+import type { FaultTarget } from '../session/target.ts';
 
 /** The comment every packet-filter rule a fault adds carries (`-m comment --comment`): the audit looks for it, and only for it. */
 export const FAULT_RULE_TAG = 'ha-chaos-fault';
@@ -37,7 +37,7 @@ export function parseNodeAudit(node: string, output: string): string[] {
 }
 
 /** Audits every node (over SSH) and every BMC; an unreachable node is a finding too. */
-export async function auditTarget(lab: StartedTarget): Promise<string[]> {
+export async function auditTarget(lab: FaultTarget): Promise<string[]> {
   const findings = await Promise.all(
     lab.plan.nodes.map(async (node) => {
       const nics = (['client', 'ring0', 'ring1', 'replication'] as const).map((role) => node.nic[role]);

@@ -4,13 +4,13 @@
  * `audit` proves afterwards that nothing of the fault is left.
  */
 import type { Logger } from '../core/log.ts';
-import type { FaultMethod, StartedTarget, TargetTraits } from '../session/target.ts';
+import type { FaultMethod, FaultTarget, TargetTraits } from '../session/target.ts';
 import type { StorageKind, ClusterNode } from '../cluster/plan.ts';
 import type { FaultKind } from '../scenario/scenario.ts';
 
 /** What a fault acts on: the started target, the node it hits, and the run's log. */
 export interface FaultContext {
-  target: StartedTarget;
+  target: FaultTarget;
   /** The node the fault hits (the active node, for the `*-active` faults). */
   node: string;
   log: Logger;

@@ -14,7 +14,7 @@ export interface ClockOffset {
 }
 
 /** Measures a node's clock offset (best of three round trips). */
-export async function measureOffset(lab: StartedTarget, node: string): Promise<ClockOffset> {
+export async function measureOffset(lab: Pick<StartedTarget, 'ssh'>, node: string): Promise<ClockOffset> {
   let best: ClockOffset | undefined;
   for (let i = 0; i < 3; i++) {
     const t0 = Date.now();

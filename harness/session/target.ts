@@ -135,6 +135,13 @@ export interface StartedTarget {
   readonly fencingVerification?: FencingVerification & { at: string };
 }
 
+/**
+ * What a fault may use of a started target: the layout, a root shell, NIC and machine control, and
+ * each node's power. Nothing else: the fault contract test's fake (test/fake-target.ts) is exactly
+ * this, so a fault that reached for more would not compile there.
+ */
+export type FaultTarget = Pick<StartedTarget, 'plan' | 'ssh' | 'root' | 'nics' | 'machines' | 'power' | 'powerOf'>;
+
 /** A target not started yet: the lab before `lab up`, or a target file read and validated. */
 export interface Target {
   /** What faults need to know before anything starts: kind, storage, the fault methods it has. */
