@@ -505,16 +505,7 @@ export class StartedLab extends StartedBuiltCluster {
     this.nics = labNics(lab.plan);
     this.machines = labMachines(lab.plan);
   }
-
-  /** A VM that is not running: nothing in the cluster would start it. */
-  protected async machineFindings(): Promise<string[]> {
-    const found: string[] = [];
-    for (const node of this.plan.nodes) {
-      const domain = await this.machines.state(node.name);
-      if (domain !== 'running') found.push(`${node.name}'s VM is ${domain}: nothing in the cluster would start it`);
-    }
-    return found;
-  }
+  protected readonly machineWord = 'VM';
 }
 
 /** What faults need to know of a lab before it is up: its store, and every method (it has the hypervisor and runs its power devices). */

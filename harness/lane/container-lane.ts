@@ -398,14 +398,5 @@ export class StartedLane extends StartedBuiltCluster {
     this.machines = laneMachines(lane.plan);
     this.equivalents = LANE_EQUIVALENTS;
   }
-
-  /** A container that is not running: nothing in the cluster would start it. */
-  protected async machineFindings(): Promise<string[]> {
-    const found: string[] = [];
-    for (const node of this.plan.nodes) {
-      const state = await this.machines.state(node.name);
-      if (state !== 'running') found.push(`${node.name}'s container is ${state}: nothing in the cluster would start it`);
-    }
-    return found;
-  }
+  protected readonly machineWord = 'container';
 }

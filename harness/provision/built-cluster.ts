@@ -13,7 +13,7 @@ import { AXIGEN_PACKAGE_ON_NODE, axigenAdminPassword } from '../mail/axigen.ts';
 import { mailServiceOf } from '../mail/mail.ts';
 import type { NodePower } from '../power/power-device.ts';
 import { ClusterSession } from '../session/cluster-session.ts';
-import type { StartedTarget } from '../session/target.ts';
+import type { MachineControl, StartedTarget } from '../session/target.ts';
 import { storeOf } from '../storage/storage.ts';
 import { provisionHash, renderCibLoad, renderCibMerge, renderCibOffline, renderClusterStart, renderNodeProvision, renderStoreLayout } from './provision.ts';
 
@@ -58,6 +58,21 @@ export abstract class StartedBuiltCluster extends ClusterSession {
   /** Every secret of the lab (power devices' password, corosync key, account passwords): for tests that prove none leaks. */
   secretValues(): string[] {
     return [this.secrets.bmcPassword, this.secrets.corosyncKey, ...Object.values(this.secrets.accounts), ...(this.owner.config.mail.package ? [axigenAdminPassword(this.secrets)] : [])];
+  }
+
+  /** The machines' control (the hypervisor's, or docker's): a built cluster always has one. */
+  abstract override readonly machines: MachineControl;
+  /** What holds a node, in words (`VM`, `container`). */
+  protected abstract readonly machineWord: string;
+
+  /** A machine that is not running: nothing in the cluster would start it. */
+  protected async machineFindings(): Promise<string[]> {
+    const found: string[] = [];
+    for (const node of this.plan.nodes) {
+      const state = await this.machines.state(node.name);
+      if (state !== 'running') found.push(`${node.name}'s ${this.machineWord} is ${state}: nothing in the cluster would start it`);
+    }
+    return found;
   }
 
   /** Copies the user's mail package to every node where it is missing or differs (by SHA-256), bounded. */
