@@ -137,7 +137,7 @@ export interface DrbdState {
 }
 
 /** Everything `lab status` reports. */
-export interface LabStatus {
+export interface ClusterStatus {
   lab: string;
   accel: string;
   virtualIp: string;
@@ -190,12 +190,12 @@ const CONNECTIVITY_AGENTS = ['ocf:pacemaker:ping', 'ocf:hachaos:clientping'];
 
 /** What readiness asks of the store (the storage seam's StoreBackend has it): its own unmet conditions, and which resources are its. */
 export interface StoreReadiness {
-  unmet(status: LabStatus, nodes: readonly string[]): string[];
+  unmet(status: ClusterStatus, nodes: readonly string[]): string[];
   isStoreResource(id: string): boolean;
 }
 
 /** The readiness conditions `lab up` waits for, the store's (`store`, from the storage seam) included; returns the unmet ones, in words. */
-export function unmetReadiness(status: LabStatus, nodeNames: string[], store: StoreReadiness): string[] {
+export function unmetReadiness(status: ClusterStatus, nodeNames: string[], store: StoreReadiness): string[] {
   const unmet: string[] = [];
   const pm = status.pacemaker;
   if (!pm) {

@@ -17,7 +17,7 @@ import type { Logger } from '../core/log.ts';
 import { stateRoot, ensureStateDir } from '../core/paths.ts';
 import { done, notYet, waitFor } from '../core/wait.ts';
 import { removeControlSockets, SshRunner } from '../cluster/ssh.ts';
-import { wedges, type LabStatus } from '../cluster/status.ts';
+import { wedges, type ClusterStatus } from '../cluster/status.ts';
 import { measureOffset } from '../observe/clock.ts';
 import { PolledIpmiPower } from '../power/polled-ipmi-power.ts';
 import { PolledPduPower } from '../power/polled-pdu-power.ts';
@@ -61,7 +61,7 @@ export function safetyProblems(node: ResolvedTarget['nodes'][0], expectedCluster
 }
 
 /** The cluster's state before the first fault, in words: what must hold for faults to mean anything. Pure. */
-export function preflightProblems(status: LabStatus, unmet: string[], offsetsMs: Record<string, number>, maxOffsetMs = 5000): string[] {
+export function preflightProblems(status: ClusterStatus, unmet: string[], offsetsMs: Record<string, number>, maxOffsetMs = 5000): string[] {
   const problems = [...unmet];
   if (status.pacemaker) problems.push(...wedges(status.pacemaker).map((w) => `${w.why} (fix it first: ${w.fix})`));
   for (const [node, offset] of Object.entries(offsetsMs)) if (Math.abs(offset) > maxOffsetMs) problems.push(`${node}'s clock is ${(offset / 1000).toFixed(1)} s off the host's (at most ${maxOffsetMs / 1000} s: the timeline could not order events)`);

@@ -10,7 +10,7 @@ import { withProgress } from '../core/progress.ts';
 import { done, notYet, StopWaiting, waitFor, WaitTimeoutError } from '../core/wait.ts';
 import { readGreeting } from '../cluster/greeting.ts';
 import type { NodeShell } from '../cluster/ssh.ts';
-import { CRM_MON_XML, isPowerFenceResource, parseCrmMon, parseDcState, unmetReadiness, viewSignature, wedges, type LabStatus, type PacemakerView, type Wedge } from '../cluster/status.ts';
+import { CRM_MON_XML, isPowerFenceResource, parseCrmMon, parseDcState, unmetReadiness, viewSignature, wedges, type ClusterStatus, type PacemakerView, type Wedge } from '../cluster/status.ts';
 import { verifyFencing, type FencingVerification } from '../power/fence-verify.ts';
 import { powerLosses } from '../power/power-log.ts';
 import type { FenceDeviceSpec } from '../power/fence-resources.ts';
@@ -69,7 +69,7 @@ export abstract class ClusterSession implements StartedTarget {
   }
 
   /** The unmet readiness conditions in `status`, the store's included (see status.ts). */
-  unmet(status: LabStatus): string[] {
+  unmet(status: ClusterStatus): string[] {
     return unmetReadiness(status, this.plan.nodes.map((n) => n.name), storeOf(this.plan));
   }
 
@@ -102,11 +102,11 @@ export abstract class ClusterSession implements StartedTarget {
   }
 
   /** Reads every fact `lab status` reports. Never throws for an unreachable part: it says so. */
-  async status(): Promise<LabStatus> {
+  async status(): Promise<ClusterStatus> {
     const vip = this.plan.virtualIp;
     const store = storeOf(this.plan);
     const script = `echo '@@crm'; ${CRM_MON_XML} 2>&1 || true; echo '@@dcstate'; dc=$(timeout 15 crmadmin -D 2>/dev/null | sed -n 's/.*Designated Controller is: *\\([^ ]*\\).*/\\1/p'); [ -n "$dc" ] && timeout 15 crmadmin -S "$dc" 2>&1 || true; echo '@@vip'; ip -4 -o addr show | grep -c ' ${vip}/' || true; echo '@@store'; ${store.statusScript()}`;
-    const status: LabStatus = {
+    const status: ClusterStatus = {
       lab: this.plan.name,
       accel: this.accel,
       virtualIp: vip,
@@ -209,11 +209,11 @@ export abstract class ClusterSession implements StartedTarget {
    * fencing is verified too (see fence-verify.ts): a node that cannot be fenced by its own device
    * ends the wait at once. The timeout names the conditions that did not hold.
    */
-  async waitReady(timeoutMs: number, signal?: AbortSignal, options: { cleanups?: number; started?: string[]; verifyFencing?: { expected?: readonly FenceDeviceSpec[] } } = {}): Promise<LabStatus> {
+  async waitReady(timeoutMs: number, signal?: AbortSignal, options: { cleanups?: number; started?: string[]; verifyFencing?: { expected?: readonly FenceDeviceSpec[] } } = {}): Promise<ClusterStatus> {
     const names = this.plan.nodes.map((n) => n.name);
     let cleanups = options.cleanups ?? 0;
     /** A node fenced while this waits comes back without its cluster stack (start-on-boot is off): start it, the routine step, recorded. */
-    const startRebooted = async (status: LabStatus) => {
+    const startRebooted = async (status: ClusterStatus) => {
       const offline = names.filter((n) => !status.pacemaker?.nodes.find((x) => x.name === n)?.online);
       for (const node of offline) {
         const r = await this.ssh.root(node, 'systemctl is-active -q pacemaker && echo running || { systemctl start corosync pacemaker && echo started; }', { timeoutMs: 180_000, reject: false, signal, log: this.log, phase: 'ready' });
@@ -273,7 +273,7 @@ export abstract class ClusterSession implements StartedTarget {
   fencingVerification?: FencingVerification & { at: string };
 
   /** Verifies fencing on the settled cluster (fence-verify.ts); logs and records what it found. */
-  async checkFencing(status: LabStatus, expected?: readonly FenceDeviceSpec[], signal?: AbortSignal): Promise<FencingVerification> {
+  async checkFencing(status: ClusterStatus, expected?: readonly FenceDeviceSpec[], signal?: AbortSignal): Promise<FencingVerification> {
     const started = new Set((status.pacemaker?.resources ?? []).filter((r) => r.active && !r.failed).map((r) => r.id));
     const verified = await verifyFencing({ shell: this.ssh, nodes: this.plan.nodes.map((n) => n.name), started, expected, log: this.log, signal });
     this.fencingVerification = { ...verified, at: new Date().toISOString() };
@@ -316,7 +316,7 @@ export abstract class ClusterSession implements StartedTarget {
    * checked (not only the wedged one: a cleanup may have just cleared another's record), its
    * error text added, and each device that cannot log in is named.
    */
-  private async explainFenceWedges(stuck: Wedge[], status: LabStatus, signal?: AbortSignal): Promise<Wedge[]> {
+  private async explainFenceWedges(stuck: Wedge[], status: ClusterStatus, signal?: AbortSignal): Promise<Wedge[]> {
     const fences = (status.pacemaker?.resources ?? []).filter(isPowerFenceResource).map((r) => r.id);
     if (!stuck.some((w) => fences.includes(w.resource))) return stuck;
     try {

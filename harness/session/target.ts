@@ -13,7 +13,7 @@ import type { FencingVerification } from '../power/fence-verify.ts';
 import type { Logger } from '../core/log.ts';
 import type { ExecResult } from '../core/exec.ts';
 import type { NodeShell } from '../cluster/ssh.ts';
-import type { LabStatus, Wedge } from '../cluster/status.ts';
+import type { ClusterStatus, Wedge } from '../cluster/status.ts';
 import type { ClusterPlan, NicRole, StorageKind } from '../cluster/plan.ts';
 import type { NodePower } from '../power/power-device.ts';
 
@@ -114,9 +114,9 @@ export interface StartedTarget {
   /** Runs a bash script as root on a node (bounded); rejects with the node's error. */
   root(node: string, script: string, timeoutMs?: number, signal?: AbortSignal): Promise<ExecResult>;
   /** Every fact `lab status` reports, read now; an unreachable part is said, never thrown. */
-  status(): Promise<LabStatus>;
+  status(): Promise<ClusterStatus>;
   /** The readiness conditions `status` does not meet, in words (the store's included); empty when ready. */
-  unmet(status: LabStatus): string[];
+  unmet(status: ClusterStatus): string[];
   /** Failed actions found now: recorded in {@link clearedFailures}, cleared once with one bounded cleanup. */
   clearFailures(when: string, signal?: AbortSignal): Promise<Wedge[]>;
   /** Every cleanup this session made, with when and why: a run reports them. */
@@ -126,7 +126,7 @@ export interface StartedTarget {
    * `verifyFencing`, each node's fence device logged into and its identity checked. `cleanups`
    * failed actions may be cleared on the way (recorded); more is a wedge, thrown with its fix.
    */
-  waitReady(timeoutMs: number, signal?: AbortSignal, options?: { cleanups?: number; started?: string[]; verifyFencing?: { expected?: readonly FenceDeviceSpec[] } }): Promise<LabStatus>;
+  waitReady(timeoutMs: number, signal?: AbortSignal, options?: { cleanups?: number; started?: string[]; verifyFencing?: { expected?: readonly FenceDeviceSpec[] } }): Promise<ClusterStatus>;
   /** Observed, not repaired: waits (bounded) for the cluster to be ready by itself. */
   converge(timeoutMs: number, signal?: AbortSignal): Promise<Convergence>;
   /** What the target checked before the first fault (an existing cluster's pre-flight), for run.json. */

@@ -5,7 +5,7 @@
  */
 import { MAIL_STORE } from '../cluster/mail-store.ts';
 import { operationsOf, type LabPlan } from '../cluster/lab-config.ts';
-import type { DrbdState, LabStatus } from '../cluster/status.ts';
+import type { DrbdState, ClusterStatus } from '../cluster/status.ts';
 import { done, notYet, waitFor } from '../core/wait.ts';
 import { crmOps } from '../cluster/crm-ops.ts';
 import { epochMs, type BootstrapContext, type StoreBackend } from './store-backend.ts';
@@ -162,7 +162,7 @@ export const drbdStore: StoreBackend = {
       constraints: [`colocation c_mail_on_drbd_primary inf: ${group} ms_drbd_${DRBD_RESOURCE}:Promoted`, `order o_drbd_before_mail Mandatory: ms_drbd_${DRBD_RESOURCE}:promote ${group}:start`],
     };
   },
-  unmet(status: LabStatus, nodes) {
+  unmet(status: ClusterStatus, nodes) {
     const unmet: string[] = [];
     const pm = status.pacemaker;
     if (pm) {

@@ -10,7 +10,7 @@
  */
 import { MAIL_STORE } from '../cluster/mail-store.ts';
 import { operationsOf, type LabPlan } from '../cluster/lab-config.ts';
-import type { LabStatus } from '../cluster/status.ts';
+import type { ClusterStatus } from '../cluster/status.ts';
 import { crmOps } from '../cluster/crm-ops.ts';
 import { epochMs, type BootstrapContext, type StoreBackend } from './store-backend.ts';
 
@@ -81,7 +81,7 @@ export const sharedStore: StoreBackend = {
       constraints: [],
     };
   },
-  unmet(status: LabStatus, nodes) {
+  unmet(status: ClusterStatus, nodes) {
     const mounted = nodes.filter((n) => status.storeMounted?.[n]);
     const unknown = nodes.filter((n) => status.storeMounted?.[n] === undefined);
     const unmet: string[] = [];

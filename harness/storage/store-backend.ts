@@ -6,7 +6,7 @@
  * asks {@link storeOf} for the one its config names and never branches on the kind itself.
  */
 import type { LabPlan } from '../cluster/lab-config.ts';
-import type { LabStatus } from '../cluster/status.ts';
+import type { ClusterStatus } from '../cluster/status.ts';
 import type { StorageKind, ClusterNode } from '../cluster/plan.ts';
 
 /** Runs a root script on a node during the bootstrap; rejects with the node's error. */
@@ -91,13 +91,13 @@ export interface StoreBackend {
    */
   cib(plan: LabPlan, group: string): { resources: string[]; constraints: string[]; fileSystem: string };
   /** The store's readiness in `status`, unmet conditions in words (empty when ready). */
-  unmet(status: LabStatus, nodes: readonly string[]): string[];
+  unmet(status: ClusterStatus, nodes: readonly string[]): string[];
   /** Shell lines printing the store's state on a node (read as root), for {@link readStatus}. */
   statusScript(): string;
   /** Reads what {@link statusScript} printed on `node` into `status`. */
-  readStatus(status: LabStatus, node: string, output: string): void;
+  readStatus(status: ClusterStatus, node: string, output: string): void;
   /** A node's store in words, for `lab status` and the pre-flight record. */
-  describeNode(status: LabStatus, node: string): string;
+  describeNode(status: ClusterStatus, node: string): string;
   /** Words for verdicts: what being primary is ("DRBD Primary"), what a takeover did ("promoted"). */
   readonly words: { primary: string; tookOver: string };
   /** Resource ids of the store that run on every node (not the mail service). */

@@ -4,7 +4,7 @@ import { linkScript } from '../../harness/session/in-node-nics.ts';
 import { notApplicable } from '../../harness/faults/catalog.ts';
 import { hostProgramsBetween } from '../../harness/run/run-scenario.ts';
 import type { ResolvedNode } from '../../harness/cluster/target-file.ts';
-import type { LabStatus } from '../../harness/cluster/status.ts';
+import type { ClusterStatus } from '../../harness/cluster/status.ts';
 
 const node: ResolvedNode = {
   name: 'mx1',
@@ -51,12 +51,12 @@ test('safety: SSH over a ring interface is refused (its fault would cut the heal
 });
 
 test('pre-flight: unmet readiness, failed actions and a clock far off are each a reason to refuse', (t) => {
-  const status = { pacemaker: { nodes: [], resources: [], failCounts: [], failures: [{ id: 'smtp_monitor_30000', task: 'monitor', node: 'mx1', exitReason: 'boom', status: 'error', exitstatus: 'error', rc: '1', lastRcChange: '' }] } } as unknown as LabStatus;
+  const status = { pacemaker: { nodes: [], resources: [], failCounts: [], failures: [{ id: 'smtp_monitor_30000', task: 'monitor', node: 'mx1', exitReason: 'boom', status: 'error', exitstatus: 'error', rc: '1', lastRcChange: '' }] } } as unknown as ClusterStatus;
   const problems = preflightProblems(status, ['node(s) not online: mx2'], { mx1: 200, mx2: -7300 });
   t.is(problems[0], 'node(s) not online: mx2');
   t.true(problems.some((p) => /fix it first/.test(p)), problems.join('\n'));
   t.true(problems.some((p) => /mx2's clock is -7\.3 s off the host's/.test(p)));
-  t.deepEqual(preflightProblems({ pacemaker: { nodes: [], resources: [], failCounts: [], failures: [] } } as unknown as LabStatus, [], { mx1: 100 }), []);
+  t.deepEqual(preflightProblems({ pacemaker: { nodes: [], resources: [], failCounts: [], failures: [] } } as unknown as ClusterStatus, [], { mx1: 100 }), []);
 });
 
 test('NIC loss inside the node: every link in one command, down and up', (t) => {

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { drbdStore } from '../../harness/storage/drbd.ts';
 import { readFileSync } from 'node:fs';
-import { parseCrmMon, unmetReadiness, wedges, type LabStatus } from '../../harness/cluster/status.ts';
+import { parseCrmMon, unmetReadiness, wedges, type ClusterStatus } from '../../harness/cluster/status.ts';
 import { parseFenceConstraints, parseProcDrbd } from '../../harness/storage/drbd.ts';
 
 const readyXml = readFileSync('fixtures/lab/crm_mon-ready.xml', 'utf8');
@@ -57,7 +57,7 @@ test('/proc/drbd (DRBD 8.4)', (t) => {
   t.like(parseProcDrbd('version: 8.4.11\n'), { cs: 'Unconfigured' });
 });
 
-const ready: LabStatus = {
+const ready: ClusterStatus = {
   lab: 'lab',
   accel: 'tcg',
   virtualIp: '10.213.10.100',

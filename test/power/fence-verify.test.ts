@@ -9,7 +9,7 @@ import { guidReadings, lanGuidHex, normalizeIdentity, parseSystemGuid } from '..
 import { renderLanConf } from '../../harness/bmc/sim-files.ts';
 import { loadLabConfig } from '../../harness/cluster/lab-config.ts';
 import { planLab } from '../../harness/provision/lab-plan.ts';
-import { parseCrmMon, parseDcState, unmetReadiness, viewSignature, wedges, type LabStatus } from '../../harness/cluster/status.ts';
+import { parseCrmMon, parseDcState, unmetReadiness, viewSignature, wedges, type ClusterStatus } from '../../harness/cluster/status.ts';
 import { fenceDeviceSpecs } from '../../harness/power/fence-resources.ts';
 import { agentErrorText, describeDrift, deviceDrift, guidScript, isHeuristic, judgeIdentity, parseStonithDevices, speaksIpmi, targetsOf } from '../../harness/power/fence-verify.ts';
 import { storeOf } from '../../harness/storage/storage.ts';
@@ -82,7 +82,7 @@ test('a device that cannot log in is named with its agent\'s own words (captured
   t.is(agentErrorText(''), 'no output');
 });
 
-const status = (crm: string): LabStatus => ({
+const status = (crm: string): ClusterStatus => ({
   lab: 'lab',
   accel: 'tcg',
   virtualIp: '10.213.10.100',

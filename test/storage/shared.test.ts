@@ -2,7 +2,7 @@ import test from 'ava';
 import { loadLabConfig } from '../../harness/cluster/lab-config.ts';
 import { planLab } from '../../harness/provision/lab-plan.ts';
 import { renderCib } from '../../harness/provision/cluster-files.ts';
-import type { LabStatus } from '../../harness/cluster/status.ts';
+import type { ClusterStatus } from '../../harness/cluster/status.ts';
 import { storeOf } from '../../harness/storage/storage.ts';
 import { parseMounted, renderSharedStoreInit, sharedStore } from '../../harness/storage/shared.ts';
 import { drbdStore } from '../../harness/storage/drbd.ts';
@@ -38,7 +38,7 @@ test('shared store: the bootstrap makes the file system on node1 only, refusing 
 
 test('shared store readiness: mounted on exactly one node', (t) => {
   const store = storeOf(shared);
-  const status = (storeMounted?: Record<string, boolean>) => ({ drbd: {}, storeMounted }) as unknown as LabStatus;
+  const status = (storeMounted?: Record<string, boolean>) => ({ drbd: {}, storeMounted }) as unknown as ClusterStatus;
   t.deepEqual(store.unmet(status({ node1: true, node2: false }), ['node1', 'node2']), []);
   t.deepEqual(store.unmet(status({ node1: true, node2: true }), ['node1', 'node2']), ['the shared store mounted on node1, node2 (want exactly 1)']);
   t.deepEqual(store.unmet(status({ node1: false, node2: false }), ['node1', 'node2']), ['the shared store mounted on no node (want exactly 1)']);
@@ -61,7 +61,7 @@ test('shared store takeover: the file system started on the peer; no drbd-promot
 });
 
 test('the status probe: each store reads its own lines (captured from a real DRBD lab; a shared store reads findmnt only), and says an unreachable node in its words', (t) => {
-  const drbdStatus = { vipHolders: [], power: {}, smtp: { ok: true, detail: '' }, imap: { ok: true, detail: '' }, lab: 'l', accel: 'tcg', virtualIp: '10.0.0.1' } as LabStatus;
+  const drbdStatus = { vipHolders: [], power: {}, smtp: { ok: true, detail: '' }, imap: { ok: true, detail: '' }, lab: 'l', accel: 'tcg', virtualIp: '10.0.0.1' } as ClusterStatus;
   for (const n of ['node1', 'node2']) drbdStore.readStatus(drbdStatus, n, readFileSync(`fixtures/lab/store-status-drbd-${n}.txt`, 'utf8'));
   t.like(drbdStatus.drbd?.node1, { cs: 'Connected', role: 'Secondary', disk: 'UpToDate', peerDisk: 'UpToDate' });
   t.like(drbdStatus.drbd?.node2, { cs: 'Connected', role: 'Primary' });
@@ -71,7 +71,7 @@ test('the status probe: each store reads its own lines (captured from a real DRB
   t.is(drbdStore.describeNode(drbdStatus, 'node2'), 'DRBD Primary Connected UpToDate/UpToDate');
   t.true(drbdStore.statusScript().includes('/proc/drbd'));
 
-  const sharedStatus = { vipHolders: [], power: {}, smtp: { ok: true, detail: '' }, imap: { ok: true, detail: '' }, lab: 'l', accel: 'tcg', virtualIp: '10.0.0.1', unreachable: { node2: 'unreachable over ssh: timed out' } } as LabStatus;
+  const sharedStatus = { vipHolders: [], power: {}, smtp: { ok: true, detail: '' }, imap: { ok: true, detail: '' }, lab: 'l', accel: 'tcg', virtualIp: '10.0.0.1', unreachable: { node2: 'unreachable over ssh: timed out' } } as ClusterStatus;
   sharedStore.readStatus(sharedStatus, 'node1', '/dev/vdb\n');
   t.false(sharedStore.statusScript().includes('drbd'), 'a shared store never reads DRBD');
   t.is(sharedStatus.drbd, undefined);
