@@ -152,9 +152,6 @@ export const killPacemakerControllerActive = processKill(
   "the active node's Pacemaker controller (pacemaker-controld) is killed with SIGKILL: the cluster must recover, by respawning it in place or by fencing the node and failing over, without two primaries",
 );
 
-/** The comment that marks the harness's own firewall rules (the heal deletes exactly these). */
-const RULE_TAG = FAULT_RULE_TAG;
-
 /**
  * One-way loss on one heartbeat ring: the active node drops everything arriving on its ring0 NIC
  * (a firewall rule), while what it sends still arrives: an asymmetric fault, harder to detect than
@@ -165,13 +162,13 @@ export const oneRingOneWayLossActive: Fault = {
   description: "the active node stops receiving on its ring0 NIC (a DROP rule on input) while its sends still arrive: corosync must carry on over ring1; no failover, no fencing",
   async inject(ctx) {
     const nic = nodePlan(ctx).nic.ring0;
-    await sh(ctx, `iptables -I INPUT -i ${nic} -m comment --comment ${RULE_TAG} -j DROP`, `DROP on input of ${nic} (ring0)`);
+    await sh(ctx, `iptables -I INPUT -i ${nic} -m comment --comment ${FAULT_RULE_TAG} -j DROP`, `DROP on input of ${nic} (ring0)`);
     return { node: ctx.node, nic, direction: 'in' };
   },
   async heal(ctx) {
     const nic = nodePlan(ctx).nic.ring0;
     // Delete every copy of the rule (an inject retried by hand could have added two); none left is fine.
-    await ctx.target.root(ctx.node, `while iptables -D INPUT -i ${nic} -m comment --comment ${RULE_TAG} -j DROP 2>/dev/null; do :; done; echo ok`, 60_000);
+    await ctx.target.root(ctx.node, `while iptables -D INPUT -i ${nic} -m comment --comment ${FAULT_RULE_TAG} -j DROP 2>/dev/null; do :; done; echo ok`, 60_000);
   },
   audit: async () => [], // the lab audit reports a rule of the harness's own (its tag) left on any node
 };

@@ -9,8 +9,7 @@ import type { StartedVirtualPdu } from './virtual-pdu.ts';
 
 /** The power devices the lab runs on the host for `nodes`. Pure. */
 export function planPowerDevices(config: LabConfig, nodes: ReadonlyArray<{ name: string; bmcPort: number; supplies: SupplyPlan[] }>): PowerDevicePlan[] {
-  return (
-    config.fencing.agent === 'fence_ipmilan'
+  return config.fencing.agent === 'fence_ipmilan'
       ? nodes.map((n) => ({ kind: 'ipmi' as const, name: n.name, node: n.name, port: n.bmcPort }))
       : Array.from({ length: config.fencing.pdus ?? 1 }, (_, i) => ({
           kind: 'pdu' as const,
@@ -19,8 +18,7 @@ export function planPowerDevices(config: LabConfig, nodes: ReadonlyArray<{ name:
           outlets: nodes
             .flatMap((n) => n.supplies.filter((s) => s.device === `pdu${i + 1}`).map((s) => ({ outlet: s.outlet!, node: n.name, label: s.label })))
             .sort((a, b) => a.outlet - b.outlet),
-        }))
-  );
+        }));
 }
 
 /**

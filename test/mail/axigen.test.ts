@@ -110,6 +110,18 @@ test("provisioning installs the package once, masks the vendor's SysV service, r
   t.is(renderAxigenUnit().includes('RemainAfterExit'), false);
 });
 
+test("the RemainAfterExit refusal, run: a unit systemd reads as RemainAfterExit=yes stops provisioning, naming it; =no passes", async (t) => {
+  const plan = axigenPlan();
+  const line = renderNodeProvision(plan, plan.nodes[0]!, secrets, 'hash').split('\n').find((l) => l.includes('systemctl show -p RemainAfterExit'))!;
+  const bin = tempDir();
+  for (const [answer, ok] of [['yes', false], ['no', true]] as const) {
+    writeFileSync(join(bin, 'systemctl'), `#!/bin/sh\necho ${answer}\n`, { mode: 0o755 });
+    const r = await run('bash', ['-c', line], { timeoutMs: 10_000, reject: false, env: { PATH: `${bin}:${process.env.PATH}` } });
+    t.is(r.ok, ok, answer);
+    if (!ok) t.regex(r.stderr, /refusing axigen-ha\.service: systemd reads RemainAfterExit=yes/);
+  }
+});
+
 test('the CIB runs Axigen as one systemd resource with the store group, after it, with explicit timeouts', (t) => {
   const cib = renderCib(axigenPlan());
   t.regex(cib, /^primitive axigen systemd:axigen-ha op start timeout=\S+ op stop timeout=\S+ op monitor interval=\S+ timeout=\S+$/m);
