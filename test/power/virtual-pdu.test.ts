@@ -233,20 +233,19 @@ test("a slow PDU: fence_apc_snmp copes with 0.8 s per request (the slow-device f
   t.regex(tooSlow.exec.stderr, /Timeout/);
   // The late request lands 5 s after it arrived, whenever the agent gave up: wait for it (bounded)
   // rather than race it (a loaded host, a lab booting beside this test).
-  const afterOn = (entries: string[]) => entries.slice(entries.indexOf('1:done') + 1);
   const log = await waitFor(
     'the late power-off to land',
     () => {
       const entries = rig.pdu.powerLog().map((e) => `${e.value}:${e.result}`);
-      return entries.includes('1:done') && afterOn(entries).length ? done(entries) : notYet(entries.join(', ') || 'no entry');
+      return /1:done.*0:done/.test(entries.join(', ')) ? done(entries) : notYet(entries.join(', ') || 'no entry');
     },
     { timeoutMs: 30_000, intervalMs: 100 },
   );
-  // The reboot at 0.8 s: off (a loaded host may see the agent send it twice), then on.
-  const on = log.indexOf('1:done');
-  t.true(on >= 1 && log.slice(0, on).every((e) => e === '0:done'), log.join(', '));
-  // Each try of the agent that reached the PDU switched the outlet off, late: the agent just never heard.
-  t.true(afterOn(log).every((e) => e === '0:done'), log.join(', '));
+  // The PDU serves requests one at a time, so its log reads: the reboot's off, its on, then the
+  // late off. A loaded host may see the agent send any of them more than once (seen in CI: off,
+  // on, on, off), but every try that reached the PDU was carried out, in that order: the agent
+  // at 5 s just never heard the answer.
+  t.regex(log.join(', '), /^(0:done, )+(1:done, )+0:done(, 0:done)*$/);
 });
 
 test('the passphrase is only in 0600 files, never on a command line or in the logs', async (t) => {
