@@ -21,6 +21,7 @@ import { ensureReportsDir } from '../report/run-store.ts';
 import { SCENARIOS } from '../scenario/catalog.ts';
 import { loadScenarioFile } from '../scenario/scenario-file.ts';
 import type { Scenario } from '../scenario/scenario.ts';
+import { parseShard, scenariosOfShard, shardFromEnv, type Shard } from '../scenario/shard.ts';
 import { CliError, ExitCode } from './exit-codes.ts';
 import { spread } from '../calibrate/baseline.ts';
 import { oneLine, terminalSafe } from '../core/terminal-text.ts';
@@ -64,6 +65,7 @@ export function summarize(results: RunResults, dir?: string): string {
 
 interface CertifyFlags {
   scenario?: string;
+  shard?: Shard;
   target?: string;
   lane?: string;
   yes?: boolean;
@@ -169,13 +171,38 @@ function withRunOptions(command: Command): Command {
     .option('--reports <dir>', 'where run directories go', pathFlag('reports', 'a directory for the run directories'), 'reports');
 }
 
+/** `--shard i/n`, or a usage error naming the flag and the fix. */
+function shardFlag(value: string): Shard {
+  const shard = parseShard(value);
+  if (typeof shard === 'string') throw new CliError(`--shard: ${shard}`, ExitCode.USAGE);
+  return shard;
+}
+
+/**
+ * This host's share of `scenarios` when the certification is sharded (`--shard`, else GitLab's
+ * CI_NODE_INDEX/CI_NODE_TOTAL): assigned over the whole list, before any is found not applicable
+ * here, so every host assigns alike. All of them when not sharded.
+ */
+export function shardOf(scenarios: Scenario[], flag: Shard | undefined, env: Record<string, string | undefined>): { scenarios: Scenario[]; shard?: Shard } {
+  const fromEnv = flag ? undefined : shardFromEnv(env);
+  if (typeof fromEnv === 'string') throw new CliError(`${fromEnv}; or give --shard i/n`, ExitCode.USAGE);
+  const shard = flag ?? fromEnv;
+  if (!shard || shard.total === 1) return { scenarios };
+  const mine = new Set(scenariosOfShard(scenarios.map((s) => s.name), shard));
+  return { scenarios: scenarios.filter((s) => mine.has(s.name)), shard };
+}
+
 export function certifyCommand(): Command {
   return withRunOptions(
     new Command('certify')
       .description('bring the lab up if needed, run the certification scenarios under real mail load, judge each; exit 1 on any failed or unknown verdict')
-      .option('--scenario <name|file>', `one scenario: a built-in name (${Object.keys(SCENARIOS).join(', ')}) or a YAML file; default: all built-in`, pathFlag('scenario', 'a scenario name or file')),
+      .option('--scenario <name|file>', `one scenario: a built-in name (${Object.keys(SCENARIOS).join(', ')}) or a YAML file; default: all built-in`, pathFlag('scenario', 'a scenario name or file'))
+      .option('--shard <i/n>', "run this host's share of the scenarios, the i-th of n (default: GitLab's CI_NODE_INDEX/CI_NODE_TOTAL when set); every host assigns alike", shardFlag),
   ).action(async (flags: CertifyFlags) => {
-    const scenarios = flags.scenario ? [resolveScenario(flags.scenario)] : Object.values(SCENARIOS);
+    const all = flags.scenario ? [resolveScenario(flags.scenario)] : Object.values(SCENARIOS);
+    const { scenarios, shard } = shardOf(all, flags.shard, process.env);
+    if (shard) process.stdout.write(`shard ${shard.index}/${shard.total}: ${scenarios.map((s) => s.name).join(', ') || 'no scenario'}\n`);
+    if (!scenarios.length) return;
     await certify(scenarios, flags, targetOf(flags, () => loadLabConfig(flags.config)));
   });
 }
