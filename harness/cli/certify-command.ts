@@ -1,6 +1,6 @@
 /** `ha-chaos certify` (bring the lab up, run scenarios, exit non-zero on any failed verdict) and `ha-chaos report <run-dir>`. */
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { randomInt } from 'node:crypto';
 import { Command } from 'commander';
 import { rootLogger } from '../core/log.ts';
@@ -13,6 +13,7 @@ import { createInterface } from 'node:readline/promises';
 import { MAX_SEED } from '../core/random.ts';
 import { hasRunFile, readHistory, readManifest, readManifestWithLines, readObservations, readResults, recordedLab, recordedScenario, RUN_FILES } from '../report/run-dir.ts';
 import { toJUnit, type NotApplicable } from '../report/junit.ts';
+import type { CertificationRecord } from '../report/certification.ts';
 import { overloadReasons } from '../check/overload.ts';
 import { notApplicable } from '../faults/catalog.ts';
 import type { RunResults } from '../report/results.ts';
@@ -133,8 +134,11 @@ async function certifyOn(scenarios: Scenario[], flags: Omit<CertifyFlags, 'confi
   let failed = 0;
   // One JUnit file for the whole certification (a suite per run), rewritten after each run so an
   // interrupted certification still leaves what it judged; CI points its JUnit reader at it.
-  const junit = join(flags.reports, `certify-${new Date().toISOString().replace(/[:.]/g, '-')}.junit.xml`);
+  const startedAt = new Date().toISOString();
+  const stamp = `certify-${startedAt.replace(/[:.]/g, '-')}${flags.shard ? `-shard-${flags.shard.index}-of-${flags.shard.total}` : ''}`;
+  const junit = join(flags.reports, `${stamp}.junit.xml`);
   const judged: RunResults[] = [];
+  const runDirs: string[] = [];
   // A scenario whose fault has no meaning for this architecture (a replication link on shared
   // storage, a VM pause on real machines) is listed with the reason, never run and never faked.
   const skipped: NotApplicable[] = scenarios.flatMap((s) => {
@@ -150,8 +154,12 @@ async function certifyOn(scenarios: Scenario[], flags: Omit<CertifyFlags, 'confi
       process.stdout.write(`${summarize(results, dir)}\n`);
       if (results.valid !== true) failed += 1;
       judged.push(results);
+      runDirs.push(basename(dir));
       mkdirSync(flags.reports, { recursive: true });
       writeFileSync(junit, toJUnit(judged, skipped));
+      // Beside the JUnit file: what merge-reports puts back together from many hosts' shards.
+      const record: CertificationRecord = { schemaVersion: 1, startedAt, ...(flags.shard ? { shard: flags.shard } : {}), assigned: scenarios.map((sc) => sc.name), notApplicable: skipped, runs: runDirs };
+      writeFileSync(join(flags.reports, `${stamp}.json`), `${JSON.stringify(record, null, 2)}\n`);
     }
   }
   process.stdout.write(`${judged.length - failed} of ${judged.length} run(s) passed${skipped.length ? `, ${skipped.length} scenario(s) not applicable` : ''}; JUnit: ${junit}\n`);
@@ -203,7 +211,7 @@ export function certifyCommand(): Command {
     const { scenarios, shard } = shardOf(all, flags.shard, process.env);
     if (shard) process.stdout.write(`shard ${shard.index}/${shard.total}: ${scenarios.map((s) => s.name).join(', ') || 'no scenario'}\n`);
     if (!scenarios.length) return;
-    await certify(scenarios, flags, targetOf(flags, () => loadLabConfig(flags.config)));
+    await certify(scenarios, { ...flags, shard }, targetOf(flags, () => loadLabConfig(flags.config)));
   });
 }
 

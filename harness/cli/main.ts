@@ -14,6 +14,7 @@ import { calibrateCommand } from './calibrate-command.ts';
 import { labCommand } from './lab-command.ts';
 import { laneCommand } from './lane-command.ts';
 import { certifyCommand, replayCommand, reportCommand, runCommand } from './certify-command.ts';
+import { mergeReportsCommand } from './merge-command.ts';
 import { wasInterrupted } from './interrupt.ts';
 import { redactProcessOutput } from './redacted-output.ts';
 import { redact } from '../core/secrets.ts';
@@ -41,6 +42,7 @@ export function program(): Command {
   cli.addCommand(replayCommand());
   cli.addCommand(reportCommand());
   cli.addCommand(calibrateCommand());
+  cli.addCommand(mergeReportsCommand());
   // Settings do not flow into commands built on their own: apply them to the whole tree.
   const apply = (cmd: Command) => {
     cmd.exitOverride().showHelpAfterError();

@@ -29,6 +29,8 @@ export const INPUT_LIMITS = {
   /** run.json: the scenario, the lab config and the schedule. */
   manifest: 4 * MiB,
   results: 16 * MiB,
+  /** certify-<time>.json: a certification's record (its run directories' names). */
+  certification: 8 * MiB,
   observations: 64 * MiB,
   /** history.jsonl of a long run (a 7-minute run writes ~100 KiB). */
   history: 256 * MiB,

@@ -4,7 +4,12 @@
  * `merge-reports` reads to put shards from many CI hosts back together, and to say which shard is
  * missing or came twice.
  */
-import type { NotApplicable } from './junit.ts';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { INPUT_LIMITS } from '../core/input-file.ts';
+import { readJsonFile, validateJson } from '../core/json-file.ts';
+import { xmlEscape, type NotApplicable } from './junit.ts';
+import { readResults } from './run-dir.ts';
 import type { RunResults } from './results.ts';
 
 export interface CertificationRecord {
@@ -64,4 +69,35 @@ export function mergeCertifications(found: readonly FoundCertification[]): Merge
   const notApplicable = found.flatMap((f) => f.record.notApplicable).filter((na, i, all) => all.findIndex((x) => x.scenario === na.scenario) === i);
   const coverage = total !== undefined ? `${new Set(sharded.map((f) => f.record.shard!.index)).size} of ${total} shards` : `${found.length} certification${found.length === 1 ? '' : 's'}`;
   return { runs: [...seen.values()], notApplicable, problems, coverage };
+}
+
+/** The records of the certifications in a reports directory (`certify-*.json`), each validated, with its runs' results. */
+export function readCertifications(dir: string): FoundCertification[] {
+  const names = readdirSync(dir).filter((n) => /^certify-[A-Za-z0-9._-]+\.json$/.test(n)).sort();
+  return names.map((name) => {
+    const file = join(dir, name);
+    const record = validateJson<CertificationRecord>('certification', readJsonFile(file, { maxBytes: INPUT_LIMITS.certification, what: 'certification record' }), file);
+    return { file, record, results: record.runs.map((run) => readResults(join(dir, run))) };
+  });
+}
+
+/** One page for the merged certification: coverage, problems, every run with its verdict and a link to its timeline. */
+export function renderSummary(merged: MergedCertification, timelineOf: (run: RunResults) => string): string {
+  const passed = merged.runs.filter((r) => r.valid === true).length;
+  const rows = merged.runs
+    .map((r) => `<tr><td>${xmlEscape(r.name)}</td><td class="${r.valid === true ? 'pass' : 'fail'}">${r.valid === true ? 'PASS' : r.valid === false ? 'FAIL' : 'UNKNOWN'}</td><td>${xmlEscape(r.summary)}</td><td><a href="${xmlEscape(timelineOf(r))}">${xmlEscape(r.runId)}</a></td></tr>`)
+    .join('\n');
+  const na = merged.notApplicable.map((n) => `<li>${xmlEscape(n.scenario)}: ${xmlEscape(n.reason)}</li>`).join('\n');
+  const problems = merged.problems.map((p) => `<li>${xmlEscape(p)}</li>`).join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>ha-chaos certification</title>
+<style>body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}.pass{color:#1b5e20}.fail{color:#b71c1c;font-weight:bold}.problem{color:#b71c1c}</style></head>
+<body><h1>ha-chaos certification: ${passed} of ${merged.runs.length} run(s) passed (${xmlEscape(merged.coverage)})</h1>
+${problems ? `<h2 class="problem">Incomplete</h2><ul class="problem">\n${problems}\n</ul>` : ''}
+<table><thead><tr><th>scenario</th><th>verdict</th><th>summary</th><th>run</th></tr></thead><tbody>
+${rows}
+</tbody></table>
+${na ? `<h2>Not applicable</h2><ul>\n${na}\n</ul>` : ''}
+</body></html>
+`;
 }
