@@ -1,5 +1,5 @@
 import test from 'ava';
-import { percentile, trends, type RecordedRun } from '../../harness/report/trend.ts';
+import { percentile, renderTrendPage, trends, type RecordedRun } from '../../harness/report/trend.ts';
 
 const run = (runId: string, day: number, valid: RecordedRun['valid'], outageSeconds?: number, over: Partial<RecordedRun> = {}): RecordedRun => ({
   runId,
@@ -50,4 +50,20 @@ test('one trend per scenario x configuration; the pass rate over the last N runs
   const window = trends([run('a', 1, false), run('b', 2, true), run('c', 3, true)], 2)[0]!;
   t.is(window.passRate, 1);
   t.is(window.window, 2);
+});
+
+test('the trend page: per scenario x configuration its numbers, a stacked bar per run with its phases, failed runs marked, links to last good and first failed', (t) => {
+  const runs = [
+    { ...run('r1', 1, true, 40), phases: { 'fence-confirmed': 20, 'fs-mounted': 30, 'service-answering': 40 }, href: '../r1/timeline.html' },
+    { ...run('r2', 2, false, 190), phases: { 'fence-confirmed': 25, 'fs-mounted': 150, 'service-answering': 190 }, href: '../r2/timeline.html' },
+  ];
+  const page = renderTrendPage(runs, ['fence-confirmed', 'fs-mounted', 'service-answering'], 20, '2026-12-06T00:00:00.000Z');
+  t.regex(page, /<section data-scenario="power-cut-active" data-config="lab">/);
+  t.regex(page, /<td class="pass-rate">50%<\/td><td class="p50">40\.0 s<\/td><td class="p95">190\.0 s<\/td><td><a href="\.\.\/r1\/timeline\.html">r1<\/a><\/td><td><a href="\.\.\/r2\/timeline\.html">r2<\/a><\/td>/);
+  t.is(page.match(/<g data-run=/g)?.length, 2);
+  t.is(page.match(/<title>r2: /g)?.length, 3, 'three phases stacked for r2');
+  t.regex(page, /<g data-run="r2" data-outage="190">.*✘/s);
+  t.regex(page, /seconds after the fault/);
+  t.regex(page, /runs, oldest first/);
+  t.notRegex(renderTrendPage([{ ...run('<x>', 1, true), phases: {} }], []), /<x>/, 'names escaped');
 });
