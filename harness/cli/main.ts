@@ -15,6 +15,7 @@ import { labCommand } from './lab-command.ts';
 import { laneCommand } from './lane-command.ts';
 import { certifyCommand, replayCommand, reportCommand, runCommand } from './certify-command.ts';
 import { mergeReportsCommand } from './merge-command.ts';
+import { historyCommand, trendCommand } from './history-command.ts';
 import { wasInterrupted } from './interrupt.ts';
 import { redactProcessOutput } from './redacted-output.ts';
 import { redact } from '../core/secrets.ts';
@@ -43,6 +44,8 @@ export function program(): Command {
   cli.addCommand(reportCommand());
   cli.addCommand(calibrateCommand());
   cli.addCommand(mergeReportsCommand());
+  cli.addCommand(historyCommand());
+  cli.addCommand(trendCommand());
   // Settings do not flow into commands built on their own: apply them to the whole tree.
   const apply = (cmd: Command) => {
     cmd.exitOverride().showHelpAfterError();
