@@ -46,6 +46,7 @@ import { renderTimeline } from '../report/timeline.ts';
 import type { Scenario } from '../scenario/scenario.ts';
 import { MailWorkload } from '../workload/workload.ts';
 import { serviceBack } from './service-back.ts';
+import { harnessVersion } from '../core/version.ts';
 
 export interface RunOptions {
   /** The cluster under test: the lab, or an existing cluster (harness/existing/). */
@@ -386,6 +387,7 @@ function writeResults(store: RunStore, target: Target, scenario: Scenario, seed:
     checks: verdict.results ?? {},
     schedule: p.schedule,
     environment: {
+      harnessVersion: harnessVersion(),
       accel: p.cluster.accel,
       lab: target.name,
       target: target.traits.kind,
