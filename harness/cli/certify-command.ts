@@ -1,6 +1,6 @@
 /** `ha-chaos certify` (bring the lab up, run scenarios, exit non-zero on any failed verdict) and `ha-chaos report <run-dir>`. */
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { randomInt } from 'node:crypto';
 import { Command } from 'commander';
 import { rootLogger } from '../core/log.ts';
@@ -14,6 +14,7 @@ import { MAX_SEED } from '../core/random.ts';
 import { hasRunFile, readHistory, readManifest, readManifestWithLines, readObservations, readResults, recordedLab, recordedScenario, RUN_FILES } from '../report/run-dir.ts';
 import { toJUnit, type NotApplicable } from '../report/junit.ts';
 import type { CertificationRecord } from '../report/certification.ts';
+import { historyRowOf, RunHistory } from '../report/run-history.ts';
 import { overloadReasons } from '../check/overload.ts';
 import { notApplicable } from '../faults/catalog.ts';
 import type { RunResults } from '../report/results.ts';
@@ -160,11 +161,30 @@ async function certifyOn(scenarios: Scenario[], flags: Omit<CertifyFlags, 'confi
       // Beside the JUnit file: what merge-reports puts back together from many hosts' shards.
       const record: CertificationRecord = { schemaVersion: 1, startedAt, ...(flags.shard ? { shard: flags.shard } : {}), assigned: scenarios.map((sc) => sc.name), notApplicable: skipped, runs: runDirs };
       writeFileSync(join(flags.reports, `${stamp}.json`), `${JSON.stringify(record, null, 2)}\n`);
+      await recordInHistory(join(flags.reports, 'history.db'), dir, results, log);
     }
   }
   process.stdout.write(`${judged.length - failed} of ${judged.length} run(s) passed${skipped.length ? `, ${skipped.length} scenario(s) not applicable` : ''}; JUnit: ${junit}\n`);
   for (const line of outageSpreads(judged)) process.stdout.write(`${line}\n`);
   if (failed) throw new CliError(`${failed} run(s) did not pass`, ExitCode.VERDICT_FAILED);
+}
+
+/**
+ * Records a finished run in the reports directory's history (for `ha-chaos trend`). A history
+ * that cannot be written costs no verdict: it is said, and `history import` can load the run later.
+ */
+async function recordInHistory(file: string, dir: string, results: RunResults, log: ReturnType<typeof rootLogger>): Promise<void> {
+  try {
+    const history = await RunHistory.open(file);
+    try {
+      history.record([historyRowOf(resolve(dir), results, readManifest(dir))]);
+      history.save();
+    } finally {
+      history.close();
+    }
+  } catch (error) {
+    log.error(`the run is not in the history ${file} (${(error as Error).message.split('\n')[0]}); load it later with: ha-chaos history import ${dir}`);
+  }
 }
 
 function withRunOptions(command: Command): Command {
