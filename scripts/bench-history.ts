@@ -10,7 +10,9 @@ import { RunHistory, type HistoryRow } from '../harness/report/run-history.ts';
 import { renderTrendPage } from '../harness/report/trend.ts';
 import { FAULT_KINDS } from '../harness/scenario/scenario.ts';
 
-const runs = Number(process.argv[process.argv.indexOf('--runs') + 1] || 10_000);
+const flag = process.argv.indexOf('--runs');
+const runs = flag > 0 ? Number(process.argv[flag + 1]) : 10_000;
+if (!Number.isInteger(runs) || runs < 1 || runs > 1_000_000) throw new Error('--runs: a whole number of runs from 1 to 1000000');
 const configs = ['lab', 'shared', 'pdu', 'variants'];
 const rows: HistoryRow[] = Array.from({ length: runs }, (_, i) => {
   const scenario = FAULT_KINDS[i % FAULT_KINDS.length]!;
