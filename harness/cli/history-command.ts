@@ -7,11 +7,24 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { Command } from 'commander';
 import { hasRunFile, readManifest, readResults, RUN_FILES } from '../report/run-dir.ts';
 import { historyRowOf, RunHistory, type HistoryRow } from '../report/run-history.ts';
-import { renderTrendPage } from '../report/trend.ts';
+import { CHART_RUNS, filterRuns, renderTrendPage } from '../report/trend.ts';
 import { ensureReportsDir } from '../report/run-store.ts';
-import { terminalSafe } from '../core/terminal-text.ts';
+import { oneLine, terminalSafe } from '../core/terminal-text.ts';
 import { CliError, ExitCode } from './exit-codes.ts';
 import { checkPathArgument, decimalFlag, pathFlag } from './flags.ts';
+
+/** `--config <name>`: a configuration's name as the history records it. */
+function configFlag(value: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(value)) throw new CliError(`--config: "${oneLine(value).slice(0, 80)}" is not a configuration name (letters, digits, . _ -)`, ExitCode.USAGE);
+  return value;
+}
+
+/** `--cluster-version component=version`, repeatable: collected into one record. */
+function versionFlag(value: string, previous: Record<string, string>): Record<string, string> {
+  const m = /^([a-z][a-z0-9-]{0,31})=([\x21-\x7e]{1,64})$/.exec(value);
+  if (!m) throw new CliError(`--cluster-version: "${oneLine(value).slice(0, 80)}" is not component=version (e.g. pacemaker=2.1.5; components: kernel, pacemaker, corosync, drbd, postfix, dovecot, axigen)`, ExitCode.USAGE);
+  return { ...previous, [m[1]!]: m[2]! };
+}
 
 /** The history every command uses unless told otherwise. */
 export const DEFAULT_HISTORY = 'reports/history.db';
@@ -63,15 +76,21 @@ export function trendCommand(): Command {
     .option('--history <file>', 'the history database', pathFlag('history', 'a history database file'), DEFAULT_HISTORY)
     .option('--out <file>', 'the page', pathFlag('out', 'an HTML file'), 'reports/trend.html')
     .option('--window <n>', 'the last runs the pass rate and percentiles count, 1 to 10000', decimalFlag('window', { min: 1, max: 10_000, what: 'a number of runs' }), 20)
-    .action(async (flags: { history: string; out: string; window: number }) => {
+    .option('--chart-runs <n>', `the newest runs each chart draws, 1 to 10000 (default ${CHART_RUNS})`, decimalFlag('chart-runs', { min: 1, max: 10_000, what: 'a number of runs' }), CHART_RUNS)
+    .option('--config <name>', 'only runs on this lab configuration or target (e.g. lab, variants, containers)', configFlag)
+    .option('--cluster-version <component=version>', 'only runs whose cluster ran this version of a component (e.g. pacemaker=2.1.5); repeatable', versionFlag, {})
+    .action(async (flags: { history: string; out: string; window: number; chartRuns: number; config?: string; clusterVersion: Record<string, string> }) => {
       if (!statSync(flags.history, { throwIfNoEntry: false })?.isFile()) throw new CliError(`trend: no history at ${flags.history}; run certify, or ha-chaos history import <reports dirs>`, ExitCode.USAGE);
       const db = await RunHistory.open(flags.history);
       try {
         const out = resolve(flags.out);
         ensureReportsDir(dirname(out));
-        const runs = db.runs().map((r) => ({ ...r, href: relative(dirname(out), join(r.dir, 'timeline.html')) }));
-        writeFileSync(out, renderTrendPage(runs, PHASES, flags.window));
-        process.stdout.write(`${terminalSafe(out)}: ${runs.length} run(s)\n`);
+        const filter = { ...(flags.config ? { config: flags.config } : {}), versions: flags.clusterVersion };
+        const all = db.runs();
+        const runs = filterRuns(all, filter).map((r) => ({ ...r, href: relative(dirname(out), join(r.dir, 'timeline.html')) }));
+        if (!runs.length && all.length) throw new CliError(`trend: none of the ${all.length} run(s) in ${flags.history} matches ${[flags.config ? `--config ${flags.config}` : '', ...Object.entries(flags.clusterVersion).map(([k, v]) => `--cluster-version ${k}=${v}`)].filter(Boolean).join(' ')}`, ExitCode.USAGE);
+        writeFileSync(out, renderTrendPage(runs, PHASES, flags.window, undefined, { chartRuns: flags.chartRuns, filter }));
+        process.stdout.write(`${terminalSafe(out)}: ${runs.length} run(s)${runs.length < all.length ? ` of ${all.length}` : ''}\n`);
       } finally {
         db.close();
       }

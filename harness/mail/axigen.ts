@@ -232,4 +232,6 @@ export const axigenService: MailService = {
   // Axigen resolves a bare login against its primary domain (default: getdomainname()): the full address always resolves.
   loginName: (user, domain) => `${user}@${domain}`,
   smtpProcess: { commandLine: AXIGEN.binary, name: 'axigen' },
+  // The installed package's version (the user's package: its name is Axigen's).
+  versions: [{ name: 'axigen', command: `dpkg-query -W -f='\${Version}' ${AXIGEN.package}` }],
 };

@@ -7,6 +7,7 @@
  */
 import type { LabSecrets } from '../cluster/lab-config.ts';
 import type { LabPlan } from '../cluster/lab-config.ts';
+import type { VersionProbe } from '../cluster/versions.ts';
 
 /** Renders a heredoc that writes `content` to `path` with `mode` (provisioning's own writer). */
 export type FileWriter = (path: string, content: string, mode?: string) => string;
@@ -34,6 +35,8 @@ export interface MailService {
   loginName(user: string, domain: string): string;
   /** The SMTP service's process for the kill fault: the command line `pkill -f` matches, and its name. */
   readonly smtpProcess: { commandLine: string; name: string };
+  /** The service's versions a run records (read on each node, installed or not yet started). */
+  readonly versions: readonly VersionProbe[];
 }
 
 /** The mail services there are. */

@@ -205,4 +205,9 @@ export const postfixDovecot: MailService = {
   reloadScript: () => 'systemctl is-active -q dovecot && doveadm reload; systemctl is-active -q postfix && postfix reload; true',
   loginName: (user) => user,
   smtpProcess: { commandLine: '/usr/lib/postfix/sbin/master', name: 'postfix master' },
+  versions: [
+    { name: 'postfix', command: 'postconf -h mail_version' },
+    // "2.3.19.1 (9b53102964)"
+    { name: 'dovecot', command: "dovecot --version | sed -n '1s/ .*//p'" },
+  ],
 };

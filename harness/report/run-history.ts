@@ -23,6 +23,10 @@ export interface HistoryRow extends RecordedRun {
   protocols: Record<string, number | null>;
   /** Where the run's directory was when recorded. */
   dir: string;
+  /** The host's speed (sha256 MB/s on one core), when measured. */
+  hostSpeed?: number;
+  /** Why the host was called overloaded during the run; empty when it was not. */
+  overload: string[];
 }
 
 const SCHEMA = `create table if not exists runs (
@@ -37,7 +41,11 @@ const SCHEMA = `create table if not exists runs (
   checks text not null,
   phases text not null,
   protocols text not null,
-  dir text not null
+  dir text not null,
+  variant text not null,
+  cluster_versions text not null,
+  host_speed real,
+  overload text not null
 );
 create index if not exists runs_by_scenario on runs (scenario, config, started_at);`;
 
@@ -74,11 +82,11 @@ export class RunHistory {
 
   /** Records runs (a run recorded again replaces its row); one transaction. */
   record(rows: readonly HistoryRow[]): void {
-    const insert = this.db.prepare('insert or replace into runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    const insert = this.db.prepare('insert or replace into runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
     this.db.run('begin');
     try {
       for (const r of rows) {
-        insert.run([r.runId, r.scenario, r.config, r.harnessVersion, r.startedAt, String(r.valid), r.outageSeconds ?? null, r.seed, JSON.stringify(r.checks), JSON.stringify(r.phases), JSON.stringify(r.protocols), r.dir]);
+        insert.run([r.runId, r.scenario, r.config, r.harnessVersion, r.startedAt, String(r.valid), r.outageSeconds ?? null, r.seed, JSON.stringify(r.checks), JSON.stringify(r.phases), JSON.stringify(r.protocols), r.dir, r.variant, JSON.stringify(r.clusterVersions), r.hostSpeed ?? null, JSON.stringify(r.overload)]);
       }
       this.db.run('commit');
     } catch (error) {
@@ -110,6 +118,10 @@ export class RunHistory {
         phases: JSON.parse(String(o.phases)) as HistoryRow['phases'],
         protocols: JSON.parse(String(o.protocols)) as HistoryRow['protocols'],
         dir: String(o.dir),
+        variant: String(o.variant),
+        clusterVersions: JSON.parse(String(o.cluster_versions)) as HistoryRow['clusterVersions'],
+        ...(o.host_speed === null ? {} : { hostSpeed: Number(o.host_speed) }),
+        overload: JSON.parse(String(o.overload)) as string[],
       });
     }
     statement.free();
@@ -128,6 +140,12 @@ export class RunHistory {
   }
 }
 
+/** The string values of a recorded object (a run's files are not trusted to hold only strings). */
+function stringRecord(value: unknown): Record<string, string> {
+  if (typeof value !== 'object' || value === null) return {};
+  return Object.fromEntries(Object.entries(value).filter((e): e is [string, string] => typeof e[1] === 'string'));
+}
+
 /** A run directory's results as a history row. `manifest`: its run.json (which lab or target). Pure. */
 export function historyRowOf(dir: string, results: import('./results.ts').RunResults, manifest: Record<string, unknown>): HistoryRow {
   const env = (results.environment ?? {}) as Record<string, unknown>;
@@ -135,6 +153,7 @@ export function historyRowOf(dir: string, results: import('./results.ts').RunRes
   const named = (v: unknown) => (typeof v === 'object' && v !== null && typeof (v as { name?: unknown }).name === 'string' ? (v as { name: string }).name : undefined);
   const config = named(manifest.lab) ?? named(manifest.target) ?? (typeof env.lab === 'string' ? env.lab : undefined) ?? 'unknown';
   const outage = typeof metrics.outageSeconds === 'number' ? metrics.outageSeconds : undefined;
+  const host = (typeof env.host === 'object' && env.host !== null ? env.host : {}) as Record<string, unknown>;
   const protocols = (results.checks['failover-time']?.details as { protocols?: Record<string, number | null> } | undefined)?.protocols ?? {};
   return {
     runId: results.runId,
@@ -149,5 +168,9 @@ export function historyRowOf(dir: string, results: import('./results.ts').RunRes
     phases: (metrics.phasesSecondsAfterFault ?? {}) as Record<string, number>,
     protocols,
     dir,
+    variant: typeof env.variant === 'string' ? env.variant : 'unknown',
+    clusterVersions: stringRecord(env.clusterVersions),
+    ...(typeof host.sha256MBps === 'number' ? { hostSpeed: host.sha256MBps } : {}),
+    overload: Array.isArray(env.overload) ? env.overload.filter((o): o is string => typeof o === 'string') : [],
   };
 }

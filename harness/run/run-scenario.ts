@@ -47,6 +47,7 @@ import type { Scenario } from '../scenario/scenario.ts';
 import { MailWorkload } from '../workload/workload.ts';
 import { serviceBack } from './service-back.ts';
 import { harnessVersion } from '../core/version.ts';
+import { readRunVersions, type RunVersions } from '../session/cluster-versions.ts';
 
 export interface RunOptions {
   /** The cluster under test: the lab, or an existing cluster (harness/existing/). */
@@ -90,6 +91,12 @@ async function step<T>(log: Logger, steps: StepSeconds, name: keyof StepSeconds,
   }
 }
 
+/** The variant a run certified: `drbd/ipmi/postfix-dovecot`, `shared/pdu/axigen`. Pure. */
+export function variantOf(cluster: Pick<StartedTarget, 'plan' | 'power'>): string {
+  const fencing = [...new Set(cluster.power.map((p) => p.kind))].sort().join('+') || 'none';
+  return `${cluster.plan.storage}/${fencing}/${mailServiceOf(cluster.plan).kind}`;
+}
+
 /** What prepare hands on. */
 interface Prepared {
   cluster: StartedTarget;
@@ -99,6 +106,8 @@ interface Prepared {
   host: HostInfo;
   preexisting: StartedTarget['clearedFailures'];
   powerAtStart: PowerAtStart;
+  /** The cluster's own versions, read from its nodes. */
+  versions: RunVersions;
 }
 
 /** Each node's supplies as their power devices report them now (unknown where a device does not answer). */
@@ -132,11 +141,13 @@ async function prepare(options: RunOptions, store: RunStore): Promise<Prepared> 
   // The run's power truth starts here, from what each power device says now: nothing before the run (a repair, a hand start) counts.
   const powerAtStart = await readPowerAtStart(lab.power);
   log.info(`power at the start: ${Object.entries(powerAtStart.nodes).map(([n, s]) => `${n} ${Object.entries(s).map(([k, v]) => `${k}=${v}`).join(' ')}`).join('; ')}`);
+  const versions = await readRunVersions(lab, signal);
+  log.info(`versions: ${Object.entries(versions.cluster).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   const preexisting = [...lab.clearedFailures];
   if (preexisting.length) log.warn(`pre-existing conditions, recorded and cleared before the run: ${preexisting.map((w) => w.why).join('; ')}`);
   const fencingVerified = lab.fencingVerification;
-  store.setPhase('started', { activeNode: active, accel: lab.accel, clockOffsets: offsets, schedule, host, preexisting, powerAtStart, ...(fencingVerified ? { fencingVerified } : {}), ...(lab.preflight ? { preflight: lab.preflight } : {}) });
-  return { cluster: lab, active, offsets, schedule, host, preexisting, powerAtStart };
+  store.setPhase('started', { activeNode: active, accel: lab.accel, clockOffsets: offsets, schedule, host, preexisting, powerAtStart, versions: versions.cluster, ...(fencingVerified ? { fencingVerified } : {}), ...(lab.preflight ? { preflight: lab.preflight } : {}) });
+  return { cluster: lab, active, offsets, schedule, host, preexisting, powerAtStart, versions };
 }
 
 /** The run's moving parts during the exercise: each is stopped whatever happens. */
@@ -388,6 +399,11 @@ function writeResults(store: RunStore, target: Target, scenario: Scenario, seed:
     schedule: p.schedule,
     environment: {
       harnessVersion: harnessVersion(),
+      // The cluster's own versions (kernel, Pacemaker, Corosync, the store's, the mail service's), from its nodes.
+      clusterVersions: p.versions.cluster,
+      // The architecture's variant in three words, for the trend's filters: store, fencing, mail service.
+      variant: variantOf(p.cluster),
+      clusterVersionsByNode: p.versions.byNode,
       accel: p.cluster.accel,
       lab: target.name,
       target: target.traits.kind,

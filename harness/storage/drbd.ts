@@ -196,5 +196,7 @@ export const drbdStore: StoreBackend = {
   takeover: DRBD_TAKEOVER,
   takeoverPhase: 'drbd-promoted',
   replicationLink: true,
+  // "version: 8.4.11 (api:1/proto:86-101)": the kernel module's, which is what replicates.
+  versions: [{ name: 'drbd', command: "sed -n 's/^version: \\([^ ]*\\).*/\\1/p' /proc/drbd" }],
   device: () => DRBD_DEVICE,
 };

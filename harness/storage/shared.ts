@@ -103,5 +103,6 @@ export const sharedStore: StoreBackend = {
   // The mount is the takeover: fs-mounted is its phase already.
   takeoverPhase: null,
   replicationLink: false,
+  versions: [],
   device: () => SHARED_DEVICE,
 };

@@ -8,6 +8,7 @@
 import type { LabPlan } from '../cluster/lab-config.ts';
 import type { ClusterStatus } from '../cluster/status.ts';
 import type { StorageKind, ClusterNode } from '../cluster/plan.ts';
+import type { VersionProbe } from '../cluster/versions.ts';
 
 /** Runs a root script on a node during the bootstrap; rejects with the node's error. */
 export type RootRunner = (node: string, script: string, timeoutMs: number) => Promise<{ stdout: string }>;
@@ -114,4 +115,6 @@ export interface StoreBackend {
   readonly replicationLink: boolean;
   /** The device the mail store's file system lives on, as the nodes see it. */
   device(node: ClusterNode): string;
+  /** The store's own software versions a run records (DRBD's kernel module); none for a plain disk. */
+  readonly versions: readonly VersionProbe[];
 }

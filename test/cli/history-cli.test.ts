@@ -25,7 +25,9 @@ test('runs imported from a reports directory (twice: replaced, not doubled); the
   const trend = await haChaos(['trend', '--history', history, '--out', page]);
   t.is(trend.exitCode, 0, trend.stderr);
   const html = readFileSync(page, 'utf8');
-  t.regex(html, /<section data-scenario="replication-loss-then-power-cut-active" data-config="lab">/);
+  // A run recorded before versions were read: its variant and versions unknown, said so.
+  t.regex(html, /<section data-scenario="replication-loss-then-power-cut-active" data-config="lab" data-variant="unknown">/);
+  t.regex(html, /<td class="versions">not recorded<\/td><td>2<\/td>/);
   t.regex(html, /<td class="runs">2<\/td><td class="pass-rate">0%<\/td>/);
   t.regex(html, /href="night-1\/timeline\.html"/);
 });
@@ -34,4 +36,23 @@ test('trend without a history says how to make one (exit 2)', async (t) => {
   const r = await haChaos(['trend', '--history', join(tempDir(), 'none.db')]);
   t.is(r.exitCode, 2);
   t.regex(r.stderr, /no history at .*none\.db; run certify, or ha-chaos history import <reports dirs>/);
+});
+
+test('trend narrowed by configuration or cluster version: a filter nothing matches is named (exit 2); a malformed one names the flag', async (t) => {
+  const reports = tempDir();
+  cpSync(RUN, join(reports, 'night-1'), { recursive: true });
+  const history = join(reports, 'history.db');
+  t.is((await haChaos(['history', 'import', reports, '--history', history])).exitCode, 0);
+  const none = await haChaos(['trend', '--history', history, '--out', join(reports, 't.html'), '--config', 'variants', '--cluster-version', 'pacemaker=2.1.6']);
+  t.is(none.exitCode, 2);
+  t.regex(none.stderr, /none of the 1 run\(s\) in .*history\.db matches --config variants --cluster-version pacemaker=2\.1\.6/);
+  const bad = await haChaos(['trend', '--history', history, '--cluster-version', 'pacemaker 2.1.6']);
+  t.is(bad.exitCode, 2);
+  t.regex(bad.stderr, /--cluster-version: "pacemaker 2\.1\.6" is not component=version/);
+  const badConfig = await haChaos(['trend', '--history', history, '--config', '../x']);
+  t.is(badConfig.exitCode, 2);
+  t.regex(badConfig.stderr, /--config: "\.\.\/x" is not a configuration name/);
+  const lab = await haChaos(['trend', '--history', history, '--out', join(reports, 'lab.html'), '--config', 'lab']);
+  t.is(lab.exitCode, 0, lab.stderr);
+  t.regex(readFileSync(join(reports, 'lab.html'), 'utf8'), /Only runs with configuration lab\./);
 });

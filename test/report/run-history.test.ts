@@ -18,6 +18,9 @@ const row = (runId: string, startedAt: string, valid: HistoryRow['valid'], outag
   seed: 7,
   checks: { 'failover-time': valid },
   phases: { 'fence-confirmed': 21.6 },
+  variant: 'drbd/ipmi/postfix-dovecot',
+  clusterVersions: { pacemaker: '2.1.5', drbd: '8.4.11' },
+  overload: [],
   protocols: { smtp: 40.1, imap: null },
   dir: `reports/${runId}`,
 });
