@@ -66,7 +66,8 @@ export function summarize(results: RunResults, dir?: string): string {
 }
 
 interface CertifyFlags {
-  scenario?: string;
+  scenario?: string[];
+  history?: string;
   shard?: Shard;
   target?: string;
   lane?: string;
@@ -161,7 +162,7 @@ async function certifyOn(scenarios: Scenario[], flags: Omit<CertifyFlags, 'confi
       // Beside the JUnit file: what merge-reports puts back together from many hosts' shards.
       const record: CertificationRecord = { schemaVersion: 1, startedAt, ...(flags.shard ? { shard: flags.shard } : {}), assigned: scenarios.map((sc) => sc.name), notApplicable: skipped, runs: runDirs };
       writeFileSync(join(flags.reports, `${stamp}.json`), `${JSON.stringify(record, null, 2)}\n`);
-      await recordInHistory(join(flags.reports, 'history.db'), dir, results, log);
+      await recordInHistory(flags.history ?? join(flags.reports, 'history.db'), dir, results, log);
     }
   }
   process.stdout.write(`${judged.length - failed} of ${judged.length} run(s) passed${skipped.length ? `, ${skipped.length} scenario(s) not applicable` : ''}; JUnit: ${junit}\n`);
@@ -199,6 +200,27 @@ function withRunOptions(command: Command): Command {
     .option('--reports <dir>', 'where run directories go', pathFlag('reports', 'a directory for the run directories'), 'reports');
 }
 
+/** `--scenario`, repeatable: each value checked as a path or name, collected in order. */
+function scenarioFlag(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), pathFlag('scenario', 'a scenario name or file')(value)];
+}
+
+/** Each scenario's recent wall time on `config` from the history, when there is one; none when it cannot be read (said). */
+async function recordedDurations(file: string, config: string): Promise<Record<string, number>> {
+  if (!statSync(file, { throwIfNoEntry: false })?.isFile()) return {};
+  try {
+    const history = await RunHistory.open(file);
+    try {
+      return history.durations(config);
+    } finally {
+      history.close();
+    }
+  } catch (error) {
+    rootLogger().warn(`the history ${file} could not be read (${oneLine((error as Error).message).slice(0, 200)}): shards assigned by catalogue order`);
+    return {};
+  }
+}
+
 /** `--shard i/n`, or a usage error naming the flag and the fix. */
 function shardFlag(value: string): Shard {
   const shard = parseShard(value);
@@ -211,12 +233,12 @@ function shardFlag(value: string): Shard {
  * CI_NODE_INDEX/CI_NODE_TOTAL): assigned over the whole list, before any is found not applicable
  * here, so every host assigns alike. All of them when not sharded.
  */
-export function shardOf(scenarios: Scenario[], flag: Shard | undefined, env: Record<string, string | undefined>): { scenarios: Scenario[]; shard?: Shard } {
+export function shardOf(scenarios: Scenario[], flag: Shard | undefined, env: Record<string, string | undefined>, durations: Readonly<Record<string, number>> = {}): { scenarios: Scenario[]; shard?: Shard } {
   const fromEnv = flag ? undefined : shardFromEnv(env);
   if (typeof fromEnv === 'string') throw new CliError(`${fromEnv}; or give --shard i/n`, ExitCode.USAGE);
   const shard = flag ?? fromEnv;
   if (!shard || shard.total === 1) return { scenarios };
-  const mine = new Set(scenariosOfShard(scenarios.map((s) => s.name), shard));
+  const mine = new Set(scenariosOfShard(scenarios.map((s) => s.name), shard, durations));
   return { scenarios: scenarios.filter((s) => mine.has(s.name)), shard };
 }
 
@@ -224,14 +246,24 @@ export function certifyCommand(): Command {
   return withRunOptions(
     new Command('certify')
       .description('bring the lab up if needed, run the certification scenarios under real mail load, judge each; exit 1 on any failed or unknown verdict')
-      .option('--scenario <name|file>', `one scenario: a built-in name (${Object.keys(SCENARIOS).join(', ')}) or a YAML file; default: all built-in`, pathFlag('scenario', 'a scenario name or file'))
-      .option('--shard <i/n>', "run this host's share of the scenarios, the i-th of n (default: GitLab's CI_NODE_INDEX/CI_NODE_TOTAL when set); every host assigns alike", shardFlag),
+      .option('--scenario <name|file>', `a scenario: a built-in name (${Object.keys(SCENARIOS).join(', ')}) or a YAML file; repeatable; default: all built-in`, scenarioFlag)
+      .option('--shard <i/n>', "run this host's share of the scenarios, the i-th of n (default: GitLab's CI_NODE_INDEX/CI_NODE_TOTAL when set); every host assigns alike", shardFlag)
+      .option('--history <file>', 'the run history each run is recorded in, and a sharded certification balances by (each scenario\'s recent wall time on this configuration); give every shard the same one (default: <reports>/history.db)', pathFlag('history', 'a history database file')),
   ).action(async (flags: CertifyFlags) => {
-    const all = flags.scenario ? [resolveScenario(flags.scenario)] : Object.values(SCENARIOS);
-    const { scenarios, shard } = shardOf(all, flags.shard, process.env);
-    if (shard) process.stdout.write(`shard ${shard.index}/${shard.total}: ${scenarios.map((s) => s.name).join(', ') || 'no scenario'}\n`);
+    const all = flags.scenario?.length ? flags.scenario.map(resolveScenario) : Object.values(SCENARIOS);
+    const names = all.map((s) => s.name);
+    const twice = names.filter((n, i) => names.indexOf(n) !== i);
+    if (twice.length) throw new CliError(`--scenario: ${[...new Set(twice)].join(', ')} given twice (use --repeat to run a scenario more than once)`, ExitCode.USAGE);
+    const target = targetOf(flags, () => loadLabConfig(flags.config));
+    const history = flags.history ?? join(flags.reports, 'history.db');
+    const durations = flags.shard || process.env.CI_NODE_TOTAL ? await recordedDurations(history, target.name) : {};
+    const { scenarios, shard } = shardOf(all, flags.shard, process.env, durations);
+    if (shard) {
+      const basis = Object.keys(durations).length ? `balanced by the wall times recorded in ${history} for ${target.name} (${Object.keys(durations).length} scenario(s); the rest by catalogue order)` : `by catalogue order (no wall times recorded in ${history} for ${target.name})`;
+      process.stdout.write(`shard ${shard.index}/${shard.total}, ${basis}: ${scenarios.map((s) => s.name).join(', ') || 'no scenario'}\n`);
+    }
     if (!scenarios.length) return;
-    await certify(scenarios, { ...flags, shard }, targetOf(flags, () => loadLabConfig(flags.config)));
+    await certify(scenarios, { ...flags, shard }, target);
   });
 }
 

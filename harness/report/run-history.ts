@@ -27,6 +27,8 @@ export interface HistoryRow extends RecordedRun {
   hostSpeed?: number;
   /** Why the host was called overloaded during the run; empty when it was not. */
   overload: string[];
+  /** The run's wall time, start to verdict, seconds (what a shard assignment balances). */
+  durationSeconds?: number;
 }
 
 const SCHEMA = `create table if not exists runs (
@@ -45,7 +47,8 @@ const SCHEMA = `create table if not exists runs (
   variant text not null,
   cluster_versions text not null,
   host_speed real,
-  overload text not null
+  overload text not null,
+  duration_seconds real
 );
 create index if not exists runs_by_scenario on runs (scenario, config, started_at);`;
 
@@ -82,11 +85,11 @@ export class RunHistory {
 
   /** Records runs (a run recorded again replaces its row); one transaction. */
   record(rows: readonly HistoryRow[]): void {
-    const insert = this.db.prepare('insert or replace into runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    const insert = this.db.prepare('insert or replace into runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
     this.db.run('begin');
     try {
       for (const r of rows) {
-        insert.run([r.runId, r.scenario, r.config, r.harnessVersion, r.startedAt, String(r.valid), r.outageSeconds ?? null, r.seed, JSON.stringify(r.checks), JSON.stringify(r.phases), JSON.stringify(r.protocols), r.dir, r.variant, JSON.stringify(r.clusterVersions), r.hostSpeed ?? null, JSON.stringify(r.overload)]);
+        insert.run([r.runId, r.scenario, r.config, r.harnessVersion, r.startedAt, String(r.valid), r.outageSeconds ?? null, r.seed, JSON.stringify(r.checks), JSON.stringify(r.phases), JSON.stringify(r.protocols), r.dir, r.variant, JSON.stringify(r.clusterVersions), r.hostSpeed ?? null, JSON.stringify(r.overload), r.durationSeconds ?? null]);
       }
       this.db.run('commit');
     } catch (error) {
@@ -122,10 +125,24 @@ export class RunHistory {
         clusterVersions: JSON.parse(String(o.cluster_versions)) as HistoryRow['clusterVersions'],
         ...(o.host_speed === null ? {} : { hostSpeed: Number(o.host_speed) }),
         overload: JSON.parse(String(o.overload)) as string[],
+        ...(o.duration_seconds === null ? {} : { durationSeconds: Number(o.duration_seconds) }),
       });
     }
     statement.free();
     return rows;
+  }
+
+  /**
+   * Each scenario's typical wall time on one configuration: the median of its last `last` runs
+   * there (what `certify --shard` balances by). Scenarios never run there are absent.
+   */
+  durations(config: string, last = 5): Record<string, number> {
+    const byScenario = new Map<string, number[]>();
+    for (const r of this.runs()) {
+      if (r.config !== config || r.durationSeconds === undefined) continue;
+      byScenario.set(r.scenario, [...(byScenario.get(r.scenario) ?? []), r.durationSeconds].slice(-last));
+    }
+    return Object.fromEntries([...byScenario].map(([scenario, d]) => [scenario, [...d].sort((a, b) => a - b)[Math.floor((d.length - 1) / 2)]!]));
   }
 
   /** Writes the database back, atomically. */
@@ -154,6 +171,7 @@ export function historyRowOf(dir: string, results: import('./results.ts').RunRes
   const config = named(manifest.lab) ?? named(manifest.target) ?? (typeof env.lab === 'string' ? env.lab : undefined) ?? 'unknown';
   const outage = typeof metrics.outageSeconds === 'number' ? metrics.outageSeconds : undefined;
   const host = (typeof env.host === 'object' && env.host !== null ? env.host : {}) as Record<string, unknown>;
+  const duration = Date.parse(results.finishedAt) - Date.parse(results.startedAt);
   const protocols = (results.checks['failover-time']?.details as { protocols?: Record<string, number | null> } | undefined)?.protocols ?? {};
   return {
     runId: results.runId,
@@ -172,5 +190,6 @@ export function historyRowOf(dir: string, results: import('./results.ts').RunRes
     clusterVersions: stringRecord(env.clusterVersions),
     ...(typeof host.sha256MBps === 'number' ? { hostSpeed: host.sha256MBps } : {}),
     overload: Array.isArray(env.overload) ? env.overload.filter((o): o is string => typeof o === 'string') : [],
+    ...(Number.isFinite(duration) && duration >= 0 ? { durationSeconds: Math.round(duration) / 1000 } : {}),
   };
 }

@@ -59,3 +59,19 @@ test("a captured run's results become a row: its lab, verdicts, phases", (t) => 
   t.is(r.phases['fence-confirmed'], 35.59);
   t.deepEqual(Object.keys(r.checks).sort(), Object.keys(results.checks).sort());
 });
+
+test("each scenario's wall time for shard balancing: the median of its last five runs on that configuration only", async (t) => {
+  const history = await RunHistory.open(join(tempDir(), 'history.db'));
+  const timed = (id: string, day: number, seconds: number, over: Partial<HistoryRow> = {}) => ({ ...row(id, `2026-12-${String(day).padStart(2, '0')}T00:00:00.000Z`, true), durationSeconds: seconds, ...over });
+  history.record([
+    // Six power cuts on the lab: the oldest (900 s) is past the last five, whose median is 300.
+    timed('p1', 1, 900), timed('p2', 2, 280), timed('p3', 3, 300), timed('p4', 4, 310), timed('p5', 5, 290), timed('p6', 6, 320),
+    timed('f1', 1, 200, { scenario: 'freeze-active' }),
+    timed('l1', 1, 100, { config: 'containers' }),
+    { ...row('n1', '2026-12-01T00:00:00.000Z', true), scenario: 'one-ring-loss-active' },
+  ]);
+  t.deepEqual(history.durations('lab'), { 'power-cut-active': 300, 'freeze-active': 200 });
+  t.deepEqual(history.durations('containers'), { 'power-cut-active': 100 });
+  t.deepEqual(history.durations('variants'), {});
+  history.close();
+});
