@@ -65,7 +65,7 @@ export function releaseHostLock(): void {
 }
 
 /** Waits (bounded) until no live container lane tier holds the host; resolves how long it waited (s). */
-export async function waitHostQuiet(timeoutMs = 30 * 60_000): Promise<number> {
+export async function waitHostQuiet(timeoutMs = 50 * 60_000): Promise<number> {
   const t0 = Date.now();
   await waitFor(
     'the container lane tier to finish (its containers would skew the VM timings)',

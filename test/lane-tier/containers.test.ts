@@ -1,13 +1,18 @@
 /**
  * The container lane tier: the lab's cluster in two containers (harness/lane/), built from
- * Debian packages (a cold run builds the node image), certified for real: every scenario of the
- * catalogue that applies to containers (thirteen); the faults it cannot do honestly listed as not
- * applicable, with the reason; the negative control (fencing off: the split mounts the store twice and the
- * single-primary check says so); and nothing left behind, also by a crashed run (the reaper).
+ * Debian packages (a cold run builds the node image), certified for real the way a nightly CI job
+ * does it: every scenario of the catalogue that applies to containers (thirteen), through the
+ * command line, in two shards run one after the other (`certify --lane containers --shard 1/2`,
+ * then `2/2`, each bringing its own lane up and down), put back together by `merge-reports`, both
+ * loaded into one history, and the `trend` page read back in a browser. Then, on a lane of its
+ * own: its status, the faults it cannot do honestly listed as not applicable with the reason, the
+ * negative control (fencing off: the split mounts the store twice and the single-primary check
+ * says so), and nothing left behind, also by a crashed run (the reaper).
  * Runs in `npm test` beside the VM lab tier, holding the host lock while its containers run.
  */
 import test from 'ava';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { run } from '../../harness/core/exec.ts';
 import { fileSink, rootLogger } from '../../harness/core/log.ts';
 import { ContainerLane, PID_LABEL, reapLanes } from '../../harness/lane/container-lane.ts';
@@ -15,29 +20,121 @@ import { docker } from '../../harness/lane/docker-host.ts';
 import { imageTag, LANE_LABEL } from '../../harness/lane/node-image.ts';
 import { notApplicable } from '../../harness/faults/catalog.ts';
 import type { StartedLane } from '../../harness/lane/container-lane.ts';
-import { runScenario } from '../../harness/run/run-scenario.ts';
 import { SCENARIOS } from '../../harness/scenario/catalog.ts';
 import { holdHostLock, releaseHostLock, splitWithoutFencing } from '../split-control.ts';
+import { openPage } from '../browser.ts';
+import { tempDir } from '../helpers.ts';
 
 const MIN = 60_000;
-const lane = new ContainerLane(undefined, rootLogger('lane-tier').withSink(fileSink('reports/lane-tier.log')));
+const log = rootLogger('lane-tier').withSink(fileSink('reports/lane-tier.log'));
+const lane = new ContainerLane(undefined, log);
 let started: StartedLane;
+/** The scenarios the lane certifies: every one in the catalogue that applies here, none picked by hand. */
+const applicable = Object.values(SCENARIOS).filter((s) => notApplicable(s.fault, lane.traits) === undefined);
+/** Where the two shards write, as two CI hosts' artifact directories would be. */
+const nightly = tempDir();
+const shardDir = (i: number) => join(nightly, `shard-${i}`);
 
-test.before(async (t) => {
-  t.timeout(25 * MIN, 'lane up (a cold run builds the node image)');
+test.before(() => {
   holdHostLock();
-  const t0 = Date.now();
-  started = await lane.up();
-  t.log(`lane up took ${((Date.now() - t0) / 1000).toFixed(0)} s: ${JSON.stringify(lane.timings)}`);
 });
 
 test.after.always(async (t) => {
   t.timeout(5 * MIN);
   try {
-    await lane.release(); // down, and the dockerd it started (if it did) stopped
+    await lane.release(); // down (a shard's lane left by an interrupted certify included), and the dockerd it started (if it did) stopped
   } finally {
     releaseHostLock();
   }
+});
+
+test.serial('not applicable in containers, with the reason: kernel panic, clock jump, netem, disk death, store path loss (and DRBD replication loss); every other scenario is certified', (t) => {
+  const reasons = Object.fromEntries(Object.values(SCENARIOS).map((s) => [s.name, notApplicable(s.fault, lane.traits)]));
+  t.regex(reasons['kernel-panic-active'] ?? '', /host's/);
+  t.regex(reasons['clock-jump-active'] ?? '', /host's/);
+  t.regex(reasons['heartbeat-degraded-active'] ?? '', /netem/);
+  t.regex(reasons['disk-death-active'] ?? '', /path loss/);
+  t.regex(reasons['store-path-loss-active'] ?? '', /unplug/);
+  t.regex(reasons['replication-loss-active'] ?? '', /replication link/);
+  t.regex(reasons['replication-loss-then-power-cut-active'] ?? '', /replication link/);
+  // A new scenario lands in the shards below (certified) unless its fault says why the lane cannot do it.
+  t.deepEqual(
+    applicable.map((s) => s.name).sort(),
+    [
+      'client-nic-loss-active', 'disk-full-active', 'freeze-active', 'hard-reset-active', 'heartbeat-loss-active', 'kill-corosync-active',
+      'kill-mail-service-active', 'kill-pacemaker-controller-active', 'one-ring-loss-active', 'one-ring-one-way-loss-active',
+      'power-cut-active', 'power-cut-bmc-dead-active', 'power-cut-slow-bmc-active',
+    ],
+  );
+  t.is(applicable.length + Object.values(reasons).filter(Boolean).length, Object.keys(SCENARIOS).length);
+});
+
+/** The command line as a CI job runs it; its output goes to the tier's log as it comes. */
+async function haChaos(args: string[], timeoutMs: number) {
+  log.info(`ha-chaos ${args.join(' ')}`);
+  const r = await run('./bin/ha-chaos', args, { timeoutMs, reject: false, onLine: (line) => log.info(`| ${line}`) });
+  for (const line of r.stderr.split('\n').filter(Boolean)) log.info(`| ${line}`);
+  return r;
+}
+
+for (const index of [1, 2]) {
+  test.serial(`nightly, shard ${index}/2: certify --lane containers --shard ${index}/2 certifies its share of the catalogue on a lane of its own`, async (t) => {
+    // A cold run builds the node image in the first shard; each run is bounded by its own scenario's waits.
+    t.timeout((index === 1 ? 25 : 5) * MIN + 20 * MIN);
+    const t0 = Date.now();
+    const r = await haChaos(['certify', '--lane', 'containers', '--shard', `${index}/2`, '--seed', '31', '--reports', shardDir(index)], (index === 1 ? 25 : 5) * MIN + 19 * MIN);
+    for (const line of r.stdout.split('\n').filter((l) => /^(PASS|FAIL|UNKNOWN| {2}(ok|FAILED|UNKNOWN)|shard|N\/A|\d+ of \d+)/.test(l))) t.log(line);
+    t.log(`wall ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    t.is(r.exitCode, 0, r.stderr.split('\n').slice(-5).join('\n'));
+    const assigned = /^shard \d\/2, by catalogue order[^:]*: (.*)$/m.exec(r.stdout)?.[1]?.split(', ') ?? [];
+    t.true(assigned.length > 0, 'the assignment is printed at the start');
+    const certified = assigned.filter((name) => applicable.some((s) => s.name === name));
+    t.regex(r.stdout, new RegExp(`^${certified.length} of ${certified.length} run\\(s\\) passed`, 'm'));
+  });
+}
+
+test.serial('nightly, merged: one JUnit file and one summary from both shards, every applicable scenario once; both in one history; the trend page read back in a browser', async (t) => {
+  t.timeout(5 * MIN);
+  const merged = join(nightly, 'merged');
+  const m = await haChaos(['merge-reports', shardDir(1), shardDir(2), '--out', merged], 2 * MIN);
+  t.is(m.exitCode, 0, m.stdout + m.stderr);
+  t.regex(m.stdout, new RegExp(`^${applicable.length} of ${applicable.length} run\\(s\\) passed \\(2 of 2 shards\\)`, 'm'));
+  const junit = readFileSync(join(merged, 'merged.junit.xml'), 'utf8');
+  // A suite per run, named after its scenario; the scenarios the lane cannot do, skipped with the reason.
+  for (const s of applicable) t.is(junit.match(new RegExp(`<testsuite name="ha-chaos\\.${s.name}"`, 'g'))?.length, 1, s.name);
+  t.is(junit.match(/<skipped /g)?.length, Object.keys(SCENARIOS).length - applicable.length);
+
+  const history = join(nightly, 'history.db');
+  const imported = await haChaos(['history', 'import', shardDir(1), shardDir(2), '--history', history], 2 * MIN);
+  t.regex(imported.stdout, new RegExp(`^${applicable.length} run\\(s\\) imported .*; it holds ${applicable.length}$`, 'm'));
+  const page = join(nightly, 'trend.html');
+  const trend = await haChaos(['trend', '--history', history, '--out', page], 2 * MIN);
+  t.is(trend.exitCode, 0, trend.stderr);
+
+  // What each shard measured, read back from the page as a person sees it.
+  const { page: browser, errors } = await openPage(t, page);
+  for (const dir of [shardDir(1), shardDir(2)]) {
+    for (const name of readdirSync(dir).filter((n) => existsSync(join(dir, n, 'results.json')))) {
+      const results = JSON.parse(readFileSync(join(dir, name, 'results.json'), 'utf8')) as { name: string; metrics: { outageSeconds: number | null }; environment: { clusterVersions: Record<string, string> } };
+      const section = browser.locator(`section[data-scenario="${results.name}"][data-config="containers"]`);
+      t.is(await section.locator('td.runs').textContent(), '1', results.name);
+      t.is(await section.locator('td.pass-rate').textContent(), '100%', results.name);
+      const outage = results.metrics.outageSeconds;
+      t.is(await section.locator('td.p50').textContent(), outage === null ? '-' : `${outage.toFixed(1)} s`, results.name);
+      // The cluster's own versions, read from the nodes: Pacemaker and Corosync on every lane.
+      t.regex(results.environment.clusterVersions.pacemaker ?? '', /^\d+\.\d+/, results.name);
+      t.regex(results.environment.clusterVersions.corosync ?? '', /^\d+\.\d+/, results.name);
+    }
+  }
+  t.is(await browser.locator('section[data-config="containers"]').count(), applicable.length);
+  t.deepEqual(errors, []);
+});
+
+test.serial('a lane of its own: up for the checks below', async (t) => {
+  t.timeout(15 * MIN, 'lane up');
+  const t0 = Date.now();
+  started = await lane.up();
+  t.log(`lane up took ${((Date.now() - t0) / 1000).toFixed(0)} s: ${JSON.stringify(lane.timings)}`);
 });
 
 test.serial('status: both containers in the cluster, the shared disk mounted on the active node only, each node fenced through its own virtual BMC', async (t) => {
@@ -58,46 +155,6 @@ test.serial('status: both containers in the cluster, the shared disk mounted on 
   const node = await started.root(active[0]!, 'readlink /proc/1/exe; corosync -v | head -1; findmnt -n -o SOURCE,FSTYPE /srv/mail', 30_000);
   t.regex(node.stdout, /systemd\n.*Corosync Cluster Engine.*\n\/dev\/vdb ext4/);
 });
-
-/** The scenarios the lane certifies: every one in the catalogue that applies here, none picked by hand. */
-const applicable = Object.values(SCENARIOS).filter((s) => notApplicable(s.fault, lane.traits) === undefined);
-
-test.serial('not applicable in containers, with the reason: kernel panic, clock jump, netem, disk death, store path loss (and DRBD replication loss); every other scenario is certified below', (t) => {
-  const reasons = Object.fromEntries(Object.values(SCENARIOS).map((s) => [s.name, notApplicable(s.fault, lane.traits)]));
-  t.regex(reasons['kernel-panic-active'] ?? '', /host's/);
-  t.regex(reasons['clock-jump-active'] ?? '', /host's/);
-  t.regex(reasons['heartbeat-degraded-active'] ?? '', /netem/);
-  t.regex(reasons['disk-death-active'] ?? '', /path loss/);
-  t.regex(reasons['store-path-loss-active'] ?? '', /unplug/);
-  t.regex(reasons['replication-loss-active'] ?? '', /replication link/);
-  t.regex(reasons['replication-loss-then-power-cut-active'] ?? '', /replication link/);
-  // A new scenario lands here (certified) unless its fault says why the lane cannot do it.
-  t.deepEqual(
-    applicable.map((s) => s.name).sort(),
-    [
-      'client-nic-loss-active', 'disk-full-active', 'freeze-active', 'hard-reset-active', 'heartbeat-loss-active', 'kill-corosync-active',
-      'kill-mail-service-active', 'kill-pacemaker-controller-active', 'one-ring-loss-active', 'one-ring-one-way-loss-active',
-      'power-cut-active', 'power-cut-bmc-dead-active', 'power-cut-slow-bmc-active',
-    ],
-  );
-  t.is(applicable.length + Object.values(reasons).filter(Boolean).length, Object.keys(SCENARIOS).length);
-});
-
-applicable.forEach((scenario, i) =>
-  test.serial(`container lane, certification: ${scenario.name} passes`, async (t) => {
-    // The held faults hold 60 s and a dead BMC delays the fence: the scenario's own bounds, plus the lane's prepare and convergence.
-    t.timeout((scenario.workload.warmupSeconds + 5 + (scenario.holdSeconds ?? 0) + scenario.workload.recoveryTimeoutSeconds + scenario.workload.cooldownSeconds) * 1000 + 5 * MIN);
-    const t0 = Date.now();
-    const { results } = await runScenario({ target: lane, scenario, seed: 31 + i, log: lane.log });
-    for (const [check, r] of Object.entries(results.checks)) t.log(`${check}: ${String(r.valid)}: ${r.summary}`);
-    t.log(`wall ${((Date.now() - t0) / 1000).toFixed(0)} s; phases: ${JSON.stringify(results.metrics?.phasesSecondsAfterFault)}`);
-    t.is(results.valid, true, results.summary);
-    const env = results.environment as { target: string; accel: string; architecture: { equivalents?: Record<string, string> } };
-    t.is(env.target, 'containers');
-    t.is(env.accel, 'container');
-    t.truthy(env.architecture.equivalents?.freeze, 'the report says how each fault is done here');
-  }),
-);
 
 test.serial('container lane, negative control: with fencing switched off, a split mounts the shared disk on both containers, and the single-primary check reports it', async (t) => {
   t.timeout(10 * MIN);
