@@ -1,12 +1,8 @@
 /**
  * Shared by the lab tier and the container lane tier: the negative control of the single-primary
- * check, and the host lock that keeps the two tiers' measurements apart.
+ * check.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { isAlive } from '../harness/core/exec.ts';
 import type { Logger } from '../harness/core/log.ts';
-import { stateRoot } from '../harness/core/paths.ts';
 import { done, notYet, waitFor } from '../harness/core/wait.ts';
 import type { NodeSample, Observations } from '../harness/check/observations.ts';
 import { singlePrimary } from '../harness/check/single-primary.ts';
@@ -48,33 +44,3 @@ export async function splitWithoutFencing(v: StartedTarget, log: Logger, onWarn:
   return singlePrimary.check({ scenario: SCENARIOS['heartbeat-loss-active']!, history: [], observations: { samples, powerLog: [], store: 'shared' } as unknown as Observations });
 }
 
-/**
- * The container lane tier and the VM lab tier run side by side in one `npm test` (AVA runs two
- * files at once). The lane tier holds this lock while its containers run; the lab tier waits for
- * it (bounded) before each certification, so no VM timing is measured with containers beside it.
- */
-const LOCK = () => join(stateRoot(), 'locks', 'container-lane-tier');
-
-export function holdHostLock(): void {
-  mkdirSync(join(stateRoot(), 'locks'), { recursive: true });
-  writeFileSync(LOCK(), `${process.pid}\n`);
-}
-
-export function releaseHostLock(): void {
-  if (existsSync(LOCK()) && Number(readFileSync(LOCK(), 'utf8')) === process.pid) rmSync(LOCK(), { force: true });
-}
-
-/** Waits (bounded) until no live container lane tier holds the host; resolves how long it waited (s). */
-export async function waitHostQuiet(timeoutMs = 50 * 60_000): Promise<number> {
-  const t0 = Date.now();
-  await waitFor(
-    'the container lane tier to finish (its containers would skew the VM timings)',
-    async () => {
-      if (!existsSync(LOCK())) return done(true);
-      const pid = Number(readFileSync(LOCK(), 'utf8'));
-      return pid > 0 && isAlive(pid) ? notYet(`held by pid ${pid}`) : done(true);
-    },
-    { timeoutMs, intervalMs: 5000 },
-  );
-  return (Date.now() - t0) / 1000;
-}

@@ -23,7 +23,7 @@ import { RunStore } from '../../harness/report/run-store.ts';
 import { measureOffset } from '../../harness/observe/clock.ts';
 import { readFileSync } from 'node:fs';
 import type { Observations } from '../../harness/check/observations.ts';
-import { splitWithoutFencing, waitHostQuiet } from '../split-control.ts';
+import { splitWithoutFencing } from '../split-control.ts';
 import { join } from 'node:path';
 
 const MIN = 60_000;
@@ -233,9 +233,7 @@ test.serial('a repair outside the power device: the passive node powered off thr
 });
 
 test.serial('certification: power-cut-active passes end to end and leaves a complete report', async (t) => {
-  t.timeout(60 * MIN);
-  const waited = await waitHostQuiet();
-  if (waited > 1) t.log(`waited ${waited.toFixed(0)} s for the container lane tier to finish (its containers would skew the VM timings)`);
+  t.timeout(30 * MIN);
   const { dir, results } = await runScenario({ target: lab, scenario: SCENARIOS['power-cut-active']!, seed: 7, log: lab.log });
   for (const [name, check] of Object.entries(results.checks)) t.log(`${name}: ${String(check.valid)}: ${check.summary}`);
   t.log(`phases: ${JSON.stringify(results.metrics?.phasesSecondsAfterFault)}`);
@@ -361,16 +359,6 @@ test.serial('variants: lab up with lab-variants.json and the stand-in Axigen pac
   t.regex(where.stdout, /^\/srv\/mail\/axigen\n10\.5\.0~hachaos\.standin2\nmasked\n/, 'the vendor SysV service masked');
   t.regex(where.stdout, /\nsimple\nno\n/, 'Type=simple, RemainAfterExit=no');
   for (const port of [25, 110, 143]) t.regex(where.stdout, new RegExp(`^(0\\.0\\.0\\.0|\\*):${port}$`, 'm'), `listening on every address for ${port}, not only 127.0.0.1`);
-});
-
-test.serial('variants, certification with the stand-in Axigen: power-cut-active passes; every acknowledged message is read back once over IMAP and POP3', async (t) => {
-  t.timeout(30 * MIN);
-  const { results } = await runScenario({ target: pduLab, scenario: SCENARIOS['power-cut-active']!, seed: 23, log: pduLab.log });
-  for (const [name, check] of Object.entries(results.checks)) t.log(`${name}: ${String(check.valid)}: ${check.summary}`);
-  t.log(`phases: ${JSON.stringify(results.metrics?.phasesSecondsAfterFault)}`);
-  t.is(results.valid, true, results.summary);
-  t.regex(results.checks['mail-integrity']!.summary, /read back exactly once over IMAP and POP3/);
-  t.true(Object.keys((results.metrics?.phasesSecondsAfterFault ?? {}) as Record<string, number>).includes('axigen-started'), 'the journal shows Axigen started on the survivor');
 });
 
 test.serial("variants, certification with the stand-in Axigen: kill-mail-service-active: the supervisor and its child killed; the cluster restarts Axigen (its unit died), and the report says who recovered it", async (t) => {
