@@ -2,6 +2,7 @@
  * What the observers saw during a run, besides the history: all times are host-clock epoch ms
  * (node timestamps are mapped with each node's measured clock offset before they land here).
  */
+import type { StoreVerification } from '../storage/store-backend.ts';
 import { poweredAt, powerLosses, type PowerEvent, type PowerLossOptions } from '../power/power-log.ts';
 
 /** The fault under test. */
@@ -166,7 +167,7 @@ export interface Observations {
   store?: 'drbd' | 'shared';
   samples: NodeSample[];
   /** The lab's readiness after the heal, observed (`actions`: the routine steps taken, e.g. starting a rebooted node's cluster stack). */
-  convergence?: { ok: boolean; unmet: string[]; checkedAt: number; actions?: string[] };
+  convergence?: { ok: boolean; unmet: string[]; checkedAt: number; actions?: string[]; verify?: StoreVerification };
   /** Pacemaker throttling itself for load (from the journals). */
   throttle?: { node: string; at: number; text: string }[];
   /** The guests' load reports (watcher streams) and the host's, during the run. */

@@ -111,6 +111,8 @@ export abstract class StartedBuiltCluster extends ClusterSession {
       if (fresh.length) {
         // The rendered configuration changed under a running lab: apply it where it lives.
         this.log.info(`the lab's configuration changed: re-provisioned ${fresh.join(', ')}; reloading the CIB and the running mail services`);
+        const storeReload = storeOf(this.plan).reloadScript();
+        if (storeReload) await Promise.all(fresh.map((n) => this.root(n, storeReload, 60_000, signal)));
         await this.root(first!.name, renderCibLoad(this.plan), 300_000, signal);
         await Promise.all(fresh.map((n) => this.root(n, mailServiceOf(this.plan).reloadScript(), 60_000, signal)));
       }

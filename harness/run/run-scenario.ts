@@ -18,6 +18,7 @@ import { compose, type CheckResult } from '../check/checker.ts';
 import { convergence } from '../check/convergence.ts';
 import { clientOps, failoverTime, outageOf } from '../check/failover-time.ts';
 import { storeOf } from '../storage/storage.ts';
+import { verifyProblem, type StoreVerification } from '../storage/store-backend.ts';
 import { mailServiceOf } from '../mail/mail.ts';
 import { fencing } from '../check/fencing.ts';
 import { mailIntegrity } from '../check/mail-integrity.ts';
@@ -265,13 +266,25 @@ async function exercise(p: Prepared, ex: Exercise, fault: Fault, scenario: Scena
   }
 }
 
-/** Observes the lab until it is ready by itself (bounded), then audits; records what it found. */
+/** The online verify's bound: it reads the whole store on both nodes (1 GiB under TCG: ~30 s measured). */
+export const STORE_VERIFY_TIMEOUT_MS = 10 * 60_000;
+
+/** Observes the lab until it is ready by itself (bounded), then audits and compares the store's copies; records what it found. */
 async function converge(p: Prepared, target: Target, fault: Fault, observations: Observations, log: Logger, signal?: AbortSignal): Promise<void> {
   const ctx: FaultContext = { target: p.cluster, node: p.active, log, signal, clockOffsetsMs: Object.fromEntries(Object.entries(p.offsets).map(([n, o]) => [n, o.offsetMs])) };
   const seen = await p.cluster.converge(target.clusterReadyMs, signal);
   const audits = seen.ok ? [...(await fault.audit(ctx)), ...(await auditTarget(p.cluster))] : [];
-  const unmet = [...seen.unmet, ...audits];
-  observations.convergence = { ok: unmet.length === 0, unmet, checkedAt: now(), actions: seen.actions };
+  // Converged: are the store's copies identical? (DRBD's online verify, from the node holding the IP: the primary.)
+  const store = storeOf(p.cluster.plan);
+  let verify: StoreVerification | undefined;
+  if (seen.ok && store.verify) {
+    const primary = (await p.cluster.status()).vipHolders[0] ?? p.cluster.plan.nodes[0]!.name;
+    verify = await store.verify({ root: (node, script, timeoutMs) => p.cluster.root(node, script, timeoutMs, signal), node: primary, log, timeoutMs: STORE_VERIFY_TIMEOUT_MS, signal });
+    log.info(verify.ran ? `online verify: ${verifyProblem(verify) ?? 'the two copies are identical'} (${verify.seconds} s)` : `online verify not run: ${verify.why}`);
+  }
+  const differ = verify && verifyProblem(verify);
+  const unmet = [...seen.unmet, ...audits, ...(differ ? [differ] : [])];
+  observations.convergence = { ok: unmet.length === 0, unmet, checkedAt: now(), actions: seen.actions, ...(verify ? { verify } : {}) };
   log.info(`convergence: ${unmet.length ? `NOT converged: ${unmet.join('; ')}` : 'ready again'} after ${seen.seconds.toFixed(1)} s${seen.actions.length ? ` (${seen.actions.join('; ')})` : ''}`);
 }
 

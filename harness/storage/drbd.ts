@@ -5,33 +5,14 @@
  */
 import { MAIL_STORE } from '../cluster/mail-store.ts';
 import { operationsOf, type LabPlan } from '../cluster/lab-config.ts';
-import type { DrbdState, ClusterStatus } from '../cluster/status.ts';
+import type { ClusterStatus } from '../cluster/status.ts';
 import { done, notYet, waitFor } from '../core/wait.ts';
 import { crmOps } from '../cluster/crm-ops.ts';
 import { epochMs, type BootstrapContext, type StoreBackend } from './store-backend.ts';
 
-/** The one DRBD resource, its device and its backing disk (the node's second disk). */
-export const DRBD_RESOURCE = 'mail';
-export const DRBD_DEVICE = '/dev/drbd0';
-export const DRBD_DISK = '/dev/vdb';
-
-/** A DRBD promote that succeeded, in Pacemaker's log: the node's copy became writable. */
-export const DRBD_TAKEOVER = /Result of promote operation for drbd_\w+ on \S+: ok/;
-
-/** Parses the first device of `/proc/drbd` (DRBD 8.4). Unconfigured -> cs Unconfigured. */
-export function parseProcDrbd(text: string): DrbdState {
-  const line = /^\s*0:\s+cs:(\S+)(?:\s+ro:(\S+)\/(\S+)\s+ds:(\S+)\/(\S+))?/m.exec(text);
-  if (!line) return { cs: 'Unconfigured', role: 'Unconfigured', peerRole: 'Unknown', disk: 'Diskless', peerDisk: 'DUnknown', outOfSyncKiB: 0 };
-  const oos = /oos:(\d+)/.exec(text);
-  return {
-    cs: line[1]!,
-    role: line[2] ?? 'Unconfigured',
-    peerRole: line[3] ?? 'Unknown',
-    disk: line[4] ?? 'Diskless',
-    peerDisk: line[5] ?? 'DUnknown',
-    outOfSyncKiB: oos ? Number(oos[1]) : 0,
-  };
-}
+export { DRBD_DEVICE, DRBD_DISK, DRBD_RESOURCE, DRBD_TAKEOVER, parseProcDrbd } from './drbd-proc.ts';
+import { DRBD_DEVICE, DRBD_DISK, DRBD_RESOURCE, DRBD_TAKEOVER, parseProcDrbd } from './drbd-proc.ts';
+import { verifyDrbd } from './drbd-verify.ts';
 
 /** The ids of DRBD fence-peer constraints (`drbd-fence-by-handler-*`) in `cibadmin -Q -o constraints` output. Pure. */
 export function parseFenceConstraints(xml: string): string[] {
@@ -55,6 +36,8 @@ resource ${DRBD_RESOURCE} {
     # Notice a dead replication link in ~3 s instead of up to 10 s (DRBD's default ping-int):
     # until it does, protocol C holds every write (measured: 10 s of a 20 s stall).
     ping-int 3;
+    # The online verify after every run compares the two copies block by block (crc32c: cheap on an emulated CPU).
+    verify-alg crc32c;
     after-sb-0pri discard-zero-changes;
     after-sb-1pri discard-secondary;
     after-sb-2pri disconnect;
@@ -198,5 +181,8 @@ export const drbdStore: StoreBackend = {
   replicationLink: true,
   // "version: 8.4.11 (api:1/proto:86-101)": the kernel module's, which is what replicates.
   versions: [{ name: 'drbd', command: "sed -n 's/^version: \\([^ ]*\\).*/\\1/p' /proc/drbd" }],
+  verify: (ctx) => verifyDrbd(ctx),
+  // A changed resource file (a net option, verify-alg) applied to the running resource, online.
+  reloadScript: () => `drbdadm adjust ${DRBD_RESOURCE}`,
   device: () => DRBD_DEVICE,
 };

@@ -104,5 +104,6 @@ export const sharedStore: StoreBackend = {
   takeoverPhase: null,
   replicationLink: false,
   versions: [],
+  reloadScript: () => null,
   device: () => SHARED_DEVICE,
 };

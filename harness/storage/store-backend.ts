@@ -9,6 +9,7 @@ import type { LabPlan } from '../cluster/lab-config.ts';
 import type { ClusterStatus } from '../cluster/status.ts';
 import type { StorageKind, ClusterNode } from '../cluster/plan.ts';
 import type { VersionProbe } from '../cluster/versions.ts';
+import type { Logger } from '../core/log.ts';
 
 /** Runs a root script on a node during the bootstrap; rejects with the node's error. */
 export type RootRunner = (node: string, script: string, timeoutMs: number) => Promise<{ stdout: string }>;
@@ -117,4 +118,33 @@ export interface StoreBackend {
   device(node: ClusterNode): string;
   /** The store's own software versions a run records (DRBD's kernel module); none for a plain disk. */
   readonly versions: readonly VersionProbe[];
+  /**
+   * Compares the copies of the store online after a run has converged (DRBD's `verify`), bounded;
+   * absent where there is one copy (a shared disk).
+   */
+  verify?(ctx: VerifyContext): Promise<StoreVerification>;
+  /** Applies a changed store configuration to a running cluster (`drbdadm adjust`), or null. */
+  reloadScript(): string | null;
+}
+
+export type StoreVerification =
+  | { ran: true; node: string; seconds: number; outOfSyncKiB: number; blocksOutOfSync: number; ranges: string[]; rangesTotal: number }
+  | { ran: false; node: string; why: string };
+
+export interface VerifyContext {
+  root: RootRunner;
+  /** The node the verify starts on (the primary: its peer is the verify target). */
+  node: string;
+  log: Logger;
+  /** How long the verify may take (it reads the whole disk on both nodes). */
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+/** The verify in words for the convergence check: undefined when the copies are identical. Pure. */
+export function verifyProblem(v: StoreVerification): string | undefined {
+  if (!v.ran) return undefined;
+  if (v.outOfSyncKiB === 0 && v.blocksOutOfSync === 0) return undefined;
+  const more = v.rangesTotal > v.ranges.length ? ` and ${v.rangesTotal - v.ranges.length} more` : '';
+  return `the online verify found the store's two copies different: ${v.outOfSyncKiB} KiB out of sync (${v.blocksOutOfSync} 4 KiB block(s))${v.ranges.length ? `, sectors ${v.ranges.join('; ')}${more}` : ''} (kernel log of ${v.node})`;
 }
