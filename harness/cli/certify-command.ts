@@ -320,7 +320,10 @@ export function reportCommand(): Command {
 export function rejudge(dir: string, recorded: RunResults): RunResults {
   if (!hasRunFile(dir, RUN_FILES.observations)) throw new CliError(`${dir}: no observations.json to judge again from`, ExitCode.USAGE);
   const parsed = readManifestWithLines(dir);
-  const scenario = recordedScenario(parsed, 'the scenario the run judged');
+  const written = recordedScenario(parsed, 'the scenario the run judged');
+  // The outcome the run expected of its cluster's fencing (a scenario's expectWithFencing), as recorded.
+  const recordedExpect = (parsed.manifest as { expectation?: { expect?: unknown } }).expectation?.expect;
+  const scenario = typeof recordedExpect === 'string' && ['failover', 'no-outage', 'recovery', 'no-takeover'].includes(recordedExpect) ? { ...written, expect: recordedExpect as Scenario['expect'] } : written;
   const observations = readObservations(dir);
   const history = readHistory(dir);
   // Whether the host was overloaded is this version's judgement too, from the recorded samples.

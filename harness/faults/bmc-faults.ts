@@ -98,3 +98,33 @@ export const powerCutSlowBmcActive: Fault = needs(['power-device-faults'], {
   },
   audit, // the lab audit adds every BMC's leftovers (power control, hung, dead)
 });
+
+/**
+ * A loss of mains power at the active node: the node and its BMC lose power together, for good,
+ * until the heal (power returns). A BMC without power answers nothing, so with IPMI-only fencing
+ * no fence can be confirmed and the peer must never take over: the service stays down until power
+ * returns (the architecture's weakness, which the scenario names). A PDU is fed apart from the node
+ * (another circuit, a UPS): its outlets still answer, so a power-switch fence is confirmed and the
+ * peer takes over. Unlike power-cut-bmc-dead-active, nothing comes back by itself.
+ */
+export const powerLossActive: Fault = needs(['power-device-faults'], {
+  kind: 'power-loss-active',
+  description: "the active node loses mains power with its BMC (a PDU, fed apart, keeps answering): held until the heal",
+  async inject(ctx) {
+    const power = ctx.target.powerOf(ctx.node);
+    const cut = await powerAction(ctx, 'off');
+    if (power.kind === 'ipmi') {
+      await knobs(ctx).kill();
+      ctx.log.info(`${ctx.node} lost mains power, and its BMC with it (dead until the heal)`);
+      return { ...(cut as object), bmc: 'dead' };
+    }
+    ctx.log.info(`${ctx.node} lost mains power; its PDUs, fed apart, still answer`);
+    return cut;
+  },
+  async heal(ctx) {
+    // Power returns: the BMC boots first, then the node is powered on (if its fence has not already done it).
+    await knobs(ctx).heal();
+    await ensureOn(ctx);
+  },
+  audit, // the lab audit adds every BMC's leftovers (power control, hung, dead)
+});

@@ -2,7 +2,7 @@
 import type { FaultKind } from '../scenario/scenario.ts';
 import type { Fault } from './fault.ts';
 import type { TargetTraits } from '../session/target.ts';
-import { hardResetActive, powerCutActive, powerCutBmcDeadActive, powerCutSlowBmcActive } from './bmc-faults.ts';
+import { hardResetActive, powerCutActive, powerCutBmcDeadActive, powerCutSlowBmcActive, powerLossActive } from './bmc-faults.ts';
 import { diskFullActive } from './store-faults.ts';
 import { diskDeathActive, storePathLossActive } from './disk-faults.ts';
 import { replicationLossThenPowerCutActive } from './combined.ts';
@@ -31,6 +31,7 @@ const FAULTS: Record<FaultKind, Fault> = {
   'one-ring-one-way-loss-active': oneRingOneWayLossActive,
   'kill-pacemaker-controller-active': killPacemakerControllerActive,
   'store-path-loss-active': storePathLossActive,
+  'power-loss-active': powerLossActive,
 };
 
 /** Why a scenario's fault has no meaning for the target (its architecture, its methods), or undefined when it applies. */

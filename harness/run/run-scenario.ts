@@ -44,7 +44,7 @@ import { NodeWatcher } from '../observe/watcher.ts';
 import { RunStore } from '../report/run-store.ts';
 import type { RunResults } from '../report/results.ts';
 import { renderTimeline } from '../report/timeline.ts';
-import type { Scenario } from '../scenario/scenario.ts';
+import { expectationFor, type FencingKinds, type Scenario } from '../scenario/scenario.ts';
 import { MailWorkload } from '../workload/workload.ts';
 import { serviceBack } from './service-back.ts';
 import { harnessVersion } from '../core/version.ts';
@@ -90,6 +90,11 @@ async function step<T>(log: Logger, steps: StepSeconds, name: keyof StepSeconds,
     steps[name] = Number(((performance.now() - started) / 1000).toFixed(1));
     log.info(`${what}: ${steps[name]} s`);
   }
+}
+
+/** The fence device kinds of `node` (`ipmi`, `pdu`, `ipmi+pdu`), what a scenario's expectation may depend on. Pure. */
+export function fencingKindsOf(cluster: Pick<StartedTarget, 'powerOf'>, node: string): FencingKinds {
+  return cluster.powerOf(node).kind;
 }
 
 /** The variant a run certified: `drbd/ipmi/postfix-dovecot`, `shared/pdu/axigen`. Pure. */
@@ -313,7 +318,9 @@ export function hostProgramsBetween(before: Record<string, number>, after: Recor
 }
 
 export async function runScenario(options: RunOptions): Promise<RunOutcome> {
-  const { scenario, seed, signal } = options;
+  const { seed, signal } = options;
+  // The scenario as written; the one judged may expect another outcome for how this cluster fences (below).
+  let scenario = options.scenario;
   const programsBefore = programRunCounts();
   const fault = faultFor(scenario.fault);
   const store = RunStore.create({ root: options.reportsRoot, name: scenario.name, seed, meta: { scenario, ...options.target.record }, log: options.log });
@@ -322,6 +329,12 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
   const steps: StepSeconds = {};
 
   const p = await step(log, steps, 'prepare', 'prepare (lab ready, clocks, schedule)', () => prepare(options, store));
+  const expectation = expectationFor(scenario, fencingKindsOf(p.cluster, p.active));
+  scenario = expectation.scenario;
+  if (options.scenario.expectWithFencing) {
+    log.info(`expected: ${expectation.because}${expectation.weakness ? ` (the weakness it shows: ${expectation.weakness})` : ''}`);
+    store.setPhase('started', { expectation: { expect: scenario.expect, because: expectation.because, ...(expectation.weakness ? { weakness: expectation.weakness } : {}) } });
+  }
   log.info(`scenario ${scenario.name}: fault ${scenario.fault} on the active node ${p.active}, ${p.schedule.injectAfterSeconds} s after the workload starts`, { seed });
   const workload = new MailWorkload({
     random: new SeededRandom(seed).fork('workload'),
@@ -387,13 +400,13 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     const overload = options.target.vcpus ? overloadReasons({ observations, vcpus: options.target.vcpus, hostCores: p.host.cores }) : [];
     if (overload.length) observations.overload = { reasons: overload };
     store.writeJson('observations.json', observations);
-    return writeResults(store, options.target, scenario, seed, p, observations, ex.steadyLoad, steps, aborted, signal, hostProgramsBetween(programsBefore, programRunCounts()));
+    return writeResults(store, options.target, scenario, seed, p, observations, ex.steadyLoad, steps, aborted, signal, hostProgramsBetween(programsBefore, programRunCounts()), expectation);
   });
   if (aborted) throw aborted;
   return { dir: store.dir, results };
 }
 
-function writeResults(store: RunStore, target: Target, scenario: Scenario, seed: number, p: Prepared, observations: Observations, steadyLoad: Exercise['steadyLoad'], steps: StepSeconds, aborted: unknown, signal: AbortSignal | undefined, host: ReturnType<typeof hostProgramsBetween>): RunResults {
+function writeResults(store: RunStore, target: Target, scenario: Scenario, seed: number, p: Prepared, observations: Observations, steadyLoad: Exercise['steadyLoad'], steps: StepSeconds, aborted: unknown, signal: AbortSignal | undefined, host: ReturnType<typeof hostProgramsBetween>, expectation: ReturnType<typeof expectationFor>): RunResults {
   const history = store.history;
   const verdict = judge(scenario, history.operations(), observations);
   const outage = verdict.results?.['failover-time']?.details?.outageSeconds;
@@ -407,7 +420,8 @@ function writeResults(store: RunStore, target: Target, scenario: Scenario, seed:
     startedAt: store.startedAt,
     finishedAt: new Date().toISOString(),
     valid: verdict.valid,
-    summary: verdict.summary,
+    // A pass that shows a weakness of the architecture says so (a mains loss with IPMI-only fencing).
+    summary: expectation.weakness && verdict.valid === true ? `${verdict.summary}; the architecture's weakness: ${expectation.weakness}` : verdict.summary,
     checks: verdict.results ?? {},
     schedule: p.schedule,
     environment: {
@@ -416,6 +430,8 @@ function writeResults(store: RunStore, target: Target, scenario: Scenario, seed:
       clusterVersions: p.versions.cluster,
       // The architecture's variant in three words, for the trend's filters: store, fencing, mail service.
       variant: variantOf(p.cluster),
+      // What was expected of this cluster, and why (a scenario may expect another outcome for another fencing topology).
+      expectation: { expect: scenario.expect, because: expectation.because, ...(expectation.weakness ? { weakness: expectation.weakness } : {}) },
       clusterVersionsByNode: p.versions.byNode,
       accel: p.cluster.accel,
       lab: target.name,

@@ -29,8 +29,24 @@ export const FAULT_KINDS = [
   'one-ring-one-way-loss-active',
   'kill-pacemaker-controller-active',
   'store-path-loss-active',
+  'power-loss-active',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/** A node's fence device kinds, sorted and joined: `ipmi`, `pdu`, or `ipmi+pdu` for a topology with both. */
+export type FencingKinds = 'ipmi' | 'pdu' | 'ipmi+pdu';
+
+/** What a scenario expects of a cluster whose faulted node is fenced by `kinds`, and why. Pure. */
+export function expectationFor(scenario: Scenario, kinds: FencingKinds): { scenario: Scenario; because: string; weakness?: string } {
+  const override = scenario.expectWithFencing?.[kinds];
+  if (!override) return { scenario, because: `${scenario.expect}, whatever fences the node` };
+  const workload = override.recoveryTimeoutSeconds === undefined ? scenario.workload : { ...scenario.workload, recoveryTimeoutSeconds: override.recoveryTimeoutSeconds };
+  return {
+    scenario: { ...scenario, expect: override.expect, workload },
+    because: `${override.expect}, because the node is fenced through ${kinds === 'ipmi' ? 'its BMC only' : kinds === 'pdu' ? 'a power switch' : 'its BMC and a power switch'}`,
+    ...(override.weakness ? { weakness: override.weakness } : {}),
+  };
+}
 
 /** What a correct cluster does about the fault. */
 export type Expectation =
@@ -51,6 +67,12 @@ export interface Scenario {
   description: string;
   fault: FaultKind;
   expect: Expectation;
+  /**
+   * Where the right outcome depends on how the failed node is fenced: the expectation for a
+   * fencing topology (the fence device kinds of the faulted node, `ipmi`, `pdu`, `ipmi+pdu`),
+   * and the architecture's weakness that outcome shows, named in the verdict.
+   */
+  expectWithFencing?: Partial<Record<FencingKinds, { expect: Expectation; weakness?: string; recoveryTimeoutSeconds?: number }>>;
   /**
    * A held fault is released this many seconds after it is injected: what passes on its own in
    * the field (a BMC comes back, congestion ends). Without it the fault lasts until the heal.

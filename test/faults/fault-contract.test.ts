@@ -51,6 +51,7 @@ const ROWS: Record<FaultKind, Row> = {
   'one-ring-one-way-loss-active': { storage: 'drbd', changes: [node('rules.0')] },
   'kill-pacemaker-controller-active': { storage: 'drbd', changes: [node('failures')], noLeftoverBecause: 'the cluster respawns the controller; its failure record is what the heal clears' },
   'store-path-loss-active': { storage: 'shared', changes: [node('disks.vdb')] },
+  'power-loss-active': { storage: 'drbd', changes: [node('powered'), device('dead')] },
 };
 
 /** Leaf paths of a JSON value, `a.b.0.c` -> value. */

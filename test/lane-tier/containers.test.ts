@@ -56,7 +56,7 @@ test.serial('not applicable in containers, with the reason: kernel panic, clock 
     [
       'client-nic-loss-active', 'disk-full-active', 'freeze-active', 'hard-reset-active', 'heartbeat-loss-active', 'kill-corosync-active',
       'kill-mail-service-active', 'kill-pacemaker-controller-active', 'one-ring-loss-active', 'one-ring-one-way-loss-active',
-      'power-cut-active', 'power-cut-bmc-dead-active', 'power-cut-slow-bmc-active',
+      'power-cut-active', 'power-cut-bmc-dead-active', 'power-cut-slow-bmc-active', 'power-loss-active',
     ],
   );
   t.is(applicable.length + Object.values(reasons).filter(Boolean).length, Object.keys(SCENARIOS).length);

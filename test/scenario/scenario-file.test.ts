@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { REPO_ROOT } from '../../harness/core/paths.ts';
 import { faultFor } from '../../harness/faults/catalog.ts';
-import type { FaultKind } from '../../harness/scenario/scenario.ts';
+import { expectationFor, type FaultKind } from '../../harness/scenario/scenario.ts';
 import { parseScenario } from '../../harness/scenario/scenario-file.ts';
-import { builtinScenarios } from '../../harness/scenario/catalog.ts';
+import { builtinScenarios, SCENARIOS } from '../../harness/scenario/catalog.ts';
 import { ValidationError } from '../../harness/core/schema.ts';
 import { run } from '../../harness/core/exec.ts';
 import { tempDir } from '../helpers.ts';
@@ -59,6 +59,7 @@ test('every built-in scenario file is valid and named after its file', (t) => {
     'power-cut-active',
     'power-cut-bmc-dead-active',
     'power-cut-slow-bmc-active',
+    'power-loss-active',
     'replication-loss-active',
     'replication-loss-then-power-cut-active',
     'store-path-loss-active',
@@ -70,7 +71,7 @@ test('errors name the line and the field', (t) => {
   t.deepEqual(problems(good.replace('sendRate: 2', 'sendRate: 500')), ['line 8: /workload/sendRate: must be <= 50']);
   t.deepEqual(problems(good.replace('probeIntervalMs: 250', 'probeIntervalMs: 1000')), ['line 9: /workload/probeIntervalMs: must be <= 250']);
   t.deepEqual(problems(good.replace('fault: power-cut-active', 'fault: meteor-strike')), [
-    'line 3: /fault: must be one of "power-cut-active", "hard-reset-active", "heartbeat-loss-active", "one-ring-loss-active", "kill-mail-service-active", "kill-corosync-active", "freeze-active", "kernel-panic-active", "replication-loss-active", "client-nic-loss-active", "power-cut-bmc-dead-active", "power-cut-slow-bmc-active", "heartbeat-degraded-active", "disk-full-active", "clock-jump-active", "replication-loss-then-power-cut-active", "disk-death-active", "one-ring-one-way-loss-active", "kill-pacemaker-controller-active", "store-path-loss-active"',
+    'line 3: /fault: must be one of "power-cut-active", "hard-reset-active", "heartbeat-loss-active", "one-ring-loss-active", "kill-mail-service-active", "kill-corosync-active", "freeze-active", "kernel-panic-active", "replication-loss-active", "client-nic-loss-active", "power-cut-bmc-dead-active", "power-cut-slow-bmc-active", "heartbeat-degraded-active", "disk-full-active", "clock-jump-active", "replication-loss-then-power-cut-active", "disk-death-active", "one-ring-one-way-loss-active", "kill-pacemaker-controller-active", "store-path-loss-active", "power-loss-active"',
   ]);
   t.deepEqual(problems(good.replace('  maxOutageSeconds: 90\n', '  maxOutage: 90\n')), [
     'line 6: /slo/maxOutageSeconds: is required but missing',
@@ -116,4 +117,18 @@ test('scenario applicability: each architecture runs what has meaning for it; th
     'replication-loss-active: a shared store has no replication link: both nodes reach the one disk directly',
     'replication-loss-then-power-cut-active: a shared store has no replication link: both nodes reach the one disk directly',
   ]);
+});
+
+test('an expectation that depends on the fencing: IPMI only expects no takeover and names the weakness; a power switch expects the failover as written', (t) => {
+  const s = SCENARIOS['power-loss-active']!;
+  const ipmi = expectationFor(s, 'ipmi');
+  t.is(ipmi.scenario.expect, 'no-takeover');
+  t.is(ipmi.scenario.workload.recoveryTimeoutSeconds, 90);
+  t.is(ipmi.weakness, 'a loss of mains power on the active node leaves the service down until power returns: add a power-switch fencing level');
+  t.is(ipmi.because, 'no-takeover, because the node is fenced through its BMC only');
+  const pdu = expectationFor(s, 'pdu');
+  t.is(pdu.scenario, s);
+  t.is(pdu.scenario.expect, 'failover');
+  t.is(pdu.weakness, undefined);
+  t.is(expectationFor(SCENARIOS['power-cut-active']!, 'ipmi').because, 'failover, whatever fences the node');
 });
