@@ -75,8 +75,12 @@ export function classifyIpmiFailure(result: Pick<ExecResult, 'stderr' | 'stdout'
   if (result.reason === 'command not found') return 'not-installed';
   if (result.timedOut) return 'timeout';
   if (/insufficient privilege|privilege level/i.test(text)) return 'privilege';
+  // ipmitool -v names why the session failed: the BMC refused the credentials (its RAKP 2 says so),
+  // or never answered (no authentication capabilities came back). Both end in the same last line.
+  if (/RAKP \d+ (HMAC is invalid|message indicates an error)|insufficient resources for session|unauthorized name/i.test(text)) return 'auth-or-unreachable';
+  if (/Get Auth Capabilities error|Error issuing Get Channel Authentication Capabilities/i.test(text)) return 'timeout';
   if (/unable to establish|no response|activate session|get session challenge/i.test(text)) {
-    // A refused session comes back in tens of milliseconds; a silent BMC only after the retries.
+    // Without those words: a refused session comes back in tens of milliseconds; a silent BMC only after its retries.
     return result.durationMs >= 900 ? 'timeout' : 'auth-or-unreachable';
   }
   return 'failed';
@@ -140,7 +144,8 @@ export class IpmiClient {
   private async ipmitool(command: string[], request: string): Promise<ExecResult> {
     const { address, port, username } = this.endpoint;
     const args = [
-      '-I', 'lanplus', '-C', '3',
+      // -v: ipmitool says why a session failed (refused credentials or no answer), not only that it did.
+      '-v', '-I', 'lanplus', '-C', '3',
       '-H', address, '-p', String(port), '-U', username, '-E',
       '-N', String(this.options.retransmitSeconds ?? 1), '-R', String(this.options.retries ?? 2),
       ...command,
