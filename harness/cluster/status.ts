@@ -64,6 +64,8 @@ export interface PacemakerView {
   resources: PacemakerResource[];
   failures: PacemakerFailure[];
   failCounts: FailCount[];
+  /** Each node's attributes as the CIB holds them (crm_mon --show-node-attributes); absent when not read. */
+  nodeAttributes?: Record<string, Record<string, string>>;
 }
 
 const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => ['node', 'resource', 'failure', 'group', 'clone', 'resource_history'].includes(name) });
@@ -90,7 +92,7 @@ function resourcesOf(container: XmlNode, parent?: string): PacemakerResource[] {
 }
 
 /** How the harness asks Pacemaker for its view: the one crm_mon command line, parsed by {@link parseCrmMon}. */
-export const CRM_MON_XML = 'crm_mon -1 --output-as=xml --inactive';
+export const CRM_MON_XML = 'crm_mon -1 --output-as=xml --inactive --show-node-attributes';
 
 /** Parses {@link CRM_MON_XML}'s output. */
 export function parseCrmMon(text: string): PacemakerView {
@@ -122,7 +124,12 @@ export function parseCrmMon(text: string): PacemakerView {
       .filter((h) => h['fail-count'] !== undefined)
       .map((h) => ({ resource: String(h.id), node: String(n.name), count: Number(h['fail-count']) })),
   );
-  return { dc: nodes.find((n) => n.isDc)?.name, nodes, resources: resourcesOf((root.resources as XmlNode | undefined) ?? {}), failures, failCounts };
+  const attributesSection = root.node_attributes as XmlNode | undefined;
+  const nodeAttributes =
+    attributesSection === undefined
+      ? undefined
+      : Object.fromEntries(arr(attributesSection?.node).map((n) => [String(n.name), Object.fromEntries(arr(n.attribute).map((a) => [String(a.name), String(a.value)]))]));
+  return { dc: nodes.find((n) => n.isDc)?.name, nodes, resources: resourcesOf((root.resources as XmlNode | undefined) ?? {}), failures, failCounts, ...(nodeAttributes ? { nodeAttributes } : {}) };
 }
 
 export interface DrbdState {
@@ -188,6 +195,27 @@ export function viewSignature(pm: PacemakerView): string {
 /** Agents of the connectivity clone: it runs on both nodes, and is not the mail service. */
 const CONNECTIVITY_AGENTS = ['ocf:pacemaker:ping', 'ocf:hachaos:clientping'];
 
+/** The node attribute the connectivity agents set (their default `name`), which the mail service's location rule reads. */
+export const CONNECTIVITY_ATTRIBUTE = 'pingd';
+
+/**
+ * Nodes where the connectivity clone runs but its attribute is not in the CIB: a location rule on
+ * it (`not_defined pingd or pingd lte 0`) bans the mail service from that node, so the service
+ * could not fail over there. Pacemaker leaves a node this way when its controller respawns: the
+ * DC erases the node's transient attributes, and pacemaker-attrd, whose value did not change,
+ * never writes them again (ClusterLabs/pacemaker#1693). Seen in the container lane: after
+ * kill-pacemaker-controller-active on node2, the next power cut of node1 fenced it and left the
+ * service down. Pure.
+ */
+export function missingConnectivity(pm: PacemakerView): string[] {
+  if (!pm.nodeAttributes) return [];
+  return pm.nodes
+    .filter((n) => n.online)
+    .filter((n) => pm.resources.some((r) => CONNECTIVITY_AGENTS.includes(r.agent) && r.active && !r.failed && r.nodes.includes(n.name)))
+    .filter((n) => pm.nodeAttributes![n.name]?.[CONNECTIVITY_ATTRIBUTE] === undefined)
+    .map((n) => `${n.name} cannot take the mail service over: its connectivity attribute ${CONNECTIVITY_ATTRIBUTE} is not in the CIB although the connectivity clone runs there (a rule on it bans the service from the node; Pacemaker loses a node's transient attributes when its controller respawns: run attrd_updater --refresh on ${n.name})`);
+}
+
 /** What readiness asks of the store (the storage seam's StoreBackend has it): its own unmet conditions, and which resources are its. */
 export interface StoreReadiness {
   unmet(status: ClusterStatus, nodes: readonly string[]): string[];
@@ -222,6 +250,7 @@ export function unmetReadiness(status: ClusterStatus, nodeNames: string[], store
     const hosts = new Set(service.flatMap((r) => r.nodes));
     if (hosts.size > 1) unmet.push(`mail resources split over ${[...hosts].join(' and ')}`);
     if (pm.failures.length) unmet.push(`failed actions: ${pm.failures.map((f) => `${f.task} of ${f.resource} on ${f.node}`).join(', ')}`);
+    unmet.push(...missingConnectivity(pm));
   }
   unmet.push(...store.unmet(status, nodeNames));
   if (status.vipHolders.length !== 1) unmet.push(`virtual IP ${status.virtualIp} held by ${status.vipHolders.length} nodes (want 1)`);

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { drbdStore } from '../../harness/storage/drbd.ts';
 import { readFileSync } from 'node:fs';
-import { parseCrmMon, unmetReadiness, wedges, type ClusterStatus } from '../../harness/cluster/status.ts';
+import { missingConnectivity, parseCrmMon, unmetReadiness, wedges, type ClusterStatus } from '../../harness/cluster/status.ts';
 import { parseFenceConstraints, parseProcDrbd } from '../../harness/storage/drbd.ts';
 
 const readyXml = readFileSync('fixtures/lab/crm_mon-ready.xml', 'utf8');
@@ -159,4 +159,21 @@ test('wedged: a stonith start timed out at the agent default, a failed monitor o
 test('readiness names the failed action by operation, resource and node', (t) => {
   const view = parseCrmMon(readFileSync('fixtures/lab/crm_mon-wedged-smtp-start-timeout.xml', 'utf8'));
   t.true(unmetReadiness({ ...ready, pacemaker: view }, ['node1', 'node2'], drbdStore).includes('failed actions: start of smtp on node2'));
+});
+
+// Captured from the container lane after a run (crm_mon --show-node-attributes): both nodes' pingd in the CIB.
+const laneXml = readFileSync('fixtures/lab/crm_mon-lane-node-attributes.xml', 'utf8');
+
+test("node attributes are read from crm_mon; a node running the connectivity clone without its pingd in the CIB cannot take the service over, named with the fix", (t) => {
+  const view = parseCrmMon(laneXml);
+  t.deepEqual(view.nodeAttributes, { node1: { pingd: '1000' }, node2: { pingd: '1000' } });
+  t.deepEqual(missingConnectivity(view), []);
+  // What the lane showed after pacemaker-controld respawned on node2: the DC erased node2's transient attributes, attrd never wrote them again.
+  const lost = parseCrmMon(laneXml.replace(/<node name="node2">\s*<attribute name="pingd" value="1000"\/>\s*<\/node>/, '<node name="node2"/>'));
+  t.deepEqual(lost.nodeAttributes, { node1: { pingd: '1000' }, node2: {} });
+  t.deepEqual(missingConnectivity(lost), [
+    'node2 cannot take the mail service over: its connectivity attribute pingd is not in the CIB although the connectivity clone runs there (a rule on it bans the service from the node; Pacemaker loses a node\'s transient attributes when its controller respawns: run attrd_updater --refresh on node2)',
+  ]);
+  // A crm_mon read without the attributes section judges nothing about them.
+  t.deepEqual(missingConnectivity(parseCrmMon(laneXml.replace(/<node_attributes>[\s\S]*<\/node_attributes>/, ''))), []);
 });

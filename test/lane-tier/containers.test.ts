@@ -15,6 +15,7 @@ import test from 'ava';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../../harness/core/exec.ts';
+import { done, notYet, waitFor } from '../../harness/core/wait.ts';
 import { fileSink, rootLogger } from '../../harness/core/log.ts';
 import { ContainerLane, PID_LABEL, reapLanes } from '../../harness/lane/container-lane.ts';
 import { docker } from '../../harness/lane/docker-host.ts';
@@ -147,6 +148,25 @@ test.serial('status: both containers in the cluster, the shared disk mounted on 
   // Real parts: the node runs systemd and the Debian cluster stack, and /dev/vdb is the loop device.
   const node = await started.root(active[0]!, 'readlink /proc/1/exe; corosync -v | head -1; findmnt -n -o SOURCE,FSTYPE /srv/mail', 30_000);
   t.regex(node.stdout, /systemd\n.*Corosync Cluster Engine.*\n\/dev\/vdb ext4/);
+});
+
+test.serial("sabotage: the passive node's pingd erased from the CIB behind attrd (what a controller respawn leaves): readiness names it; the connectivity agent writes it back within a minute", async (t) => {
+  t.timeout(5 * MIN);
+  const before = await started.status();
+  const passive = started.plan.nodes.map((n) => n.name).find((n) => !before.vipHolders.includes(n))!;
+  // Straight into the CIB, as the DC does when a node's controller leaves: attrd keeps its value, so it has nothing new to write.
+  await started.root(passive, `cibadmin --delete --xpath "//node_state[@uname='${passive}']/transient_attributes//nvpair[@name='pingd']"`, 30_000);
+  const unmet = started.unmet(await started.status());
+  t.true(unmet.some((u) => u.startsWith(`${passive} cannot take the mail service over: its connectivity attribute pingd is not in the CIB`)), unmet.join('; '));
+  const back = await waitFor(
+    `the pingd attribute of ${passive} back in the CIB`,
+    async () => {
+      const still = started.unmet(await started.status());
+      return still.some((u) => u.startsWith(passive)) ? notYet(still.join('; ')) : done(still);
+    },
+    { timeoutMs: 120_000, intervalMs: 3000 },
+  );
+  t.deepEqual(back, []);
 });
 
 test.serial('container lane, negative control: with fencing switched off, a split mounts the shared disk on both containers, and the single-primary check reports it', async (t) => {

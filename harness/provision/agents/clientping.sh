@@ -6,8 +6,12 @@
 # node whose clients cannot reach it), at a fraction of its cost: measured under emulation,
 # ocf:pacemaker:ping was the most expensive thing on an idle guest (10-15% of a 1-vCPU guest at a
 # 10 s interval: it sources the OCF shell library and runs attrd_updater on every monitor). This
-# one uses bash builtins, one ping, and calls attrd_updater only when the value changes (and once
-# a minute regardless, so an attribute lost by a peer's restart is written again).
+# one uses bash builtins, one ping, and calls attrd_updater only when the value changes. Once a
+# minute it also reads the value back from the CIB: when the CIB lacks it (Pacemaker erases a
+# node's transient attributes when its controller respawns, and pacemaker-attrd, whose value did
+# not change, never writes them again: ClusterLabs/pacemaker#1693), it asks attrd to write every
+# value again (attrd_updater --refresh). Without that, the mail service's location rule bans the
+# node, and it could not take the service over.
 : ${OCF_RESKEY_host_list:=}
 : ${OCF_RESKEY_name:=pingd}
 : ${OCF_RESKEY_multiplier:=1000}
@@ -15,6 +19,7 @@
 : ${HACHAOS_STATE_DIR:=/run}
 : ${HACHAOS_ATTRD_UPDATER:=attrd_updater}
 : ${HACHAOS_PING:=ping}
+: ${HACHAOS_CRM_ATTRIBUTE:=crm_attribute}
 OCF_SUCCESS=0; OCF_ERR_GENERIC=1; OCF_ERR_CONFIGURED=6; OCF_ERR_UNIMPLEMENTED=3; OCF_NOT_RUNNING=7
 STATE="$HACHAOS_STATE_DIR/ha-chaos-clientping-${OCF_RESOURCE_INSTANCE:-clientping}"
 
@@ -43,15 +48,19 @@ meta_data() {
 XML
 }
 
-# Writes the attribute if it changed, or if `force`, or on every 6th monitor.
+# Writes the attribute if it changed, or if `force`; on every 6th monitor, checks that the CIB has it.
 update() {
-  local value=0 last='' count=0
+  local value=0 last='' count=0 cib=''
   "$HACHAOS_PING" -n -q -c 1 -W 2 "$OCF_RESKEY_host_list" >/dev/null 2>&1 && value=$OCF_RESKEY_multiplier
   [ -f "$STATE.value" ] && read -r last count < "$STATE.value"
   count=$(( ${count:-0} + 1 ))
-  if [ "$1" = force ] || [ "$value" != "$last" ] || [ "$count" -ge 6 ]; then
+  if [ "$1" = force ] || [ "$value" != "$last" ]; then
     "$HACHAOS_ATTRD_UPDATER" -n "$OCF_RESKEY_name" -U "$value" -d "$OCF_RESKEY_dampen" || return 1
     count=0
+  elif [ "$count" -ge 6 ]; then
+    count=0
+    cib=$("$HACHAOS_CRM_ATTRIBUTE" -t status -N "${OCF_RESKEY_CRM_meta_on_node:-$(uname -n)}" -n "$OCF_RESKEY_name" -G -q 2>/dev/null) || cib=''
+    [ "$cib" = "$value" ] || "$HACHAOS_ATTRD_UPDATER" --refresh || return 1
   fi
   echo "$value $count" > "$STATE.value"
 }
