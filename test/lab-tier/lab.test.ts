@@ -24,6 +24,8 @@ import { measureOffset } from '../../harness/observe/clock.ts';
 import { readFileSync } from 'node:fs';
 import type { Observations } from '../../harness/check/observations.ts';
 import { splitWithoutFencing } from '../split-control.ts';
+import { storeOf } from '../../harness/storage/storage.ts';
+import { verifyProblem } from '../../harness/storage/store-backend.ts';
 import { join } from 'node:path';
 
 const MIN = 60_000;
@@ -258,8 +260,39 @@ test.serial('certification: power-cut-active passes end to end and leaves a comp
     t.false(secrets.some((s) => text.includes(s)), `no secret in ${file}`);
   }
   t.regex(results.checks['mail-integrity']!.summary, /read back exactly once over IMAP and POP3/);
+  // The two DRBD copies compared after the run, block by block (the online verify).
+  t.regex(results.checks.convergence!.summary, /the online verify found the two copies identical \([\d.]+ s on node\d\)/);
+  t.log(`cluster versions: ${JSON.stringify(results.environment?.clusterVersions)}`);
+  t.regex(String((results.environment?.clusterVersions as Record<string, string> | undefined)?.drbd), /^8\.4\.\d+/);
   const report = await run('./bin/ha-chaos', ['report', dir], { timeoutMs: 60_000 });
   t.regex(report.stdout, /^PASS power-cut-active/);
+});
+
+test.serial("sabotage: 4 KiB of the passive node's DRBD backing disk changed behind DRBD: the online verify finds them and names the sectors; a reconnect resyncs them, and the copies compare identical again", async (t) => {
+  t.timeout(20 * MIN);
+  const status = await started.status();
+  const primary = status.vipHolders[0]!;
+  const passive = started.plan.nodes.map((n) => n.name).find((n) => n !== primary)!;
+  const verify = () => storeOf(started.plan).verify!({ root: (node, script, ms) => started.root(node, script, ms), node: primary, log: lab.log, timeoutMs: 10 * MIN });
+  // 512 MiB into the 1 GiB disk: sector 1048576 (DRBD's metadata is at the end); not through DRBD, so its peer never learns of it.
+  await started.root(passive, 'dd if=/dev/urandom of=/dev/vdb bs=4096 seek=131072 count=1 oflag=direct conv=notrunc status=none', 60_000);
+  const found = await verify();
+  t.log(JSON.stringify(found));
+  t.true(found.ran, found.ran ? '' : found.why);
+  t.regex(verifyProblem(found) ?? '', /^the online verify found the store's two copies different: 4 KiB out of sync \(1 4 KiB block\(s\)\), sectors start=1048576, size=8 \(kernel log of node\d\)$/);
+  // The blocks it marked out of sync go over on the next connect, from the primary.
+  await started.root(primary, 'drbdadm disconnect mail && drbdadm connect mail', 60_000);
+  await waitFor(
+    'DRBD connected and in sync again',
+    async () => {
+      const d = (await started.status()).drbd?.[primary];
+      return d?.cs === 'Connected' && d.disk === 'UpToDate' && d.peerDisk === 'UpToDate' ? done(true) : notYet(`${d?.cs} ${d?.disk}/${d?.peerDisk}`);
+    },
+    { timeoutMs: 180_000, intervalMs: 2000 },
+  );
+  const again = await verify();
+  t.true(again.ran);
+  t.is(verifyProblem(again), undefined);
 });
 
 test.serial('certification: freeze-active: a frozen primary is fenced before its peer promotes', async (t) => {
