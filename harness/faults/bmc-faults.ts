@@ -4,6 +4,7 @@
  * node is still off (normally the cluster's fence has already power-cycled it).
  */
 import { needs, type Fault, type FaultContext } from './fault.ts';
+import { cleanup } from './node-faults.ts';
 import type { PowerKnobs } from '../power/power-device.ts';
 
 /** The knobs of the node's power device (the lab's virtual BMC or PDU). */
@@ -73,6 +74,8 @@ export const powerCutBmcDeadActive: Fault = needs(['power-device-faults'], {
   async heal(ctx) {
     await knobs(ctx).heal();
     await ensureOn(ctx);
+    // A fence device's monitor that ran while the BMC was dead failed: the outage's record, cleared as an operator would.
+    await cleanup(ctx);
   },
   audit, // the lab audit adds every BMC's leftovers (power control, hung, dead)
 });
@@ -125,6 +128,8 @@ export const powerLossActive: Fault = needs(['power-device-faults'], {
     // Power returns: the BMC boots first, then the node is powered on (if its fence has not already done it).
     await knobs(ctx).heal();
     await ensureOn(ctx);
+    // What the outage left in the cluster's records: the fence device's monitors failed while its BMC had no power.
+    await cleanup(ctx);
   },
   audit, // the lab audit adds every BMC's leftovers (power control, hung, dead)
 });

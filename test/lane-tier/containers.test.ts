@@ -129,6 +129,7 @@ test.serial('a lane of its own: up for the checks below', async (t) => {
   const t0 = Date.now();
   started = await lane.up();
   t.log(`lane up took ${((Date.now() - t0) / 1000).toFixed(0)} s: ${JSON.stringify(lane.timings)}`);
+  t.is(started.accel, 'container');
 });
 
 test.serial('status: both containers in the cluster, the shared disk mounted on the active node only, each node fenced through its own virtual BMC', async (t) => {
