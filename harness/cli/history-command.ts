@@ -32,13 +32,13 @@ export const DEFAULT_HISTORY = 'reports/history.db';
 /** The phases in the order they happen, for the chart's legend (a seam's own phase sorts in by time). */
 const PHASES = ['detected', 'fence-requested', 'fence-confirmed', 'drbd-promoted', 'fs-mounted', 'ip-up', 'service-answering'];
 
-/** Run directories in `dir`: itself when it is one, else its subdirectories that are. */
+/** Run directories in `dir`: itself when it is one, else its subdirectories that are (never through a link: `latest` is one). */
 function runDirsIn(dir: string): string[] {
   if (hasRunFile(dir, RUN_FILES.results)) return [dir];
-  return readdirSync(dir)
-    .filter((name) => /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(name))
-    .map((name) => join(dir, name))
-    .filter((path) => statSync(path, { throwIfNoEntry: false })?.isDirectory() && hasRunFile(path, RUN_FILES.results))
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(entry.name))
+    .map((entry) => join(dir, entry.name))
+    .filter((path) => hasRunFile(path, RUN_FILES.results))
     .sort();
 }
 

@@ -1,6 +1,6 @@
 /** history import + trend, end to end on a captured run's directory copied as two runs. */
 import test from 'ava';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../../harness/core/exec.ts';
 import { tempDir } from '../helpers.ts';
@@ -15,6 +15,8 @@ test('runs imported from a reports directory (twice: replaced, not doubled); the
     const results = JSON.parse(readFileSync(join(reports, id, 'results.json'), 'utf8')) as Record<string, unknown>;
     writeFileSync(join(reports, id, 'results.json'), JSON.stringify({ ...results, runId: id, startedAt: `2026-12-${day}T02:00:00.000Z` }));
   }
+  // A run store's `latest` link: the run it points to is imported once, not twice.
+  symlinkSync('night-2', join(reports, 'latest'));
   const history = join(reports, 'history.db');
   const first = await haChaos(['history', 'import', reports, '--history', history]);
   t.is(first.exitCode, 0, first.stderr);

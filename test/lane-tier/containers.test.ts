@@ -108,7 +108,8 @@ test.serial('nightly, merged: one JUnit file and one summary from both shards, e
   // What each shard measured, read back from the page as a person sees it.
   const { page: browser, errors } = await openPage(t, page);
   for (const dir of [shardDir(1), shardDir(2)]) {
-    for (const name of readdirSync(dir).filter((n) => existsSync(join(dir, n, 'results.json')))) {
+    // Each run directory once (`latest` is a link to one of them).
+    for (const name of readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory() && existsSync(join(dir, e.name, 'results.json'))).map((e) => e.name)) {
       const results = JSON.parse(readFileSync(join(dir, name, 'results.json'), 'utf8')) as { name: string; metrics: { outageSeconds: number | null }; environment: { clusterVersions: Record<string, string> } };
       const section = browser.locator(`section[data-scenario="${results.name}"][data-config="containers"]`);
       t.is(await section.locator('td.runs').textContent(), '1', results.name);
