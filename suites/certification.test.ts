@@ -11,6 +11,7 @@ import { Lab } from '../harness/lab/lab.ts';
 import { loadLabConfig } from '../harness/cluster/lab-config.ts';
 import { runScenario } from '../harness/run/run-scenario.ts';
 import { SCENARIOS } from '../harness/scenario/catalog.ts';
+import { notApplicable } from '../harness/faults/catalog.ts';
 
 const lab = new Lab(loadLabConfig(process.env.HA_CHAOS_LAB_CONFIG), rootLogger('suite'));
 const seed = process.env.HA_CHAOS_SEED ? Number(process.env.HA_CHAOS_SEED) : randomInt(0, 2 ** 31);
@@ -22,6 +23,12 @@ test.before(async (t) => {
 });
 
 for (const scenario of Object.values(SCENARIOS)) {
+  // A fault with no meaning for this lab's architecture (a shared store's path on DRBD) is listed with the reason, never run.
+  const reason = notApplicable(scenario.fault, lab.traits);
+  if (reason) {
+    test.skip(`${scenario.name}: not applicable to ${lab.traits.describe}: ${reason}`, () => undefined);
+    continue;
+  }
   test.serial(`${scenario.name}: ${scenario.description}`, async (t) => {
     t.timeout(30 * 60_000);
     const { dir, results } = await runScenario({ target: lab, scenario, seed, log: lab.log });

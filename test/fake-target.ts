@@ -295,10 +295,10 @@ const SHELL: Array<[RegExp, (t: FakeTarget, node: string, m: RegExpExecArray, sc
     },
   ],
   [
-    /^crm_resource --cleanup >\/dev\/null 2>&1; echo done$/,
+    /^crm_resource --cleanup >\/dev\/null 2>&1 && echo cleaned$/,
     (t) => {
       for (const n of Object.values(t.state.nodes)) n.failures = 0;
-      return 'done\n';
+      return 'cleaned\n';
     },
   ],
   // disk-full-active: fill the mounted store; remove the fill.

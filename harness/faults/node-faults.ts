@@ -19,9 +19,11 @@ async function sh(ctx: FaultContext, script: string, what: string): Promise<stri
 export async function cleanup(ctx: FaultContext): Promise<void> {
   const other = ctx.target.plan.nodes.find((n) => n.name !== ctx.node)!.name;
   for (const node of [ctx.node, other]) {
-    const r = await ctx.target.ssh.root(node, 'crm_resource --cleanup >/dev/null 2>&1; echo done', { timeoutMs: 120_000, reject: false });
-    if (r.ok) return;
+    // Only where it worked: a node just powered on answers over SSH before its cluster stack runs (start-on-boot is off).
+    const r = await ctx.target.ssh.root(node, 'crm_resource --cleanup >/dev/null 2>&1 && echo cleaned', { timeoutMs: 120_000, reject: false });
+    if (r.ok && r.stdout.includes('cleaned')) return;
   }
+  ctx.log.warn(`cleanup: crm_resource --cleanup worked on neither ${ctx.node} nor ${other}`);
 }
 
 
