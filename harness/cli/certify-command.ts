@@ -53,6 +53,8 @@ export function summarize(results: RunResults, dir?: string): string {
   const verdict = results.valid === true ? 'PASS' : results.valid === false ? 'FAIL' : 'UNKNOWN';
   const lines = [`${verdict} ${results.name} (run ${results.runId}, seed ${results.seed})`];
   if (results.schedule) lines.push(`  fault: ${results.schedule.fault} on ${results.schedule.node}, ${results.schedule.injectAfterSeconds} s after the workload started`);
+  const expectation = (results.environment as { expectation?: { because?: unknown; weakness?: unknown } } | undefined)?.expectation;
+  if (typeof expectation?.weakness === 'string') lines.push(`  expected: ${String(expectation.because)}; the architecture's weakness: ${expectation.weakness}`);
   for (const [name, r] of Object.entries(results.checks)) {
     lines.push(`  ${r.valid === true ? 'ok     ' : r.valid === false ? 'FAILED ' : 'UNKNOWN'} ${name}: ${r.summary}`);
     if (r.valid !== true && r.evidence) lines.push(`          evidence: ${r.evidence}`);

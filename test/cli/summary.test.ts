@@ -33,3 +33,26 @@ test('the console summary: verdict, schedule, one line per check, phases in time
     ].join('\n'),
   );
 });
+
+test('a pass that shows a weakness of the architecture says it under the verdict (captured from the lane: power-loss-active with IPMI-only fencing)', (t) => {
+  const results: RunResults = {
+    schemaVersion: 1,
+    runId: '20261206-044553-power-loss-active-9c9d',
+    name: 'power-loss-active',
+    seed: 78,
+    startedAt: '2026-12-06T04:45:53.000Z',
+    finishedAt: '2026-12-06T04:50:10.000Z',
+    valid: true,
+    summary: "all 5 checks passed; the architecture's weakness: a loss of mains power on the active node leaves the service down until power returns: add a power-switch fencing level",
+    checks: { fencing: { valid: true, summary: 'no takeover, as required; node1 fenced' } },
+    environment: { expectation: { expect: 'no-takeover', because: 'no-takeover, because the node is fenced through its BMC only', weakness: 'a loss of mains power on the active node leaves the service down until power returns: add a power-switch fencing level' } },
+  };
+  t.is(
+    summarize(results),
+    [
+      'PASS power-loss-active (run 20261206-044553-power-loss-active-9c9d, seed 78)',
+      "  expected: no-takeover, because the node is fenced through its BMC only; the architecture's weakness: a loss of mains power on the active node leaves the service down until power returns: add a power-switch fencing level",
+      '  ok      fencing: no takeover, as required; node1 fenced',
+    ].join('\n'),
+  );
+});
