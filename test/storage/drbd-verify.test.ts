@@ -11,6 +11,10 @@ block drbd0: Online verify found 3 4k block out of sync!
 block drbd0: Out of sync: start=204800, size=8 (sectors)
 block drbd0: Out of sync: start=204816, size=16 (sectors)
 `;
+// Captured from the lab tier's sabotage (2026-12-06: 4 KiB written into node2's backing disk at 512 MiB, behind DRBD).
+const CAPTURED = `block drbd0: Out of sync: start=1048576, size=8 (sectors)
+block drbd0: Online verify found 1 4k block out of sync!
+`;
 const CLEAN = 'block drbd0: Online verify done (total 12 sec; paused 0 sec; 87381 K/sec)\n';
 const PROC = (cs: string, extra = '', oos = 0) =>
   `version: 8.4.11 (api:1/proto:86-101)\nsrcversion: 211FB288A383ED945B83420\n 0: cs:${cs} ro:Primary/Secondary ds:UpToDate/UpToDate C r-----\n    ns:0 nr:0 dw:0 dr:0 al:0 bm:0 lo:0 pe:0 ua:0 ap:0 ep:1 wo:f oos:${oos}\n${extra}`;
@@ -18,6 +22,7 @@ const PROC = (cs: string, extra = '', oos = 0) =>
 test('the kernel\'s verify lines: done, the blocks found (in 4 KiB), each range in sectors', (t) => {
   t.deepEqual(parseVerifyLog(FOUND), { done: true, blocksOutOfSync: 3, ranges: ['start=204800, size=8', 'start=204816, size=16'] });
   t.deepEqual(parseVerifyLog(CLEAN), { done: true, blocksOutOfSync: 0, ranges: [] });
+  t.deepEqual(parseVerifyLog(CAPTURED), { done: false, blocksOutOfSync: 1, ranges: ['start=1048576, size=8'] });
   t.deepEqual(parseVerifyLog(''), { done: false, blocksOutOfSync: 0, ranges: [] });
   const many = Array.from({ length: 50 }, (_, i) => `block drbd0: Out of sync: start=${i * 8}, size=8 (sectors)`).join('\n');
   t.is(parseVerifyLog(many).ranges.length, 20, 'at most 20 ranges named');
