@@ -27,6 +27,7 @@ import { parseShard, scenariosOfShard, shardFromEnv, type Shard } from '../scena
 import { CliError, ExitCode } from './exit-codes.ts';
 import { spread } from '../calibrate/baseline.ts';
 import { oneLine, terminalSafe } from '../core/terminal-text.ts';
+import { writePrivateFile } from '../core/host-files.ts';
 import { checkPathArgument, decimalFlag, pathFlag } from './flags.ts';
 import { interruptSignal } from './interrupt.ts';
 
@@ -163,7 +164,7 @@ async function certifyOn(scenarios: Scenario[], flags: Omit<CertifyFlags, 'confi
       writeFileSync(junit, toJUnit(judged, skipped));
       // Beside the JUnit file: what merge-reports puts back together from many hosts' shards.
       const record: CertificationRecord = { schemaVersion: 1, startedAt, ...(flags.shard ? { shard: flags.shard } : {}), assigned: scenarios.map((sc) => sc.name), notApplicable: skipped, runs: runDirs };
-      writeFileSync(join(flags.reports, `${stamp}.json`), `${JSON.stringify(record, null, 2)}\n`);
+      writePrivateFile(join(flags.reports, `${stamp}.json`), `${JSON.stringify(record, null, 2)}\n`, 0o644);
       await recordInHistory(flags.history ?? join(flags.reports, 'history.db'), dir, results, log);
     }
   }

@@ -2,7 +2,8 @@
  * `ha-chaos history import <dirs...>` loads runs made before, or on other hosts, into the run
  * history; `ha-chaos trend` writes the trend page from it.
  */
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
+import { writePrivateFile } from '../core/host-files.ts';
 import { dirname, join, relative, resolve } from 'node:path';
 import { Command } from 'commander';
 import { hasRunFile, readManifest, readResults, RUN_FILES } from '../report/run-dir.ts';
@@ -89,7 +90,7 @@ export function trendCommand(): Command {
         const all = db.runs();
         const runs = filterRuns(all, filter).map((r) => ({ ...r, href: relative(dirname(out), join(r.dir, 'timeline.html')) }));
         if (!runs.length && all.length) throw new CliError(`trend: none of the ${all.length} run(s) in ${flags.history} matches ${[flags.config ? `--config ${flags.config}` : '', ...Object.entries(flags.clusterVersion).map(([k, v]) => `--cluster-version ${k}=${v}`)].filter(Boolean).join(' ')}`, ExitCode.USAGE);
-        writeFileSync(out, renderTrendPage(runs, PHASES, flags.window, undefined, { chartRuns: flags.chartRuns, filter }));
+        writePrivateFile(out, renderTrendPage(runs, PHASES, flags.window, undefined, { chartRuns: flags.chartRuns, filter }), 0o644);
         process.stdout.write(`${terminalSafe(out)}: ${runs.length} run(s)${runs.length < all.length ? ` of ${all.length}` : ''}\n`);
       } finally {
         db.close();

@@ -4,7 +4,8 @@
  * per scenario not applicable) and one summary page linking each run's timeline. A shard missing
  * or given twice, or a run given twice, is named, and fails the merge (exit 1), as a failed run does.
  */
-import { statSync, writeFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { writePrivateFile } from '../core/host-files.ts';
 import { join, relative } from 'node:path';
 import { Command } from 'commander';
 import { mergeCertifications, readCertifications, renderSummary, type FoundCertification } from '../report/certification.ts';
@@ -32,8 +33,8 @@ export function mergeReportsCommand(): Command {
       }
       const merged = mergeCertifications(found);
       const out = ensureReportsDir(flags.out);
-      writeFileSync(join(out, 'merged.junit.xml'), toJUnit(merged.runs, merged.notApplicable));
-      writeFileSync(join(out, 'summary.html'), renderSummary(merged, (r) => relative(out, join(runDirOf.get(r.runId) ?? '.', 'timeline.html'))));
+      writePrivateFile(join(out, 'merged.junit.xml'), toJUnit(merged.runs, merged.notApplicable), 0o644);
+      writePrivateFile(join(out, 'summary.html'), renderSummary(merged, (r) => relative(out, join(runDirOf.get(r.runId) ?? '.', 'timeline.html'))), 0o644);
       const passed = merged.runs.filter((r) => r.valid === true).length;
       process.stdout.write(`${passed} of ${merged.runs.length} run(s) passed (${merged.coverage}); ${join(out, 'merged.junit.xml')}, ${join(out, 'summary.html')}\n`);
       for (const p of merged.problems) process.stdout.write(`INCOMPLETE: ${terminalSafe(p)}\n`);
