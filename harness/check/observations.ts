@@ -11,8 +11,10 @@ export interface FaultObservation {
   /** The node the fault hit. */
   node: string;
   injectedAt: number;
-  /** A held fault's release (scenario `holdSeconds`). */
+  /** A held fault's release (scenario `holdSeconds`): when it began, the first moment a device it held down may answer again. */
   releasedAt?: number;
+  /** When that release had finished (every device it held down answering). */
+  releaseDoneAt?: number;
   healedAt?: number;
 }
 

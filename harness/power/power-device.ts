@@ -207,7 +207,8 @@ export class PduNodePower implements NodePower, PowerKnobs {
     for (const p of this.pdus) await p.kill();
   }
   async revive(): Promise<void> {
-    for (const p of this.pdus) await p.revive();
+    // Together, as mains power returns to both at once.
+    await Promise.all(this.pdus.map((p) => p.revive()));
   }
   async hang(): Promise<void> {
     for (const p of this.pdus) await p.hang();

@@ -177,7 +177,7 @@ type NodeStates = () => NodeUpState[];
  * Ends early, returning `no-node-up`, when no node has been up for {@link NO_NODE_UP_BOUND_MS}:
  * the progress says so from the first moment, naming each node's state and its evidence.
  */
-async function waitForService(history: () => readonly Operation[], samples: () => readonly NodeSample[], nodeStates: NodeStates, fault: { node: string; injectedAt: number; releasedAt?: number }, scenario: Scenario, log: Logger, signal?: AbortSignal): Promise<'back' | 'no-node-up'> {
+async function waitForService(history: () => readonly Operation[], samples: () => readonly NodeSample[], nodeStates: NodeStates, fault: { node: string; injectedAt: number; releasedAt?: number; releaseDoneAt?: number }, scenario: Scenario, log: Logger, signal?: AbortSignal): Promise<'back' | 'no-node-up'> {
   let why = '';
   const progress = setInterval(() => log.info(`waiting for the service (${scenario.expect}): ${why}`), 15_000);
   let states: NodeUpState[] = [];
@@ -186,7 +186,7 @@ async function waitForService(history: () => readonly Operation[], samples: () =
     return await waitFor(
       `the mail service back on the virtual IP (${scenario.expect}: ${scenario.expect === 'failover' ? `the IP off ${fault.node}, then ` : ''}SMTP and IMAP probes steadily ok)`,
       () => {
-        const state = serviceBack({ expect: scenario.expect, faultNode: fault.node, faultAt: fault.injectedAt, releasedAt: fault.releasedAt, now: now(), history: history(), samples: samples() });
+        const state = serviceBack({ expect: scenario.expect, faultNode: fault.node, faultAt: fault.injectedAt, releasedAt: fault.releaseDoneAt ?? fault.releasedAt, now: now(), history: history(), samples: samples() });
         if (state.back) return done('back' as const);
         if (now() - statesAt > 5000) {
           states = nodeStates();
@@ -234,9 +234,11 @@ async function exercise(p: Prepared, ex: Exercise, fault: Fault, scenario: Scena
     if (scenario.holdSeconds !== undefined) {
       log.info(`fault held for ${scenario.holdSeconds} s`);
       await sleep(Math.max(0, observations.fault.injectedAt + scenario.holdSeconds * 1000 - now()), signal);
-      await history.record('nemesis', 'release', { node: active }, () => (fault.release ?? fault.heal).call(fault, ctx()));
+      // Released from the moment the release begins: a device it revives may answer before the release returns.
       observations.fault.releasedAt = now();
-      log.info(`fault released ${((observations.fault.releasedAt - observations.fault.injectedAt) / 1000).toFixed(1)} s after it was injected`);
+      await history.record('nemesis', 'release', { node: active }, () => (fault.release ?? fault.heal).call(fault, ctx()));
+      observations.fault.releaseDoneAt = now();
+      log.info(`fault released ${((observations.fault.releasedAt - observations.fault.injectedAt) / 1000).toFixed(1)} s after it was injected (the release took ${((observations.fault.releaseDoneAt - observations.fault.releasedAt) / 1000).toFixed(1)} s)`);
     }
     try {
       if (scenario.expect === 'no-takeover') {
