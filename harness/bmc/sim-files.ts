@@ -14,10 +14,8 @@ export interface PowerControlFaults {
 
 export const NO_FAULTS: PowerControlFaults = { mode: 'normal', delayMs: 0 };
 
-/** Quotes a value for a POSIX shell assignment. */
-export function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
+import { shellQuote } from '../core/shell-quote.ts';
+export { shellQuote };
 
 /** The GUID a BMC answers when its machine's identity is not known (a stand-in process). */
 export const DEFAULT_LAN_GUID = 'a0b1c2d3e4f5061728394a5b6c7d8e9f';

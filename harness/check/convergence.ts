@@ -1,6 +1,7 @@
 /** Convergence after heal: the lab is ready again (both nodes online, DRBD UpToDate/UpToDate after resync, no failed actions, services on one node), no fault leftover remains, and the store's two copies are identical (DRBD's online verify). */
 import type { Checker } from './checker.ts';
 import type { Observations } from './observations.ts';
+import { verifyProblem } from '../storage/store-backend.ts';
 
 export const convergence: Checker<unknown, Observations> = {
   name: 'convergence',
@@ -12,6 +13,9 @@ export const convergence: Checker<unknown, Observations> = {
     // Converged, but two copies never compared: the evidence that they are identical is missing.
     if (c.verify && !c.verify.ran) return { valid: 'unknown', summary: `the cluster converged after the heal, but the store's two copies were not compared: ${c.verify.why}`, details: { unmet: [], verify: c.verify } };
     const verified = c.verify?.ran ? `; the online verify found the two copies identical (${c.verify.seconds} s on ${c.verify.node})` : '';
-    return { valid: true, summary: `the cluster converged after the heal${verified}`, details: { unmet: [], ...(c.verify ? { verify: c.verify } : {}) } };
+    const expected = c.expectedDifferences;
+    // A fault that makes the copies differ behind DRBD's back: found by the verify, as it must be, then repaired.
+    const found = expected ? `; as the fault makes them, ${verifyProblem(expected.verify) ?? 'the copies differed'}; ${expected.repair}; then` : '';
+    return { valid: true, summary: `the cluster converged after the heal${found}${verified}`, details: { unmet: [], ...(c.verify ? { verify: c.verify } : {}), ...(expected ? { expectedDifferences: expected } : {}) } };
   },
 };

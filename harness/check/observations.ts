@@ -169,7 +169,15 @@ export interface Observations {
   store?: 'drbd' | 'shared';
   samples: NodeSample[];
   /** The lab's readiness after the heal, observed (`actions`: the routine steps taken, e.g. starting a rebooted node's cluster stack). */
-  convergence?: { ok: boolean; unmet: string[]; checkedAt: number; actions?: string[]; verify?: StoreVerification };
+  convergence?: {
+    ok: boolean;
+    unmet: string[];
+    checkedAt: number;
+    actions?: string[];
+    verify?: StoreVerification;
+    /** A fault that makes the copies differ (scenario `storeDifferences: expected`): the verify that found it, and the repair made before `verify` ran again. */
+    expectedDifferences?: { verify: StoreVerification; repair: string };
+  };
   /** Pacemaker throttling itself for load (from the journals). */
   throttle?: { node: string; at: number; text: string }[];
   /** The guests' load reports (watcher streams) and the host's, during the run. */

@@ -31,5 +31,11 @@ export interface ClusterPlan {
   mailDomain: string;
   /** What serves mail (harness/mail/): the open stand-in, or Axigen. */
   mailService: 'postfix-dovecot' | 'axigen';
+  /**
+   * The device-mapper device (its name under /dev/mapper) the store's disk sits on, whose table the
+   * disk faults swap and restore: the lab's own, or the one a target file names. Absent: no disk
+   * fault that needs it applies.
+   */
+  storeDm?: string;
 }
 

@@ -36,6 +36,8 @@ interface SecretSpec {
 export interface TargetFile {
   name: string;
   storage: StorageKind;
+  /** The device-mapper device under the store (its name), whose table the disk faults may swap. */
+  storeDm?: string;
   virtualIp: string;
   ssh?: SshSpec;
   mail: { domain: string; service?: 'postfix-dovecot' | 'axigen'; accounts: { file: string } };
@@ -75,6 +77,7 @@ export interface ResolvedTarget {
   spec: TargetFile;
   name: string;
   storage: StorageKind;
+  storeDm?: string;
   virtualIp: string;
   mailDomain: string;
   mailService: 'postfix-dovecot' | 'axigen';
@@ -278,6 +281,7 @@ export function loadTargetFile(file: string, env: NodeJS.ProcessEnv = process.en
     spec,
     name: spec.name,
     storage: spec.storage,
+    ...(spec.storeDm ? { storeDm: spec.storeDm } : {}),
     virtualIp: spec.virtualIp,
     mailDomain: spec.mail.domain,
     mailService: spec.mail.service ?? 'postfix-dovecot',

@@ -80,9 +80,9 @@ export class TargetRefusedError extends Error {
 }
 
 /** The methods of an existing cluster: none of the hypervisor's, nor a power device the harness could break. */
-export function clusterTraits(target: Pick<ResolvedTarget, 'name' | 'storage'> & { nodes?: Array<{ outlets?: unknown }> }): TargetTraits {
+export function clusterTraits(target: Pick<ResolvedTarget, 'name' | 'storage' | 'storeDm'> & { nodes?: Array<{ outlets?: unknown }> }): TargetTraits {
   const power = target.nodes?.some((n) => n.outlets) ? 'real PDUs over SNMP' : 'real BMCs over IPMI';
-  return { kind: 'cluster', storage: target.storage, methods: ['own-kernel', 'own-clock', 'netem'], describe: `cluster ${target.name} (storage ${target.storage}, ${power})` };
+  return { kind: 'cluster', storage: target.storage, methods: ['own-kernel', 'own-clock', 'netem', ...(target.storeDm ? (['store-dm'] as const) : [])], describe: `cluster ${target.name} (storage ${target.storage}, ${power})` };
 }
 
 export class ExistingCluster implements Target {
@@ -218,6 +218,7 @@ export class StartedCluster extends ClusterSession {
     this.plan = {
       name: target.name,
       storage: target.storage,
+      ...(target.storeDm ? { storeDm: target.storeDm } : {}),
       virtualIp: target.virtualIp,
       mailDomain: target.mailDomain,
       mailService: target.mailService,

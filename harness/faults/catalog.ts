@@ -5,6 +5,7 @@ import type { TargetTraits } from '../session/target.ts';
 import { hardResetActive, powerCutActive, powerCutBmcDeadActive, powerCutSlowBmcActive, powerLossActive } from './bmc-faults.ts';
 import { diskFullActive } from './store-faults.ts';
 import { diskDeathActive, storePathLossActive } from './disk-faults.ts';
+import { diskBadSectorsActive, diskDroppedWritesPassive, diskHungActive, diskSlowActive, diskWriteErrorsActive } from './dm-faults.ts';
 import { replicationLossThenPowerCutActive } from './combined.ts';
 import { clockJumpActive, freezeActive, kernelPanicActive } from './machine-faults.ts';
 import { clientNicLossActive, heartbeatDegradedActive, heartbeatLossActive, killCorosyncActive, killMailServiceActive, killPacemakerControllerActive, oneRingLossActive, oneRingOneWayLossActive, replicationLossActive } from './node-faults.ts';
@@ -32,6 +33,11 @@ const FAULTS: Record<FaultKind, Fault> = {
   'kill-pacemaker-controller-active': killPacemakerControllerActive,
   'store-path-loss-active': storePathLossActive,
   'power-loss-active': powerLossActive,
+  'disk-bad-sectors-active': diskBadSectorsActive,
+  'disk-write-errors-active': diskWriteErrorsActive,
+  'disk-dropped-writes-passive': diskDroppedWritesPassive,
+  'disk-slow-active': diskSlowActive,
+  'disk-hung-active': diskHungActive,
 };
 
 /** Why a scenario's fault has no meaning for the target (its architecture, its methods), or undefined when it applies. */

@@ -6,13 +6,14 @@
  * Heal: the same volume plugged back in, DRBD attached again, the changes resynced from the peer.
  */
 import { done, notYet, waitFor } from '../core/wait.ts';
-import { DRBD_DISK, DRBD_RESOURCE } from '../storage/drbd.ts';
+import { DRBD_RAW_DISK, DRBD_RESOURCE } from '../storage/drbd-proc.ts';
+import { shellQuote } from '../core/shell-quote.ts';
 import { SHARED_DEVICE } from '../storage/shared.ts';
 import { cleanup } from './node-faults.ts';
 import type { MachineControl } from '../session/target.ts';
 import { needs, onStore, type Fault, type FaultContext } from './fault.ts';
 
-const TARGET = DRBD_DISK.replace('/dev/', '');
+const TARGET = DRBD_RAW_DISK.replace('/dev/', '');
 const SHARED_TARGET = SHARED_DEVICE.replace('/dev/', '');
 
 /** The hypervisor, which only the lab has: disk faults need it. */
@@ -45,9 +46,40 @@ async function attached(ctx: FaultContext, target: string): Promise<boolean> {
   return Boolean((await machines(ctx).disks(ctx.node))[target]);
 }
 
+/** An `error` table over the dm device while its disk is gone (it holds no device open then). */
+function releaseDeadDiskScript(dm: string): string {
+  const name = shellQuote(dm);
+  return `if dmsetup info ${name} >/dev/null 2>&1 && [ ! -b ${DRBD_RAW_DISK} ]; then dmsetup reload ${name} --table "0 $(dmsetup table ${name} | awk '{ e = $1 + $2 } END { print e }') error" && dmsetup resume ${name}; fi; echo @@released`;
+}
+
+/**
+ * DRBD on `node` attached to its disk again (bounded): the dm device over the raw disk first where
+ * the store sits on one (a disk plugged back is a new device), then `drbdadm attach` if Diskless.
+ * A node rebooted meanwhile attached it itself.
+ */
+export async function reattachDrbd(ctx: FaultContext, node: string): Promise<void> {
+  const dm = ctx.target.plan.storeDm;
+  const relink = dm
+    ? `if ! dmsetup table ${shellQuote(dm)} | grep -q ' linear '; then dmsetup reload ${shellQuote(dm)} --table "0 $(blockdev --getsz ${DRBD_RAW_DISK}) linear ${DRBD_RAW_DISK} 0" && dmsetup resume ${shellQuote(dm)}; fi; `
+    : '';
+  await waitFor(
+    `DRBD on ${node} attached to its disk again`,
+    async () => {
+      const r = await ctx.target.root(
+        node,
+        `test -b ${DRBD_RAW_DISK} || { echo 'no ${DRBD_RAW_DISK} yet'; exit 0; }; ${relink}[ "$(drbdadm dstate ${DRBD_RESOURCE} | cut -d/ -f1)" != Diskless ] || drbdadm attach ${DRBD_RESOURCE} 2>&1; drbdadm dstate ${DRBD_RESOURCE}`,
+        60_000,
+      ).catch((e: Error) => ({ stdout: '', reason: e.message }));
+      const local = r.stdout.trim().split('\n').at(-1)?.split('/')[0];
+      return local && local !== 'Diskless' && !r.stdout.includes('no /dev') ? done(true) : notYet(r.stdout.trim() || ('reason' in r ? r.reason : ''));
+    },
+    { timeoutMs: 120_000, intervalMs: 2000, signal: ctx.signal },
+  );
+}
+
 export const diskDeathActive: Fault = onStore(['drbd'], 'a shared store has no per-node backing disk: its loss is the path loss of store-path-loss-active', needs(['disk-hotplug'], {
   kind: 'disk-death-active',
-  description: `the active node's DRBD backing disk (${DRBD_DISK}) dies (hot-unplugged at the hypervisor): DRBD detaches and the service moves to the peer by a clean stop; no fencing`,
+  description: `the active node's DRBD backing disk (${DRBD_RAW_DISK}) dies (hot-unplugged at the hypervisor): DRBD detaches and the service moves to the peer by a clean stop; no fencing`,
   async inject(ctx) {
     await unplug(ctx, TARGET, 'disk-death');
     // DRBD notices at its next I/O to the disk: mail flows, so that is within seconds.
@@ -66,21 +98,13 @@ export const diskDeathActive: Fault = onStore(['drbd'], 'a shared store has no p
   async heal(ctx) {
     const source = unplugged.get(key(ctx));
     if (!source) return; // never unplugged
+    const dm = ctx.target.plan.storeDm;
+    // The dm device still holds the dead disk open: an error table lets it go, so the disk plugged back gets its name again.
+    if (dm && (await machines(ctx).state(ctx.node)) === 'running' && !(await attached(ctx, TARGET))) {
+      await ctx.target.root(ctx.node, releaseDeadDiskScript(dm), 60_000);
+    }
     if (await plugBack(ctx, TARGET, source, { format: 'qcow2', shared: false })) ctx.log.info(`heal: ${TARGET} plugged back into ${ctx.node}`);
-    // Attach DRBD to it again once the kernel sees it; a node rebooted meanwhile attached it itself.
-    await waitFor(
-      `DRBD on ${ctx.node} attached to ${DRBD_DISK} again`,
-      async () => {
-        const r = await ctx.target.ssh.root(
-          ctx.node,
-          `test -b ${DRBD_DISK} || { echo 'no ${DRBD_DISK} yet'; exit 0; }; [ "$(drbdadm dstate ${DRBD_RESOURCE} | cut -d/ -f1)" != Diskless ] || drbdadm attach ${DRBD_RESOURCE} 2>&1; drbdadm dstate ${DRBD_RESOURCE}`,
-          { timeoutMs: 60_000, reject: false },
-        );
-        const local = r.stdout.trim().split('\n').at(-1)?.split('/')[0];
-        return local && local !== 'Diskless' && !r.stdout.includes('no /dev') ? done(true) : notYet(r.stdout.trim() || r.reason);
-      },
-      { timeoutMs: 120_000, intervalMs: 2000 },
-    );
+    await reattachDrbd(ctx, ctx.node);
     unplugged.delete(key(ctx));
   },
   async audit(ctx) {

@@ -45,6 +45,12 @@ export interface Fault {
   /** Leftovers of the fault, in words; empty when clean. */
   audit(ctx: FaultContext): Promise<string[]>;
   /**
+   * For a fault that makes the store's copies differ behind the cluster's back (a disk that drops
+   * writes): after the online verify found what the scenario expects it to find, makes the copies
+   * identical again the way an operator would; resolves what it did.
+   */
+  repairStore?(ctx: FaultContext): Promise<string>;
+  /**
    * Why the fault has no meaning for this target (a replication link on shared storage, a VM pause
    * on real machines), or undefined when it applies. Never faked: certify lists such a scenario as
    * not applicable, with this reason.
@@ -65,6 +71,7 @@ const METHOD_WORDS: Record<FaultMethod, string> = {
   'own-kernel': "a kernel of the node's own (a container shares the host's: crashing it would crash the host)",
   'own-clock': "a clock of the node's own (a container reads the host's: stepping it would step the host's)",
   netem: "a kernel with tc netem for the node's NICs (a container has the host's kernel, and this host's has no netem)",
+  'store-dm': "a device-mapper device under the store whose table a fault may swap (the lab's DRBD disk, or one a target file names; a container has no device-mapper of its own: it would be the host's)",
 };
 
 const TARGET_WORDS: Record<TargetTraits['kind'], string> = { lab: 'lab', cluster: 'cluster', containers: 'container lane' };

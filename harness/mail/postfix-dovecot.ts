@@ -14,7 +14,7 @@ import type { FileWriter, MailService } from './mail-service.ts';
 
 const AGENTS_DIR = join(REPO_ROOT, 'harness/mail/agents');
 const agentSource = (name: string) => readFileSync(join(AGENTS_DIR, name), 'utf8');
-const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+import { shellQuote as q } from '../core/shell-quote.ts';
 
 export const VMAIL_UID = 5000;
 

@@ -1,5 +1,6 @@
 /** The lab's plan: every name and address derived from a lab config (the lab's VMs and the container lane share it). */
 import { createHash } from 'node:crypto';
+import { STORE_DM_NAME } from '../storage/device-mapper.ts';
 import { NIC_ORDER, type LabConfig, type LabPlan, type NetworkRole } from '../cluster/lab-config.ts';
 import { planPowerDevices, planSupplies } from '../power/power-plan.ts';
 
@@ -39,6 +40,8 @@ export function planLab(config: LabConfig): LabPlan {
     storage: config.storage,
     mailDomain: config.mail.domain,
     mailService: config.mail.package ? 'axigen' : 'postfix-dovecot',
+    // The DRBD store's disk sits on the lab's own dm device (storage/device-mapper.ts).
+    ...(config.storage === 'drbd' ? { storeDm: STORE_DM_NAME } : {}),
     config,
     prefix,
     networks,

@@ -12,7 +12,7 @@ import { powerPasswordFile } from '../power/fence-resources.ts';
 import { renderDrbdStoreInit } from '../storage/drbd.ts';
 import { storeOf } from '../storage/storage.ts';
 
-const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+import { shellQuote as q } from '../core/shell-quote.ts';
 
 /** A heredoc writing `content` to `path` with `mode`. */
 function file(path: string, content: string, mode = '0644'): string {

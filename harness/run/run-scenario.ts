@@ -277,21 +277,37 @@ async function exercise(p: Prepared, ex: Exercise, fault: Fault, scenario: Scena
 export const STORE_VERIFY_TIMEOUT_MS = 10 * 60_000;
 
 /** Observes the lab until it is ready by itself (bounded), then audits and compares the store's copies; records what it found. */
-async function converge(p: Prepared, target: Target, fault: Fault, observations: Observations, log: Logger, signal?: AbortSignal): Promise<void> {
+async function converge(p: Prepared, target: Target, fault: Fault, scenario: Scenario, observations: Observations, log: Logger, signal?: AbortSignal): Promise<void> {
   const ctx: FaultContext = { target: p.cluster, node: p.active, log, signal, clockOffsetsMs: Object.fromEntries(Object.entries(p.offsets).map(([n, o]) => [n, o.offsetMs])) };
   const seen = await p.cluster.converge(target.clusterReadyMs, signal);
   const audits = seen.ok ? [...(await fault.audit(ctx)), ...(await auditTarget(p.cluster))] : [];
   // Converged: are the store's copies identical? (DRBD's online verify, from the node holding the IP: the primary.)
   const store = storeOf(p.cluster.plan);
   let verify: StoreVerification | undefined;
+  let expected: { verify: StoreVerification; repair: string } | undefined;
+  const unmetVerify: string[] = [];
   if (seen.ok && store.verify) {
     const primary = (await p.cluster.status()).vipHolders[0] ?? p.cluster.plan.nodes[0]!.name;
-    verify = await store.verify({ root: (node, script, timeoutMs) => p.cluster.root(node, script, timeoutMs, signal), node: primary, log, timeoutMs: STORE_VERIFY_TIMEOUT_MS, signal });
+    const runVerify = () => store.verify!({ root: (node, script, timeoutMs) => p.cluster.root(node, script, timeoutMs, signal), node: primary, log, timeoutMs: STORE_VERIFY_TIMEOUT_MS, signal });
+    verify = await runVerify();
     log.info(verify.ran ? `online verify: ${verifyProblem(verify) ?? 'the two copies are identical'} (${verify.seconds} s)` : `online verify not run: ${verify.why}`);
+    if (scenario.storeDifferences === 'expected' && verify.ran) {
+      if (!verifyProblem(verify)) {
+        unmetVerify.push(`the fault made the store's copies differ behind DRBD's back (${fault.kind}), yet the online verify found them identical: the one check that can see it did not`);
+      } else {
+        // Found, as it must be: the bad copy resynced from the good one, then compared again.
+        const found = verify;
+        const repair = fault.repairStore ? await fault.repairStore(ctx) : 'not repaired (the fault has no repair)';
+        log.info(`the differences the fault made were found; ${repair}`);
+        expected = { verify: found, repair };
+        verify = await runVerify();
+        log.info(verify.ran ? `online verify after the repair: ${verifyProblem(verify) ?? 'the two copies are identical'} (${verify.seconds} s)` : `online verify after the repair not run: ${verify.why}`);
+      }
+    }
   }
   const differ = verify && verifyProblem(verify);
-  const unmet = [...seen.unmet, ...audits, ...(differ ? [differ] : [])];
-  observations.convergence = { ok: unmet.length === 0, unmet, checkedAt: now(), actions: seen.actions, ...(verify ? { verify } : {}) };
+  const unmet = [...seen.unmet, ...audits, ...unmetVerify, ...(differ ? [expected ? `after the repair, ${differ}` : differ] : [])];
+  observations.convergence = { ok: unmet.length === 0, unmet, checkedAt: now(), actions: seen.actions, ...(verify ? { verify } : {}), ...(expected ? { expectedDifferences: expected } : {}) };
   log.info(`convergence: ${unmet.length ? `NOT converged: ${unmet.join('; ')}` : 'ready again'} after ${seen.seconds.toFixed(1)} s${seen.actions.length ? ` (${seen.actions.join('; ')})` : ''}`);
 }
 
@@ -367,7 +383,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     workload.start();
     const workloadStarted = now();
     await step(log, steps, 'exercise', 'exercise (workload, fault, service back, heal)', () => exercise(p, ex, fault, scenario, store, observations, steps, workloadStarted, signal));
-    await step(log, steps, 'converge', 'converge (observed, nothing repaired)', () => converge(p, options.target, fault, observations, log, signal));
+    await step(log, steps, 'converge', 'converge (observed, nothing repaired)', () => converge(p, options.target, fault, scenario, observations, log, signal));
   } catch (error) {
     aborted = error;
     log.error(`run ${signal?.aborted ? 'interrupted' : 'broken off'}: ${(error as Error).message}; collecting what was seen`);

@@ -30,6 +30,11 @@ export const FAULT_KINDS = [
   'kill-pacemaker-controller-active',
   'store-path-loss-active',
   'power-loss-active',
+  'disk-bad-sectors-active',
+  'disk-write-errors-active',
+  'disk-dropped-writes-passive',
+  'disk-slow-active',
+  'disk-hung-active',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -78,6 +83,12 @@ export interface Scenario {
    * the field (a BMC comes back, congestion ends). Without it the fault lasts until the heal.
    */
   holdSeconds?: number;
+  /**
+   * `expected`: the fault makes the store's copies differ behind the cluster's back (a disk that
+   * drops writes), which no one but the online verify can see: the verify must find the blocks,
+   * the fault's repair then resyncs the bad copy, and a second verify must find them identical.
+   */
+  storeDifferences?: 'expected';
   slo: {
     /** Longest allowed client-visible outage, seconds (absolute: for KVM or real hardware, or a lab not calibrated). */
     maxOutageSeconds: number;

@@ -35,7 +35,9 @@ export type FaultMethod =
   /** The node has a clock of its own to step (a VM or a machine; a container reads the host's). */
   | 'own-clock'
   /** The node's kernel can shape its NICs' traffic (tc netem): Debian's can; a container has whatever the host's kernel has. */
-  | 'netem';
+  | 'netem'
+  /** The store's disk sits on a device-mapper device whose table a disk fault may swap ({@link ClusterPlan.storeDm}). */
+  | 'store-dm';
 
 /** What faults need to know about a target before anything is started. */
 export interface TargetTraits {

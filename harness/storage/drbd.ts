@@ -10,8 +10,9 @@ import { done, notYet, waitFor } from '../core/wait.ts';
 import { crmOps } from '../cluster/crm-ops.ts';
 import { epochMs, type BootstrapContext, type StoreBackend } from './store-backend.ts';
 
-export { DRBD_DEVICE, DRBD_DISK, DRBD_RESOURCE, DRBD_TAKEOVER, parseProcDrbd } from './drbd-proc.ts';
-import { DRBD_DEVICE, DRBD_DISK, DRBD_RESOURCE, DRBD_TAKEOVER, parseProcDrbd } from './drbd-proc.ts';
+export { DRBD_DEVICE, DRBD_DISK, DRBD_RAW_DISK, DRBD_RESOURCE, DRBD_TAKEOVER, parseProcDrbd } from './drbd-proc.ts';
+import { DRBD_DEVICE, DRBD_DISK, DRBD_RAW_DISK, DRBD_RESOURCE, DRBD_TAKEOVER, parseProcDrbd } from './drbd-proc.ts';
+import { renderStoreDmUnit } from './device-mapper.ts';
 import { verifyDrbd } from './drbd-verify.ts';
 
 /** The ids of DRBD fence-peer constraints (`drbd-fence-by-handler-*`) in `cibadmin -Q -o constraints` output. Pure. */
@@ -30,6 +31,9 @@ resource ${DRBD_RESOURCE} {
   meta-disk internal;
   disk {
     fencing resource-and-stonith;
+    # An I/O error of the disk below (read or write): drop the disk and go on Diskless, through the
+    # peer (DRBD's default, said here: the disk faults certify exactly this).
+    on-io-error detach;
     resync-rate 200M;
   }
   net {
@@ -107,7 +111,18 @@ export const drbdStore: StoreBackend = {
       return { ...(drbd.role ? { drbdRole: drbd.role } : {}), ...(drbd.disk ? { drbdDisk: drbd.disk } : {}) };
     },
   }),
-  provision: (plan, file) => [file(`/etc/drbd.d/${DRBD_RESOURCE}.res`, renderDrbdResource(plan)), 'modprobe drbd'],
+  // The backing disk behind device-mapper (made at every boot, before DRBD), then DRBD's resource.
+  provision: (plan, file) => {
+    const dm = renderStoreDmUnit(DRBD_RAW_DISK);
+    return [
+      file('/usr/local/sbin/hachaos-store-dm', dm.script, '0755'),
+      file('/etc/systemd/system/hachaos-store-dm.service', dm.unit),
+      'systemctl daemon-reload && systemctl enable -q hachaos-store-dm.service',
+      `/usr/local/sbin/hachaos-store-dm || { echo "cannot put ${DRBD_RAW_DISK} behind device-mapper (in use by DRBD directly? a lab made before the dm layer: ha-chaos lab down, then lab up)" >&2; exit 1; }`,
+      file(`/etc/drbd.d/${DRBD_RESOURCE}.res`, renderDrbdResource(plan)),
+      'modprobe drbd',
+    ];
+  },
   async bootstrap({ plan, root, layout, signal }: BootstrapContext) {
     const nodes = plan.nodes.map((n) => n.name);
     const [first] = nodes as [string, string];
