@@ -45,6 +45,12 @@ export interface FakeNode {
   /** Attached disks: target (vdb) -> source. */
   disks: Record<string, string>;
   drbdAttached: boolean;
+  /**
+   * The dm device under the DRBD store (drbd only): its live table's target (`linear`, or a
+   * fault's: `flakey error_writes`...), whether it is suspended, and whether a fault's kept copy of
+   * the original table is in /run (tmpfs: a boot forgets it and makes the linear table anew).
+   */
+  dm?: { table: string; suspended: boolean; kept: boolean };
   /** Failed actions in the cluster's records. */
   failures: number;
   /** How often the node booted since the fake was made (a reset is a boot). */
@@ -58,10 +64,11 @@ export interface FakeCluster {
 }
 
 const NICS: Record<NicRole, string> = { client: 'eth1', ring0: 'eth2', ring1: 'eth3', replication: 'eth4' };
-const ALL_METHODS: FaultMethod[] = ['hypervisor-nic', 'machine-pause', 'disk-hotplug', 'power-device-faults', 'own-kernel', 'own-clock', 'netem'];
+const ALL_METHODS: FaultMethod[] = ['hypervisor-nic', 'machine-pause', 'disk-hotplug', 'power-device-faults', 'own-kernel', 'own-clock', 'netem', 'store-dm'];
 
-function bootedNode(disks: Record<string, string>): FakeNode {
+function bootedNode(disks: Record<string, string>, storage: StorageKind): FakeNode {
   return {
+    ...(storage === 'drbd' ? { dm: { table: 'linear', suspended: false, kept: false } } : {}),
     powered: true,
     paused: false,
     panicked: false,
@@ -103,9 +110,10 @@ export class FakeTarget implements FaultTarget {
       virtualIp: '10.0.0.100',
       mailDomain: 'lab.test',
       mailService: 'postfix-dovecot',
+      ...(storage === 'drbd' ? { storeDm: 'hachaos-store' } : {}),
     };
     const disks = storage === 'drbd' ? { vdb: '/var/lib/libvirt/images/fake-vdb.qcow2' } : { vdb: '/var/lib/libvirt/images/fake-shared.raw' };
-    this.state = { nodes: { node1: bootedNode(disks), node2: bootedNode(disks) }, storeOn: 'node1' };
+    this.state = { nodes: { node1: bootedNode(disks, storage), node2: bootedNode(disks, storage) }, storeOn: 'node1' };
     this.traits = { kind: 'lab', storage, methods, describe: `fake (${storage})` };
     this.power = this.plan.nodes.map((n) => new FakePower(this, n.name));
     this.ssh = {
@@ -175,7 +183,7 @@ export class FakeTarget implements FaultTarget {
   /** A node's power comes back: a new boot (nothing added at run time survives; a pulled cable stays pulled). */
   boot(name: string): void {
     const n = this.node(name);
-    const fresh = bootedNode(n.disks);
+    const fresh = bootedNode(n.disks, this.storage);
     this.state.nodes[name] = { ...fresh, carrier: n.carrier, drbdAttached: this.storage !== 'drbd' || Boolean(n.disks.vdb), failures: n.failures, boots: n.boots + 1 };
   }
 
@@ -319,18 +327,96 @@ const SHELL: Array<[RegExp, (t: FakeTarget, node: string, m: RegExpExecArray, sc
       return 'removed\n';
     },
   ],
-  // disk-death-active: DRBD's disk state, and its attach once the disk is back.
+  // disk-death-active and the disk faults: DRBD's disk state, and its attach once the disk is back
+  // (the dm device over it made linear again first).
   [
     /^test -b \/dev\/vdb \|\| \{ echo 'no \/dev\/vdb yet'; exit 0; \};.*drbdadm attach/,
-    (t, node) => {
+    (t, node, _m, script) => {
       const n = t.node(node);
       if (!n.disks.vdb) return "no /dev/vdb yet\n";
+      if (n.dm && script.includes('dmsetup reload') && n.dm.table !== 'linear') n.dm.table = 'linear';
+      if (n.dm && n.dm.table !== 'linear') return 'Diskless/UpToDate\n'; // attach fails on a disk that still errors
       n.drbdAttached = true;
       return 'UpToDate/UpToDate\n';
     },
   ],
   [/^test -e (\S+) && echo present \|\| echo absent$/, (t, node) => (t.node(node).fill ? 'present\n' : 'absent\n')],
   [/^drbdadm dstate \S+$/, (t, node) => (t.node(node).drbdAttached ? 'UpToDate/UpToDate\n' : 'Diskless/UpToDate\n')],
+  // The disk faults (storage/device-mapper.ts): keep the table, load a fault's, suspend, restore, audit.
+  [/^date \+%s$/, () => `${Math.floor(Date.now() / 1000)}\n`],
+  [/^journalctl -k -o cat --since @\d+ \| grep -E /, () => ''],
+  [
+    /dmsetup table (\S+) > .*\necho @@saved; cat /,
+    (t, node) => {
+      const dm = t.node(node).dm;
+      if (!dm) return { ok: false, stdout: '', exitCode: 1, stderr: 'Device does not exist.' };
+      dm.kept = true;
+      return '@@saved\n0 2097152 linear 252:16 0\n';
+    },
+  ],
+  [
+    /^printf '%s\\n' (.+) \| dmsetup reload \S+ && dmsetup resume \S+ && echo @@loaded$/,
+    (t, node, m) => {
+      const dm = t.node(node).dm!;
+      const targets = [...m[1]!.matchAll(/'\d+ \d+ (\w+) \S+ \d+(?: 0 3600)?(?: \d+ (\w+))?/g)].map((x) => (x[1] === 'flakey' ? `flakey ${x[2] ?? 'error_reads'}` : x[1]!));
+      dm.table = targets.filter((x) => x !== 'linear').join(',') || 'linear';
+      // DRBD meets the error at its next write (the mail flows); a read error only when something reads there.
+      if (dm.table.includes('error_writes')) t.node(node).drbdAttached = false;
+      return '@@loaded\n';
+    },
+  ],
+  [
+    /^dd if=\/dev\/drbd0 of=\/dev\/null .* iflag=direct 2>&1; echo "@@rc \$\?"$/,
+    (t, node) => {
+      const n = t.node(node);
+      if (n.dm?.table.includes('error_reads')) n.drbdAttached = false; // served from the peer, the disk dropped
+      return '256+0 records in\n256+0 records out\n@@rc 0\n';
+    },
+  ],
+  [
+    /^dmsetup suspend \S+ && echo @@suspended$/,
+    (t, node) => {
+      t.node(node).dm!.suspended = true;
+      return '@@suspended\n';
+    },
+  ],
+  [
+    /dmsetup reload \S+ \S+ && dmsetup resume \S+ && rm -f \S+ && echo @@restored/,
+    (t, node) => {
+      const dm = t.node(node).dm;
+      if (!dm) return { ok: false, stdout: '', exitCode: 1, stderr: 'Device does not exist.' };
+      const out: string[] = [];
+      if (dm.kept) {
+        dm.table = 'linear';
+        dm.suspended = false;
+        dm.kept = false;
+        out.push('@@restored');
+      }
+      if (dm.suspended) {
+        dm.suspended = false;
+        out.push('@@resumed');
+      }
+      return `${[...out, '@@done'].join('\n')}\n`;
+    },
+  ],
+  [
+    /^echo @@table; dmsetup table \S+ 2>&1 \|\| true; echo @@info;/,
+    (t, node) => {
+      const dm = t.node(node).dm;
+      if (!dm) return '@@table\nDevice does not exist.\n@@info\n@@saved\n';
+      const table = dm.table === 'linear' ? '0 2097152 linear 252:16 0' : dm.table.split(',').map((x) => `0 2097152 ${x.split(' ')[0]} 252:16 0`).join('\n');
+      return `@@table\n${table}\n@@info\nState:              ${dm.suspended ? 'SUSPENDED' : 'ACTIVE'}\n@@saved\n${dm.kept ? 'kept\n' : ''}`;
+    },
+  ],
+  // disk-death-active's heal: an error table lets the dead disk go before it is plugged back.
+  [
+    /^if dmsetup info \S+ >\/dev\/null 2>&1 && \[ ! -b \/dev\/vdb \]; then .* error" && dmsetup resume \S+; fi; echo @@released$/,
+    (t, node) => {
+      const n = t.node(node);
+      if (n.dm && !n.disks.vdb) n.dm.table = 'error';
+      return '@@released\n';
+    },
+  ],
   // store-path-loss-active: is the shared disk visible again?
   [/^test -b \/dev\/vdb && echo present \|\| echo absent$/, (t, node) => (t.node(node).disks.vdb ? 'present\n' : 'absent\n')],
 ];

@@ -28,6 +28,8 @@ interface Row {
 }
 
 const node = (path: string) => `cluster.nodes.node1.${path}`;
+/** The passive node's (a fault on the copy that is not serving). */
+const peer = (path: string) => `cluster.nodes.node2.${path}`;
 const device = (path: string) => `devices.0.${path}`;
 
 const ROWS: Record<FaultKind, Row> = {
@@ -52,6 +54,11 @@ const ROWS: Record<FaultKind, Row> = {
   'kill-pacemaker-controller-active': { storage: 'drbd', changes: [node('failures')], noLeftoverBecause: 'the cluster respawns the controller; its failure record is what the heal clears' },
   'store-path-loss-active': { storage: 'shared', changes: [node('disks.vdb')] },
   'power-loss-active': { storage: 'drbd', changes: [node('powered'), device('dead')] },
+  'disk-bad-sectors-active': { storage: 'drbd', changes: [node('dm.table'), node('dm.kept'), node('drbdAttached')] },
+  'disk-write-errors-active': { storage: 'drbd', changes: [node('dm.table'), node('dm.kept'), node('drbdAttached')] },
+  'disk-dropped-writes-passive': { storage: 'drbd', changes: [peer('dm.table'), peer('dm.kept')] },
+  'disk-slow-active': { storage: 'drbd', changes: [node('dm.table'), node('dm.kept')] },
+  'disk-hung-active': { storage: 'drbd', changes: [node('dm.suspended'), node('dm.kept')] },
 };
 
 /** Leaf paths of a JSON value, `a.b.0.c` -> value. */
@@ -164,4 +171,15 @@ test('a fault for the other store is not applicable, saying why', (t) => {
   t.regex(faultFor('replication-loss-active').notApplicable?.(shared) ?? '', /shared store has no replication link/);
   t.regex(faultFor('disk-death-active').notApplicable?.(shared) ?? '', /shared store has no per-node backing disk/);
   t.regex(faultFor('store-path-loss-active').notApplicable?.(drbd) ?? '', /DRBD store has no array path/);
+  // The disk faults need the dm device under the store: the lane (a container: no device-mapper of
+  // its own) and a target file that names none say so first; a shared store says why after it.
+  const lane: typeof drbd = { kind: 'containers', storage: 'shared', methods: ['hypervisor-nic', 'machine-pause', 'power-device-faults'], describe: 'lane' };
+  const targetWithout: typeof drbd = { kind: 'cluster', storage: 'drbd', methods: ['own-kernel', 'own-clock', 'netem'], describe: 'cluster' };
+  const targetWith: typeof drbd = { ...targetWithout, methods: [...targetWithout.methods, 'store-dm'] };
+  for (const kind of ['disk-bad-sectors-active', 'disk-write-errors-active', 'disk-dropped-writes-passive', 'disk-slow-active', 'disk-hung-active'] as const) {
+    t.regex(faultFor(kind).notApplicable?.(lane) ?? '', /^needs a device-mapper device under the store .*a container has no device-mapper of its own.*, which this container lane does not have$/, kind);
+    t.regex(faultFor(kind).notApplicable?.(targetWithout) ?? '', /^needs a device-mapper device under the store .*, which this cluster does not have$/, kind);
+    t.is(faultFor(kind).notApplicable?.(targetWith), undefined, kind);
+    t.regex(faultFor(kind).notApplicable?.({ ...shared, methods: [...shared.methods, 'store-dm'] }) ?? '', /shared store's path is not behind device-mapper/, kind);
+  }
 });
