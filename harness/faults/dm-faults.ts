@@ -71,7 +71,7 @@ async function swapTable(ctx: FaultContext, node: string, fault: DmFaultTable | 
     try {
       return parseLinearTable(saved.stdout.split('@@saved\n')[1] ?? '');
     } catch (error) {
-      throw new Error(`${node}: the store's dm device ${name}: ${(error as Error).message}`);
+      throw new Error(`${node}: the store's dm device ${name}: ${(error as Error).message}`, { cause: error });
     }
   })();
   const sectors = tableSectors(original);
@@ -94,7 +94,7 @@ async function waitDiskless(ctx: FaultContext, node: string, sinceS: number, wha
     );
   } catch (error) {
     const lines = await kernelLines(ctx, node, sinceS);
-    throw new Error(`${(error as Error).message}; the kernel on ${node} said: ${lines.length ? lines.slice(-8).join(' | ') : 'nothing about the disk'}`);
+    throw new Error(`${(error as Error).message}; the kernel on ${node} said: ${lines.length ? lines.slice(-8).join(' | ') : 'nothing about the disk'}`, { cause: error });
   }
 }
 
