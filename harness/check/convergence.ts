@@ -12,10 +12,10 @@ export const convergence: Checker<unknown, Observations> = {
     if (!c.ok) return { valid: false, summary: `not converged: ${c.unmet.join('; ')}`, details: { unmet: c.unmet, ...(c.verify ? { verify: c.verify } : {}) } };
     // Converged, but two copies never compared: the evidence that they are identical is missing.
     if (c.verify && !c.verify.ran) return { valid: 'unknown', summary: `the cluster converged after the heal, but the store's two copies were not compared: ${c.verify.why}`, details: { unmet: [], verify: c.verify } };
-    const verified = c.verify?.ran ? `; the online verify found the two copies identical (${c.verify.seconds} s on ${c.verify.node})` : '';
+    const verified = c.verify?.ran ? `the online verify found the two copies identical (${c.verify.seconds} s on ${c.verify.node})` : '';
     const expected = c.expectedDifferences;
     // A fault that makes the copies differ behind DRBD's back: found by the verify, as it must be, then repaired.
-    const found = expected ? `; as the fault makes them, ${verifyProblem(expected.verify) ?? 'the copies differed'}; ${expected.repair}; then` : '';
+    const found = expected ? `; as the fault makes them, ${verifyProblem(expected.verify) ?? 'the copies differed'}; ${expected.repair}; then ` : verified ? '; ' : '';
     return { valid: true, summary: `the cluster converged after the heal${found}${verified}`, details: { unmet: [], ...(c.verify ? { verify: c.verify } : {}), ...(expected ? { expectedDifferences: expected } : {}) } };
   },
 };

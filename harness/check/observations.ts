@@ -178,6 +178,8 @@ export interface Observations {
     /** A fault that makes the copies differ (scenario `storeDifferences: expected`): the verify that found it, and the repair made before `verify` ran again. */
     expectedDifferences?: { verify: StoreVerification; repair: string };
   };
+  /** The kernels' own lines about the store's disk from the fault on (DRBD, device-mapper, I/O errors), from the journals. */
+  diskKernel?: { node: string; at: number; text: string }[];
   /** Pacemaker throttling itself for load (from the journals). */
   throttle?: { node: string; at: number; text: string }[];
   /** The guests' load reports (watcher streams) and the host's, during the run. */

@@ -6,9 +6,9 @@
  *
  * - an I/O error from the backing disk, read or write, with `on-io-error detach` (the lab's, and
  *   DRBD's default): the node drops its disk and goes on Diskless, reading and writing through
- *   its peer; a failed read is retried on the peer, so no error reaches the file system. The DRBD
- *   resource agent then gives the Diskless node no promotion score, and Pacemaker moves the service
- *   to the peer by a clean stop (no fencing);
+ *   its peer; a failed read is retried on the peer, so no error reaches the file system. At its
+ *   next monitor the DRBD resource agent gives the Diskless node no promotion score, and Pacemaker
+ *   may move the service to the peer by a clean stop (no fencing);
  * - a write the disk acknowledges and throws away: DRBD cannot see it. Only an online verify
  *   finds the blocks the two copies differ in; the operator then resyncs the bad copy from the good;
  * - a slow or a hung disk: with `disk-timeout 0` (the default), DRBD waits for it however long it
@@ -124,7 +124,7 @@ export function badRange(sectors: number): { start: number; length: number } {
 
 export const diskBadSectorsActive: Fault = diskFault({
   kind: 'disk-bad-sectors-active',
-  description: `the active node's disk cannot read 1 MiB of sectors (dm-flakey, reads failing there only); read through DRBD, as the next read of a cold file there would: DRBD must serve the read from the peer, detach (Diskless) and the service move to the peer by a clean stop, no I/O error reaching a reader, no fencing`,
+  description: `the active node's disk cannot read 1 MiB of sectors (dm-flakey, reads failing there only); read through DRBD, as the next read of a cold file there would: DRBD must serve the read from the peer and detach (Diskless), the service going on through the peer (or moving to it by a clean stop at the agent's next monitor); no I/O error reaching a reader, no fencing`,
   async inject(ctx) {
     const since = await nodeNow(ctx, ctx.node);
     const { sectors } = await swapTable(ctx, ctx.node, (s) => ({ kind: 'error-reads', ...badRange(s) }));
@@ -150,7 +150,7 @@ export const diskBadSectorsActive: Fault = diskFault({
 
 export const diskWriteErrorsActive: Fault = diskFault({
   kind: 'disk-write-errors-active',
-  description: `every write to the active node's disk fails (dm-flakey error_writes): DRBD must detach at the next write (Diskless), complete it on the peer, and the service move to the peer by a clean stop; no acknowledged message lost, no fencing`,
+  description: `every write to the active node's disk fails (dm-flakey error_writes): DRBD must detach at the next write (Diskless) and complete it on the peer, the service going on through the peer (or moving to it by a clean stop at the agent's next monitor); no acknowledged message lost, no fencing`,
   async inject(ctx) {
     const since = await nodeNow(ctx, ctx.node);
     await swapTable(ctx, ctx.node, { kind: 'error-writes' });

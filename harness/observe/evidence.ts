@@ -8,7 +8,7 @@ import type { Observations } from '../check/observations.ts';
 import type { ClusterNode } from '../cluster/plan.ts';
 import { toHostClock, type ClockOffset } from './clock.ts';
 import type { NodeEvidence } from './collect.ts';
-import { failoverEvents, fenceResults, parseJournal, throttleEvents, mailStarts } from './journal.ts';
+import { diskKernelLines, failoverEvents, fenceResults, parseJournal, throttleEvents, mailStarts } from './journal.ts';
 import type { StoreBackend } from '../storage/store-backend.ts';
 
 /** Adds what the journals say to `observations` (fence events, phases, takeovers, throttling). */
@@ -26,6 +26,9 @@ export function observeJournals(observations: Observations, evidence: NodeEviden
       if (!seen) observations.fenceEvents.push({ target: f.target, action: f.action, status, delegate: e.node, completedAt });
     }
     // Throttling from the minute before the fault on: the run's whole window that the journal covers.
+    // The kernel about the store's disk, from the fault on: quoted by a verdict on a disk fault that went otherwise.
+    const disk = diskKernelLines(lines, sinceNode).map((l) => ({ node: e.node, at: toHostClock(l.time, offset), text: l.text }));
+    if (disk.length) (observations.diskKernel ??= []).push(...disk);
     const throttled = throttleEvents(lines, sinceNode - 60_000).map((t) => ({ node: e.node, at: toHostClock(t.time, offset), text: t.text }));
     if (throttled.length) (observations.throttle ??= []).push(...throttled);
     // Pacemaker's starts of the mail service on every node, the failed one included: who recovered it.

@@ -92,6 +92,19 @@ export interface ThrottleEvent {
 }
 
 /** Pacemaker's messages that it found the node's load too high and ran fewer operations at once. Pure. */
+/**
+ * The kernel's own lines about the store's disk from `since` (node clock): DRBD's state changes
+ * and I/O failures, device-mapper, block I/O errors, the file system's errors. What a verdict on a
+ * disk fault quotes when the cluster did something else than documented. Pure.
+ */
+export function diskKernelLines(lines: JournalLine[], since: number, max = 30): ThrottleEvent[] {
+  const re = /kernel: (?:block drbd\d+: (?:.*IO error|.*disk\(|.*Detaching|.*Local IO failed|.*role\()|drbd \S+: .*(?:IO error|Detaching)|device-mapper: |.*\bI\/O error\b|Buffer I\/O error|EXT4-fs error)/;
+  return lines
+    .filter((l) => l.time >= since && re.test(l.text))
+    .slice(0, max)
+    .map((l) => ({ time: l.time, text: l.text.replace(/^\S+ kernel: /, '').slice(0, 200) }));
+}
+
 export function throttleEvents(lines: JournalLine[], since: number): ThrottleEvent[] {
   const re = /(High (CPU|disk I\/O) load detected|Moderate (CPU|disk I\/O) load detected|New throttle mode)/;
   return lines.filter((l) => l.time >= since && re.test(l.text)).map((l) => ({ time: l.time, text: l.text.replace(/^\S+ \S+: /, '').slice(0, 200) }));

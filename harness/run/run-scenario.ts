@@ -424,6 +424,13 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
   return { dir: store.dir, results };
 }
 
+/** The kernels' own words about the store's disk after the fault, for a verdict that is not a pass. Pure. */
+export function diskWords(observations: Pick<Observations, 'diskKernel' | 'fault'>, max = 6): string {
+  const lines = observations.diskKernel ?? [];
+  const shown = lines.slice(0, max).map((l) => `${l.node} +${((l.at - observations.fault.injectedAt) / 1000).toFixed(1)} s: ${l.text}`);
+  return `the kernel about the store's disk: ${shown.join(' | ')}${lines.length > max ? ` (and ${lines.length - max} more lines in nodes/*/journal.txt)` : ''}`;
+}
+
 function writeResults(store: RunStore, target: Target, scenario: Scenario, seed: number, p: Prepared, observations: Observations, steadyLoad: Exercise['steadyLoad'], steps: StepSeconds, aborted: unknown, signal: AbortSignal | undefined, host: ReturnType<typeof hostProgramsBetween>, expectation: ReturnType<typeof expectationFor>): RunResults {
   const history = store.history;
   const verdict = judge(scenario, history.operations(), observations);
@@ -439,7 +446,7 @@ function writeResults(store: RunStore, target: Target, scenario: Scenario, seed:
     finishedAt: new Date().toISOString(),
     valid: verdict.valid,
     // A pass that shows a weakness of the architecture says so (a mains loss with IPMI-only fencing).
-    summary: expectation.weakness && verdict.valid === true ? `${verdict.summary}; the architecture's weakness: ${expectation.weakness}` : verdict.summary,
+    summary: expectation.weakness && verdict.valid === true ? `${verdict.summary}; the architecture's weakness: ${expectation.weakness}` : verdict.valid !== true && observations.diskKernel?.length ? `${verdict.summary}; ${diskWords(observations)}` : verdict.summary,
     checks: verdict.results ?? {},
     schedule: p.schedule,
     environment: {

@@ -85,3 +85,15 @@ test('a verify still running at the bound is stopped (the resource reconnected) 
   t.regex(v.ran ? '' : v.why, /online verify of DRBD resource mail to end.*VerifyS.*\(stopped by reconnecting the resource\)/);
   t.true(node.sent.includes('drbdadm disconnect mail; drbdadm connect mail'));
 });
+
+test('differences the fault is expected to make (dropped writes): found, repaired, verified again: convergence passes and names all three', (t) => {
+  const found = { ran: true as const, node: 'node1', seconds: 41.2, outOfSyncKiB: 12, blocksOutOfSync: 3, ranges: ['start=204800, size=8'], rangesTotal: 1 };
+  const after = { ran: true as const, node: 'node1', seconds: 39.8, outOfSyncKiB: 0, blocksOutOfSync: 0, ranges: [], rangesTotal: 0 };
+  const repair = "resynced node2's copy from node1's (drbdadm invalidate on node2: Connected UpToDate/UpToDate)";
+  const verdict = convergence.check({ scenario: undefined, history: [], observations: { convergence: { ok: true, unmet: [], checkedAt: 0, verify: after, expectedDifferences: { verify: found, repair } } } as unknown as Observations });
+  t.is(verdict.valid, true);
+  t.is(
+    verdict.summary,
+    "the cluster converged after the heal; as the fault makes them, the online verify found the store's two copies different: 12 KiB out of sync (3 4 KiB block(s)), sectors start=204800, size=8 (kernel log of node1); resynced node2's copy from node1's (drbdadm invalidate on node2: Connected UpToDate/UpToDate); then the online verify found the two copies identical (39.8 s on node1)",
+  );
+});

@@ -1,0 +1,32 @@
+import test from 'ava';
+import { diskKernelLines, parseJournal } from '../../harness/observe/journal.ts';
+import { diskWords } from '../../harness/run/run-scenario.ts';
+
+// node2's journal in the lab's disk-bad-sectors-active run (2026-12-06, seed 2026), with a line
+// from before the fault and lines that are not about the disk.
+const JOURNAL = [
+  '1796541700.000000 node2 kernel: block drbd0: role( Secondary -> Primary ) ',
+  '1796541749.700000 node2 postfix/smtpd[2214]: connect from unknown[10.213.10.1]',
+  '1796541749.808371 node2 kernel: block drbd0: local READ IO error sector 1048576+8 on dm-0',
+  '1796541749.830219 node2 kernel: block drbd0: disk( UpToDate -> Failed ) ',
+  '1796541749.833429 node2 kernel: block drbd0: Local IO failed in __req_mod. Detaching...',
+  '1796541749.834920 node2 kernel: block drbd0: 4 KB (1 bits) marked out-of-sync by on disk bit-map.',
+  '1796541749.837318 node2 kernel: block drbd0: disk( Failed -> Diskless ) ',
+  '1796541749.855556 node2 kernel: block drbd0: receiver updated UUIDs to effective data uuid: 930A41CD2FFB2916',
+].join('\n');
+
+test("the kernel's lines about the store's disk, from the fault on: the I/O error and DRBD's detach, nothing else", (t) => {
+  const lines = diskKernelLines(parseJournal(JOURNAL), 1796541749_000);
+  t.deepEqual(
+    lines.map((l) => l.text),
+    ['block drbd0: local READ IO error sector 1048576+8 on dm-0', 'block drbd0: disk( UpToDate -> Failed ) ', 'block drbd0: Local IO failed in __req_mod. Detaching...', 'block drbd0: disk( Failed -> Diskless ) '],
+  );
+  t.is(lines[0]!.time, 1796541749808.371);
+  t.is(diskKernelLines(parseJournal(JOURNAL), 1796541749_000, 2).length, 2, 'bounded');
+});
+
+test('a verdict that is not a pass quotes them, timed from the fault, and says where the rest are', (t) => {
+  const at = 1796541749808;
+  const words = diskWords({ fault: { name: 'disk-bad-sectors-active', node: 'node2', injectedAt: at - 2000 }, diskKernel: Array.from({ length: 8 }, (_, i) => ({ node: 'node2', at: at + i * 100, text: `line ${i}` })) });
+  t.is(words, "the kernel about the store's disk: node2 +2.0 s: line 0 | node2 +2.1 s: line 1 | node2 +2.2 s: line 2 | node2 +2.3 s: line 3 | node2 +2.4 s: line 4 | node2 +2.5 s: line 5 (and 2 more lines in nodes/*/journal.txt)");
+});
