@@ -60,7 +60,7 @@ function releaseDeadDiskScript(dm: string): string {
 export async function reattachDrbd(ctx: FaultContext, node: string): Promise<void> {
   const dm = ctx.target.plan.storeDm;
   const relink = dm
-    ? `if ! dmsetup table ${shellQuote(dm)} | grep -q ' linear '; then dmsetup reload ${shellQuote(dm)} --table "0 $(blockdev --getsz ${DRBD_RAW_DISK}) linear ${DRBD_RAW_DISK} 0" && dmsetup resume ${shellQuote(dm)}; fi; `
+    ? `if dmsetup table ${shellQuote(dm)} | awk '$3 != "linear" { other = 1 } END { exit !other }'; then dmsetup reload ${shellQuote(dm)} --table "0 $(blockdev --getsz ${DRBD_RAW_DISK}) linear ${DRBD_RAW_DISK} 0" && dmsetup resume ${shellQuote(dm)}; fi; `
     : '';
   await waitFor(
     `DRBD on ${node} attached to its disk again`,

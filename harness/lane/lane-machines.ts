@@ -157,5 +157,5 @@ export const LANE_EQUIVALENTS: Record<string, string> = {
   freeze: "docker pause (the cgroup freezer stops every process of the node at once; the host's kernel, timers and network stack go on)",
   'NIC loss': "the host end of the node's veth set down (NO-CARRIER inside the node, its address kept)",
   'shared disk': 'one loop device over an image file on the host, passed into both containers as /dev/vdb; ext4 mounted by Pacemaker on one node at a time. Both mounts would share the host kernel\'s one superblock: a double mount is detected by the single-primary check, but does not corrupt the file system as two machines would',
-  'not applicable': 'kernel panic (the kernel is the host\'s), clock jump (the clock is the host\'s), disk death and store path loss (no disk hot-unplug)',
+  'not applicable': 'kernel panic (the kernel is the host\'s), clock jump (the clock is the host\'s), disk death and store path loss (no disk hot-unplug), and the partial disk faults: disk bad sectors, disk write errors, disk dropped writes passive, disk slow, disk hung (no device-mapper of its own: it would be the host\'s)',
 };

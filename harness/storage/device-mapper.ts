@@ -155,7 +155,7 @@ export function restoreTableScript(name: string): string {
   return [
     'set -eu',
     `if [ -s ${saved} ]; then dmsetup reload ${dm} ${saved} && dmsetup resume ${dm} && rm -f ${saved} && echo @@restored; fi`,
-    `if dmsetup info ${dm} | grep -q '^State: *SUSPENDED'; then dmsetup resume ${dm} && echo @@resumed; fi`,
+    `if dmsetup info ${dm} | awk '/^State: *SUSPENDED/ { s = 1 } END { exit !s }'; then dmsetup resume ${dm} && echo @@resumed; fi`,
     'echo @@done',
   ].join('\n');
 }

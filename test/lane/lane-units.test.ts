@@ -60,9 +60,11 @@ test('the lane lists the faults it cannot do honestly as not applicable, naming 
   t.is(notApplicable('clock-jump-active', lab), undefined);
   // What the lane says it cannot do (its architecture record) names every kind the lane itself refuses, and only those.
   const refusedByLane = FAULT_KINDS.filter((kind) => /container lane/.test(notApplicable(kind, laneTraits(config, true)) ?? ''));
-  t.deepEqual(refusedByLane, ['kernel-panic-active', 'clock-jump-active', 'store-path-loss-active']);
+  t.deepEqual(refusedByLane, ['kernel-panic-active', 'clock-jump-active', 'store-path-loss-active', 'disk-bad-sectors-active', 'disk-write-errors-active', 'disk-dropped-writes-passive', 'disk-slow-active', 'disk-hung-active']);
   const words = LANE_EQUIVALENTS['not applicable'] ?? '';
   for (const kind of refusedByLane) t.true(words.includes(kind.replace(/-active$/, '').replaceAll('-', ' ')), `${kind} is named in: ${words}`);
+  // A lab with DRBD has the dm device under its store: the disk faults apply there.
+  t.is(notApplicable('disk-bad-sectors-active', lab), undefined);
 });
 
 test('provisioning a container node writes no networkd files (docker gives the addresses); a VM node still gets them', (t) => {

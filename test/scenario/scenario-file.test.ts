@@ -44,8 +44,13 @@ test('every built-in scenario file is valid and named after its file', (t) => {
   t.deepEqual(Object.keys(all).sort(), [
     'client-nic-loss-active',
     'clock-jump-active',
+    'disk-bad-sectors-active',
     'disk-death-active',
+    'disk-dropped-writes-passive',
     'disk-full-active',
+    'disk-hung-active',
+    'disk-slow-active',
+    'disk-write-errors-active',
     'freeze-active',
     'hard-reset-active',
     'heartbeat-degraded-active',
@@ -65,13 +70,14 @@ test('every built-in scenario file is valid and named after its file', (t) => {
     'store-path-loss-active',
   ]);
   t.is(all['power-cut-bmc-dead-active']!.holdSeconds, 60);
+  t.is(all['disk-dropped-writes-passive']!.storeDifferences, 'expected');
 });
 
 test('errors name the line and the field', (t) => {
   t.deepEqual(problems(good.replace('sendRate: 2', 'sendRate: 500')), ['line 8: /workload/sendRate: must be <= 50']);
   t.deepEqual(problems(good.replace('probeIntervalMs: 250', 'probeIntervalMs: 1000')), ['line 9: /workload/probeIntervalMs: must be <= 250']);
   t.deepEqual(problems(good.replace('fault: power-cut-active', 'fault: meteor-strike')), [
-    'line 3: /fault: must be one of "power-cut-active", "hard-reset-active", "heartbeat-loss-active", "one-ring-loss-active", "kill-mail-service-active", "kill-corosync-active", "freeze-active", "kernel-panic-active", "replication-loss-active", "client-nic-loss-active", "power-cut-bmc-dead-active", "power-cut-slow-bmc-active", "heartbeat-degraded-active", "disk-full-active", "clock-jump-active", "replication-loss-then-power-cut-active", "disk-death-active", "one-ring-one-way-loss-active", "kill-pacemaker-controller-active", "store-path-loss-active", "power-loss-active"',
+    'line 3: /fault: must be one of "power-cut-active", "hard-reset-active", "heartbeat-loss-active", "one-ring-loss-active", "kill-mail-service-active", "kill-corosync-active", "freeze-active", "kernel-panic-active", "replication-loss-active", "client-nic-loss-active", "power-cut-bmc-dead-active", "power-cut-slow-bmc-active", "heartbeat-degraded-active", "disk-full-active", "clock-jump-active", "replication-loss-then-power-cut-active", "disk-death-active", "one-ring-one-way-loss-active", "kill-pacemaker-controller-active", "store-path-loss-active", "power-loss-active", "disk-bad-sectors-active", "disk-write-errors-active", "disk-dropped-writes-passive", "disk-slow-active", "disk-hung-active"',
   ]);
   t.deepEqual(problems(good.replace('  maxOutageSeconds: 90\n', '  maxOutage: 90\n')), [
     'line 6: /slo/maxOutageSeconds: is required but missing',
@@ -113,7 +119,11 @@ test('scenario applicability: each architecture runs what has meaning for it; th
   const na = (plan: typeof drbd) => all.filter((s) => notApplicable(s.fault, plan)).map((s) => `${s.name}: ${notApplicable(s.fault, plan)}`);
   t.deepEqual(na(drbd), ['store-path-loss-active: a DRBD store has no array path to lose (its disks are local; disk-death-active is its disk failure)']);
   t.deepEqual(na(shared), [
+    'disk-bad-sectors-active: needs a device-mapper device under the store whose table a fault may swap (the lab\'s DRBD disk, or one a target file names; a container has no device-mapper of its own: it would be the host\'s), which this lab does not have',
     'disk-death-active: a shared store has no per-node backing disk: its loss is the path loss of store-path-loss-active',
+    ...['disk-dropped-writes-passive', 'disk-hung-active', 'disk-slow-active', 'disk-write-errors-active'].map(
+      (kind) => `${kind}: needs a device-mapper device under the store whose table a fault may swap (the lab's DRBD disk, or one a target file names; a container has no device-mapper of its own: it would be the host's), which this lab does not have`,
+    ),
     'replication-loss-active: a shared store has no replication link: both nodes reach the one disk directly',
     'replication-loss-then-power-cut-active: a shared store has no replication link: both nodes reach the one disk directly',
   ]);
