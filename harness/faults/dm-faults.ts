@@ -115,6 +115,15 @@ async function dmAudit(ctx: FaultContext, node: string): Promise<string[]> {
 /** A disk fault of the DRBD store, through its dm device. */
 const diskFault = (fault: Fault): Fault => needs(['store-dm'], onStore(['drbd'], NOT_SHARED, fault));
 
+/** The heal and audit of a fault that made DRBD drop the active node's disk: its own table back, then DRBD attached again. */
+const detachedDiskEnd: Pick<Fault, 'heal' | 'audit'> = {
+  async heal(ctx) {
+    await restoreTable(ctx, ctx.node);
+    await reattachDrbd(ctx, ctx.node);
+  },
+  audit: (ctx) => dmAudit(ctx, ctx.node),
+};
+
 /** The bad range: 1 MiB in the middle of the disk (file data; DRBD's internal metadata is at its end). */
 export const BAD_SECTORS = 2048;
 export function badRange(sectors: number): { start: number; length: number } {
@@ -141,11 +150,7 @@ export const diskBadSectorsActive: Fault = diskFault({
     ctx.log.info(`bad sectors ${range.start}-${range.start + range.length - 1} on ${ctx.node}: the read through DRBD succeeded; DRBD ${state}`);
     return { node: ctx.node, badSectors: `${range.start}+${range.length}`, readThroughDrbd: 'ok', drbd: state, kernel };
   },
-  async heal(ctx) {
-    await restoreTable(ctx, ctx.node);
-    await reattachDrbd(ctx, ctx.node);
-  },
-  audit: (ctx) => dmAudit(ctx, ctx.node),
+  ...detachedDiskEnd,
 });
 
 export const diskWriteErrorsActive: Fault = diskFault({
@@ -160,11 +165,7 @@ export const diskWriteErrorsActive: Fault = diskFault({
     ctx.log.info(`writes fail on ${ctx.node}'s disk; DRBD ${state}`);
     return { node: ctx.node, drbd: state, kernel };
   },
-  async heal(ctx) {
-    await restoreTable(ctx, ctx.node);
-    await reattachDrbd(ctx, ctx.node);
-  },
-  audit: (ctx) => dmAudit(ctx, ctx.node),
+  ...detachedDiskEnd,
 });
 
 export const diskDroppedWritesPassive: Fault = diskFault({
