@@ -327,7 +327,7 @@ const SHELL: Array<[RegExp, (t: FakeTarget, node: string, m: RegExpExecArray, sc
       return 'removed\n';
     },
   ],
-  // disk-death-active and the disk faults: DRBD's disk state, and its attach once the disk is back
+  // disk-death-active: DRBD's disk state, and its attach once the disk is back
   // (the dm device over it made linear again first).
   [
     /^test -b \/dev\/vdb \|\| \{ echo 'no \/dev\/vdb yet'; exit 0; \};.*drbdadm attach/,
@@ -342,6 +342,16 @@ const SHELL: Array<[RegExp, (t: FakeTarget, node: string, m: RegExpExecArray, sc
   ],
   [/^test -e (\S+) && echo present \|\| echo absent$/, (t, node) => (t.node(node).fill ? 'present\n' : 'absent\n')],
   [/^drbdadm dstate \S+$/, (t, node) => (t.node(node).drbdAttached ? 'UpToDate/UpToDate\n' : 'Diskless/UpToDate\n')],
+  // The disk faults' heal: DRBD attached again once the disk's own table is back (no disk to wait for).
+  [
+    /^\[ "\$\(drbdadm dstate \S+ \| cut -d\/ -f1\)" != Diskless \] \|\| drbdadm attach \S+ 2>&1; drbdadm dstate \S+$/,
+    (t, node) => {
+      const n = t.node(node);
+      if (n.dm && n.dm.table !== 'linear') return 'Diskless/UpToDate\n'; // attach fails on a disk that still errors
+      n.drbdAttached = true;
+      return 'UpToDate/UpToDate\n';
+    },
+  ],
   // The disk faults (storage/device-mapper.ts): keep the table, load a fault's, suspend, restore, audit.
   [/^date \+%s$/, () => `${Math.floor(Date.now() / 1000)}\n`],
   [/^journalctl -k -o cat --since @\d+ \| grep -E /, () => ''],

@@ -53,25 +53,23 @@ function releaseDeadDiskScript(dm: string): string {
 }
 
 /**
- * DRBD on `node` attached to its disk again (bounded): the dm device over the raw disk first where
- * the store sits on one (a disk plugged back is a new device), then `drbdadm attach` if Diskless.
- * A node rebooted meanwhile attached it itself.
+ * DRBD on `node` attached to its disk again (bounded), `drbdadm attach` if Diskless. With `raw`
+ * (the lab's disk, plugged back after disk death: a new device), it waits for that disk and points
+ * the store's dm device at it first. A node rebooted meanwhile attached it itself.
  */
-export async function reattachDrbd(ctx: FaultContext, node: string): Promise<void> {
+export async function reattachDrbd(ctx: FaultContext, node: string, raw?: string): Promise<void> {
   const dm = ctx.target.plan.storeDm;
-  const relink = dm
-    ? `if dmsetup table ${shellQuote(dm)} | awk '$3 != "linear" { other = 1 } END { exit !other }'; then dmsetup reload ${shellQuote(dm)} --table "0 $(blockdev --getsz ${DRBD_RAW_DISK}) linear ${DRBD_RAW_DISK} 0" && dmsetup resume ${shellQuote(dm)}; fi; `
-    : '';
+  const waitRaw = raw ? `test -b ${raw} || { echo 'no ${raw} yet'; exit 0; }; ` : '';
+  const relink =
+    raw && dm
+      ? `if dmsetup table ${shellQuote(dm)} | awk '$3 != "linear" { other = 1 } END { exit !other }'; then dmsetup reload ${shellQuote(dm)} --table "0 $(blockdev --getsz ${raw}) linear ${raw} 0" && dmsetup resume ${shellQuote(dm)}; fi; `
+      : '';
   await waitFor(
     `DRBD on ${node} attached to its disk again`,
     async () => {
-      const r = await ctx.target.root(
-        node,
-        `test -b ${DRBD_RAW_DISK} || { echo 'no ${DRBD_RAW_DISK} yet'; exit 0; }; ${relink}[ "$(drbdadm dstate ${DRBD_RESOURCE} | cut -d/ -f1)" != Diskless ] || drbdadm attach ${DRBD_RESOURCE} 2>&1; drbdadm dstate ${DRBD_RESOURCE}`,
-        60_000,
-      ).catch((e: Error) => ({ stdout: '', reason: e.message }));
+      const r = await ctx.target.ssh.root(node, `${waitRaw}${relink}[ "$(drbdadm dstate ${DRBD_RESOURCE} | cut -d/ -f1)" != Diskless ] || drbdadm attach ${DRBD_RESOURCE} 2>&1; drbdadm dstate ${DRBD_RESOURCE}`, { timeoutMs: 60_000, reject: false });
       const local = r.stdout.trim().split('\n').at(-1)?.split('/')[0];
-      return local && local !== 'Diskless' && !r.stdout.includes('no /dev') ? done(true) : notYet(r.stdout.trim() || ('reason' in r ? r.reason : ''));
+      return local && local !== 'Diskless' && !r.stdout.includes('no /dev') ? done(true) : notYet(r.stdout.trim() || r.reason);
     },
     { timeoutMs: 120_000, intervalMs: 2000, signal: ctx.signal },
   );
@@ -104,7 +102,7 @@ export const diskDeathActive: Fault = onStore(['drbd'], 'a shared store has no p
       await ctx.target.root(ctx.node, releaseDeadDiskScript(dm), 60_000);
     }
     if (await plugBack(ctx, TARGET, source, { format: 'qcow2', shared: false })) ctx.log.info(`heal: ${TARGET} plugged back into ${ctx.node}`);
-    await reattachDrbd(ctx, ctx.node);
+    await reattachDrbd(ctx, ctx.node, DRBD_RAW_DISK);
     unplugged.delete(key(ctx));
   },
   async audit(ctx) {

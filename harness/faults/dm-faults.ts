@@ -86,9 +86,9 @@ async function waitDiskless(ctx: FaultContext, node: string, sinceS: number, wha
     return await waitFor(
       `DRBD on ${node} to detach from its disk (${what}; on-io-error detach)`,
       async () => {
-        const r = await ctx.target.root(node, `drbdadm dstate ${DRBD_RESOURCE}`, 15_000).catch((e: Error) => ({ stdout: '', reason: e.message }));
+        const r = await ctx.target.ssh.root(node, `drbdadm dstate ${DRBD_RESOURCE}`, { timeoutMs: 15_000, reject: false });
         const local = r.stdout.trim().split('/')[0];
-        return local === 'Diskless' ? done(r.stdout.trim()) : notYet(`disk state ${r.stdout.trim() || ('reason' in r ? r.reason : '')}`);
+        return local === 'Diskless' ? done(r.stdout.trim()) : notYet(`disk state ${r.stdout.trim() || r.reason}`);
       },
       { timeoutMs: 90_000, intervalMs: 1000, signal: ctx.signal },
     );
