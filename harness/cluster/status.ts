@@ -277,6 +277,31 @@ export interface Wedge {
   fix: string;
 }
 
+/**
+ * How long a DRBD connection may stay StandAlone before it is a wedge: `drbdadm adjust` changing a
+ * net option passes through it for a moment; one that lasts is DRBD waiting for an operator.
+ */
+export const DRBD_STANDALONE_WEDGE_MS = 30_000;
+
+/**
+ * The store's wedges: a DRBD resource StandAlone on a node for `DRBD_STANDALONE_WEDGE_MS` or more
+ * (`standAloneSince`: when each node was first read StandAlone, host clock). DRBD 8.4 goes
+ * StandAlone after a split brain it may not resolve by itself, a protocol error, or a resync it
+ * refuses ("I shall become SyncTarget, but I am primary!"), and never reconnects by itself (DRBD
+ * 8.4 user's guide, "Manual split brain recovery"): waiting longer changes nothing. `resource` is
+ * the DRBD resource's name. Pure.
+ */
+export function storeWedges(drbd: Record<string, DrbdState> | undefined, standAloneSince: ReadonlyMap<string, number>, now: number, resource: string): Wedge[] {
+  return Object.entries(drbd ?? {})
+    .filter(([node, s]) => s.cs === 'StandAlone' && now - (standAloneSince.get(node) ?? now) >= DRBD_STANDALONE_WEDGE_MS)
+    .map(([node, s]) => ({
+      resource: `drbd:${resource}`,
+      node,
+      why: `DRBD on ${node} is StandAlone (${s.role}, disk ${s.disk}) for ${Math.round((now - standAloneSince.get(node)!) / 1000)} s: it does not reconnect by itself (its journal says why: a split brain, or a resync it refused)`,
+      fix: `choose the copy to discard; on that node: drbdadm secondary ${resource} && drbdadm connect --discard-my-data ${resource}; on the other: drbdadm connect ${resource} (DRBD user's guide, manual split brain recovery); then: crm resource cleanup`,
+    }));
+}
+
 /** The wedges in a Pacemaker view, one per failed operation or blocked resource. Pure. */
 export function wedges(pm: PacemakerView): Wedge[] {
   const found: Wedge[] = [];

@@ -94,11 +94,15 @@ export interface ThrottleEvent {
 /** Pacemaker's messages that it found the node's load too high and ran fewer operations at once. Pure. */
 /**
  * The kernel's own lines about the store's disk from `since` (node clock): DRBD's state changes
- * and I/O failures, device-mapper, block I/O errors, the file system's errors. What a verdict on a
+ * and I/O failures, its replication link's breaks that keep the copies apart, device-mapper,
+ * block I/O errors, the file system's errors. What a verdict on a
  * disk fault quotes when the cluster did something else than documented. Pure.
  */
 export function diskKernelLines(lines: JournalLine[], since: number, max = 30): ThrottleEvent[] {
-  const re = /kernel: (?:block drbd\d+: (?:.*IO error|.*disk\(|.*Detaching|.*Local IO failed|.*role\()|drbd \S+: .*(?:IO error|Detaching)|device-mapper: |.*\bI\/O error\b|Buffer I\/O error|EXT4-fs error)/;
+  // The disk's own (I/O errors, attach and detach, role changes), and the replication link's that
+  // leave the copies apart (a missed PingAck, a refused resync, a split brain, StandAlone).
+  const re =
+    /kernel: (?:block drbd\d+: (?:.*IO error|.*disk\(|.*Detaching|.*Local IO failed|.*role\(|.*I shall become Sync|.*Split-Brain)|drbd \S+: .*(?:IO error|Detaching|PingAck did not arrive|-> NetworkFailure|-> StandAlone|Split-Brain)|device-mapper: |.*\bI\/O error\b|Buffer I\/O error|EXT4-fs error)/;
   return lines
     .filter((l) => l.time >= since && re.test(l.text))
     .slice(0, max)

@@ -424,11 +424,15 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
   return { dir: store.dir, results };
 }
 
-/** The kernels' own words about the store's disk after the fault, for a verdict that is not a pass. Pure. */
+/** The kernels' own words about the store's disk after the fault, for a verdict that is not a pass: the first and the last lines. Pure. */
 export function diskWords(observations: Pick<Observations, 'diskKernel' | 'fault'>, max = 6): string {
   const lines = observations.diskKernel ?? [];
-  const shown = lines.slice(0, max).map((l) => `${l.node} +${((l.at - observations.fault.injectedAt) / 1000).toFixed(1)} s: ${l.text}`);
-  return `the kernel about the store's disk: ${shown.join(' | ')}${lines.length > max ? ` (and ${lines.length - max} more lines in nodes/*/journal.txt)` : ''}`;
+  const say = (l: (typeof lines)[number]) => `${l.node} +${((l.at - observations.fault.injectedAt) / 1000).toFixed(1)} s: ${l.text}`;
+  if (lines.length <= max) return `the kernel about the store's disk: ${lines.map(say).join(' | ')}`;
+  // The first lines are the fault's; the last are how it ended (a StandAlone link, say): both.
+  const head = Math.ceil(max / 2);
+  const tail = max - head;
+  return `the kernel about the store's disk: ${lines.slice(0, head).map(say).join(' | ')} | (${lines.length - max} more lines in nodes/*/journal.txt) | ${lines.slice(-tail).map(say).join(' | ')}`;
 }
 
 function writeResults(store: RunStore, target: Target, scenario: Scenario, seed: number, p: Prepared, observations: Observations, steadyLoad: Exercise['steadyLoad'], steps: StepSeconds, aborted: unknown, signal: AbortSignal | undefined, host: ReturnType<typeof hostProgramsBetween>, expectation: ReturnType<typeof expectationFor>): RunResults {

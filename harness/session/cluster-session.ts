@@ -10,12 +10,13 @@ import { withProgress } from '../core/progress.ts';
 import { done, notYet, StopWaiting, waitFor, WaitTimeoutError } from '../core/wait.ts';
 import { readGreeting } from '../cluster/greeting.ts';
 import type { NodeShell } from '../cluster/ssh.ts';
-import { CRM_MON_XML, isPowerFenceResource, parseCrmMon, parseDcState, unmetReadiness, viewSignature, wedges, type ClusterStatus, type PacemakerView, type Wedge } from '../cluster/status.ts';
+import { CRM_MON_XML, isPowerFenceResource, parseCrmMon, parseDcState, storeWedges, unmetReadiness, viewSignature, wedges, type ClusterStatus, type PacemakerView, type Wedge } from '../cluster/status.ts';
 import { verifyFencing, type FencingVerification } from '../power/fence-verify.ts';
 import { powerLosses } from '../power/power-log.ts';
 import type { FenceDeviceSpec } from '../power/fence-resources.ts';
 import type { NodePower } from '../power/power-device.ts';
 import { storeOf } from '../storage/storage.ts';
+import { DRBD_RESOURCE } from '../storage/drbd-proc.ts';
 import { mailServiceOf } from '../mail/mail.ts';
 import { describeMailError, listInbox } from '../workload/mail-client.ts';
 import type { Architecture, Convergence, MachineControl, NicControl, StartedTarget, TargetTraits } from './target.ts';
@@ -226,6 +227,8 @@ export abstract class ClusterSession implements StartedTarget {
     };
     let unmetNow = 'first status not read yet';
     let previous: string | undefined;
+    /** When each node's DRBD was first read StandAlone in this wait (host clock); a reconnect forgets it. */
+    const standAloneSince = new Map<string, number>();
     return withProgress(
       this.log,
       'waiting for the cluster to be ready',
@@ -237,6 +240,13 @@ export abstract class ClusterSession implements StartedTarget {
             const unmet = this.unmet(status);
             unmetNow = unmet.join('; ') || 'all met';
             if (unmet.some((u) => u.startsWith('node(s) not online'))) await startRebooted(status);
+            for (const [node, d] of Object.entries(status.drbd ?? {})) {
+              if (d.cs !== 'StandAlone') standAloneSince.delete(node);
+              else if (!standAloneSince.has(node)) standAloneSince.set(node, Date.now());
+            }
+            // A StandAlone store is no Pacemaker failure: a cleanup does not clear it, so it ends the wait at once.
+            const store = storeWedges(status.drbd, standAloneSince, Date.now(), DRBD_RESOURCE);
+            if (store.length) throw new LabWedgedError([...store, ...(status.pacemaker ? wedges(status.pacemaker) : [])]);
             const stuck = status.pacemaker ? wedges(status.pacemaker) : [];
             if (stuck.length && cleanups > 0) {
               cleanups -= 1;

@@ -25,7 +25,7 @@ test('corosync: two knet links, one per heartbeat NIC, two_node quorum, the conf
 test('DRBD: protocol C on the dedicated disk, over the replication network, fencing through Pacemaker', (t) => {
   const res = renderDrbdResource(plan);
   t.regex(res, /protocol C;/);
-  t.regex(res, /net \{\n(?: {4}#.*\n)* {4}ping-int 3;/);
+  t.regex(res, /net \{\n(?: {4}#.*\n)* {4}ping-int 3;\n(?: {4}#.*\n)* {4}ping-timeout 20;/);
   // The dedicated disk behind the lab's dm device (the disk faults swap its table), on-io-error said.
   t.regex(res, /disk \/dev\/mapper\/hachaos-store;/);
   t.regex(res, /on-io-error detach;/);

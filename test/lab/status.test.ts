@@ -1,7 +1,7 @@
 import test from 'ava';
 import { drbdStore } from '../../harness/storage/drbd.ts';
 import { readFileSync } from 'node:fs';
-import { missingConnectivity, parseCrmMon, unmetReadiness, wedges, type ClusterStatus } from '../../harness/cluster/status.ts';
+import { DRBD_STANDALONE_WEDGE_MS, missingConnectivity, parseCrmMon, storeWedges, unmetReadiness, wedges, type ClusterStatus } from '../../harness/cluster/status.ts';
 import { parseFenceConstraints, parseProcDrbd } from '../../harness/storage/drbd.ts';
 
 const readyXml = readFileSync('fixtures/lab/crm_mon-ready.xml', 'utf8');
@@ -176,4 +176,21 @@ test("node attributes are read from crm_mon; a node running the connectivity clo
   ]);
   // A crm_mon read without the attributes section judges nothing about them.
   t.deepEqual(missingConnectivity(parseCrmMon(laneXml.replace(/<node_attributes>[\s\S]*<\/node_attributes>/, ''))), []);
+});
+
+// node2 after disk-bad-sectors-active beside a CPU hog (2026-12-06): Primary, StandAlone for good.
+const STANDALONE = { cs: 'StandAlone', role: 'Primary', peerRole: 'Unknown', disk: 'UpToDate', peerDisk: 'DUnknown', outOfSyncKiB: 0 };
+const CONNECTED = { cs: 'Connected', role: 'Secondary', peerRole: 'Primary', disk: 'UpToDate', peerDisk: 'UpToDate', outOfSyncKiB: 0 };
+
+test('a DRBD connection StandAlone for 30 s is a wedge: named, with the guide\'s recovery; a moment of it (drbdadm adjust) is not', (t) => {
+  const t0 = 1796549640_765;
+  const since = new Map([['node2', t0]]);
+  t.deepEqual(storeWedges({ node1: CONNECTED, node2: STANDALONE }, since, t0 + DRBD_STANDALONE_WEDGE_MS - 1, 'mail'), [], 'not yet');
+  const [w, ...rest] = storeWedges({ node1: CONNECTED, node2: STANDALONE }, since, t0 + 31_000, 'mail');
+  t.is(rest.length, 0);
+  t.is(w!.node, 'node2');
+  t.regex(w!.why, /^DRBD on node2 is StandAlone \(Primary, disk UpToDate\) for 31 s: it does not reconnect by itself/);
+  t.regex(w!.fix, /drbdadm connect --discard-my-data mail/);
+  t.deepEqual(storeWedges({ node1: CONNECTED, node2: CONNECTED }, since, t0 + 60_000, 'mail'), [], 'connected again');
+  t.deepEqual(storeWedges(undefined, since, t0 + 60_000, 'mail'), [], 'a shared store has no DRBD');
 });

@@ -28,5 +28,34 @@ test("the kernel's lines about the store's disk, from the fault on: the I/O erro
 test('a verdict that is not a pass quotes them, timed from the fault, and says where the rest are', (t) => {
   const at = 1796541749808;
   const words = diskWords({ fault: { name: 'disk-bad-sectors-active', node: 'node2', injectedAt: at - 2000 }, diskKernel: Array.from({ length: 8 }, (_, i) => ({ node: 'node2', at: at + i * 100, text: `line ${i}` })) });
-  t.is(words, "the kernel about the store's disk: node2 +2.0 s: line 0 | node2 +2.1 s: line 1 | node2 +2.2 s: line 2 | node2 +2.3 s: line 3 | node2 +2.4 s: line 4 | node2 +2.5 s: line 5 (and 2 more lines in nodes/*/journal.txt)");
+  t.is(words, "the kernel about the store's disk: node2 +2.0 s: line 0 | node2 +2.1 s: line 1 | node2 +2.2 s: line 2 | (2 more lines in nodes/*/journal.txt) | node2 +2.5 s: line 5 | node2 +2.6 s: line 6 | node2 +2.7 s: line 7");
+  const few = diskWords({ fault: { name: 'disk-bad-sectors-active', node: 'node2', injectedAt: at }, diskKernel: [{ node: 'node2', at, text: 'only' }] });
+  t.is(few, "the kernel about the store's disk: node2 +0.0 s: only");
+});
+
+// Beside a CPU hog (2026-12-06, seed 11), after disk-bad-sectors-active healed: node1 missed a
+// PingAck while node2 resynced, and on reconnect node2 refused to become SyncTarget as Primary.
+// The verdict must quote the link's lines too, not only the disk's.
+const HOG_NODE1 = [
+  '1796549620.826687 node1 kernel: block drbd0: conn( Connected -> WFBitMapS ) pdsk( Diskless -> Consistent ) ',
+  '1796549634.180916 node1 kernel: drbd mail: PingAck did not arrive in time.',
+  '1796549634.209718 node1 kernel: drbd mail: peer( Primary -> Unknown ) conn( SyncSource -> NetworkFailure ) ',
+  '1796549634.251709 node1 kernel: drbd mail: conn( NetworkFailure -> Unconnected ) ',
+  '1796549634.276949 node1 kernel: drbd mail: conn( Unconnected -> WFConnection ) ',
+].join('\n');
+const HOG_NODE2 = [
+  '1796549640.610454 node2 kernel: block drbd0: uuid_compare()=-1 by rule 35',
+  '1796549640.611668 node2 kernel: block drbd0: I shall become SyncTarget, but I am primary!',
+  '1796549640.764609 node2 kernel: drbd mail: conn( WFReportParams -> Disconnecting ) ',
+  '1796549640.764859 node2 kernel: drbd mail: error receiving ReportState, e: -5 l: 0!',
+  '1796549640.765277 node2 kernel: drbd mail: conn( Disconnecting -> StandAlone ) ',
+].join('\n');
+
+test("the replication link's lines that keep the copies apart: the missed PingAck, the refused resync, StandAlone", (t) => {
+  t.deepEqual(
+    diskKernelLines(parseJournal(HOG_NODE1), 1796549600_000).map((l) => l.text),
+    ['drbd mail: PingAck did not arrive in time.', 'drbd mail: peer( Primary -> Unknown ) conn( SyncSource -> NetworkFailure ) '],
+    'the ordinary steps of a reconnect are left out',
+  );
+  t.deepEqual(diskKernelLines(parseJournal(HOG_NODE2), 1796549600_000).map((l) => l.text), ['block drbd0: I shall become SyncTarget, but I am primary!', 'drbd mail: conn( Disconnecting -> StandAlone ) ']);
 });
