@@ -30,9 +30,14 @@ export interface LabConfig {
     bmcPortBase: number;
     delayNode1: string;
     pingHeuristic?: boolean;
-    /** PDU only: power supplies per node, each on its own outlet (default 1). */
+    /**
+     * A second fencing level after the BMCs (agent fence_ipmilan): the PDU outlets feeding each
+     * node, tried when its BMC cannot confirm the fence (a mains loss takes the BMC down too).
+     */
+    secondLevel?: 'fence_apc_snmp';
+    /** PDUs only (agent fence_apc_snmp, or secondLevel): power supplies per node, each on its own outlet (default 1). */
     powerSupplies?: 1 | 2;
-    /** PDU only: how many PDUs (default 1); with 2 supplies and 2 PDUs, each supply is on its own PDU. */
+    /** PDUs only: how many PDUs (default 1); with 2 supplies and 2 PDUs, each supply is on its own PDU. */
     pdus?: 1 | 2;
   };
   cluster: {
@@ -162,9 +167,10 @@ export function parseLabConfig(input: unknown, source: string, lineOf: (pointer:
   if (new Set(subnets).size !== subnets.length) {
     throw fail('/network/subnets', 'every network needs its own subnet number');
   }
-  const { agent, powerSupplies, pdus } = config.fencing;
-  if (agent === 'fence_ipmilan' && (powerSupplies !== undefined || pdus !== undefined)) {
-    throw fail(`/fencing/${powerSupplies !== undefined ? 'powerSupplies' : 'pdus'}`, 'is for a PDU lab (agent fence_apc_snmp); a BMC powers its node as one supply');
+  const { agent, powerSupplies, pdus, secondLevel } = config.fencing;
+  if (secondLevel && agent !== 'fence_ipmilan') throw fail('/fencing/secondLevel', 'is a PDU level after the BMCs: it needs agent fence_ipmilan (a PDU lab has its PDUs as its one level)');
+  if (agent === 'fence_ipmilan' && !secondLevel && (powerSupplies !== undefined || pdus !== undefined)) {
+    throw fail(`/fencing/${powerSupplies !== undefined ? 'powerSupplies' : 'pdus'}`, 'is for PDUs (agent fence_apc_snmp, or secondLevel: fence_apc_snmp); a BMC powers its node as one supply');
   }
   if (pdus === 2 && (powerSupplies ?? 1) === 1) throw fail('/fencing/pdus', 'two PDUs need two power supplies per node (powerSupplies: 2), one on each');
   if (config.mail.package !== null) {

@@ -245,7 +245,7 @@ export function loadTargetFile(file: string, env: NodeJS.ProcessEnv = process.en
     const clash = used.find(([role, nic]) => used.some(([r, x]) => r !== role && x === nic && (role === 'ring0' || role === 'ring1') && (r === 'ring0' || r === 'ring1')));
     if (clash) throw fail(`/nodes/${i}/nics`, `ring0 and ring1 are both ${clash[1]}: two heartbeat rings need two interfaces`);
     const { ipmi, pdu } = n.power;
-    if (Boolean(ipmi) === Boolean(pdu)) throw fail(`/nodes/${i}/power`, 'give exactly one power device: ipmi (the node\'s BMC) or pdu (the outlets feeding it)');
+    if (!ipmi && !pdu) throw fail(`/nodes/${i}/power`, 'give its power device: ipmi (the node\'s BMC), pdu (the outlets feeding it), or both (two fencing levels: the BMC first, then the outlets)');
     for (const [j, o] of (pdu?.outlets ?? []).entries()) {
       if (!spec.pdus || !Object.hasOwn(spec.pdus, o.pdu)) throw fail(`/nodes/${i}/power/pdu/outlets/${j}/pdu`, `no PDU named "${o.pdu}" in the top-level pdus (${Object.keys(spec.pdus ?? {}).join(', ') || 'none'})`);
     }

@@ -21,6 +21,7 @@ import { wedges, type ClusterStatus } from '../cluster/status.ts';
 import { measureOffset } from '../observe/clock.ts';
 import { PolledIpmiPower } from '../power/polled-ipmi-power.ts';
 import { PolledPduPower } from '../power/polled-pdu-power.ts';
+import { TwoLevelNodePower, type NodePower } from '../power/power-device.ts';
 import { ApcPduClient } from '../power/apc-pdu-client.ts';
 import type { Baseline } from '../calibrate/baseline.ts';
 import { ClusterSession, FencingNotVerifiedError } from '../session/cluster-session.ts';
@@ -210,7 +211,9 @@ export class StartedCluster extends ClusterSession {
   private constructor(
     private readonly target: ResolvedTarget,
     readonly ssh: SshRunner,
-    readonly power: Array<PolledIpmiPower | PolledPduPower>,
+    readonly power: NodePower[],
+    /** The devices polled for their power logs (both levels' of a node fenced in two). */
+    private readonly polled: Array<PolledIpmiPower | PolledPduPower>,
     readonly log: Logger,
   ) {
     super();
@@ -245,16 +248,23 @@ export class StartedCluster extends ClusterSession {
         return [p.name, new ApcPduClient({ name: p.name, address: p.address, port: p.port, username: p.username }, p.password, confDir, log)];
       }),
     );
-    const power = target.nodes.map((n) => (n.ipmi ? new PolledIpmiPower({ node: n.name, ...n.ipmi, log }) : new PolledPduPower(n.name, (n.outlets ?? []).map((o) => ({ pdu: pdus.get(o.pdu)!, outlet: o.outlet })), log)));
-    return new StartedCluster(target, ssh, power, log);
+    const polled: Array<PolledIpmiPower | PolledPduPower> = [];
+    const power = target.nodes.map((n): NodePower => {
+      const bmc = n.ipmi ? new PolledIpmiPower({ node: n.name, ...n.ipmi, log }) : undefined;
+      const outlets = n.outlets?.length ? new PolledPduPower(n.name, n.outlets.map((o) => ({ pdu: pdus.get(o.pdu)!, outlet: o.outlet })), log) : undefined;
+      polled.push(...[bmc, outlets].filter((d) => d !== undefined));
+      // Both: two fencing levels, the BMC first.
+      return bmc && outlets ? new TwoLevelNodePower(bmc, outlets) : (bmc ?? outlets)!;
+    });
+    return new StartedCluster(target, ssh, power, polled, log);
   }
 
   startPolls(): void {
-    for (const p of this.power) p.start();
+    for (const p of this.polled) p.start();
   }
 
   async stop(): Promise<void> {
-    for (const p of this.power) p.stop();
+    for (const p of this.polled) p.stop();
     await Promise.all(this.target.nodes.map((n) => this.ssh.close(n.name)));
     removeControlSockets(StartedCluster.dir(this.target.name));
   }

@@ -121,6 +121,16 @@ export const powerLossActive: Fault = needs(['power-device-faults'], {
       ctx.log.info(`${ctx.node} lost mains power, and its BMC with it (dead until the heal)`);
       return { ...(cut as object), bmc: 'dead' };
     }
+    if (power.kind === 'ipmi+pdu') {
+      // Its supplies have no power: the BMC dies with the node, and the outlets (the PDUs still
+      // answer) switch nothing live: a level-2 fence is confirmed, and the node stays off.
+      const k = knobs(ctx);
+      await k.kill();
+      if (!k.mains) throw new Error(`the outlets feeding ${ctx.node} cannot lose mains power in this harness (${power.describe()})`);
+      k.mains(false);
+      ctx.log.info(`${ctx.node} lost mains power, and its BMC with it; its PDUs, fed apart, still answer (level 2 can fence)`);
+      return { ...(cut as object), bmc: 'dead', mains: 'lost' };
+    }
     ctx.log.info(`${ctx.node} lost mains power; its PDUs, fed apart, still answer`);
     return cut;
   },

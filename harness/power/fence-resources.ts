@@ -3,9 +3,11 @@
  * fence each node through its power device, and the credential files they read on every node.
  * IPMI: one `fence_ipmilan` device per node. PDU: one `fence_apc_snmp` device per power supply
  * (outlet); a node's devices form one fencing level, so Pacemaker switches every outlet off
- * before it switches any back on, and a node with two supplies really loses power.
+ * before it switches any back on, and a node with two supplies really loses power. Both: the BMC
+ * is level 1, the outlets level 2 (Pacemaker tries level 2 when level 1 fails).
  */
 import type { LabPlan, NodePlan } from '../cluster/lab-config.ts';
+import { fencingLevels } from './power-plan.ts';
 
 /** The file on each node holding a BMC's password, for fence_ipmilan's password_script. */
 export function bmcPasswordFile(node: string): string {
@@ -19,9 +21,9 @@ export function powerPasswordFile(plan: LabPlan, device: string): string {
   return d.kind === 'ipmi' ? bmcPasswordFile(d.node) : `/etc/ha-chaos/pdu-${d.name}.pw`;
 }
 
-/** The stonith device names that fence `node`, in the order of its fencing level. */
-export function fenceDevicesOf(plan: LabPlan, node: NodePlan): string[] {
-  return plan.config.fencing.agent === 'fence_ipmilan' ? [`fence_${node.name}`] : node.supplies.map((s) => `fence_${node.name}_psu${s.index}`);
+/** The stonith device names that fence `node`: one list per fencing level, in the order Pacemaker tries them. Pure. */
+export function fenceLevelsOf(plan: LabPlan, node: NodePlan): string[][] {
+  return fencingLevels(plan.config).map((level) => (level === 'ipmi' ? [`fence_${node.name}`] : node.supplies.map((s) => `fence_${node.name}_psu${s.index}`)));
 }
 
 /** A power fence device as the cluster should hold it: its resource id, agent, the node it fences and its parameters. */
@@ -35,21 +37,32 @@ export interface FenceDeviceSpec {
   params: Record<string, string>;
 }
 
-/** The power fence devices of `node` as the plan makes them, in the order of its fencing level. Pure. */
+/**
+ * The power fence devices of `node` as the plan makes them, level by level. node1's first device
+ * of each level waits `delayNode1` (Pacemaker waits a device's delay once per use): when both
+ * nodes fence at once through the same level, node1 survives. Pure.
+ */
 export function fenceDeviceSpecs(plan: LabPlan, node: NodePlan): FenceDeviceSpec[] {
   const { fencing } = plan.config;
   const delay = (first: boolean): Record<string, string> => (node.index === 1 && first ? { pcmk_delay_base: fencing.delayNode1 } : {});
-  const names = fenceDevicesOf(plan, node);
-  if (fencing.agent === 'fence_ipmilan') {
-    return [
-      {
-        id: names[0]!,
-        agent: 'fence_ipmilan',
-        node: node.name,
-        params: { ip: plan.bmcAddress, ipport: String(node.bmcPort), username: fencing.bmcUsername, password_script: `cat ${bmcPasswordFile(node.name)}`, lanplus: '1', cipher: '3', pcmk_host_list: node.name, ...delay(true) },
-      },
-    ];
-  }
+  return fencingLevels(plan.config).flatMap((level, l) => {
+    const names = fenceLevelsOf(plan, node)[l]!;
+    if (level === 'ipmi') {
+      return [
+        {
+          id: names[0]!,
+          agent: 'fence_ipmilan',
+          node: node.name,
+          params: { ip: plan.bmcAddress, ipport: String(node.bmcPort), username: fencing.bmcUsername, password_script: `cat ${bmcPasswordFile(node.name)}`, lanplus: '1', cipher: '3', pcmk_host_list: node.name, ...delay(true) },
+        },
+      ];
+    }
+    return pduDeviceSpecs(plan, node, names, delay);
+  });
+}
+
+function pduDeviceSpecs(plan: LabPlan, node: NodePlan, names: string[], delay: (first: boolean) => Record<string, string>): FenceDeviceSpec[] {
+  const { fencing } = plan.config;
   return node.supplies.map((supply, i) => {
     const device = plan.powerDevices.find((d) => d.name === supply.device)!;
     // The delay only on the first device of the level: Pacemaker waits it once per device.

@@ -27,7 +27,8 @@ export interface NodePowerResult {
 /** One node's power device(s). */
 export interface NodePower {
   readonly node: string;
-  readonly kind: 'ipmi' | 'pdu';
+  /** `ipmi+pdu`: two fencing levels, the BMC first, then the PDU outlets ({@link TwoLevelNodePower}). */
+  readonly kind: 'ipmi' | 'pdu' | 'ipmi+pdu';
   /** In words, for status and reports: `IPMI BMC 10.213.1.1:6231`, `PDU pdu1 outlets 1+3`. */
   describe(): string;
   /** The node's supplies (`bmc`, or `pdu1:1`...): it has no power when all are off. */
@@ -68,6 +69,12 @@ export interface PowerKnobs {
    * fenced through (5 s: every attempt times out; 0.8 s: a reboot in 2.5 s).
    */
   readonly slowDelayMs: number;
+  /**
+   * A node fed by PDU outlets: its power supplies lose mains power (`false`: the outlets still
+   * switch, the machine stays off) or get it back (`true`). Absent where nothing feeds the node
+   * through outlets the harness runs.
+   */
+  mains?(on: boolean): void;
 }
 
 /** A node powered through its own IPMI BMC. */
@@ -219,10 +226,106 @@ export class PduNodePower implements NodePower, PowerKnobs {
   setPowerControl(faults: Partial<PowerControlFaults>): void {
     for (const p of this.pdus) p.setPowerControl(faults);
   }
+  mains(on: boolean): void {
+    // The machine is one, shared by every PDU that feeds it.
+    this.pdus[0]!.setMains(this.node, on);
+  }
   async heal(): Promise<void> {
     for (const p of this.pdus) await p.heal();
   }
   leftovers(): string[] {
     return this.pdus.flatMap((p) => p.leftovers());
+  }
+}
+
+/**
+ * A node fenced in two levels: its BMC first (level 1), then the PDU outlets feeding its power
+ * supplies (level 2), as Pacemaker's fencing topology tries them. The BMC switches the chassis the
+ * outlets feed: the node has power while its chassis is on and one of its outlets is (see
+ * power-log.ts), and a BMC has no power of its own when its supplies have none (a real BMC runs
+ * on the supplies' standby power). The harness's own power requests go through the BMC, as an
+ * operator's would, and through the outlets when the BMC does not answer; the device faults
+ * (dead, hung, slow, failing) are the BMC's, the device the fencer asks first.
+ */
+export class TwoLevelNodePower implements NodePower {
+  readonly kind = 'ipmi+pdu' as const;
+  readonly knobs?: PowerKnobs;
+  constructor(
+    readonly bmc: NodePower,
+    readonly outlets: NodePower,
+  ) {
+    if (bmc.kind !== 'ipmi' || outlets.kind !== 'pdu' || bmc.node !== outlets.node) throw new Error('two fencing levels are a node\'s BMC, then the PDU outlets feeding the same node');
+    const first = bmc.knobs;
+    const second = outlets.knobs;
+    if (first && second) {
+      this.knobs = {
+        slowDelayMs: first.slowDelayMs,
+        recordOutside: (value, by) => {
+          first.recordOutside(value, by);
+          second.recordOutside(value, by);
+        },
+        kill: () => first.kill(),
+        revive: () => first.revive(),
+        hang: () => first.hang(),
+        resume: () => first.resume(),
+        setPowerControl: (faults) => first.setPowerControl(faults),
+        mains: (on) => second.mains?.(on),
+        heal: async () => {
+          // Mains first (the PDUs' side), then the BMC boots on its standby power.
+          await second.heal();
+          await first.heal();
+        },
+        leftovers: () => [...first.leftovers(), ...second.leftovers()],
+      };
+    }
+  }
+  get node(): string {
+    return this.bmc.node;
+  }
+  describe(): string {
+    return `level 1: ${this.bmc.describe()}; level 2: ${this.outlets.describe()}`;
+  }
+  /** The BMC's chassis and the outlets: see power-log.ts's `hasPower`. */
+  supplies(): string[] {
+    return [...this.bmc.supplies(), ...this.outlets.supplies()];
+  }
+  /**
+   * Off, reset, cycle: through the BMC, else (it does not acknowledge) through the outlets. On:
+   * every outlet on, then the chassis (a node whose outlets a fence left off has no power to start).
+   */
+  async power(action: NodePowerAction): Promise<NodePowerResult> {
+    if (action === 'on') {
+      const fed = await this.outlets.power('on');
+      if (!fed.acknowledged) return fed;
+      const on = await this.bmc.power('on');
+      return { ...on, durationMs: fed.durationMs + on.durationMs };
+    }
+    const first = await this.bmc.power(action);
+    if (first.acknowledged) return first;
+    const second = await this.outlets.power(action);
+    return second.acknowledged ? second : { ...second, error: `BMC: ${first.error ?? 'no answer'}; outlets: ${second.error ?? 'no answer'}` };
+  }
+  /** Off when the BMC says so, or when every outlet is off; on when the BMC says on and an outlet is on. */
+  async status(): Promise<'on' | 'off'> {
+    const supplies = await this.supplyStatus();
+    const outlets = Object.entries(supplies).filter(([s]) => s !== BMC_SUPPLY);
+    if (outlets.length && outlets.every(([, v]) => v === 'off')) return 'off';
+    if (supplies[BMC_SUPPLY] === undefined) throw new Error(`the BMC of ${this.node} does not answer and an outlet feeding it is on`);
+    return supplies[BMC_SUPPLY] === 'on' && outlets.some(([, v]) => v === 'on') ? 'on' : 'off';
+  }
+  /** Both devices' readings; a device that does not answer is left out (both silent: throws). */
+  async supplyStatus(): Promise<Record<string, 'on' | 'off'>> {
+    const [bmc, outlets] = await Promise.allSettled([this.bmc.supplyStatus(), this.outlets.supplyStatus()]);
+    if (bmc.status === 'rejected' && outlets.status === 'rejected') throw new Error(`neither level answers: BMC: ${(bmc.reason as Error).message}; outlets: ${(outlets.reason as Error).message}`);
+    return { ...(bmc.status === 'fulfilled' ? bmc.value : {}), ...(outlets.status === 'fulfilled' ? outlets.value : {}) };
+  }
+  targetPower(): Promise<'on' | 'off'> {
+    return this.bmc.targetPower();
+  }
+  powerLog(): PowerEvent[] {
+    return [...this.bmc.powerLog(), ...this.outlets.powerLog()].sort((a, b) => a.time - b.time);
+  }
+  isRunning(): boolean {
+    return this.bmc.isRunning() && this.outlets.isRunning();
   }
 }

@@ -3,7 +3,9 @@
  * fencing checker, the two-primaries checker and the timeline read). A node is fed by one or
  * more power supplies: its BMC (one), or PDU outlets (one per supply). It lost power at the
  * moment every one of its supplies was off; with two supplies, switching one outlet off is
- * not a power loss, whatever the fence agent reported.
+ * not a power loss, whatever the fence agent reported. A node fenced in two levels (its BMC
+ * first, then the PDU outlets feeding it) has both: the BMC's chassis power is in series with
+ * the outlets, so it has power while its chassis is on and one of its outlets is.
  */
 
 /** One power request a device carried out (or refused), host clock. */
@@ -55,29 +57,36 @@ function replayStart(events: readonly PowerEvent[], node: string, options: Power
   return { mine, on: new Map(supplies.map((s) => [s, options.start?.supplies[s] !== 'off'])) };
 }
 
+/**
+ * Whether a node with these supplies' states has power: some supply on; with a BMC beside outlets
+ * (two fencing levels), its chassis on and some outlet on. Pure.
+ */
+export function hasPower(on: ReadonlyMap<string, boolean>): boolean {
+  if (on.size > 1 && on.has(BMC_SUPPLY)) return on.get(BMC_SUPPLY)! && [...on.entries()].some(([s, v]) => s !== BMC_SUPPLY && v);
+  return [...on.values()].some(Boolean);
+}
+
 /** The moments (host clock, ascending) at which `node` lost all power, from `events`. */
 export function powerLosses(events: readonly PowerEvent[], node: string, options: PowerLossOptions = {}): number[] {
   const { mine, on } = replayStart(events, node, options);
   const losses: number[] = [];
-  const allOff = () => [...on.values()].every((v) => !v);
   for (const e of mine) {
     const supply = e.supply ?? BMC_SUPPLY;
     if (!on.has(supply)) continue; // an outlet the plan does not give this node
     if (e.request === 'power' && e.value === '0') {
-      const was = allOff();
+      const was = hasPower(on);
       on.set(supply, false);
-      if (!was && allOff()) losses.push(e.time);
+      if (was && !hasPower(on)) losses.push(e.time);
     } else if (e.request === 'power' && e.value === '1') on.set(supply, true);
     else if ((e.request === 'reset' || (e.request === 'power' && e.value === 'reset')) && options.resets !== false) {
-      // A reset of one supply is a loss only if the others were off already.
-      const others = [...on.entries()].filter(([s]) => s !== supply).every(([, v]) => !v);
-      if (others && on.get(supply)) losses.push(e.time);
+      // A reset of one supply is a loss only if the node had power and would have none without that supply.
+      if (hasPower(on) && !hasPower(new Map([...on, [supply, false]]))) losses.push(e.time);
     }
   }
   return losses;
 }
 
-/** Whether `node` had power at `at` (some supply on), replaying its devices' logs from the run's start. Pure. */
+/** Whether `node` had power at `at` (see {@link hasPower}), replaying its devices' logs from the run's start. Pure. */
 export function poweredAt(events: readonly PowerEvent[], node: string, at: number, options: PowerLossOptions = {}): boolean {
   const { mine, on } = replayStart(events, node, options, at);
   if (!on.size) return true;
@@ -87,7 +96,7 @@ export function poweredAt(events: readonly PowerEvent[], node: string, at: numbe
     if (e.value === '0') on.set(supply, false);
     else if (e.value === '1') on.set(supply, true);
   }
-  return [...on.values()].some(Boolean);
+  return hasPower(on);
 }
 
 /** The supplies of `node` that were never switched off between `from` and `to` (for a message: which outlet kept the node alive). */

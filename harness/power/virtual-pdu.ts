@@ -394,12 +394,35 @@ export class StartedVirtualPdu implements AsyncDisposable {
     setDeviceControl(this.knobs(), faults);
   }
 
+  /**
+   * Mains power lost between the outlets and `node`'s machine (its power supplies have none: a
+   * loss of mains at the node, with the PDU fed apart): the outlets still switch, and say so in
+   * the power log, but the machine stays off whatever they do. `true` gives it back; the machine
+   * does not start by itself then (its BMC, or an outlet switched on, powers it).
+   */
+  setMains(node: string, on: boolean): void {
+    if (!this.outletsOf(node).length) throw new Error(`no outlet of PDU ${this.name} feeds ${node}`);
+    const dir = join(this.machines, node);
+    writePrivateFile(join(dir, 'faults.env'), renderFaultsEnv(on ? NO_FAULTS : { mode: 'ignore', delayMs: 0 }));
+    this.log.info(on ? `mains power back at ${node}'s power supplies` : `${node}'s power supplies lost mains power (its outlets still switch, feeding nothing)`);
+  }
+
+  /** The nodes whose power supplies have no mains (see {@link setMains}). */
+  private withoutMains(): string[] {
+    const nodes = [...new Set(this.recordValue.outlets.map((o) => o.node))];
+    return nodes.filter((node) => {
+      const file = join(this.machines, node, 'faults.env');
+      return existsSync(file) && readFileSync(file, 'utf8') !== renderFaultsEnv(NO_FAULTS);
+    });
+  }
+
   leftovers(): string[] {
-    return deviceLeftovers(this.knobs());
+    return [...deviceLeftovers(this.knobs()), ...this.withoutMains().map((node) => `PDU ${this.name}: ${node}'s power supplies have no mains power`)];
   }
 
   async heal(options: { timeoutMs?: number } = {}): Promise<void> {
     this.setPowerControl(NO_FAULTS);
+    for (const node of this.withoutMains()) this.setMains(node, true);
     await this.resume();
     await this.revive(options);
   }

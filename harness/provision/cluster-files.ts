@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../core/paths.ts';
-import { fenceDevicesOf, renderFenceDevices } from '../power/fence-resources.ts';
+import { fenceLevelsOf, renderFenceDevices } from '../power/fence-resources.ts';
 import { crmOps } from '../cluster/crm-ops.ts';
 import { storeOf } from '../storage/storage.ts';
 import { mailServiceOf } from '../mail/mail.ts';
@@ -115,9 +115,9 @@ export function renderCib(plan: LabPlan): string {
     }
     return lines;
   });
-  // One level per node: the heuristic (if any), then every power device of the node (all of its supplies).
-  const levels = plan.nodes.map((n) => [...(heuristic ? [`ping_${n.name}`] : []), ...fenceDevicesOf(plan, n)]);
-  const topology = levels.some((l) => l.length > 1) ? [`fencing_topology ${plan.nodes.map((n, i) => `${n.name}: ${levels[i]!.join(',')}`).join(' ')}`] : [];
+  // Each level of a node: the heuristic (if any), then its power devices (all of its supplies in a PDU level); BMC first, PDUs second.
+  const levels = plan.nodes.map((n) => fenceLevelsOf(plan, n).map((devices) => [...(heuristic ? [`ping_${n.name}`] : []), ...devices]));
+  const topology = levels.some((ls) => ls.length > 1 || ls.some((l) => l.length > 1)) ? [`fencing_topology ${plan.nodes.map((n, i) => `${n.name}: ${levels[i]!.map((l) => l.join(',')).join(' ')}`).join(' ')}`] : [];
   const store = storeOf(plan).cib(plan, 'g_mail');
   const ipOps = crmOps([['start', t.ip], ['stop', t.ip], ['monitor', t.ip, i.ip]]);
   const pingOps = crmOps([['start', t.ping], ['stop', t.ping], ['monitor', t.ping, i.clientPing]]);

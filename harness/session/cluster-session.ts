@@ -296,17 +296,30 @@ export abstract class ClusterSession implements StartedTarget {
    * The destructive check, for devices whose identity cannot be read (PDU outlets): each node is
    * fenced once through the cluster (`stonith_admin --reboot` from its peer), and the power
    * devices' logs must show that node, and only that node, losing power; then it rejoins (bounded).
-   * Returns the problems found, each naming the node and what its fence did.
+   * A node fenced in two levels (its BMC, then PDU outlets) has its BMC held dead meanwhile (the
+   * harness runs it), so that the fencer must go on to level 2: the BMC's own identity is read,
+   * the outlets' only this proves. Returns the problems found, each naming the node and what its
+   * fence did.
    */
   async fenceEachNodeOnce(timeoutMs: number, signal?: AbortSignal): Promise<string[]> {
     const names = this.plan.nodes.map((n) => n.name);
     const problems: string[] = [];
     for (const node of names) {
       const peer = names.find((n) => n !== node)!;
-      this.log.info(`verifying fencing by fencing: stonith_admin --reboot ${node} from ${peer}; the power devices must show ${node}, and only ${node}, losing power`);
+      const power = this.power.find((p) => p.node === node);
+      const level2 = power?.kind === 'ipmi+pdu' ? power.knobs : undefined;
+      this.log.info(`verifying fencing by fencing: stonith_admin --reboot ${node} from ${peer}; the power devices must show ${node}, and only ${node}, losing power${level2 ? ` (its BMC held dead meanwhile: the fence must go through level 2, the PDU outlets)` : ''}`);
       const since = Date.now();
       await this.ssh.close(node);
-      const fence = await this.ssh.root(peer, `stonith_admin --reboot ${node} --timeout 180`, { timeoutMs: 240_000, signal, reject: false, log: this.log, phase: 'verify fencing' });
+      if (level2) await level2.kill();
+      // Two levels: the first must fail (its agent's retries against a BMC that answers nothing) before the second runs.
+      const bound = level2 ? 360 : 180;
+      let fence: Awaited<ReturnType<NodeShell['root']>>;
+      try {
+        fence = await this.ssh.root(peer, `stonith_admin --reboot ${node} --timeout ${bound}`, { timeoutMs: (bound + 60) * 1000, signal, reject: false, log: this.log, phase: 'verify fencing' });
+      } finally {
+        if (level2) await level2.revive();
+      }
       const until = Date.now() + 5000;
       const events = this.power.flatMap((p) => p.powerLog()).filter((e) => e.time >= since && e.time <= until);
       const supplies = Object.fromEntries(this.power.map((p) => [p.node, p.supplies()]));
@@ -315,7 +328,8 @@ export abstract class ClusterSession implements StartedTarget {
       if (!fence.ok) problems.push(`fencing ${node} through the cluster failed: ${(fence.stderr || fence.stdout).trim().split('\n').at(-1) ?? fence.reason}`);
       else if (others.length) problems.push(`fencing ${node} powered off ${others.join(', ')}: its fence device feeds the wrong machine`);
       else if (!lost(node).length) problems.push(`fencing ${node} was reported done, but its power devices show it never lost power`);
-      else this.log.info(`fencing ${node} powered off ${node} alone: verified`);
+      else if (level2 && !events.some((e) => e.node === node && e.supply !== undefined && e.result === 'done' && e.value === '0')) problems.push(`fencing ${node} with its BMC dead was reported done, but no PDU outlet feeding it was switched off: level 2 did not fence it`);
+      else this.log.info(`fencing ${node} powered off ${node} alone: verified${level2 ? ' (through level 2, its PDU outlets)' : ''}`);
       await this.waitReady(timeoutMs, signal);
     }
     return problems;

@@ -76,7 +76,7 @@ const broken: Array<[string, (t: string) => string, RegExp]> = [
   ['DRBD without a replication NIC', (s) => s.replace('ring1: eno3, replication: eno4 }\n    power:\n      ipmi: { address: 198.51.100.201', 'ring1: eno3 }\n    power:\n      ipmi: { address: 198.51.100.201'), /\/nodes\/0\/nics\/replication: a DRBD store needs/],
   ['one NIC for both rings', (s) => s.replace('ring0: eno2, ring1: eno3, replication: eno4 }\n    power:\n      ipmi: { address: 198.51.100.201', 'ring0: eno2, ring1: eno2, replication: eno4 }\n    power:\n      ipmi: { address: 198.51.100.201'), /ring0 and ring1 are both eno2/],
   ['a PDU outlet of a PDU not listed', (s) => s.replace('ipmi: { address: 198.51.100.201, username: admin, password: { passwordFile: bmc1 } }', 'pdu: { outlets: [{ pdu: pdu9, outlet: 1 }] }'), /\/nodes\/0\/power\/pdu\/outlets\/0\/pdu: no PDU named "pdu9"/],
-  ['both a BMC and a PDU', (s) => s.replace('ipmi: { address: 198.51.100.201, username: admin, password: { passwordFile: bmc1 } }', 'ipmi: { address: 198.51.100.201, username: admin, password: { passwordFile: bmc1 } }\n      pdu: { outlets: [{ pdu: pdu1, outlet: 1 }] }'), /\/nodes\/0\/power: give exactly one power device/],
+  ['no power device', (s) => s.replace('power:\n      ipmi: { address: 198.51.100.201, username: admin, password: { passwordFile: bmc1 } }', 'power: {}'), /\/nodes\/0\/power: give its power device: ipmi \(the node's BMC\), pdu \(the outlets feeding it\), or both/],
   ['one node only', (s) => s.slice(0, s.indexOf('  - name: mx2')), /\/nodes: must have at least 2 items|nodes/],
   ['an unknown key', (s) => s.replace('storage: drbd', 'storage: drbd\nstorag: shared'), /storag/],
 ];
@@ -128,6 +128,14 @@ test("the lab's target file describes it as hardware: SSH and BMC addresses, the
   t.is(pduSpec.pdus!.pdu2!.port, variants.powerDevices[1]!.port);
   t.is(pduSpec.storage, 'shared');
   t.false('replication' in pduSpec.nodes[0]!.nics, 'a shared store has no replication link');
+  // Two fencing levels: the BMC and the outlets, both; and it loads, each node with both.
+  const levels = planLab(loadLabConfig(DEFAULT_LAB_CONFIG.replace(/lab\.json$/, 'lab-levels.json')));
+  const levelSpec = renderLabTargetFile(levels, hosts, { key: '/k', bmcPassword: '/p', accounts: '/a' });
+  t.deepEqual(levelSpec.nodes[1]!.power, { ipmi: { address: levels.bmcAddress, port: levels.nodes[1]!.bmcPort, username: 'admin', password: { passwordFile: '/p' } }, pdu: { outlets: [{ pdu: 'pdu1', outlet: 2 }, { pdu: 'pdu2', outlet: 2 }] } });
+  const levelFile = writeLabTargetFile(join(dir, 'levels'), levels, hosts, join(dir, 'key'), { bmcPassword: 'lab-bmc-pw', accounts: { user1: 'lab-pw-1' } });
+  const both = loadTargetFile(levelFile, {}).nodes[0]!;
+  t.is(both.ipmi!.port, levels.nodes[0]!.bmcPort);
+  t.deepEqual(both.outlets, [{ pdu: 'pdu1', outlet: 1 }, { pdu: 'pdu2', outlet: 1 }]);
 });
 
 test('certify --target: a scenario the target cannot do honestly is listed as not applicable, and with nothing left it exits 2 before touching a node', async (t) => {

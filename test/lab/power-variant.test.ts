@@ -53,8 +53,40 @@ test('provisioning writes each PDU password file (0600), and the default lab sti
 test('power options that do not fit the device are refused, naming the field', (t) => {
   const ipmi = loadLabConfig();
   const err = t.throws(() => parseLabConfig({ ...ipmi, fencing: { ...ipmi.fencing, powerSupplies: 2 } }, 'lab.json'), { instanceOf: ValidationError });
-  t.regex(err.message, /\/fencing\/powerSupplies: is for a PDU lab/);
+  t.regex(err.message, /\/fencing\/powerSupplies: is for PDUs \(agent fence_apc_snmp, or secondLevel/);
   t.regex(t.throws(() => parseLabConfig({ ...pdu, fencing: { ...pdu.fencing, powerSupplies: 1, pdus: 2 } }, 'lab.json'))!.message, /\/fencing\/pdus: two PDUs need two power supplies/);
   t.regex(t.throws(() => parseLabConfig({ ...pdu, fencing: { ...pdu.fencing, powerSupplies: 3 } }, 'lab.json'))!.message, /powerSupplies/);
   t.regex(t.throws(() => parseLabConfig({ ...pdu, fencing: { ...pdu.fencing, agent: 'fence_raritan' } }, 'lab.json'))!.message, /agent/);
+});
+
+const levels = loadLabConfig(DEFAULT_LAB_CONFIG.replace('lab.json', 'lab-levels.json'));
+
+test('lab-levels.json: a BMC per node and two PDUs; the supplies are the outlets (the BMC switches the chassis they feed)', (t) => {
+  const plan = planLab(levels);
+  t.deepEqual(
+    plan.powerDevices.map((d) => (d.kind === 'pdu' ? `${d.name}@${d.port}: ${d.outlets.map((o) => `${o.outlet}=${o.label}`).join(' ')}` : `${d.name}@${d.port}`)),
+    ['node1@6231', 'node2@6232', 'pdu1@6241: 1=node1-psu1 2=node2-psu1', 'pdu2@6242: 1=node1-psu2 2=node2-psu2'],
+  );
+  t.deepEqual(plan.nodes.map((n) => n.supplies.map((s) => s.id)), [['pdu1:1', 'pdu2:1'], ['pdu1:2', 'pdu2:2']]);
+});
+
+test('the CIB of two levels: the BMC first, both outlets second, the heuristic in each, node1 delayed in each level', (t) => {
+  const cib = renderCib(planLab(levels));
+  t.regex(cib, /^fencing_topology node1: ping_node1,fence_node1 ping_node1,fence_node1_psu1,fence_node1_psu2 node2: ping_node2,fence_node2 ping_node2,fence_node2_psu1,fence_node2_psu2$/m);
+  t.regex(cib, /^primitive fence_node1 stonith:fence_ipmilan params ip=10\.215\.1\.1 ipport=6231 .*pcmk_host_list=node1 pcmk_delay_base=5s /m);
+  t.regex(cib, /^primitive fence_node1_psu1 stonith:fence_apc_snmp params ip=10\.215\.1\.1 ipport=6241 .*plug=1 pcmk_host_list=node1 pcmk_delay_base=5s /m);
+  t.notRegex(cib.split('\n').find((l) => l.startsWith('primitive fence_node1_psu2'))!, /pcmk_delay_base/);
+  t.notRegex(cib.split('\n').find((l) => l.startsWith('primitive fence_node2 '))!, /pcmk_delay_base/);
+  for (const id of ['fence_node1', 'fence_node1_psu1', 'fence_node1_psu2']) t.regex(cib, new RegExp(`^location l_${id} ${id} -inf: node1$`, 'm'));
+  // Without the heuristic: two levels still make a topology.
+  t.regex(renderCib(planLab({ ...levels, fencing: { ...levels.fencing, pingHeuristic: false } })), /^fencing_topology node1: fence_node1 fence_node1_psu1,fence_node1_psu2 node2: fence_node2 fence_node2_psu1,fence_node2_psu2$/m);
+  // Provisioning: the BMC password files and the PDUs'.
+  const plan = planLab(levels);
+  const script = renderNodeProvision(plan, plan.nodes[0]!, secrets);
+  for (const f of ['bmc-node1.pw', 'bmc-node2.pw', 'pdu-pdu1.pw', 'pdu-pdu2.pw']) t.true(script.includes(`/etc/ha-chaos/${f}`), f);
+});
+
+test('a second level is a PDU level after BMCs: refused on a PDU lab, naming the field', (t) => {
+  t.regex(t.throws(() => parseLabConfig({ ...pdu, fencing: { ...pdu.fencing, secondLevel: 'fence_apc_snmp' } }, 'lab.json'))!.message, /\/fencing\/secondLevel: is a PDU level after the BMCs: it needs agent fence_ipmilan/);
+  t.regex(t.throws(() => parseLabConfig({ ...levels, fencing: { ...levels.fencing, secondLevel: 'fence_ipmilan' } }, 'lab.json'))!.message, /secondLevel/);
 });

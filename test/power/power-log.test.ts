@@ -3,7 +3,7 @@ import test from 'ava';
 import { fencing } from '../../harness/check/fencing.ts';
 import { singlePrimary } from '../../harness/check/single-primary.ts';
 import type { Observations } from '../../harness/check/observations.ts';
-import { powerLosses, suppliesNeverOff, type PowerEvent } from '../../harness/power/power-log.ts';
+import { poweredAt, powerLosses, suppliesNeverOff, type PowerEvent } from '../../harness/power/power-log.ts';
 import type { Scenario } from '../../harness/scenario/scenario.ts';
 
 const ev = (time: number, value: string, supply?: string, node = 'node1', result = 'done'): PowerEvent => ({ node, time, request: 'power', value, result, ...(supply ? { supply } : {}) });
@@ -30,6 +30,23 @@ test('two supplies: the node loses power when the second outlet goes off, not th
   // A reboot of one outlet while the other is off is a loss; while the other is on it is not.
   t.deepEqual(powerLosses([ev(100, '0', 'pdu1:3'), ev(200, 'reset', 'pdu1:1')], 'node1', { supplies }), [200]);
   t.deepEqual(powerLosses([ev(200, 'reset', 'pdu1:1')], 'node1', { supplies }), []);
+});
+
+test('two fencing levels (the BMC, then two PDU outlets): the chassis is in series with the outlets', (t) => {
+  const supplies = ['bmc', 'pdu1:1', 'pdu2:1'];
+  // power-loss-active on such a node: the chassis off (the node and its BMC lose power), then the
+  // fencer's level 2 switches both outlets off and on again; power returns at the heal (chassis on).
+  const loss = [ev(100, '0'), ev(200, '0', 'pdu1:1'), ev(210, '0', 'pdu2:1'), ev(1200, '1', 'pdu1:1'), ev(1210, '1', 'pdu2:1'), ev(5000, '1')];
+  t.deepEqual(powerLosses(loss, 'node1', { supplies }), [100], 'one loss: the chassis; the outlets switched nothing live');
+  t.false(poweredAt(loss, 'node1', 1300, { supplies }), 'outlets on again, the chassis still off: no power');
+  t.true(poweredAt(loss, 'node1', 5001, { supplies }));
+  // A level-2 fence of a running node: the loss is the second outlet's, as with PDUs alone.
+  t.deepEqual(powerLosses([ev(100, '0', 'pdu1:1'), ev(110, '0', 'pdu2:1'), ev(1100, '1', 'pdu1:1')], 'node1', { supplies }), [110]);
+  t.true(poweredAt([ev(100, '0', 'pdu1:1'), ev(110, '0', 'pdu2:1'), ev(1100, '1', 'pdu1:1')], 'node1', 1200, { supplies }), 'one outlet back, the chassis on');
+  // A level-1 fence (the BMC) alone, and a BMC reset.
+  t.deepEqual(powerLosses([ev(100, '0'), ev(200, '1'), { node: 'node1', time: 300, request: 'reset', value: '1', result: 'done' }], 'node1', { supplies }), [100, 300]);
+  // A reset while both outlets are off cuts nothing.
+  t.deepEqual(powerLosses([ev(100, '0', 'pdu1:1'), ev(110, '0', 'pdu2:1'), { node: 'node1', time: 300, request: 'reset', value: '1', result: 'done' }], 'node1', { supplies }), [110]);
 });
 
 const scenario: Scenario = {

@@ -338,3 +338,30 @@ test("a PDU the harness does not run (the virtual one, reached as if it were rea
   await t.throwsAsync(() => wrong.outletStatus(1), { message: /wrong SNMPv3 user or passphrase/ });
   t.false(readFileSync(rig.logFile, 'utf8').includes(rig.password), 'the passphrase is never logged');
 });
+
+test("a loss of mains at the node (the PDU fed apart): the outlets still switch and say so, the machine stays off; heal gives mains back", async (t) => {
+  const rig = await startRig(t, { dual: true });
+  const power = new PduNodePower('node1', [rig.pdu]);
+  await power.power('cycle'); // the outlets are on when a PDU starts, and nothing ran: all off, then all on starts it
+  await waitBoots(rig, 'node1', 1);
+  t.is(await power.targetPower(), 'on');
+  await power.power('off');
+  t.is(await power.targetPower(), 'off');
+  power.knobs.mains!(false);
+  t.true(power.knobs.leftovers().some((l) => /node1's power supplies have no mains power/.test(l)), power.knobs.leftovers().join('; '));
+  // A level-2 fence's reboot: both outlets off, both on; confirmed, and nothing powers the machine.
+  t.true((await fence(rig, 1, 'off')).ok);
+  t.true((await fence(rig, 3, 'off')).ok);
+  t.true((await fence(rig, 1, 'on')).ok);
+  t.true((await fence(rig, 3, 'on')).ok);
+  t.is((await fence(rig, 1, 'status')).power, 'on', 'the outlet says on: its relay switched');
+  t.is(await power.targetPower(), 'off', 'no mains: the machine did not start');
+  t.is(boots(rig.bootLog('node1')), 1);
+  t.true(rig.pdu.powerLog().slice(-4).every((e) => e.result === 'done'), 'the PDU did what it was asked');
+  await power.knobs.heal();
+  t.deepEqual(power.knobs.leftovers(), []);
+  await power.power('on');
+  t.is(await power.targetPower(), 'off', 'mains back: an outlet already on does not start a machine by itself');
+  await power.power('cycle');
+  await waitBoots(rig, 'node1', 2);
+});
