@@ -103,20 +103,27 @@ export function renderCib(plan: LabPlan): string {
   const heuristic = plan.config.fencing.pingHeuristic !== false;
   const rings = plan.networks.filter((net) => net.role === 'ring0' || net.role === 'ring1').map((net) => net.hostIp);
   const stonithOps = crmOps([['start', t.stonithStart], ['stop', t.stonithStop], ['monitor', t.stonithMonitor, i.stonith]]);
+  // One heuristic device per level: the fencer runs a device once per fencing operation, so a
+  // heuristic shared by two levels is not run again for level 2, and level 2 then fails as "no
+  // such device" (seen on the two-level lab, Pacemaker 2.1.5).
+  const pingDevice = (node: string, level: number) => (level === 0 ? `ping_${node}` : `ping_${node}_l${level + 1}`);
   const fence = plan.nodes.map((n) => {
     const lines = renderFenceDevices(plan, n, stonithOps);
     if (heuristic) {
       // Runs on the would-be fencer, before the power device(s) in the same level: a node that
       // reaches neither ring's host side has lost its own heartbeat paths and must not shoot its peer.
-      lines.push(
-        `primitive ping_${n.name} stonith:fence_heuristics_ping params ping_targets=${rings.join(',')} ping_maxfail=${rings.length - 1} ping_count=2 ping_good_count=1 ping_interval=1 ping_timeout=1 pcmk_host_list=${n.name}${stonithOps}`,
-        `location l_ping_${n.name} ping_${n.name} -inf: ${n.name}`,
-      );
+      for (const l of fenceLevelsOf(plan, n).keys()) {
+        const id = pingDevice(n.name, l);
+        lines.push(
+          `primitive ${id} stonith:fence_heuristics_ping params ping_targets=${rings.join(',')} ping_maxfail=${rings.length - 1} ping_count=2 ping_good_count=1 ping_interval=1 ping_timeout=1 pcmk_host_list=${n.name}${stonithOps}`,
+          `location l_${id} ${id} -inf: ${n.name}`,
+        );
+      }
     }
     return lines;
   });
-  // Each level of a node: the heuristic (if any), then its power devices (all of its supplies in a PDU level); BMC first, PDUs second.
-  const levels = plan.nodes.map((n) => fenceLevelsOf(plan, n).map((devices) => [...(heuristic ? [`ping_${n.name}`] : []), ...devices]));
+  // Each level of a node: its heuristic (if any), then its power devices (all of its supplies in a PDU level); BMC first, PDUs second.
+  const levels = plan.nodes.map((n) => fenceLevelsOf(plan, n).map((devices, l) => [...(heuristic ? [pingDevice(n.name, l)] : []), ...devices]));
   const topology = levels.some((ls) => ls.length > 1 || ls.some((l) => l.length > 1)) ? [`fencing_topology ${plan.nodes.map((n, i) => `${n.name}: ${levels[i]!.map((l) => l.join(',')).join(' ')}`).join(' ')}`] : [];
   const store = storeOf(plan).cib(plan, 'g_mail');
   const ipOps = crmOps([['start', t.ip], ['stop', t.ip], ['monitor', t.ip, i.ip]]);

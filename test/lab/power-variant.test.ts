@@ -72,7 +72,10 @@ test('lab-levels.json: a BMC per node and two PDUs; the supplies are the outlets
 
 test('the CIB of two levels: the BMC first, both outlets second, the heuristic in each, node1 delayed in each level', (t) => {
   const cib = renderCib(planLab(levels));
-  t.regex(cib, /^fencing_topology node1: ping_node1,fence_node1 ping_node1,fence_node1_psu1,fence_node1_psu2 node2: ping_node2,fence_node2 ping_node2,fence_node2_psu1,fence_node2_psu2$/m);
+  // A heuristic per level: the fencer runs a device once per operation, so a shared one would not run for level 2.
+  t.regex(cib, /^fencing_topology node1: ping_node1,fence_node1 ping_node1_l2,fence_node1_psu1,fence_node1_psu2 node2: ping_node2,fence_node2 ping_node2_l2,fence_node2_psu1,fence_node2_psu2$/m);
+  t.regex(cib, /^primitive ping_node2_l2 stonith:fence_heuristics_ping params ping_targets=\S+ .*pcmk_host_list=node2 /m);
+  t.regex(cib, /^location l_ping_node2_l2 ping_node2_l2 -inf: node2$/m);
   t.regex(cib, /^primitive fence_node1 stonith:fence_ipmilan params ip=10\.215\.1\.1 ipport=6231 .*pcmk_host_list=node1 pcmk_delay_base=5s /m);
   t.regex(cib, /^primitive fence_node1_psu1 stonith:fence_apc_snmp params ip=10\.215\.1\.1 ipport=6241 .*plug=1 pcmk_host_list=node1 pcmk_delay_base=5s /m);
   t.notRegex(cib.split('\n').find((l) => l.startsWith('primitive fence_node1_psu2'))!, /pcmk_delay_base/);
