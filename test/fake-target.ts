@@ -46,7 +46,7 @@ export interface FakeNode {
   disks: Record<string, string>;
   drbdAttached: boolean;
   /**
-   * The dm device under the DRBD store (drbd only): its live table's target (`linear`, or a
+   * The dm device under the store (DRBD's backing disk, or the path to the shared disk): its live table's target (`linear`, or a
    * fault's: `flakey error_writes`...), whether it is suspended, and whether a fault's kept copy of
    * the original table is in /run (tmpfs: a boot forgets it and makes the linear table anew).
    */
@@ -68,7 +68,7 @@ const ALL_METHODS: FaultMethod[] = ['hypervisor-nic', 'machine-pause', 'disk-hot
 
 function bootedNode(disks: Record<string, string>, storage: StorageKind): FakeNode {
   return {
-    ...(storage === 'drbd' ? { dm: { table: 'linear', suspended: false, kept: false } } : {}),
+    dm: { table: 'linear', suspended: false, kept: false },
     powered: true,
     paused: false,
     panicked: false,
@@ -110,7 +110,8 @@ export class FakeTarget implements FaultTarget {
       virtualIp: '10.0.0.100',
       mailDomain: 'lab.test',
       mailService: 'postfix-dovecot',
-      ...(storage === 'drbd' ? { storeDm: 'hachaos-store' } : {}),
+      // As the lab: DRBD's backing disk, or each node's path to the shared disk, behind its dm device.
+      storeDm: 'hachaos-store',
     };
     const disks = storage === 'drbd' ? { vdb: '/var/lib/libvirt/images/fake-vdb.qcow2' } : { vdb: '/var/lib/libvirt/images/fake-shared.raw' };
     this.state = { nodes: { node1: bootedNode(disks, storage), node2: bootedNode(disks, storage) }, storeOn: 'node1' };
@@ -418,7 +419,7 @@ const SHELL: Array<[RegExp, (t: FakeTarget, node: string, m: RegExpExecArray, sc
       return `@@table\n${table}\n@@info\nState:              ${dm.suspended ? 'SUSPENDED' : 'ACTIVE'}\n@@saved\n${dm.kept ? 'kept\n' : ''}`;
     },
   ],
-  // disk-death-active's heal: an error table lets the dead disk go before it is plugged back.
+  // disk-death-active's and store-path-loss-active's heals: an error table lets the dead disk go before it is plugged back.
   [
     /^if dmsetup info \S+ >\/dev\/null 2>&1 && \[ ! -b \/dev\/vdb \]; then .* error" && dmsetup resume \S+; fi; echo @@released$/,
     (t, node) => {
@@ -427,8 +428,16 @@ const SHELL: Array<[RegExp, (t: FakeTarget, node: string, m: RegExpExecArray, sc
       return '@@released\n';
     },
   ],
-  // store-path-loss-active: is the shared disk visible again?
-  [/^test -b \/dev\/vdb && echo present \|\| echo absent$/, (t, node) => (t.node(node).disks.vdb ? 'present\n' : 'absent\n')],
+  // store-path-loss-active: is the shared disk visible again? Its dm device linear over it again.
+  [
+    /^test -b \/dev\/vdb \|\| \{ echo absent; exit 0; \}; (?:if dmsetup table \S+ .* linear \/dev\/vdb 0" && dmsetup resume \S+; fi; )?echo present$/,
+    (t, node, _m, script) => {
+      const n = t.node(node);
+      if (!n.disks.vdb) return 'absent\n';
+      if (n.dm && script.includes('dmsetup reload') && n.dm.table !== 'linear') n.dm.table = 'linear';
+      return 'present\n';
+    },
+  ],
 ];
 
 /** A node's power device in the fake: it can die, hang and turn slow or lying, as the lab's virtual ones. */

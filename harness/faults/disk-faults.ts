@@ -46,10 +46,22 @@ async function attached(ctx: FaultContext, target: string): Promise<boolean> {
   return Boolean((await machines(ctx).disks(ctx.node))[target]);
 }
 
-/** An `error` table over the dm device while its disk is gone (it holds no device open then). */
-function releaseDeadDiskScript(dm: string): string {
+/** An `error` table over the dm device while its disk `raw` is gone (it holds no device open then). */
+function releaseDeadDiskScript(dm: string, raw: string): string {
   const name = shellQuote(dm);
-  return `if dmsetup info ${name} >/dev/null 2>&1 && [ ! -b ${DRBD_RAW_DISK} ]; then dmsetup reload ${name} --table "0 $(dmsetup table ${name} | awk '{ e = $1 + $2 } END { print e }') error" && dmsetup resume ${name}; fi; echo @@released`;
+  return `if dmsetup info ${name} >/dev/null 2>&1 && [ ! -b ${raw} ]; then dmsetup reload ${name} --table "0 $(dmsetup table ${name} | awk '{ e = $1 + $2 } END { print e }') error" && dmsetup resume ${name}; fi; echo @@released`;
+}
+
+/** The dm device's linear table over `raw` again, if it holds another (the error table of a released dead disk). */
+function relinkScript(dm: string, raw: string): string {
+  const name = shellQuote(dm);
+  return `if dmsetup table ${name} | awk '$3 != "linear" { other = 1 } END { exit !other }'; then dmsetup reload ${name} --table "0 $(blockdev --getsz ${raw}) linear ${raw} 0" && dmsetup resume ${name}; fi; `;
+}
+
+/** Before a dead disk is plugged back into a running node: its dm device lets go of it, so the disk gets its name again. */
+async function releaseDeadDisk(ctx: FaultContext, target: string, raw: string): Promise<void> {
+  const dm = ctx.target.plan.storeDm;
+  if (dm && (await machines(ctx).state(ctx.node)) === 'running' && !(await attached(ctx, target))) await ctx.target.root(ctx.node, releaseDeadDiskScript(dm, raw), 60_000);
 }
 
 /**
@@ -60,10 +72,7 @@ function releaseDeadDiskScript(dm: string): string {
 export async function reattachDrbd(ctx: FaultContext, node: string, raw?: string): Promise<void> {
   const dm = ctx.target.plan.storeDm;
   const waitRaw = raw ? `test -b ${raw} || { echo 'no ${raw} yet'; exit 0; }; ` : '';
-  const relink =
-    raw && dm
-      ? `if dmsetup table ${shellQuote(dm)} | awk '$3 != "linear" { other = 1 } END { exit !other }'; then dmsetup reload ${shellQuote(dm)} --table "0 $(blockdev --getsz ${raw}) linear ${raw} 0" && dmsetup resume ${shellQuote(dm)}; fi; `
-      : '';
+  const relink = raw && dm ? relinkScript(dm, raw) : '';
   await waitFor(
     `DRBD on ${node} attached to its disk again`,
     async () => {
@@ -96,11 +105,8 @@ export const diskDeathActive: Fault = onStore(['drbd'], 'a shared store has no p
   async heal(ctx) {
     const source = unplugged.get(key(ctx));
     if (!source) return; // never unplugged
-    const dm = ctx.target.plan.storeDm;
     // The dm device still holds the dead disk open: an error table lets it go, so the disk plugged back gets its name again.
-    if (dm && (await machines(ctx).state(ctx.node)) === 'running' && !(await attached(ctx, TARGET))) {
-      await ctx.target.root(ctx.node, releaseDeadDiskScript(dm), 60_000);
-    }
+    await releaseDeadDisk(ctx, TARGET, DRBD_RAW_DISK);
     if (await plugBack(ctx, TARGET, source, { format: 'qcow2', shared: false })) ctx.log.info(`heal: ${TARGET} plugged back into ${ctx.node}`);
     await reattachDrbd(ctx, ctx.node, DRBD_RAW_DISK);
     unplugged.delete(key(ctx));
@@ -132,12 +138,15 @@ export const storePathLossActive: Fault = onStore(['shared'], 'a DRBD store has 
   async heal(ctx) {
     const source = unplugged.get(key(ctx));
     if (!source) return; // never detached
+    // The node's dm device (the lab's path behind device-mapper) lets go of the dead path first, and points at the disk again after.
+    await releaseDeadDisk(ctx, SHARED_TARGET, SHARED_DEVICE);
     if ((await machines(ctx).state(ctx.node)) === 'running' && (await plugBack(ctx, SHARED_TARGET, source, { format: 'raw', shared: true }))) {
       ctx.log.info(`heal: the shared store attached to ${ctx.node} again`);
+      const dm = ctx.target.plan.storeDm;
       await waitFor(
-        `${ctx.node} to see ${SHARED_DEVICE} again`,
+        `${ctx.node} to see ${SHARED_DEVICE} again${dm ? ` (and ${dm} over it)` : ''}`,
         async () => {
-          const r = await ctx.target.ssh.root(ctx.node, `test -b ${SHARED_DEVICE} && echo present || echo absent`, { timeoutMs: 15_000, reject: false });
+          const r = await ctx.target.ssh.root(ctx.node, `test -b ${SHARED_DEVICE} || { echo absent; exit 0; }; ${dm ? relinkScript(dm, SHARED_DEVICE) : ''}echo present`, { timeoutMs: 15_000, reject: false });
           return r.stdout.includes('present') ? done(true) : notYet(r.stdout.trim() || r.reason);
         },
         { timeoutMs: 60_000, intervalMs: 1000 },

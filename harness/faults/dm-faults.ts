@@ -36,7 +36,7 @@ import {
 import { needs, onStore, type Fault, type FaultContext } from './fault.ts';
 import { reattachDrbd } from './disk-faults.ts';
 
-const NOT_SHARED = "the shared store's path is not behind device-mapper here: its path fault is store-path-loss-active";
+const ONE_COPY = "a shared store has one copy: no peer serves a read or takes a write its disk fails (the array's own RAID masks media errors); its path faults are disk-slow-active, disk-hung-active and store-path-loss-active";
 
 /** The dm device under the node's store, as the target names it. */
 function dmName(ctx: FaultContext): string {
@@ -112,8 +112,11 @@ async function dmAudit(ctx: FaultContext, node: string): Promise<string[]> {
   return r ? dmLeftovers(node, name, r.stdout) : [`${node}: the store's dm device ${name} could not be read`];
 }
 
-/** A disk fault of the DRBD store, through its dm device. */
-const diskFault = (fault: Fault): Fault => needs(['store-dm'], onStore(['drbd'], NOT_SHARED, fault));
+/** A disk fault of the DRBD store, through its dm device: DRBD's answer to a failing disk is its peer's copy. */
+const diskFault = (fault: Fault): Fault => needs(['store-dm'], onStore(['drbd'], ONE_COPY, fault));
+
+/** A fault of the active node's path to its store, through the dm device: DRBD's backing disk, or the node's path to the shared disk. */
+const pathFault = (fault: Fault): Fault => needs(['store-dm'], fault);
 
 /** The heal and audit of a fault that made DRBD drop the active node's disk: its own table back, then DRBD attached again. */
 const detachedDiskEnd: Pick<Fault, 'heal' | 'audit'> = {
@@ -203,9 +206,9 @@ export const diskDroppedWritesPassive: Fault = diskFault({
 /** The slow disk's delay per I/O. */
 export const SLOW_DISK_MS = 1000;
 
-export const diskSlowActive: Fault = diskFault({
+export const diskSlowActive: Fault = pathFault({
   kind: 'disk-slow-active',
-  description: `every read and write of the active node's disk takes ${SLOW_DISK_MS / 1000} s (dm-delay) while it is held: DRBD waits for it (disk-timeout 0, the default), nothing fails over, the clients wait; no acknowledged message lost`,
+  description: `every read and write of the active node's store disk (DRBD's backing disk, or its path to the shared disk) takes ${SLOW_DISK_MS / 1000} s (dm-delay) while it is held: DRBD waits for it (disk-timeout 0, the default), the file system on a shared disk too; nothing fails over, the clients wait; no acknowledged message lost`,
   async inject(ctx) {
     await swapTable(ctx, ctx.node, { kind: 'delay', delayMs: SLOW_DISK_MS });
     ctx.log.info(`${ctx.node}'s disk answers every I/O after ${SLOW_DISK_MS} ms`);
@@ -217,9 +220,9 @@ export const diskSlowActive: Fault = diskFault({
   audit: (ctx) => dmAudit(ctx, ctx.node),
 });
 
-export const diskHungActive: Fault = diskFault({
+export const diskHungActive: Fault = pathFault({
   kind: 'disk-hung-active',
-  description: `the active node's disk stops answering (dmsetup suspend: every I/O queued) while it is held, then goes on (resume): DRBD waits (disk-timeout 0), nothing fails over; the clients wait and go on; no acknowledged message lost`,
+  description: `the active node's store disk (DRBD's backing disk, or its path to the shared disk) stops answering (dmsetup suspend: every I/O queued) while it is held, then goes on (resume): DRBD waits (disk-timeout 0), the file system on a shared disk too; nothing fails over; the clients wait and go on; no acknowledged message lost`,
   async inject(ctx) {
     const name = dmName(ctx);
     // Kept first, like the others: the heal resumes whatever holds the device.

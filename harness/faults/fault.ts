@@ -71,7 +71,7 @@ const METHOD_WORDS: Record<FaultMethod, string> = {
   'own-kernel': "a kernel of the node's own (a container shares the host's: crashing it would crash the host)",
   'own-clock': "a clock of the node's own (a container reads the host's: stepping it would step the host's)",
   netem: "a kernel with tc netem for the node's NICs (a container has the host's kernel, and this host's has no netem)",
-  'store-dm': "a device-mapper device under the store whose table a fault may swap (the lab's DRBD disk, or one a target file names; a container has no device-mapper of its own: it would be the host's)",
+  'store-dm': "a device-mapper device under the store whose table a fault may swap (the lab's, under DRBD or each node's path to the shared disk, or one a target file names; a container has no device-mapper of its own: it would be the host's)",
 };
 
 const TARGET_WORDS: Record<TargetTraits['kind'], string> = { lab: 'lab', cluster: 'cluster', containers: 'container lane' };

@@ -510,7 +510,7 @@ export class StartedLab extends StartedBuiltCluster {
 
 /** What faults need to know of a lab before it is up: its store, and every method (it has the hypervisor and runs its power devices). */
 export function labTraits(config: LabConfig): TargetTraits {
-  return { kind: 'lab', storage: config.storage, methods: ['hypervisor-nic', 'machine-pause', 'disk-hotplug', 'power-device-faults', 'own-kernel', 'own-clock', 'netem', ...(config.storage === 'drbd' ? (['store-dm'] as const) : [])], describe: `lab ${config.name} (storage ${config.storage}, ${config.fencing.agent}${config.fencing.secondLevel ? `, then ${config.fencing.secondLevel}` : ''})` };
+  return { kind: 'lab', storage: config.storage, methods: ['hypervisor-nic', 'machine-pause', 'disk-hotplug', 'power-device-faults', 'own-kernel', 'own-clock', 'netem', 'store-dm'], describe: `lab ${config.name} (storage ${config.storage}, ${config.fencing.agent}${config.fencing.secondLevel ? `, then ${config.fencing.secondLevel}` : ''})` };
 }
 
 export { LabWedgedError, type Convergence };

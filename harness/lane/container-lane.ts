@@ -135,8 +135,10 @@ export class ContainerLane implements Target, BuiltClusterOwner {
     log: Logger,
   ) {
     if (config.storage !== 'shared') throw new Error(`the container lane runs the shared-store architecture only (a container cannot run DRBD's kernel module of its own): ${config.name} has storage ${config.storage}`);
-    if (config.fencing.agent !== 'fence_ipmilan') throw new Error(`the container lane fences through virtual BMCs (fence_ipmilan): ${config.name} has ${config.fencing.agent}`);
-    this.plan = { ...planLab(config), addressesGiven: true };
+    if (config.fencing.agent !== 'fence_ipmilan' || config.fencing.secondLevel) throw new Error(`the container lane fences through virtual BMCs only (fence_ipmilan): ${config.name} has ${config.fencing.agent}${config.fencing.secondLevel ? ` and ${config.fencing.secondLevel}` : ''}`);
+    // No dm device under the store: in a container it would be the host's (the disk faults say so).
+    const { storeDm: _none, ...plan } = planLab(config);
+    this.plan = { ...plan, addressesGiven: true };
     this.dir = join(stateRoot(), 'lane', config.name);
     this.consoleLog = log.child(`lane:${config.name}`);
   }

@@ -40,8 +40,9 @@ export function planLab(config: LabConfig): LabPlan {
     storage: config.storage,
     mailDomain: config.mail.domain,
     mailService: config.mail.package ? 'axigen' : 'postfix-dovecot',
-    // The DRBD store's disk sits on the lab's own dm device (storage/device-mapper.ts).
-    ...(config.storage === 'drbd' ? { storeDm: STORE_DM_NAME } : {}),
+    // The store's disk sits on the lab's own dm device on each node (storage/device-mapper.ts):
+    // DRBD's backing disk, or the node's path to the shared disk.
+    storeDm: STORE_DM_NAME,
     config,
     prefix,
     networks,

@@ -13,9 +13,20 @@ import { operationsOf, type LabPlan } from '../cluster/lab-config.ts';
 import type { ClusterStatus } from '../cluster/status.ts';
 import { crmOps } from '../cluster/crm-ops.ts';
 import { epochMs, type BootstrapContext, type StoreBackend } from './store-backend.ts';
+import { renderStoreDmUnit } from './device-mapper.ts';
+import type { ClusterPlan } from '../cluster/plan.ts';
 
 /** The shared disk as each node sees it: the only disk after the root disk. */
 export const SHARED_DEVICE = '/dev/vdb';
+
+/**
+ * What the store's file system is mounted from: on the lab, each node's path to the shared disk
+ * behind device-mapper (a linear table over the disk, whose table the path faults swap); elsewhere
+ * (the container lane: a dm device there would be the host's) the disk itself. Pure.
+ */
+export function sharedStoreDevice(plan: Pick<ClusterPlan, 'storeDm'>): string {
+  return plan.storeDm ? `/dev/mapper/${plan.storeDm}` : SHARED_DEVICE;
+}
 
 /** A successful mount of the store by Pacemaker: the node took the store over. */
 export const SHARED_TAKEOVER = /Result of start operation for fs_mail on \S+: ok/;
@@ -26,13 +37,13 @@ export function sharedVolume(plan: LabPlan): string {
 }
 
 /** The bootstrap, on node1 only: a file system on the (new, zeroed) shared disk, laid out, left unmounted. */
-export function renderSharedStoreInit(layout: string[]): string {
+export function renderSharedStoreInit(layout: string[], device = SHARED_DEVICE): string {
   return [
     'set -euo pipefail',
-    `test -b ${SHARED_DEVICE} || { echo "no shared disk ${SHARED_DEVICE} on this node" >&2; exit 1; }`,
-    `if findmnt -n ${SHARED_DEVICE} >/dev/null; then echo "${SHARED_DEVICE} is mounted already" >&2; exit 1; fi`,
-    `mkfs.ext4 -q -F -E assume_storage_prezeroed=1,nodiscard -L mailstore ${SHARED_DEVICE}`,
-    `mount ${SHARED_DEVICE} ${MAIL_STORE}`,
+    `test -b ${device} || { echo "no shared disk ${device} on this node" >&2; exit 1; }`,
+    `if findmnt -n ${device} >/dev/null; then echo "${device} is mounted already" >&2; exit 1; fi`,
+    `mkfs.ext4 -q -F -E assume_storage_prezeroed=1,nodiscard -L mailstore ${device}`,
+    `mount ${device} ${MAIL_STORE}`,
     ...layout,
     `umount ${MAIL_STORE}`,
     '',
@@ -64,10 +75,20 @@ export const sharedStore: StoreBackend = {
       return mounted ? { storeMounted: mounted[1] === '1' } : {};
     },
   }),
-  provision: () => [],
+  // The lab's path to the disk behind device-mapper on each node (made at every boot, before the cluster).
+  provision: (plan, file) => {
+    if (!plan.storeDm) return [];
+    const dm = renderStoreDmUnit(SHARED_DEVICE);
+    return [
+      file('/usr/local/sbin/hachaos-store-dm', dm.script, '0755'),
+      file('/etc/systemd/system/hachaos-store-dm.service', dm.unit),
+      'systemctl daemon-reload && systemctl enable -q hachaos-store-dm.service',
+      `/usr/local/sbin/hachaos-store-dm || { echo "cannot put ${SHARED_DEVICE} behind device-mapper (mounted directly? a lab made before the dm layer: ha-chaos lab down, then lab up)" >&2; exit 1; }`,
+    ];
+  },
   async bootstrap({ plan, root, layout }: BootstrapContext) {
     const [first] = plan.nodes;
-    await root(first!.name, renderSharedStoreInit(layout.split('\n')), 300_000);
+    await root(first!.name, renderSharedStoreInit(layout.split('\n'), sharedStoreDevice(plan)), 300_000);
   },
   beforeClusterStart: () => [`if findmnt -n --mountpoint ${MAIL_STORE} >/dev/null; then umount ${MAIL_STORE}; fi`],
   cib(plan) {
@@ -76,7 +97,7 @@ export const sharedStore: StoreBackend = {
     // path to the array still lists the mount; only I/O tells.
     const fsOps = `${crmOps([['start', t.filesystem], ['stop', t.filesystem]])} op monitor interval=${i.filesystem} timeout=${t.filesystem} OCF_CHECK_LEVEL=20`;
     return {
-      resources: [`primitive fs_mail ocf:heartbeat:Filesystem params device=${SHARED_DEVICE} directory=${MAIL_STORE} fstype=ext4 options=noatime${fsOps}`],
+      resources: [`primitive fs_mail ocf:heartbeat:Filesystem params device=${sharedStoreDevice(plan)} directory=${MAIL_STORE} fstype=ext4 options=noatime${fsOps}`],
       fileSystem: 'fs_mail',
       constraints: [],
     };

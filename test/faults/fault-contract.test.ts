@@ -172,7 +172,8 @@ test('a fault for the other store is not applicable, saying why', (t) => {
   t.regex(faultFor('disk-death-active').notApplicable?.(shared) ?? '', /shared store has no per-node backing disk/);
   t.regex(faultFor('store-path-loss-active').notApplicable?.(drbd) ?? '', /DRBD store has no array path/);
   // The disk faults need the dm device under the store: the lane (a container: no device-mapper of
-  // its own) and a target file that names none say so first; a shared store says why after it.
+  // its own) and a target file that names none say so first. On a shared store (one copy) only the
+  // path faults apply: a slow or a hung path; a failing disk is the array's to mask.
   const lane: typeof drbd = { kind: 'containers', storage: 'shared', methods: ['hypervisor-nic', 'machine-pause', 'power-device-faults'], describe: 'lane' };
   const targetWithout: typeof drbd = { kind: 'cluster', storage: 'drbd', methods: ['own-kernel', 'own-clock', 'netem'], describe: 'cluster' };
   const targetWith: typeof drbd = { ...targetWithout, methods: [...targetWithout.methods, 'store-dm'] };
@@ -180,6 +181,23 @@ test('a fault for the other store is not applicable, saying why', (t) => {
     t.regex(faultFor(kind).notApplicable?.(lane) ?? '', /^needs a device-mapper device under the store .*a container has no device-mapper of its own.*, which this container lane does not have$/, kind);
     t.regex(faultFor(kind).notApplicable?.(targetWithout) ?? '', /^needs a device-mapper device under the store .*, which this cluster does not have$/, kind);
     t.is(faultFor(kind).notApplicable?.(targetWith), undefined, kind);
-    t.regex(faultFor(kind).notApplicable?.({ ...shared, methods: [...shared.methods, 'store-dm'] }) ?? '', /shared store's path is not behind device-mapper/, kind);
   }
+  for (const kind of ['disk-bad-sectors-active', 'disk-write-errors-active', 'disk-dropped-writes-passive'] as const) {
+    t.regex(faultFor(kind).notApplicable?.({ ...shared, methods: [...shared.methods, 'store-dm'] }) ?? '', /a shared store has one copy: no peer serves a read or takes a write its disk fails/, kind);
+  }
+  for (const kind of ['disk-slow-active', 'disk-hung-active'] as const) t.is(faultFor(kind).notApplicable?.({ ...shared, methods: [...shared.methods, 'store-dm'] }), undefined, kind);
 });
+
+for (const kind of ['disk-slow-active', 'disk-hung-active'] as const) {
+  test(`${kind} on a shared store (the node's path to the disk behind its dm device): inject, heal, audit clean`, async (t) => {
+    const target = new FakeTarget('shared');
+    const ctx: FaultContext = { target, node: 'node1', log: fakeLog };
+    const before = target.snapshot();
+    await faultFor(kind).inject(ctx);
+    t.deepEqual(changed(before, target.snapshot()).sort(), [...ROWS[kind].changes].sort());
+    t.true((await faultFor(kind).audit(ctx)).length > 0, 'the leftover named without a heal');
+    await faultFor(kind).heal(ctx);
+    t.deepEqual(changed(before, target.snapshot()), []);
+    t.deepEqual(await faultFor(kind).audit(ctx), []);
+  });
+}

@@ -295,6 +295,22 @@ test.serial("sabotage: 4 KiB of the passive node's DRBD backing disk changed beh
   t.is(verifyProblem(again), undefined);
 });
 
+test.serial('sabotage: DRBD left StandAlone on the primary: the readiness wait ends within 2 minutes naming it and the recovery; a connect repairs it', async (t) => {
+  t.timeout(10 * MIN);
+  const primary = (await started.status()).vipHolders[0]!;
+  // StandAlone as a refused resync or a split brain leaves it: DRBD will not reconnect by itself.
+  await started.root(primary, 'drbdadm disconnect mail', 60_000);
+  const t0 = Date.now();
+  const error = await t.throwsAsync(started.waitReady(5 * MIN), { instanceOf: LabWedgedError });
+  const waited = (Date.now() - t0) / 1000;
+  t.log(`the wait ended after ${waited.toFixed(1)} s: ${error?.message}`);
+  t.true(waited < 120, 'soon after the 30 s a StandAlone may last, not after the 5 min timeout');
+  t.regex(error!.message, new RegExp(`DRBD on ${primary} is StandAlone \\(Primary, disk UpToDate\\) for \\d+ s: it does not reconnect by itself`));
+  t.regex(error!.message, /fix: choose the copy to discard; on that node: drbdadm secondary mail && drbdadm connect --discard-my-data mail/);
+  await started.root(primary, 'drbdadm connect mail', 60_000);
+  await started.waitReady(5 * MIN);
+});
+
 test.serial('certification: freeze-active: a frozen primary is fenced before its peer promotes', async (t) => {
   t.timeout(30 * MIN);
   const { results } = await runScenario({ target: lab, scenario: SCENARIOS['freeze-active']!, seed: 13, log: lab.log });

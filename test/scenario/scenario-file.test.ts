@@ -118,12 +118,12 @@ test('scenario applicability: each architecture runs what has meaning for it; th
   const all = Object.values(builtinScenarios());
   const na = (plan: typeof drbd) => all.filter((s) => notApplicable(s.fault, plan)).map((s) => `${s.name}: ${notApplicable(s.fault, plan)}`);
   t.deepEqual(na(drbd), ['store-path-loss-active: a DRBD store has no array path to lose (its disks are local; disk-death-active is its disk failure)']);
+  const oneCopy = "a shared store has one copy: no peer serves a read or takes a write its disk fails (the array's own RAID masks media errors); its path faults are disk-slow-active, disk-hung-active and store-path-loss-active";
   t.deepEqual(na(shared), [
-    'disk-bad-sectors-active: needs a device-mapper device under the store whose table a fault may swap (the lab\'s DRBD disk, or one a target file names; a container has no device-mapper of its own: it would be the host\'s), which this lab does not have',
+    `disk-bad-sectors-active: ${oneCopy}`,
     'disk-death-active: a shared store has no per-node backing disk: its loss is the path loss of store-path-loss-active',
-    ...['disk-dropped-writes-passive', 'disk-hung-active', 'disk-slow-active', 'disk-write-errors-active'].map(
-      (kind) => `${kind}: needs a device-mapper device under the store whose table a fault may swap (the lab's DRBD disk, or one a target file names; a container has no device-mapper of its own: it would be the host's), which this lab does not have`,
-    ),
+    `disk-dropped-writes-passive: ${oneCopy}`,
+    `disk-write-errors-active: ${oneCopy}`,
     'replication-loss-active: a shared store has no replication link: both nodes reach the one disk directly',
     'replication-loss-then-power-cut-active: a shared store has no replication link: both nodes reach the one disk directly',
   ]);
@@ -137,8 +137,13 @@ test('an expectation that depends on the fencing: IPMI only expects no takeover 
   t.is(ipmi.weakness, 'a loss of mains power on the active node leaves the service down until power returns: add a power-switch fencing level');
   t.is(ipmi.because, 'no-takeover, because the node is fenced through its BMC only');
   const pdu = expectationFor(s, 'pdu');
-  t.is(pdu.scenario, s);
   t.is(pdu.scenario.expect, 'failover');
+  t.is(pdu.because, 'failover, because the node is fenced through a power switch');
   t.is(pdu.weakness, undefined);
+  // Two levels: the BMC dies with the node, the outlets (level 2) fence it.
+  const levels = expectationFor(s, 'ipmi+pdu');
+  t.is(levels.scenario.expect, 'failover');
+  t.is(levels.because, 'failover, because the node is fenced through its BMC and a power switch');
+  t.is(levels.scenario.workload, s.workload);
   t.is(expectationFor(SCENARIOS['power-cut-active']!, 'ipmi').because, 'failover, whatever fences the node');
 });

@@ -24,7 +24,11 @@ test('shared store: one raw volume the host makes, attached to both nodes sharea
 test('shared store: the CIB has no DRBD; the file system is the group\'s first member, its monitor does I/O (OCF_CHECK_LEVEL=20)', (t) => {
   const cib = renderCib(shared);
   t.false(/drbd/i.test(cib));
-  t.regex(cib, /^primitive fs_mail ocf:heartbeat:Filesystem params device=\/dev\/vdb directory=\/srv\/mail fstype=ext4 options=noatime op start timeout=90s op stop timeout=90s op monitor interval=60s timeout=90s OCF_CHECK_LEVEL=20$/m);
+  // The lab's path to the disk is behind its dm device on each node (the path faults swap its table).
+  t.regex(cib, /^primitive fs_mail ocf:heartbeat:Filesystem params device=\/dev\/mapper\/hachaos-store directory=\/srv\/mail fstype=ext4 options=noatime op start timeout=90s op stop timeout=90s op monitor interval=60s timeout=90s OCF_CHECK_LEVEL=20$/m);
+  // Without one (the container lane: a dm device there would be the host's), the disk itself.
+  const { storeDm: _none, ...lane } = shared;
+  t.regex(renderCib({ ...lane, addressesGiven: true }), /^primitive fs_mail ocf:heartbeat:Filesystem params device=\/dev\/vdb directory=/m);
   t.regex(cib, /^group g_mail fs_mail vip$/m);
   t.regex(renderCib(drbd), /^colocation c_mail_on_drbd_primary inf: g_mail ms_drbd_mail:Promoted$/m);
 });
@@ -34,6 +38,16 @@ test('shared store: the bootstrap makes the file system on node1 only, refusing 
   t.regex(script, /test -b \/dev\/vdb \|\| \{ echo "no shared disk \/dev\/vdb on this node" >&2; exit 1; \}/);
   t.regex(script, /if findmnt -n \/dev\/vdb >\/dev\/null; then echo "\/dev\/vdb is mounted already" >&2; exit 1; fi/);
   t.regex(script, /mkfs\.ext4 -q -F -E assume_storage_prezeroed=1,nodiscard -L mailstore \/dev\/vdb\nmount \/dev\/vdb \/srv\/mail\ninstall -d \/srv\/mail\/vmail\numount \/srv\/mail\n$/);
+});
+
+test('shared store: the lab provisions each node\'s dm device over the shared disk (a boot unit); without a dm name, nothing', (t) => {
+  const file = (path: string, content: string) => `FILE ${path}\n${content}`;
+  const lines = sharedStore.provision(shared, file).join('\n');
+  t.regex(lines, /FILE \/usr\/local\/sbin\/hachaos-store-dm\n#!\/bin\/sh\n.*\nset -eu\nraw=\/dev\/vdb\nname=hachaos-store\n/);
+  t.regex(lines, /systemctl enable -q hachaos-store-dm\.service/);
+  const { storeDm: _none, ...lane } = shared;
+  t.deepEqual(sharedStore.provision(lane, file), []);
+  t.regex(renderSharedStoreInit([], '/dev/mapper/hachaos-store'), /mkfs\.ext4 -q -F -E assume_storage_prezeroed=1,nodiscard -L mailstore \/dev\/mapper\/hachaos-store\nmount \/dev\/mapper\/hachaos-store \/srv\/mail\n/);
 });
 
 test('shared store readiness: mounted on exactly one node', (t) => {
