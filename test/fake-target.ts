@@ -66,7 +66,7 @@ export interface FakeCluster {
 const NICS: Record<NicRole, string> = { client: 'eth1', ring0: 'eth2', ring1: 'eth3', replication: 'eth4' };
 const ALL_METHODS: FaultMethod[] = ['hypervisor-nic', 'machine-pause', 'disk-hotplug', 'power-device-faults', 'own-kernel', 'own-clock', 'netem', 'store-dm'];
 
-function bootedNode(disks: Record<string, string>, storage: StorageKind): FakeNode {
+function bootedNode(disks: Record<string, string>, _storage: StorageKind): FakeNode {
   return {
     dm: { table: 'linear', suspended: false, kept: false },
     powered: true,

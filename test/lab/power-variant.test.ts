@@ -76,8 +76,8 @@ test('the CIB of two levels: the BMC first, both outlets second, the heuristic i
   t.regex(cib, /^fencing_topology node1: ping_node1,fence_node1 ping_node1_l2,fence_node1_psu1,fence_node1_psu2 node2: ping_node2,fence_node2 ping_node2_l2,fence_node2_psu1,fence_node2_psu2$/m);
   t.regex(cib, /^primitive ping_node2_l2 stonith:fence_heuristics_ping params ping_targets=\S+ .*pcmk_host_list=node2 /m);
   t.regex(cib, /^location l_ping_node2_l2 ping_node2_l2 -inf: node2$/m);
-  t.regex(cib, /^primitive fence_node1 stonith:fence_ipmilan params ip=10\.215\.1\.1 ipport=6231 .*pcmk_host_list=node1 pcmk_delay_base=5s /m);
-  t.regex(cib, /^primitive fence_node1_psu1 stonith:fence_apc_snmp params ip=10\.215\.1\.1 ipport=6241 .*plug=1 pcmk_host_list=node1 pcmk_delay_base=5s /m);
+  t.regex(cib, /^primitive fence_node1 stonith:fence_ipmilan params ip=10\.217\.1\.1 ipport=6231 .*pcmk_host_list=node1 pcmk_delay_base=5s /m);
+  t.regex(cib, /^primitive fence_node1_psu1 stonith:fence_apc_snmp params ip=10\.217\.1\.1 ipport=6241 .*plug=1 pcmk_host_list=node1 pcmk_delay_base=5s /m);
   t.notRegex(cib.split('\n').find((l) => l.startsWith('primitive fence_node1_psu2'))!, /pcmk_delay_base/);
   t.notRegex(cib.split('\n').find((l) => l.startsWith('primitive fence_node2 '))!, /pcmk_delay_base/);
   for (const id of ['fence_node1', 'fence_node1_psu1', 'fence_node1_psu2']) t.regex(cib, new RegExp(`^location l_${id} ${id} -inf: node1$`, 'm'));
@@ -92,4 +92,14 @@ test('the CIB of two levels: the BMC first, both outlets second, the heuristic i
 test('a second level is a PDU level after BMCs: refused on a PDU lab, naming the field', (t) => {
   t.regex(t.throws(() => parseLabConfig({ ...pdu, fencing: { ...pdu.fencing, secondLevel: 'fence_apc_snmp' } }, 'lab.json'))!.message, /\/fencing\/secondLevel: is a PDU level after the BMCs: it needs agent fence_ipmilan/);
   t.regex(t.throws(() => parseLabConfig({ ...levels, fencing: { ...levels.fencing, secondLevel: 'fence_ipmilan' } }, 'lab.json'))!.message, /secondLevel/);
+});
+
+test('every shipped lab config has its own name and its own /16 (two labs up at once never share a bridge or an address)', async (t) => {
+  const { readdirSync } = await import('node:fs');
+  const { dirname, join } = await import('node:path');
+  const dir = dirname(DEFAULT_LAB_CONFIG);
+  const configs = readdirSync(dir).filter((f) => /^lab.*\.json$/.test(f)).map((f) => loadLabConfig(join(dir, f)));
+  t.true(configs.length >= 5);
+  t.is(new Set(configs.map((c) => c.name)).size, configs.length, configs.map((c) => c.name).join(' '));
+  t.is(new Set(configs.map((c) => c.network.prefix)).size, configs.length, configs.map((c) => `${c.name} ${c.network.prefix}`).join(', '));
 });
