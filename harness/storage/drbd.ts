@@ -40,11 +40,12 @@ resource ${DRBD_RESOURCE} {
     # Notice a dead replication link in ~3 s instead of up to 10 s (DRBD's default ping-int):
     # until it does, protocol C holds every write (measured: 10 s of a 20 s stall).
     ping-int 3;
-    # The peer's answer to a keep-alive may take 2 s (DRBD's default: 0.5 s). An emulated guest
-    # beside a CPU hog missed a 0.5 s PingAck in the middle of a resync; the reconnect then found
-    # a Primary that should have been SyncTarget and went StandAlone for good. Cost: a dead link is
-    # noticed at most 1.5 s later.
-    ping-timeout 20;
+    # ping-timeout stays DRBD's default (0.5 s). Beside a CPU hog an emulated guest missed a PingAck
+    # in the middle of a resync (then StandAlone for good, which readiness now names within 30 s);
+    # a 2 s ping-timeout was tried, and the npm test that ran with it lost the replication link
+    # twice during the online verify (node1's emulated NIC stopped transmitting: NETDEV WATCHDOG),
+    # which no run with the default has shown: back to the last configuration known good until
+    # that is understood.
     # The online verify after every run compares the two copies block by block (crc32c: cheap on an emulated CPU).
     verify-alg crc32c;
     after-sb-0pri discard-zero-changes;
