@@ -103,8 +103,10 @@ export function diskKernelLines(lines: JournalLine[], since: number, max = 30): 
   // leave the copies apart (a missed PingAck, a refused resync, a split brain, StandAlone).
   const re =
     /kernel: (?:block drbd\d+: (?:.*IO error|.*disk\(|.*Detaching|.*Local IO failed|.*role\(|.*I shall become Sync|.*Split-Brain)|drbd \S+: .*(?:IO error|Detaching|PingAck did not arrive|-> NetworkFailure|-> StandAlone|Split-Brain)|device-mapper: |.*\bI\/O error\b|Buffer I\/O error|EXT4-fs error)/;
+  // device-mapper's own start-up lines at a boot (core, uevent, ioctl versions) say nothing about the disk.
+  const boot = /kernel: device-mapper: (?:core: CONFIG_|uevent: version|ioctl: \d)/;
   return lines
-    .filter((l) => l.time >= since && re.test(l.text))
+    .filter((l) => l.time >= since && re.test(l.text) && !boot.test(l.text))
     .slice(0, max)
     .map((l) => ({ time: l.time, text: l.text.replace(/^\S+ kernel: /, '').slice(0, 200) }));
 }

@@ -51,6 +51,16 @@ const HOG_NODE2 = [
   '1796549640.765277 node2 kernel: drbd mail: conn( Disconnecting -> StandAlone ) ',
 ].join('\n');
 
+test("device-mapper's start-up lines at a node's boot are not about the disk (seen in a fenced node's journal, 2026-12-06)", (t) => {
+  const boot = [
+    '1796561000.100000 node1 kernel: device-mapper: core: CONFIG_IMA_DISABLE_HTABLE is disabled. Duplicate IMA measurements will not be recorded in the IMA log.',
+    '1796561000.200000 node1 kernel: device-mapper: uevent: version 1.0.3',
+    '1796561000.300000 node1 kernel: device-mapper: ioctl: 4.47.0-ioctl (2022-07-28) initialised: dm-devel@redhat.com',
+    '1796561001.000000 node1 kernel: device-mapper: flakey: error_reads not supported',
+  ].join('\n');
+  t.deepEqual(diskKernelLines(parseJournal(boot), 1796560000_000).map((l) => l.text), ['device-mapper: flakey: error_reads not supported']);
+});
+
 test("the replication link's lines that keep the copies apart: the missed PingAck, the refused resync, StandAlone", (t) => {
   t.deepEqual(
     diskKernelLines(parseJournal(HOG_NODE1), 1796549600_000).map((l) => l.text),
