@@ -2,8 +2,8 @@
  * The running lab described as if it were hardware: a target file (schemas/target.schema.json)
  * naming each node's SSH address, the interfaces of each role, and its BMC's address, and no
  * libvirt, no Vagrant. `certify --target` on it exercises the existing-cluster path end to end:
- * the harness reaches the nodes over SSH alone, powers them through their BMCs over IPMI alone,
- * and cuts NICs inside the nodes. The secrets go in files beside it (mode 0600), never inline.
+ * the harness reaches the nodes over SSH alone, powers them through their BMCs over IPMI and their
+ * PDU outlets over SNMP alone, and cuts NICs inside the nodes. The secrets go in files beside it (mode 0600), never inline.
  */
 import { chmodSync } from 'node:fs';
 import { join } from 'node:path';

@@ -213,3 +213,18 @@ export function renderStoreDmUnit(raw: string): { script: string; unit: string }
   ].join('\n');
   return { script, unit };
 }
+
+/**
+ * The provisioning steps that put `raw` behind the store's dm device on a node: the script and its
+ * boot unit written, enabled, and run now. `inUse` says what may hold the disk directly when it
+ * cannot (a lab made before the dm layer).
+ */
+export function renderStoreDmProvision(raw: string, inUse: string, file: (path: string, content: string, mode?: string) => string): string[] {
+  const dm = renderStoreDmUnit(raw);
+  return [
+    file('/usr/local/sbin/hachaos-store-dm', dm.script, '0755'),
+    file('/etc/systemd/system/hachaos-store-dm.service', dm.unit),
+    'systemctl daemon-reload && systemctl enable -q hachaos-store-dm.service',
+    `/usr/local/sbin/hachaos-store-dm || { echo "cannot put ${raw} behind device-mapper (${inUse}? a lab made before the dm layer: ha-chaos lab down, then lab up)" >&2; exit 1; }`,
+  ];
+}

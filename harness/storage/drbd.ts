@@ -12,7 +12,7 @@ import { epochMs, type BootstrapContext, type StoreBackend } from './store-backe
 
 export { DRBD_DEVICE, DRBD_DISK, DRBD_RAW_DISK, DRBD_RESOURCE, DRBD_TAKEOVER, parseProcDrbd } from './drbd-proc.ts';
 import { DRBD_DEVICE, DRBD_DISK, DRBD_RAW_DISK, DRBD_RESOURCE, DRBD_TAKEOVER, parseProcDrbd } from './drbd-proc.ts';
-import { renderStoreDmUnit } from './device-mapper.ts';
+import { renderStoreDmProvision } from './device-mapper.ts';
 import { verifyDrbd } from './drbd-verify.ts';
 
 /** The ids of DRBD fence-peer constraints (`drbd-fence-by-handler-*`) in `cibadmin -Q -o constraints` output. Pure. */
@@ -119,12 +119,8 @@ export const drbdStore: StoreBackend = {
   }),
   // The backing disk behind device-mapper (made at every boot, before DRBD), then DRBD's resource.
   provision: (plan, file) => {
-    const dm = renderStoreDmUnit(DRBD_RAW_DISK);
     return [
-      file('/usr/local/sbin/hachaos-store-dm', dm.script, '0755'),
-      file('/etc/systemd/system/hachaos-store-dm.service', dm.unit),
-      'systemctl daemon-reload && systemctl enable -q hachaos-store-dm.service',
-      `/usr/local/sbin/hachaos-store-dm || { echo "cannot put ${DRBD_RAW_DISK} behind device-mapper (in use by DRBD directly? a lab made before the dm layer: ha-chaos lab down, then lab up)" >&2; exit 1; }`,
+      ...renderStoreDmProvision(DRBD_RAW_DISK, 'in use by DRBD directly', file),
       file(`/etc/drbd.d/${DRBD_RESOURCE}.res`, renderDrbdResource(plan)),
       'modprobe drbd',
     ];

@@ -13,7 +13,7 @@ import { operationsOf, type LabPlan } from '../cluster/lab-config.ts';
 import type { ClusterStatus } from '../cluster/status.ts';
 import { crmOps } from '../cluster/crm-ops.ts';
 import { epochMs, type BootstrapContext, type StoreBackend } from './store-backend.ts';
-import { renderStoreDmUnit } from './device-mapper.ts';
+import { renderStoreDmProvision } from './device-mapper.ts';
 import type { ClusterPlan } from '../cluster/plan.ts';
 
 /** The shared disk as each node sees it: the only disk after the root disk. */
@@ -78,13 +78,7 @@ export const sharedStore: StoreBackend = {
   // The lab's path to the disk behind device-mapper on each node (made at every boot, before the cluster).
   provision: (plan, file) => {
     if (!plan.storeDm) return [];
-    const dm = renderStoreDmUnit(SHARED_DEVICE);
-    return [
-      file('/usr/local/sbin/hachaos-store-dm', dm.script, '0755'),
-      file('/etc/systemd/system/hachaos-store-dm.service', dm.unit),
-      'systemctl daemon-reload && systemctl enable -q hachaos-store-dm.service',
-      `/usr/local/sbin/hachaos-store-dm || { echo "cannot put ${SHARED_DEVICE} behind device-mapper (mounted directly? a lab made before the dm layer: ha-chaos lab down, then lab up)" >&2; exit 1; }`,
-    ];
+    return renderStoreDmProvision(SHARED_DEVICE, 'mounted directly', file);
   },
   async bootstrap({ plan, root, layout }: BootstrapContext) {
     const [first] = plan.nodes;
